@@ -1,0 +1,66 @@
+# Two commands: `make run` serves the API, `make test` runs the suite. Both set up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export DATABASE_URL ?= sqlite:///./data/tradestats.db
+
+.PHONY: run serve test lint format migrate seed examples lock clean
+
+run: migrate seed serve
+
+serve: $(VENV)/.runtime
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+migrate: $(VENV)/.runtime
+	$(BIN)/alembic upgrade head
+
+seed: $(VENV)/.runtime
+	$(BIN)/python -m app.seed
+
+test: $(VENV)/.dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check app migrations tests
+	$(BIN)/ruff format --check app migrations tests
+	$(BIN)/mypy app
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix app migrations tests
+	$(BIN)/ruff format app migrations tests
+
+# Rewrite the documented examples (app/api/examples.json) from a freshly seeded database.
+examples: $(VENV)/.dev
+	$(BIN)/python -m tests.make_examples
+
+# The venv, created with the pinned versions. Re-made when a lock file changes.
+$(VENV)/.python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "tradestats needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	touch $@
+
+$(VENV)/.runtime: $(VENV)/.python requirements.lock pyproject.toml
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(BIN)/pip install -q -r requirements-dev.lock
+	touch $@
+
+# Re-pin every dependency from the ranges in pyproject.toml.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q .
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^tradestats' > requirements.lock
+	.lock-venv/bin/pip install -q '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^tradestats' > requirements-dev.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,96 @@
+"""Shared dependencies and parameter types for the routes."""
+
+from typing import Annotated
+
+import pycountry
+from fastapi import Depends, Query
+from pydantic import AfterValidator, BeforeValidator
+from sqlmodel import Session
+
+from app.db import get_session
+from app.errors import invalid
+from app.models import IndicatorCode
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+# ISO 3166-1 alpha-3 and alpha-2, upper case, to alpha-3.
+_COUNTRY_CODES = {code: c.alpha_3 for c in pycountry.countries for code in (c.alpha_3, c.alpha_2)}
+
+
+def to_alpha3(code: str) -> str:
+    """KAZ, kaz, KZ and kz all mean Kazakhstan."""
+    alpha3 = _COUNTRY_CODES.get(code.strip().upper())
+    if alpha3 is None:
+        raise ValueError(
+            f"unknown country code {code!r}: use ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)"
+        )
+    return alpha3
+
+
+CountryCode = Annotated[str, AfterValidator(to_alpha3)]
+MIN_YEAR, MAX_YEAR = 1900, 2100
+Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)]
+
+Reporter = Annotated[
+    CountryCode,
+    Query(
+        description="The country whose statistics report the figure: ISO alpha-3 or alpha-2.",
+        examples=["KAZ"],
+    ),
+]
+Partner = Annotated[
+    CountryCode,
+    Query(
+        description="The other country of the pair: ISO alpha-3 or alpha-2, any case.",
+        examples=["BGR"],
+    ),
+]
+OptionalCountry = Annotated[
+    CountryCode | None, Query(description="ISO alpha-3 or alpha-2, any case.", examples=["KAZ"])
+]
+StartYear = Annotated[
+    int | None,
+    Query(ge=MIN_YEAR, le=MAX_YEAR, description="First year, inclusive.", examples=[2023]),
+]
+EndYear = Annotated[
+    int | None,
+    Query(ge=MIN_YEAR, le=MAX_YEAR, description="Last year, inclusive.", examples=[2024]),
+]
+OneYear = Annotated[
+    int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="Only this year (instead of a range).")
+]
+
+
+def year_range(
+    year: int | None, start_year: int | None, end_year: int | None
+) -> tuple[int | None, int | None]:
+    """`year` alone, or a `start_year`..`end_year` range; never both, never backwards."""
+    if year is not None:
+        if start_year is not None or end_year is not None:
+            raise invalid("year", "give either year or start_year/end_year, not both")
+        return year, year
+    if start_year is not None and end_year is not None and start_year > end_year:
+        raise invalid("start_year", f"start_year {start_year} is after end_year {end_year}")
+    return start_year, end_year
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+OptionalIndicator = Annotated[
+    IndicatorCode | None,
+    BeforeValidator(_upper),
+    Query(description="Indicator code, any case.", examples=["FDI_INFLOW"]),
+]
+IndicatorParam = Annotated[
+    IndicatorCode,
+    BeforeValidator(_upper),
+    Query(description="Indicator code, any case.", examples=["FDI_INFLOW"]),
+]
+
+
+def distinct_pair(reporter: str, partner: str) -> None:
+    """Bilateral figures need two countries."""
+    if reporter == partner:
+        raise invalid("partner", f"partner must differ from reporter ({reporter})")

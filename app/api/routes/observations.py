@@ -1,0 +1,98 @@
+"""The generic, paginated list of stored figures."""
+
+import base64
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.api.deps import (
+    MAX_YEAR,
+    MIN_YEAR,
+    EndYear,
+    OneYear,
+    OptionalCountry,
+    OptionalIndicator,
+    SessionDep,
+    StartYear,
+    year_range,
+)
+from app.api.openapi import problems
+from app.core.config import get_settings
+from app.errors import ProblemException
+from app.queries import ObservationKey, observations_page
+from app.schemas import ObservationPublic, ObservationsPublic
+
+router = APIRouter(prefix="/v1", tags=["Observations"])
+MAX_LIMIT = get_settings().page_size_max
+
+
+def encode_cursor(key: ObservationKey) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> ObservationKey:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        reporter, partner, indicator, year = json.loads(base64.urlsafe_b64decode(padded))
+        codes_ok = all(isinstance(v, str) and len(v) <= 16 for v in (reporter, partner, indicator))
+        if not codes_ok or type(year) is not int or not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueError(cursor)
+    except (ValueError, TypeError) as exc:  # bad base64, JSON, shape or values
+        raise ProblemException(
+            400,
+            "invalid-cursor",
+            "Invalid cursor",
+            "The cursor is not one this API issued; start again without it.",
+        ) from exc
+    return reporter, partner, indicator, year
+
+
+@router.get(
+    "/observations",
+    response_model=ObservationsPublic,
+    summary="List stored figures",
+    description=f"""\
+Every stored (reported) figure, filtered by any of `reporter`, `partner`, `indicator` and
+years, in a stable order: reporter, partner, indicator, year. Derived values are not
+stored and so are not listed here; the series endpoints show them.
+
+Pages hold `limit` rows (at most {MAX_LIMIT}). Follow `next` (also sent as an RFC 8288
+`Link: <…>; rel="next"` header) until it is null. Cursors are opaque.""",
+    operation_id="list_observations",
+    responses=problems(400, 422),
+)
+def list_observations(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    reporter: OptionalCountry = None,
+    partner: OptionalCountry = None,
+    indicator: OptionalIndicator = None,
+    year: OneYear = None,
+    start_year: StartYear = None,
+    end_year: EndYear = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = 100,
+    cursor: Annotated[str | None, Query(description="From a previous page's `next`.")] = None,
+) -> ObservationsPublic:
+    first, last = year_range(year, start_year, end_year)
+    rows = observations_page(
+        session=session,
+        reporter=reporter,
+        partner=partner,
+        indicator=indicator.value if indicator else None,
+        start_year=first,
+        end_year=last,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,  # one more than asked tells whether another page exists
+    )
+    next_url = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last_row = rows[-1]
+        key = (last_row.reporter, last_row.partner, last_row.indicator, last_row.year)
+        next_url = str(request.url.include_query_params(cursor=encode_cursor(key)))
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return ObservationsPublic(
+        data=[ObservationPublic.model_validate(r) for r in rows], limit=limit, next=next_url
+    )

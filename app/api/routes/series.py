@@ -1,0 +1,141 @@
+"""The five series endpoints (/v1/turnover … /v1/investment) and their one-year variants."""
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Path
+
+from app.api.deps import (
+    MAX_YEAR,
+    MIN_YEAR,
+    EndYear,
+    OneYear,
+    Partner,
+    Reporter,
+    SessionDep,
+    StartYear,
+    distinct_pair,
+    year_range,
+)
+from app.api.openapi import problems
+from app.api.presenters import country, indicator, series_points, unit
+from app.errors import not_found
+from app.models import IndicatorCode
+from app.queries import pair_points
+from app.schemas import Series, SeriesPoint
+
+router = APIRouter(prefix="/v1", tags=["Series"])
+
+
+@dataclass(frozen=True)
+class SeriesRoute:
+    path: str
+    code: IndicatorCode
+    noun: str  # as in "Kazakhstan's <noun> with Bulgaria"
+
+
+SERIES_ROUTES = (
+    SeriesRoute("turnover", IndicatorCode.TURNOVER, "trade turnover (exports plus imports)"),
+    SeriesRoute("exports", IndicatorCode.EXPORTS, "exports to the partner"),
+    SeriesRoute("imports", IndicatorCode.IMPORTS, "imports from the partner"),
+    SeriesRoute("balance", IndicatorCode.BALANCE, "trade balance (exports minus imports)"),
+    SeriesRoute(
+        "investment",
+        IndicatorCode.FDI_INFLOW,
+        "direct investment received from the partner (FDI_INFLOW)",
+    ),
+)
+
+SERIES_DESCRIPTION = """\
+The reporter's {noun}, year by year, as the indicator `{code}`.
+
+Each value carries its status: `reported` values come with their source, the document that
+printed them and the verbatim quote; `derived` values are computed exactly from reported
+ones by an accounting identity (TURNOVER = EXPORTS + IMPORTS, BALANCE = EXPORTS − IMPORTS)
+and list the formula and inputs. Each value also has its growth against the previous year
+(ratio, percent change, absolute change), or null with a `reason` when there is no base.
+
+Filter with `year`, or with `start_year` and `end_year`. A pair with no figures gives an
+empty `observations` list.
+"""
+
+YEAR_DESCRIPTION = """\
+One year of the reporter's {noun} (`{code}`), with its source, quote and growth against
+the previous year. Answers 404 when no figure is recorded or derivable for that year.
+"""
+
+
+def add_series_routes(route: SeriesRoute) -> None:
+    code = route.code.value
+
+    def get_series(
+        session: SessionDep,
+        reporter: Reporter,
+        partner: Partner,
+        year: OneYear = None,
+        start_year: StartYear = None,
+        end_year: EndYear = None,
+    ) -> Series:
+        distinct_pair(reporter, partner)
+        first, last = year_range(year, start_year, end_year)
+        by_year = pair_points(
+            session=session,
+            indicator=code,
+            reporter=reporter,
+            partner=partner,
+            start_year=first - 1 if first else None,
+            end_year=last,
+        )
+        points = series_points(session, code, by_year, first)
+        units = {(p.unit.currency, p.unit.multiplier) for p in points}
+        return Series(
+            indicator=indicator(session, code),
+            reporter=country(session, reporter),
+            partner=country(session, partner),
+            unit=unit(*units.pop()) if len(units) == 1 else None,
+            observations=points,
+        )
+
+    def get_year(
+        session: SessionDep,
+        reporter: Reporter,
+        partner: Partner,
+        year: int = Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024]),
+    ) -> SeriesPoint:
+        distinct_pair(reporter, partner)
+        by_year = pair_points(
+            session=session,
+            indicator=code,
+            reporter=reporter,
+            partner=partner,
+            start_year=year - 1,
+            end_year=year,
+        )
+        points = series_points(session, code, by_year, year)
+        if not points:
+            raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
+        return points[0]
+
+    router.add_api_route(
+        f"/{route.path}",
+        get_series,
+        methods=["GET"],
+        response_model=Series,
+        summary=f"{code} series for a reporter and partner",
+        description=SERIES_DESCRIPTION.format(noun=route.noun, code=code),
+        operation_id=f"get_{route.path}_series",
+        responses=problems(422),
+    )
+    router.add_api_route(
+        f"/{route.path}/{{year}}",
+        get_year,
+        methods=["GET"],
+        response_model=SeriesPoint,
+        summary=f"One year of {code}",
+        description=YEAR_DESCRIPTION.format(noun=route.noun, code=code),
+        operation_id=f"get_{route.path}_year",
+        responses=problems(404, 422),
+    )
+
+
+for _route in SERIES_ROUTES:
+    add_series_routes(_route)

@@ -1,0 +1,21 @@
+"""Settings, read from the environment (and an optional .env file)."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # A plain str: PostgresDsn would reject SQLite URLs.
+    database_url: str = "sqlite:///./data/tradestats.db"
+    # Seconds a write waits for SQLite's lock before giving up.
+    sqlite_busy_timeout: float = 5.0
+    page_size_default: int = 100
+    page_size_max: int = 1000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,156 @@
+"""Every error is an RFC 9457 problem: application/problem+json with one shape."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:tradestats:problem:"
+log = logging.getLogger("tradestats")
+
+
+class FieldError(BaseModel):
+    location: str = Field(
+        description="Where the bad field is: query, path, header or body.", examples=["query"]
+    )
+    field: str = Field(examples=["reporter"])
+    message: str = Field(examples=["unknown country code 'XX'"])
+
+
+class Problem(BaseModel):
+    type: str = Field(
+        description="A URN naming the kind of problem.",
+        examples=["urn:tradestats:problem:validation-error"],
+    )
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["reporter: unknown country code 'XX'"])
+    instance: str | None = Field(
+        default=None, description="The request path.", examples=["/v1/turnover"]
+    )
+    errors: list[FieldError] | None = Field(default=None, description="Field problems, if any.")
+
+
+class ProblemException(Exception):
+    """Raise from anywhere to answer with a problem."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        errors: list[FieldError] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.title, self.detail, self.errors = (
+            status,
+            kind,
+            title,
+            detail,
+            errors,
+        )
+
+
+def not_found(detail: str) -> ProblemException:
+    return ProblemException(404, "not-found", "Not found", detail)
+
+
+def invalid(field: str, message: str, location: str = "query") -> ProblemException:
+    return ProblemException(
+        422,
+        "validation-error",
+        "Invalid request",
+        f"{field}: {message}",
+        [FieldError(location=location, field=field, message=message)],
+    )
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=TYPE_PREFIX + kind,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _kind_for(status: int) -> str:
+    return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    result = []
+    for err in exc.errors():
+        loc: tuple[Any, ...] = tuple(err.get("loc", ()))
+        location = str(loc[0]) if loc else "request"
+        field = ".".join(str(part) for part in loc[1:]) or location
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        result.append(FieldError(location=location, field=field, message=message))
+    return result
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemException)
+    async def _problem(request: Request, exc: ProblemException) -> JSONResponse:
+        return problem_response(request, exc.status, exc.kind, exc.title, exc.detail, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return problem_response(request, 422, "validation-error", "Invalid request", detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        phrase = HTTPStatus(exc.status_code).phrase
+        title = phrase[0] + phrase[1:].lower()  # "Not found", like every other problem title
+        detail = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.detail != phrase
+            else {
+                404: f"No route matches {request.url.path}.",
+                405: f"{request.method} is not allowed on {request.url.path}.",
+            }.get(exc.status_code, phrase)
+        )
+        return problem_response(
+            request,
+            exc.status_code,
+            _kind_for(exc.status_code),
+            title,
+            detail,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            request,
+            500,
+            "internal-error",
+            "Internal server error",
+            "The server failed to answer this request. It has been logged.",
+        )

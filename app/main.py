@@ -1,0 +1,40 @@
+"""The FastAPI application: routers, problem handlers and OpenAPI metadata."""
+
+from fastapi import FastAPI
+
+from app.api.openapi import build_openapi
+from app.api.routes import growth, health, observations, reference, series
+from app.errors import install_problem_handlers
+
+DESCRIPTION = """\
+Bilateral trade statistics: trade turnover, exports, imports, balance and foreign direct
+investment between pairs of countries, by year.
+
+* **Exact**: values are decimals as published (375.2 − 303.6 is 71.6).
+* **Sourced**: every reported figure names the agency that produced it, the document that
+  printed it, and the sentence it came from, verbatim.
+* **Honest**: derived values say how they were derived; growth is null, with a reason,
+  when it cannot be computed.
+
+Errors are RFC 9457 `application/problem+json` documents with one shape.
+"""
+
+TAGS = [
+    {"name": "Series", "description": "One indicator for a reporter and partner, by year."},
+    {"name": "Growth", "description": "Change between two years."},
+    {"name": "Observations", "description": "Stored figures, filtered and paginated."},
+    {"name": "Reference", "description": "Countries, indicators and sources."},
+    {"name": "Operations", "description": "Health of the service."},
+]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="tradestats", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS)
+    install_problem_handlers(app)
+    for module in (series, growth, observations, reference, health):
+        app.include_router(module.router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

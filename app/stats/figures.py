@@ -1,0 +1,29 @@
+"""Exact figures in a unit: a decimal value times 10^multiplier of a currency."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+MULTIPLIER_NAMES = {0: "", 3: "thousands", 6: "millions", 9: "billions"}
+
+
+def unit_label(currency: str, multiplier: int) -> str:
+    """'USD millions', or 'USD ×10^5' for a multiplier without a common name."""
+    name = MULTIPLIER_NAMES.get(multiplier, f"×10^{multiplier}")
+    return f"{currency} {name}".strip()
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: Decimal
+    multiplier: int
+    precision: int  # decimals as published
+
+    def in_multiplier(self, multiplier: int) -> "Figure":
+        """The same amount expressed with another multiplier, exactly."""
+        shift = self.multiplier - multiplier
+        return Figure(self.value.scaleb(shift), multiplier, max(0, self.precision - shift))
+
+
+def common_multiplier(*figures: Figure) -> int:
+    """The finest multiplier among figures, so converting to it loses nothing."""
+    return min(f.multiplier for f in figures)

@@ -1,0 +1,76 @@
+"""Accounting identities between trade indicators, and values derived from them.
+
+Each identity is a linear equation whose coefficients sum the terms to zero:
+    TURNOVER − EXPORTS − IMPORTS = 0
+    BALANCE  − EXPORTS + IMPORTS = 0
+When every term but one is known for a reporter, partner and year, the missing one
+follows exactly. Derived values are returned separately and never stored.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.models import IndicatorCode as I
+from app.stats.figures import Figure, common_multiplier
+
+IDENTITIES: tuple[dict[str, int], ...] = (
+    {I.TURNOVER: 1, I.EXPORTS: -1, I.IMPORTS: -1},
+    {I.BALANCE: 1, I.EXPORTS: -1, I.IMPORTS: 1},
+)
+TRADE_INDICATORS = (I.TURNOVER, I.EXPORTS, I.IMPORTS, I.BALANCE)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    figure: Figure
+    formula: str  # e.g. "IMPORTS = TURNOVER − EXPORTS"
+    inputs: tuple[str, ...]  # indicator codes used, in formula order
+
+
+def identity_formula(identity: dict[str, int]) -> str:
+    """'TURNOVER = EXPORTS + IMPORTS' for the first identity."""
+    target, *terms = identity
+    return _formula(target, [(t, -identity[t] * identity[target]) for t in terms])
+
+
+def _formula(target: str, terms: list[tuple[str, int]]) -> str:
+    text = ""
+    # Added terms first: "IMPORTS = EXPORTS − BALANCE" rather than "−BALANCE + EXPORTS".
+    for i, (code, sign) in enumerate(sorted(terms, key=lambda term: term[1] < 0)):
+        if i == 0:
+            text = code if sign > 0 else f"−{code}"
+        else:
+            text += f" {'+' if sign > 0 else '−'} {code}"
+    return f"{target} = {text}"
+
+
+def solve(identity: dict[str, int], unknown: str, known: dict[str, Figure]) -> Derivation:
+    """The value of `unknown` that makes the identity hold, given all other terms."""
+    others = [code for code in identity if code != unknown]
+    multiplier = common_multiplier(*(known[c] for c in others))
+    scaled = {c: known[c].in_multiplier(multiplier) for c in others}
+    # unknown = −Σ(coef_i · x_i) / coef_unknown, and every coefficient is ±1.
+    signs = [(c, -identity[c] * identity[unknown]) for c in others]
+    value = sum((sign * scaled[c].value for c, sign in signs), start=Decimal(0))
+    precision = max(f.precision for f in scaled.values())
+    return Derivation(Figure(value, multiplier, precision), _formula(unknown, signs), tuple(others))
+
+
+def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:
+    """Every trade value that the identities fix, given one year's reported values.
+
+    Derived values may feed further identities (IMPORTS, then BALANCE from it).
+    """
+    known: dict[str, Figure] = dict(reported)
+    derived: dict[str, Derivation] = {}
+    progress = True
+    while progress:
+        progress = False
+        for identity in IDENTITIES:
+            missing = [code for code in identity if code not in known]
+            if len(missing) == 1:
+                result = solve(identity, missing[0], known)
+                derived[missing[0]] = result
+                known[missing[0]] = result.figure
+                progress = True
+    return derived

@@ -1,0 +1,85 @@
+"""The OpenAPI document: every route documented, every example true."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.openapi import EXAMPLES
+from app.main import app
+from tests.make_examples import EXAMPLE_REQUESTS, shorten
+
+OPENAPI = app.openapi()
+OPERATIONS = [
+    (path, method, operation)
+    for path, item in OPENAPI["paths"].items()
+    for method, operation in item.items()
+]
+IDS = [f"{method.upper()} {path}" for path, method, _ in OPERATIONS]
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_every_route_has_summary_description_tag_and_example(
+    path: str, method: str, operation: dict[str, Any]
+) -> None:
+    assert operation.get("summary"), "no summary"
+    assert len(operation.get("description", "")) > 40, "no real description"
+    assert operation.get("tags"), "no tag"
+    ok = operation["responses"]["200"]["content"]["application/json"]
+    assert "example" in ok, "no example response"
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_every_error_response_is_a_documented_problem(
+    path: str, method: str, operation: dict[str, Any]
+) -> None:
+    for status, response in operation["responses"].items():
+        if int(status) >= 400:
+            content = response["content"]
+            assert list(content) == ["application/problem+json"], status
+            assert content["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
+            assert content["application/problem+json"]["example"]["status"] == int(status)
+
+
+def test_parameters_are_described() -> None:
+    for path, method, operation in OPERATIONS:
+        for parameter in operation.get("parameters", []):
+            schema = parameter["schema"]
+            documented = (
+                parameter.get("description")
+                or parameter.get("examples")
+                or schema.get("description")
+                or schema.get("examples")
+            )
+            assert documented, f"{method.upper()} {path}: parameter {parameter['name']}"
+
+
+def test_operation_ids_are_stable_and_unique() -> None:
+    ids = [operation["operationId"] for _, _, operation in OPERATIONS]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(EXAMPLE_REQUESTS)
+
+
+@pytest.mark.parametrize("operation_id", sorted(EXAMPLE_REQUESTS))
+def test_each_documented_example_is_what_the_seeded_service_answers(
+    client: TestClient, operation_id: str
+) -> None:
+    example = EXAMPLES[operation_id]
+    assert example["request"] == EXAMPLE_REQUESTS[operation_id]
+    response = client.get(example["request"])
+    assert response.status_code == 200
+    assert shorten(response.json()) == example["response"], "run `make examples`"
+
+
+def test_problem_examples_match_real_problems(client: TestClient) -> None:
+    problems = {
+        400: client.get("/v1/observations?cursor=zz"),
+        404: client.get("/v1/turnover/2023?reporter=KAZ&partner=BGR"),
+        422: client.get("/v1/turnover?reporter=XX&partner=BGR"),
+    }
+    from app.api.openapi import PROBLEM_EXAMPLES
+
+    for status, response in problems.items():
+        assert response.json() == PROBLEM_EXAMPLES[status]

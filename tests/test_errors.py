@@ -1,0 +1,71 @@
+"""Every error has one shape: RFC 9457 application/problem+json."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.db import get_session
+from app.main import app
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
+
+
+def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert PROBLEM_KEYS <= set(body) <= PROBLEM_KEYS | {"errors"}
+    assert body["status"] == status
+    assert body["type"].startswith("urn:tradestats:problem:")
+    assert body["title"] and body["detail"]
+    return body
+
+
+def test_404_unknown_route(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/nothing-here"), 404)
+    assert body["instance"] == "/v1/nothing-here"
+    assert body["title"] == "Not found"
+
+
+def test_404_missing_figure(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/turnover/2023?reporter=KAZ&partner=BGR"), 404)
+    assert body["type"] == "urn:tradestats:problem:not-found"
+
+
+def test_405_wrong_method(client: TestClient) -> None:
+    response = client.post("/v1/turnover")
+    body = assert_problem(response, 405)
+    assert body["title"] == "Method not allowed"
+    assert response.headers["allow"] == "GET"
+
+
+def test_422_lists_every_field_error(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/growth?reporter=XX&from=abc"), 422)
+    fields = sorted(e["field"] for e in body["errors"])
+    assert fields == ["from", "indicator", "partner", "reporter", "to"]
+    assert all(set(e) == {"location", "field", "message"} for e in body["errors"])
+
+
+def test_400_invalid_cursor(client: TestClient) -> None:
+    assert_problem(client.get("/v1/observations?cursor=%%%"), 400)
+
+
+def test_unexpected_500_is_a_problem_without_internals(client: TestClient) -> None:
+    def broken_session() -> Iterator[Session]:
+        raise RuntimeError("secret internal detail")
+        yield  # pragma: no cover
+
+    app.dependency_overrides[get_session] = broken_session
+    body = assert_problem(client.get("/v1/sources"), 500)
+    assert "secret" not in body["detail"]
+    assert body["type"] == "urn:tradestats:problem:internal-error"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/sources/x", "/v1/investment/abc?reporter=KAZ&partner=BGR", "/v1/observations?limit=x"],
+)
+def test_422_from_path_and_query(client: TestClient, path: str) -> None:
+    assert_problem(client.get(path), 422)

@@ -1,0 +1,115 @@
+"""GET /v1/growth: FRED's transformations between two years."""
+
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models import Observation
+
+FDI = {"indicator": "FDI_INFLOW", "reporter": "KAZ", "partner": "BGR", "from": 2023, "to": 2024}
+
+
+def add_figure(session: Session, indicator: str, year: int, value: str) -> None:
+    """Record a figure directly in the database (the write API is another issue)."""
+    session.add(
+        Observation(
+            reporter="KAZ",
+            partner="BGR",
+            indicator=indicator,
+            year=year,
+            value=Decimal(value),
+            precision=1,
+            source_id=2,
+            quote="Test figure.",
+        )
+    )
+    session.commit()
+
+
+def test_fdi_growth_2023_to_2024(client: TestClient) -> None:
+    body = client.get("/v1/growth", params=FDI).json()
+    assert (body["ratio"], body["pch"], body["chg"], body["cagr"], body["log"]) == (
+        1.857143,
+        85.7143,
+        3.6,
+        85.7143,
+        0.619039,
+    )
+    assert body["years"] == 1
+    assert body["reason"] is None
+    assert [(i["year"], i["value"], i["status"]) for i in body["inputs"]] == [
+        (2023, 4.2, "reported"),
+        (2024, 7.8, "reported"),
+    ]
+    assert body["unit"]["label"] == "USD millions"
+
+
+def test_indicator_in_any_case(client: TestClient) -> None:
+    assert client.get("/v1/growth", params={**FDI, "indicator": "fdi_inflow"}).status_code == 200
+
+
+def test_missing_base_is_a_404_that_names_the_figure(client: TestClient) -> None:
+    response = client.get("/v1/growth", params={**FDI, "indicator": "TURNOVER"})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No TURNOVER figure is recorded for KAZ–BGR in 2023."
+
+
+def test_growth_over_several_years_uses_derived_values(
+    client: TestClient, session: Session
+) -> None:
+    add_figure(session, "TURNOVER", 2022, "100.0")
+    add_figure(session, "EXPORTS", 2022, "60.0")
+    body = client.get("/v1/growth", params={**FDI, "indicator": "IMPORTS", "from": 2022}).json()
+    # Imports: 40.0 in 2022 and 71.6 in 2024, both derived.
+    assert [(i["value"], i["status"]) for i in body["inputs"]] == [
+        (40.0, "derived"),
+        (71.6, "derived"),
+    ]
+    assert body["chg"] == 31.6
+    assert body["ratio"] == 1.79
+    assert body["years"] == 2
+    assert body["cagr"] == 33.7909  # sqrt(1.79) − 1
+
+
+def test_zero_base_gives_nulls_with_a_reason(client: TestClient, session: Session) -> None:
+    add_figure(session, "FDI_INFLOW", 2022, "0.0")
+    body = client.get("/v1/growth", params={**FDI, "from": 2022, "to": 2023}).json()
+    assert body["chg"] == 4.2
+    assert body["ratio"] is None and body["pch"] is None and body["cagr"] is None
+    assert "zero" in body["reason"]
+
+
+def test_zero_base_in_a_series(client: TestClient, session: Session) -> None:
+    add_figure(session, "FDI_INFLOW", 2022, "0.0")
+    points = client.get("/v1/investment", params={"reporter": "KAZ", "partner": "BGR"}).json()
+    growth_2023 = points["observations"][1]["growth"]
+    assert growth_2023["chg"] == 4.2
+    assert growth_2023["ratio"] is None
+    assert "zero" in growth_2023["reason"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": 2024, "to": 2023}, "to"),
+        ({"from": 2024, "to": 2024}, "to"),
+        ({"indicator": "GDP"}, "indicator"),
+        ({"from": "x"}, "from"),
+        ({"partner": "KAZ"}, "partner"),
+        ({"reporter": "ZZZ"}, "reporter"),
+    ],
+)
+def test_bad_parameters_are_422(client: TestClient, params: dict, field: str) -> None:
+    response = client.get("/v1/growth", params={**FDI, **params})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("missing", ["indicator", "reporter", "partner", "from", "to"])
+def test_every_parameter_is_required(client: TestClient, missing: str) -> None:
+    params = {k: v for k, v in FDI.items() if k != missing}
+    response = client.get("/v1/growth", params=params)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == missing

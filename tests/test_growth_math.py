@@ -1,0 +1,136 @@
+"""Exact growth arithmetic and accounting identities, without HTTP."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from app.stats.figures import Figure, unit_label
+from app.stats.growth import growth
+from app.stats.identities import IDENTITIES, derive, identity_formula
+
+
+def test_fdi_growth_matches_the_article_figures() -> None:
+    g = growth(D("4.2"), D("7.8"), 1)
+    assert g.chg == D("3.6")
+    assert g.ratio == D("1.857143")
+    assert g.pch == D("85.7143")
+    assert g.cagr == g.pch  # over one year, CAGR is the percent change
+    assert g.log == D("0.619039")
+    assert g.reason is None
+
+
+def test_change_is_exact() -> None:
+    assert growth(D("303.6"), D("375.2"), 1).chg == D("71.6")
+    assert str(growth(D("0.1"), D("0.3"), 1).chg) == "0.2"
+
+
+def test_cagr_compounds_over_the_span() -> None:
+    g = growth(D("100"), D("121"), 2)
+    assert g.ratio == D("1.21")
+    assert g.pch == D("21")
+    assert g.cagr == D("10")  # 1.1 squared is 1.21
+
+
+def test_decline() -> None:
+    g = growth(D("8"), D("2"), 2)
+    assert (g.ratio, g.pch, g.cagr) == (D("0.25"), D("-75"), D("-50"))
+    assert g.log == D("-1.386294")
+
+
+def test_zero_base_gives_change_but_no_ratio() -> None:
+    g = growth(D("0"), D("5"), 1)
+    assert g.chg == D("5")
+    assert (g.ratio, g.pch, g.cagr, g.log) == (None, None, None, None)
+    assert g.reason is not None and "zero" in g.reason
+
+
+def test_negative_base_gives_change_but_no_ratio() -> None:
+    g = growth(D("-10"), D("5"), 1)
+    assert g.chg == D("15")
+    assert g.ratio is None and "negative" in (g.reason or "")
+
+
+def test_fall_to_zero_has_a_ratio_but_no_log() -> None:
+    g = growth(D("4"), D("0"), 1)
+    assert (g.ratio, g.pch) == (D("0"), D("-100"))
+    assert (g.log, g.cagr) == (None, None)
+    assert g.reason is not None
+
+
+def test_span_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        growth(D("1"), D("2"), 0)
+
+
+def test_identities_read_as_formulas() -> None:
+    assert [identity_formula(i) for i in IDENTITIES] == [
+        "TURNOVER = EXPORTS + IMPORTS",
+        "BALANCE = EXPORTS − IMPORTS",
+    ]
+
+
+def fig(value: str, multiplier: int = 6) -> Figure:
+    return Figure(D(value), multiplier, max(0, -D(value).as_tuple().exponent))
+
+
+def test_imports_then_balance_follow_from_turnover_and_exports() -> None:
+    derived = derive({"TURNOVER": fig("375.2"), "EXPORTS": fig("303.6")})
+    assert derived["IMPORTS"].figure == Figure(D("71.6"), 6, 1)
+    assert derived["IMPORTS"].formula == "IMPORTS = TURNOVER − EXPORTS"
+    assert derived["BALANCE"].figure.value == D("232.0")
+    assert derived["BALANCE"].inputs == ("EXPORTS", "IMPORTS")
+
+
+@pytest.mark.parametrize(
+    ("known", "target", "value", "formula"),
+    [
+        (
+            {"EXPORTS": "10.5", "IMPORTS": "2.25"},
+            "TURNOVER",
+            "12.75",
+            "TURNOVER = EXPORTS + IMPORTS",
+        ),
+        (
+            {"TURNOVER": "12.75", "IMPORTS": "2.25"},
+            "EXPORTS",
+            "10.50",
+            "EXPORTS = TURNOVER − IMPORTS",
+        ),
+        ({"BALANCE": "-3", "IMPORTS": "10"}, "EXPORTS", "7", "EXPORTS = BALANCE + IMPORTS"),
+        ({"BALANCE": "-3", "EXPORTS": "7"}, "IMPORTS", "10", "IMPORTS = EXPORTS − BALANCE"),
+    ],
+)
+def test_any_missing_term_is_derived(known: dict, target: str, value: str, formula: str) -> None:
+    derived = derive({k: fig(v) for k, v in known.items()})
+    assert derived[target].figure.value == D(value)
+    assert derived[target].formula == formula
+
+
+def test_nothing_is_derived_from_one_figure_or_when_all_are_known() -> None:
+    assert derive({"TURNOVER": fig("1")}) == {}
+    full = {"TURNOVER": fig("3"), "EXPORTS": fig("2"), "IMPORTS": fig("1"), "BALANCE": fig("1")}
+    assert derive(full) == {}
+
+
+def test_mixed_multipliers_are_scaled_exactly() -> None:
+    derived = derive({"TURNOVER": fig("1.5", 9), "EXPORTS": fig("300", 6)})
+    imports = derived["IMPORTS"].figure
+    assert (imports.value, imports.multiplier) == (D("1200"), 6)
+
+
+def test_figures_convert_between_multipliers() -> None:
+    assert Figure(D("1.5"), 9, 1).in_multiplier(6) == Figure(D("1500"), 6, 0)
+    assert Figure(D("7.8"), 6, 1).in_multiplier(3) == Figure(D("7800"), 3, 0)
+
+
+@pytest.mark.parametrize(
+    ("currency", "multiplier", "label"),
+    [
+        ("USD", 6, "USD millions"),
+        ("EUR", 3, "EUR thousands"),
+        ("USD", 0, "USD"),
+        ("USD", 5, "USD ×10^5"),
+    ],
+)
+def test_unit_labels(currency: str, multiplier: int, label: str) -> None:
+    assert unit_label(currency, multiplier) == label

@@ -1,0 +1,123 @@
+"""GET /v1/observations: filters, stable order and cursor pagination."""
+
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models import Observation
+
+ORDER = [("EXPORTS", 2024), ("FDI_INFLOW", 2023), ("FDI_INFLOW", 2024), ("TURNOVER", 2024)]
+
+
+def keys(body: dict) -> list[tuple[str, int]]:
+    return [(o["indicator"], o["year"]) for o in body["data"]]
+
+
+def test_lists_every_stored_figure_in_key_order(client: TestClient) -> None:
+    body = client.get("/v1/observations").json()
+    assert keys(body) == ORDER
+    assert body["next"] is None
+    assert body["limit"] == 100
+    first = body["data"][0]
+    assert (first["value"], first["precision"], first["status"]) == (303.6, 1, "reported")
+    assert first["quote"].startswith("Exports from Kazakhstan")
+
+
+def test_derived_values_are_not_listed(client: TestClient) -> None:
+    body = client.get("/v1/observations", params={"indicator": "IMPORTS"}).json()
+    assert body["data"] == []
+
+
+def test_pages_follow_next_links_to_the_end(client: TestClient) -> None:
+    seen, url, pages = [], "/v1/observations?limit=1", 0
+    while url:
+        response = client.get(url)
+        body = response.json()
+        seen += keys(body)
+        pages += 1
+        url = body["next"]
+        if url:
+            assert response.headers["link"] == f'<{url}>; rel="next"'
+        else:
+            assert "link" not in response.headers
+    assert seen == ORDER
+    assert pages == 4
+
+
+def test_order_is_stable_while_rows_are_added(client: TestClient, session: Session) -> None:
+    page = client.get("/v1/observations", params={"limit": 2}).json()
+    # A row that sorts before the cursor must not shift the next page.
+    session.add(
+        Observation(
+            reporter="KAZ",
+            partner="BGR",
+            indicator="EXPORTS",
+            year=2020,
+            value=Decimal("1.0"),
+            precision=1,
+            source_id=2,
+            quote="Test.",
+        )
+    )
+    session.commit()
+    rest = client.get(page["next"]).json()
+    assert keys(page) + keys(rest) == ORDER
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"indicator": "fdi_inflow"}, [("FDI_INFLOW", 2023), ("FDI_INFLOW", 2024)]),
+        ({"year": 2023}, [("FDI_INFLOW", 2023)]),
+        ({"start_year": 2024}, [("EXPORTS", 2024), ("FDI_INFLOW", 2024), ("TURNOVER", 2024)]),
+        ({"end_year": 2023}, [("FDI_INFLOW", 2023)]),
+        ({"reporter": "kz", "partner": "BG"}, ORDER),
+        ({"reporter": "BGR"}, []),
+        ({"partner": "KAZ"}, []),
+    ],
+)
+def test_filters(client: TestClient, params: dict, expected: list) -> None:
+    response = client.get("/v1/observations", params=params)
+    assert response.status_code == 200
+    assert keys(response.json()) == expected
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "zz",
+        "not-base64!",
+        "W10",
+        "WyJhIl0",
+        "eyJhIjogMX0",
+        "WyJLQVoiLCAiQkdSIiwgIkVYUE9SVFMiLCAiMjAyNCJd",
+        "NQ",  # the JSON number 5
+        # a year far past what SQLite's INTEGER holds
+        "WyJLQVoiLCJCR1IiLCJFWFBPUlRTIiwxZTMwXQ",
+        "WyJLQVoiLCJCR1IiLCJFWFBPUlRTIiwxMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwXQ",
+    ],
+)
+def test_invalid_cursor_is_a_400_problem(client: TestClient, cursor: str) -> None:
+    response = client.get("/v1/observations", params={"cursor": cursor})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:tradestats:problem:invalid-cursor"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"limit": -5}, "limit"),
+        ({"reporter": "XX"}, "reporter"),
+        ({"indicator": "GDP"}, "indicator"),
+        ({"year": 2024, "end_year": 2024}, "year"),
+    ],
+)
+def test_bad_filters_are_422(client: TestClient, params: dict, field: str) -> None:
+    response = client.get("/v1/observations", params=params)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field

@@ -1,0 +1,123 @@
+"""The seed: the article's figures, verbatim quotes, and idempotence."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, func, select
+
+from app.models import Country, Indicator, Observation, Source
+from app.seed import SEED_DIR, figure_files, precision_of, seed
+
+ARTICLE = (SEED_DIR / "article.txt").read_text(encoding="utf-8")
+
+
+def stored(session: Session, indicator: str, year: int) -> Observation:
+    return session.exec(
+        select(Observation).where(
+            Observation.reporter == "KAZ",
+            Observation.partner == "BGR",
+            Observation.indicator == indicator,
+            Observation.year == year,
+        )
+    ).one()
+
+
+@pytest.mark.parametrize(
+    ("indicator", "year", "value", "precision"),
+    [
+        ("TURNOVER", 2024, "375.2", 1),
+        ("EXPORTS", 2024, "303.6", 1),
+        ("FDI_INFLOW", 2024, "7.8", 1),
+        ("FDI_INFLOW", 2023, "4.2", 1),
+    ],
+)
+def test_article_figures_are_stored_exactly(
+    session: Session, indicator: str, year: int, value: str, precision: int
+) -> None:
+    obs = stored(session, indicator, year)
+    assert obs.value == Decimal(value)
+    assert str(obs.value) == value
+    assert obs.precision == precision
+    assert (obs.currency, obs.multiplier, obs.status) == ("USD", 6, "reported")
+
+
+def test_every_quote_is_verbatim_from_the_article(session: Session) -> None:
+    quotes = session.exec(select(Observation.quote)).all()
+    assert len(quotes) == 4
+    for quote in quotes:
+        assert quote in ARTICLE
+
+
+@pytest.mark.parametrize(
+    ("indicator", "year", "agency"),
+    [
+        ("TURNOVER", 2024, "Ministry of Trade and Integration of the Republic of Kazakhstan"),
+        ("EXPORTS", 2024, "Ministry of Trade and Integration of the Republic of Kazakhstan"),
+        ("FDI_INFLOW", 2024, "National Bank of Kazakhstan"),
+        ("FDI_INFLOW", 2023, "National Bank of Kazakhstan"),
+    ],
+)
+def test_each_figure_links_its_agency_and_the_article(
+    session: Session, indicator: str, year: int, agency: str
+) -> None:
+    obs = stored(session, indicator, year)
+    agency_row = session.get(Source, obs.source_id)
+    article_row = session.get(Source, obs.publication_id)
+    assert agency_row is not None and agency_row.publisher == agency
+    assert agency_row.kind == "agency"
+    assert article_row is not None and article_row.kind == "publication"
+
+
+def test_exports_unit_is_marked_as_inferred(session: Session) -> None:
+    note = stored(session, "EXPORTS", 2024).note or ""
+    assert "no unit" in note
+    assert "inferred" in note.lower()
+
+
+def test_reference_data_comes_from_pycountry_and_the_indicator_file(session: Session) -> None:
+    import pycountry
+
+    assert session.exec(select(func.count()).select_from(Country)).one() == len(pycountry.countries)
+    codes = set(session.exec(select(Indicator.code)))
+    assert codes == {"TURNOVER", "EXPORTS", "IMPORTS", "BALANCE", "FDI_INFLOW"}
+    fdi = session.get(Indicator, "FDI_INFLOW")
+    assert fdi is not None
+    assert "flow" in fdi.description and "stock" in fdi.description
+    assert "gross or net" in fdi.description
+
+
+def _snapshot(session: Session) -> list[tuple]:
+    rows = session.exec(select(Observation).order_by(Observation.id)).all()
+    return [(o.id, o.value, o.quote, o.created_at, o.updated_at) for o in rows]
+
+
+def test_seeding_twice_changes_nothing(session: Session) -> None:
+    before = _snapshot(session)
+    report = seed(session)
+    assert report.inserted == {}
+    assert "nothing to do" in str(report)
+    assert _snapshot(session) == before
+    assert session.exec(select(func.count()).select_from(Source)).one() == 3
+
+
+def test_seed_never_overwrites_a_corrected_figure(session: Session) -> None:
+    obs = stored(session, "TURNOVER", 2024)
+    obs.value = Decimal("375.3")
+    session.add(obs)
+    session.commit()
+    seed(session)
+    assert stored(session, "TURNOVER", 2024).value == Decimal("375.3")
+
+
+def test_seed_files_have_room_for_claims() -> None:
+    for path in figure_files():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert set(data) >= {"sources", "observations", "claims"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("375.2", 1), ("12", 0), ("0.25", 2), ("1E+3", 0), ("4.20", 2)]
+)
+def test_precision_is_the_number_of_printed_decimals(text: str, expected: int) -> None:
+    assert precision_of(Decimal(text)) == expected

@@ -1,0 +1,177 @@
+"""The five series endpoints and their one-year variants, against the article's figures."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+PAIR = {"reporter": "KAZ", "partner": "BGR"}
+
+
+def series(client: TestClient, path: str, **params: object) -> dict:
+    response = client.get(f"/v1/{path}", params={**PAIR, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_investment_shows_both_years_with_source_quote_and_growth(client: TestClient) -> None:
+    body = series(client, "investment")
+    assert body["indicator"]["code"] == "FDI_INFLOW"
+    assert body["reporter"]["name"] == "Kazakhstan"
+    assert body["partner"]["name"] == "Bulgaria"
+    assert body["unit"] == {"currency": "USD", "multiplier": 6, "label": "USD millions"}
+    y2023, y2024 = body["observations"]
+    assert (y2023["year"], y2023["value"], y2023["status"]) == (2023, 4.2, "reported")
+    assert (y2024["year"], y2024["value"], y2024["status"]) == (2024, 7.8, "reported")
+    for point in (y2023, y2024):
+        assert point["source"]["publisher"] == "National Bank of Kazakhstan"
+        assert point["published_in"]["title"].startswith("News article")
+        assert "86.5% increase from $4.2 million in 2023" in point["quote"]
+    assert y2023["growth"] == {
+        "base_year": 2022,
+        "ratio": None,
+        "pch": None,
+        "chg": None,
+        "reason": "no 2022 value",
+    }
+    assert y2024["growth"] == {
+        "base_year": 2023,
+        "ratio": 1.857143,
+        "pch": 85.7143,
+        "chg": 3.6,
+        "reason": None,
+    }
+
+
+def test_turnover_and_exports_are_reported(client: TestClient) -> None:
+    (turnover,) = series(client, "turnover")["observations"]
+    (exports,) = series(client, "exports")["observations"]
+    assert (turnover["value"], turnover["status"]) == (375.2, "reported")
+    assert (exports["value"], exports["status"]) == (303.6, "reported")
+    assert turnover["growth"]["reason"] == "no 2023 value"
+
+
+def test_imports_are_derived_exactly(client: TestClient) -> None:
+    (imports,) = series(client, "imports")["observations"]
+    assert imports["value"] == 71.6
+    assert imports["status"] == "derived"
+    assert imports["formula"] == "IMPORTS = TURNOVER − EXPORTS"
+    assert [(i["indicator"], i["value"], i["status"]) for i in imports["inputs"]] == [
+        ("TURNOVER", 375.2, "reported"),
+        ("EXPORTS", 303.6, "reported"),
+    ]
+    assert all(i["observation_id"] for i in imports["inputs"])
+    assert imports["source"] is None and imports["quote"] is None
+
+
+def test_exact_decimals_reach_the_wire(client: TestClient) -> None:
+    text = client.get("/v1/imports", params=PAIR).text
+    assert '"value":71.6' in text.replace(" ", "")
+    assert "71.59999" not in text
+
+
+def test_balance_is_derived_from_a_derived_value(client: TestClient) -> None:
+    (balance,) = series(client, "balance")["observations"]
+    assert balance["value"] == 232.0
+    assert balance["precision"] == 1
+    assert balance["formula"] == "BALANCE = EXPORTS − IMPORTS"
+    assert [(i["indicator"], i["status"]) for i in balance["inputs"]] == [
+        ("EXPORTS", "reported"),
+        ("IMPORTS", "derived"),
+    ]
+    assert balance["inputs"][1]["observation_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "year", "value", "status"),
+    [
+        ("turnover", 2024, 375.2, "reported"),
+        ("exports", 2024, 303.6, "reported"),
+        ("imports", 2024, 71.6, "derived"),
+        ("balance", 2024, 232.0, "derived"),
+        ("investment", 2024, 7.8, "reported"),
+        ("investment", 2023, 4.2, "reported"),
+    ],
+)
+def test_one_year(client: TestClient, path: str, year: int, value: float, status: str) -> None:
+    response = client.get(f"/v1/{path}/{year}", params=PAIR)
+    assert response.status_code == 200
+    assert (response.json()["value"], response.json()["status"]) == (value, status)
+
+
+def test_one_year_keeps_growth_from_the_year_before(client: TestClient) -> None:
+    body = client.get("/v1/investment/2024", params=PAIR).json()
+    assert body["growth"]["pch"] == 85.7143
+
+
+@pytest.mark.parametrize("path", ["turnover", "exports", "imports", "balance", "investment"])
+def test_missing_year_is_a_404_problem(client: TestClient, path: str) -> None:
+    response = client.get(f"/v1/{path}/2019", params=PAIR)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "2019" in response.json()["detail"]
+    assert "no" in response.json()["detail"].lower()
+
+
+@pytest.mark.parametrize(
+    ("reporter", "partner"), [("kaz", "bgr"), ("KZ", "BG"), ("kz", "BGR"), (" Kaz ", "bg")]
+)
+def test_country_codes_in_any_form(client: TestClient, reporter: str, partner: str) -> None:
+    body = client.get("/v1/turnover", params={"reporter": reporter, "partner": partner}).json()
+    assert body["reporter"]["alpha3"] == "KAZ"
+    assert body["observations"][0]["value"] == 375.2
+
+
+@pytest.mark.parametrize("param", ["reporter", "partner"])
+@pytest.mark.parametrize("code", ["XX", "KAZA", "", "1'; DROP TABLE observation;--"])
+def test_unknown_country_is_a_422_naming_the_parameter(
+    client: TestClient, param: str, code: str
+) -> None:
+    response = client.get("/v1/turnover", params={**PAIR, param: code})
+    assert response.status_code == 422
+    body = response.json()
+    assert [e["field"] for e in body["errors"]] == [param]
+    assert body["errors"][0]["location"] == "query"
+
+
+@pytest.mark.parametrize("missing", ["reporter", "partner"])
+def test_reporter_and_partner_are_required(client: TestClient, missing: str) -> None:
+    params = {k: v for k, v in PAIR.items() if k != missing}
+    response = client.get("/v1/exports", params=params)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == missing
+
+
+def test_year_filters(client: TestClient) -> None:
+    only_2024 = series(client, "investment", year=2024)["observations"]
+    assert [p["year"] for p in only_2024] == [2024]
+    # The 2023 base is still used for growth, though it is outside the filter.
+    assert only_2024[0]["growth"]["chg"] == 3.6
+    ranged = series(client, "investment", start_year=2020, end_year=2023)["observations"]
+    assert [p["year"] for p in ranged] == [2023]
+    assert series(client, "investment", start_year=2024)["observations"][0]["year"] == 2024
+    assert [p["year"] for p in series(client, "investment", end_year=2023)["observations"]] == [
+        2023
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"start_year": 2024, "end_year": 2023}, "start_year"),
+        ({"year": 2024, "start_year": 2023}, "year"),
+        ({"year": 1800}, "year"),
+        ({"year": 99999}, "year"),
+        ({"year": "twenty"}, "year"),
+        ({"end_year": -1}, "end_year"),
+    ],
+)
+def test_bad_years_are_422(client: TestClient, params: dict, field: str) -> None:
+    response = client.get("/v1/investment", params={**PAIR, **params})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_pair_without_figures_is_an_empty_series(client: TestClient) -> None:
+    # Bulgaria's own statistics are not seeded: no mirror figures are invented.
+    body = series(client, "turnover", reporter="BGR", partner="KAZ")
+    assert body["observations"] == []
+    assert body["unit"] is None
