@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from app.api.openapi import build_openapi
-from app.api.routes import growth, health, observations, reference, series
+from app.api.routes import claims, growth, health, observations, reference, series
 from app.errors import install_problem_handlers
 
 DESCRIPTION = """\
@@ -22,6 +22,7 @@ Errors are RFC 9457 `application/problem+json` documents with one shape.
 TAGS = [
     {"name": "Series", "description": "One indicator for a reporter and partner, by year."},
     {"name": "Growth", "description": "Change between two years."},
+    {"name": "Claims", "description": "What sources say, checked against the figures."},
     {"name": "Observations", "description": "Stored figures, filtered and paginated."},
     {"name": "Reference", "description": "Countries, indicators and sources."},
     {"name": "Operations", "description": "Health of the service."},
@@ -31,7 +32,7 @@ TAGS = [
 def create_app() -> FastAPI:
     app = FastAPI(title="tradestats", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS)
     install_problem_handlers(app)
-    for module in (series, growth, observations, reference, health):
+    for module in (series, growth, claims, observations, reference, health):
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

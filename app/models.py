@@ -50,6 +50,7 @@ class IndicatorCode(StrEnum):
 class ObservationStatus(StrEnum):
     reported = "reported"  # a figure as a source published it
     derived = "derived"  # computed exactly from reported figures by an identity
+    implied = "implied"  # a range that a claim, if true, gives a missing figure
 
 
 class Country(SQLModel, table=True):
@@ -94,6 +95,39 @@ class Observation(SQLModel, table=True):
     status: str = Field(default=ObservationStatus.reported, max_length=16)
     source_id: int = Field(foreign_key="source.id")  # the agency that produced the figure
     # The document that printed the figure, when not the agency itself.
+    publication_id: int | None = Field(default=None, foreign_key="source.id")
+    quote: str
+    note: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Claim(SQLModel, table=True):
+    """What a source says about how one figure relates to another, checked at query time."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "reporter",
+            "partner",
+            "indicator",
+            "kind",
+            "base_year",
+            "year",
+            "source_id",
+            name="uq_claim_natural_key",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # ratio, percent_change or identity (app.stats.verdicts)
+    indicator: str = Field(foreign_key="indicator.code", max_length=16)
+    reporter: str = Field(foreign_key="country.alpha3", max_length=3)
+    partner: str = Field(foreign_key="country.alpha3", max_length=3)
+    base_year: int  # the year compared against; equal to `year` for an identity
+    year: int
+    stated: Decimal | None = Field(default=None, sa_type=DecimalText)  # null for identities
+    qualifier: str = Field(default="exact", max_length=20)
+    source_id: int = Field(foreign_key="source.id")
     publication_id: int | None = Field(default=None, foreign_key="source.id")
     quote: str
     note: str | None = None

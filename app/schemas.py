@@ -4,9 +4,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from app.models import ObservationStatus
+from app.stats.verdicts import ClaimKind, Qualifier, Verdict
 
 
 def _json_number(value: Decimal) -> float | int:
@@ -17,8 +18,12 @@ def _json_number(value: Decimal) -> float | int:
     return float(value)
 
 
-# Exact decimals inside, plain JSON numbers on the wire.
-Number = Annotated[Decimal, PlainSerializer(_json_number, return_type=float, when_used="json")]
+# Exact decimals inside, plain JSON numbers on the wire (documented as such).
+Number = Annotated[
+    Decimal,
+    PlainSerializer(_json_number, when_used="json"),
+    WithJsonSchema({"type": "number"}, mode="serialization"),
+]
 
 
 class CountryPublic(BaseModel):
@@ -82,12 +87,24 @@ class Unit(BaseModel):
     label: str = Field(examples=["USD millions"])
 
 
-class DerivationInput(BaseModel):
-    indicator: str
-    year: int
-    value: Number
+class FigureUsed(BaseModel):
+    """A figure that a derived value, a growth rate or a verdict was computed from."""
+
+    indicator: str = Field(examples=["FDI_INFLOW"])
+    year: int = Field(examples=[2023])
+    value: Number = Field(examples=[4.2])
+    precision: int = Field(examples=[1])
     status: ObservationStatus
-    observation_id: int | None = Field(description="Set when the input is a stored figure.")
+    observation_id: int | None = Field(description="Set when the figure is stored.")
+
+
+class IntervalPublic(BaseModel):
+    """A range of values; a null bound is unbounded."""
+
+    low: Number | None = Field(examples=[4.15])
+    high: Number | None = Field(examples=[4.25])
+    low_inclusive: bool
+    high_inclusive: bool
 
 
 class YearGrowth(BaseModel):
@@ -102,11 +119,18 @@ class YearGrowth(BaseModel):
 
 class SeriesPoint(BaseModel):
     year: int = Field(examples=[2024])
-    value: Number = Field(examples=[7.8])
+    value: Number | None = Field(description="Null only for implied values.", examples=[7.8])
     precision: int = Field(description="Decimals as published.", examples=[1])
     unit: Unit
     status: ObservationStatus = Field(
-        description="`reported`: as the source published it. `derived`: computed by an identity."
+        description="`reported`: as the source published it. `derived`: computed exactly by "
+        "an identity. `implied`: a range that a claim gives a missing figure (only with "
+        "`include=implied`)."
+    )
+    interval: IntervalPublic = Field(
+        description="Every amount the value may stand for: half its last digit either way "
+        "when reported, the sum of its inputs' ranges when derived, the claim's range when "
+        "implied."
     )
     observation_id: int | None = Field(description="The stored figure; null for derived values.")
     source: SourceRef | None = Field(description="The agency that produced the figure.")
@@ -114,8 +138,10 @@ class SeriesPoint(BaseModel):
     quote: str | None = Field(description="The sentence the figure came from, verbatim.")
     note: str | None
     formula: str | None = Field(default=None, examples=["IMPORTS = TURNOVER − EXPORTS"])
-    inputs: list[DerivationInput] | None = None
-    growth: YearGrowth
+    inputs: list[FigureUsed] | None = None
+    claim_id: int | None = Field(default=None, description="For implied values: the claim.")
+    explanation: str | None = Field(default=None, description="For implied values.")
+    growth: YearGrowth | None = Field(description="Null for implied values.")
 
 
 class Series(BaseModel):
@@ -150,21 +176,13 @@ class ObservationsPublic(BaseModel):
     next: str | None = Field(description="URL of the next page; null on the last page.")
 
 
-class GrowthInput(BaseModel):
-    year: int
-    value: Number
-    precision: int
-    status: ObservationStatus
-    observation_id: int | None
-
-
 class GrowthResult(BaseModel):
     indicator: str = Field(examples=["FDI_INFLOW"])
     reporter: str = Field(examples=["KAZ"])
     partner: str = Field(examples=["BGR"])
     unit: Unit
     years: int = Field(description="Span in years, `to` − `from`.")
-    inputs: list[GrowthInput] = Field(description="The two figures used, earlier first.")
+    inputs: list[FigureUsed] = Field(description="The two figures used, earlier first.")
     ratio: Number | None = Field(description="later / earlier, 6 decimals.")
     chg: Number = Field(description="Absolute change, exact.")
     pch: Number | None = Field(description="Percent change, 4 decimals.")
@@ -175,3 +193,90 @@ class GrowthResult(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
+
+
+class MissingFigure(BaseModel):
+    indicator: str = Field(examples=["TURNOVER"])
+    reporter: str = Field(examples=["KAZ"])
+    partner: str = Field(examples=["BGR"])
+    year: int = Field(examples=[2023])
+
+
+class ImpliedValue(BaseModel):
+    """The range a claim gives a missing figure, if the claim is true. Never a reported value."""
+
+    indicator: str = Field(examples=["TURNOVER"])
+    year: int = Field(examples=[2023])
+    status: ObservationStatus = Field(examples=["implied"])
+    interval: IntervalPublic
+    unit: Unit
+
+
+class Assessment(BaseModel):
+    verdict: Verdict = Field(
+        description="`consistent` when the claim's range meets what the figures give, "
+        "allowing for their rounding; `inconsistent` when not; `unverifiable` when a figure "
+        "is missing (see `missing`)."
+    )
+    explanation: str = Field(description="One sentence, fit to quote.")
+    point: Number | None = Field(
+        description="What the figures themselves give: a ratio, a percent change, or for an "
+        "identity the sum of its terms."
+    )
+    interval: IntervalPublic | None = Field(
+        description="The same, allowing for the rounding of every figure used."
+    )
+    inputs: list[FigureUsed]
+    missing: list[MissingFigure]
+    implied: list[ImpliedValue]
+
+
+class ClaimPublic(Assessment):
+    id: int
+    kind: ClaimKind = Field(examples=["percent_change"])
+    indicator: str = Field(examples=["FDI_INFLOW"])
+    reporter: str = Field(examples=["KAZ"])
+    partner: str = Field(examples=["BGR"])
+    base_year: int = Field(examples=[2023])
+    year: int = Field(examples=[2024])
+    stated: Number | None = Field(description="The number the source gives.", examples=[86.5])
+    qualifier: Qualifier
+    statement: str = Field(description="The claim in words.", examples=["an increase of 86.5%"])
+    allowed: IntervalPublic | None = Field(
+        description="What the stated number and qualifier allow (see /v1/qualifiers)."
+    )
+    source: SourceRef | None
+    published_in: SourceRef | None
+    quote: str
+    note: str | None
+
+
+class ClaimsPublic(BaseModel):
+    data: list[ClaimPublic]
+    count: int
+
+
+class IdentityCheck(Assessment):
+    indicator: str = Field(examples=["TURNOVER"])
+    formula: str = Field(examples=["TURNOVER = EXPORTS + IMPORTS"])
+    reporter: str = Field(examples=["KAZ"])
+    partner: str = Field(examples=["BGR"])
+    year: int = Field(examples=[2024])
+
+
+class IdentityChecksPublic(BaseModel):
+    data: list[IdentityCheck]
+    count: int
+
+
+class QualifierPublic(BaseModel):
+    qualifier: Qualifier
+    words: str = Field(description="How a source puts it.", examples=["almost"])
+    meaning: str
+    example_stated: Number = Field(examples=[4])
+    example_allowed: IntervalPublic
+
+
+class QualifiersPublic(BaseModel):
+    data: list[QualifierPublic]
+    count: int

@@ -16,7 +16,7 @@ import pycountry
 from sqlmodel import Session, select
 
 from app.db import get_engine
-from app.models import Country, Indicator, Observation, Source
+from app.models import Claim, Country, Indicator, Observation, Source
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 INDICATORS_FILE = SEED_DIR / "indicators.json"
@@ -66,35 +66,56 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
     source_ids = {s.slug: s.id for s in session.exec(select(Source)) if s.id is not None}
 
     for row in data["observations"]:
-        key = (row["reporter"], row["partner"], row["indicator"], row["year"])
-        found = session.exec(
-            select(Observation.id).where(
-                Observation.reporter == key[0],
-                Observation.partner == key[1],
-                Observation.indicator == key[2],
-                Observation.year == key[3],
-            )
-        ).first()
-        if found is not None:
+        key = {k: row[k] for k in ("reporter", "partner", "indicator", "year")}
+        if _exists(session, Observation, key):
             continue
         value = Decimal(row["value"])
         session.add(
             Observation(
-                reporter=row["reporter"],
-                partner=row["partner"],
-                indicator=row["indicator"],
-                year=row["year"],
+                **key,
                 value=value,
                 currency=row["currency"],
                 multiplier=row["multiplier"],
                 precision=row.get("precision", precision_of(value)),
-                source_id=source_ids[row["source"]],
-                publication_id=source_ids[row["published_in"]] if row.get("published_in") else None,
-                quote=row["quote"],
-                note=row.get("note"),
+                **_cited_by(row, source_ids),
             )
         )
         report.count("observation")
+
+    for row in data.get("claims", []):
+        cited = _cited_by(row, source_ids)
+        key = {
+            k: row[k] for k in ("reporter", "partner", "indicator", "kind", "base_year", "year")
+        } | {"source_id": cited["source_id"]}
+        if _exists(session, Claim, key):
+            continue
+        stated = Decimal(row["stated"]) if row.get("stated") is not None else None
+        session.add(
+            Claim(
+                **key,
+                stated=stated,
+                qualifier=row["qualifier"],
+                **{k: v for k, v in cited.items() if k != "source_id"},
+            )
+        )
+        report.count("claim")
+
+
+def _exists(session: Session, model: type[Observation] | type[Claim], key: dict[str, Any]) -> bool:
+    query = select(model.id)  # type: ignore[call-overload]
+    for column, value in key.items():
+        query = query.where(getattr(model, column) == value)
+    return session.exec(query).first() is not None
+
+
+def _cited_by(row: dict[str, Any], source_ids: dict[str, int]) -> dict[str, Any]:
+    """Source, publication, quote and note: what every seeded figure and claim carries."""
+    return {
+        "source_id": source_ids[row["source"]],
+        "publication_id": source_ids[row["published_in"]] if row.get("published_in") else None,
+        "quote": row["quote"],
+        "note": row.get("note"),
+    }
 
 
 def figure_files() -> list[Path]:

@@ -75,9 +75,12 @@ def fig(value: str, multiplier: int = 6) -> Figure:
 
 def test_imports_then_balance_follow_from_turnover_and_exports() -> None:
     derived = derive({"TURNOVER": fig("375.2"), "EXPORTS": fig("303.6")})
-    assert derived["IMPORTS"].figure == Figure(D("71.6"), 6, 1)
+    imports = derived["IMPORTS"].figure
+    assert (imports.value, imports.multiplier, imports.precision) == (D("71.6"), 6, 1)
+    assert imports.half_width == D("0.1")  # each input may be off by 0.05
     assert derived["IMPORTS"].formula == "IMPORTS = TURNOVER − EXPORTS"
     assert derived["BALANCE"].figure.value == D("232.0")
+    assert derived["BALANCE"].figure.interval.low == D("231.85")
     assert derived["BALANCE"].inputs == ("EXPORTS", "IMPORTS")
 
 
@@ -119,8 +122,26 @@ def test_mixed_multipliers_are_scaled_exactly() -> None:
 
 
 def test_figures_convert_between_multipliers() -> None:
-    assert Figure(D("1.5"), 9, 1).in_multiplier(6) == Figure(D("1500"), 6, 0)
-    assert Figure(D("7.8"), 6, 1).in_multiplier(3) == Figure(D("7800"), 3, 0)
+    billions = Figure(D("1.5"), 9, 1).in_multiplier(6)
+    assert (billions.value, billions.precision, billions.half_width) == (D("1500"), 0, D("50"))
+    thousands = Figure(D("7.8"), 6, 1).in_multiplier(3)
+    assert (thousands.value, thousands.interval.low, thousands.interval.high) == (
+        D("7800"),
+        D("7750"),
+        D("7850"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "precision", "low", "high"),
+    [("4.2", 1, "4.15", "4.25"), ("375", 0, "374.5", "375.5"), ("0.07", 2, "0.065", "0.075")],
+)
+def test_a_published_figure_stands_for_half_its_last_digit_either_way(
+    value: str, precision: int, low: str, high: str
+) -> None:
+    interval = Figure(D(value), 6, precision).interval
+    assert (interval.low, interval.high) == (D(low), D(high))
+    assert interval.low_closed and interval.high_closed
 
 
 @pytest.mark.parametrize(

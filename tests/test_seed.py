@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, func, select
 
-from app.models import Country, Indicator, Observation, Source
+from app.models import Claim, Country, Indicator, Observation, Source
 from app.seed import SEED_DIR, figure_files, precision_of, seed
 
 ARTICLE = (SEED_DIR / "article.txt").read_text(encoding="utf-8")
@@ -43,10 +43,32 @@ def test_article_figures_are_stored_exactly(
 
 
 def test_every_quote_is_verbatim_from_the_article(session: Session) -> None:
-    quotes = session.exec(select(Observation.quote)).all()
-    assert len(quotes) == 4
+    quotes = [*session.exec(select(Observation.quote)), *session.exec(select(Claim.quote))]
+    assert len(quotes) == 7
     for quote in quotes:
         assert quote in ARTICLE
+
+
+@pytest.mark.parametrize(
+    ("indicator", "kind", "stated", "qualifier", "words"),
+    [
+        ("TURNOVER", "ratio", "4", "almost", "almost four times"),
+        ("EXPORTS", "ratio", "11", "more_than", "more than 11 times"),
+        ("FDI_INFLOW", "percent_change", "86.5", "exact", "86.5% increase"),
+    ],
+)
+def test_the_articles_growth_statements_are_claims(
+    session: Session, indicator: str, kind: str, stated: str, qualifier: str, words: str
+) -> None:
+    claim = session.exec(select(Claim).where(Claim.indicator == indicator)).one()
+    assert (claim.kind, claim.stated, claim.qualifier) == (kind, Decimal(stated), qualifier)
+    assert (claim.reporter, claim.partner, claim.base_year, claim.year) == (
+        "KAZ",
+        "BGR",
+        2023,
+        2024,
+    )
+    assert words in claim.quote
 
 
 @pytest.mark.parametrize(
@@ -99,6 +121,7 @@ def test_seeding_twice_changes_nothing(session: Session) -> None:
     assert "nothing to do" in str(report)
     assert _snapshot(session) == before
     assert session.exec(select(func.count()).select_from(Source)).one() == 3
+    assert session.exec(select(func.count()).select_from(Claim)).one() == 3
 
 
 def test_seed_never_overwrites_a_corrected_figure(session: Session) -> None:

@@ -1,14 +1,21 @@
 """Turn query results into the documented response shapes."""
 
+from typing import Any
+
 from sqlmodel import Session
 
+from app.claims import IDENTITY_FOR, Checked, check_claim, claims
 from app.errors import not_found
-from app.models import Country, Indicator, Source
+from app.models import Claim, Country, Indicator, ObservationStatus, Source
 from app.queries import Point, YearPoints, sources_by_id
 from app.schemas import (
+    ClaimPublic,
     CountryPublic,
-    DerivationInput,
+    FigureUsed,
+    ImpliedValue,
     IndicatorPublic,
+    IntervalPublic,
+    MissingFigure,
     SeriesPoint,
     SourceRef,
     Unit,
@@ -16,10 +23,44 @@ from app.schemas import (
 )
 from app.stats.figures import unit_label
 from app.stats.growth import growth
+from app.stats.identities import identity_formula
+from app.stats.intervals import Interval
+from app.stats.verdicts import ClaimKind, Qualifier, allowed_range, stated_phrase
 
 
 def unit(currency: str, multiplier: int) -> Unit:
     return Unit(currency=currency, multiplier=multiplier, label=unit_label(currency, multiplier))
+
+
+INTERVAL_DECIMALS = 6  # bounds are rounded outward to this many places
+
+
+def interval_public(interval: Interval) -> IntervalPublic:
+    shown = interval.rounded_outward(INTERVAL_DECIMALS)
+    return IntervalPublic(
+        low=shown.low,
+        high=shown.high,
+        low_inclusive=shown.low_closed,
+        high_inclusive=shown.high_closed,
+    )
+
+
+def figure_used(point: Point, multiplier: int | None = None) -> FigureUsed:
+    """A point as an input, optionally expressed with another multiplier."""
+    figure = point.figure if multiplier is None else point.figure.in_multiplier(multiplier)
+    return FigureUsed(
+        indicator=point.indicator,
+        year=point.year,
+        value=figure.value,
+        precision=figure.precision,
+        status=point.status,
+        observation_id=point.observation_id,
+    )
+
+
+def source_ref(sources: dict[int, Source], source_id: int | None) -> SourceRef | None:
+    source = sources.get(source_id) if source_id is not None else None
+    return SourceRef.model_validate(source) if source else None
 
 
 def country(session: Session, alpha3: str) -> CountryPublic:
@@ -66,20 +107,7 @@ def series_point(
     obs = point.observation
     inputs = None
     if point.derivation is not None:
-        inputs = [
-            DerivationInput(
-                indicator=code,
-                year=point.year,
-                value=year_points[code].figure.value,
-                status=year_points[code].status,
-                observation_id=year_points[code].observation_id,
-            )
-            for code in point.derivation.inputs
-        ]
-
-    def ref(source_id: int | None) -> SourceRef | None:
-        source = sources.get(source_id) if source_id is not None else None
-        return SourceRef.model_validate(source) if source else None
+        inputs = [figure_used(year_points[code]) for code in point.derivation.inputs]
 
     return SeriesPoint(
         year=point.year,
@@ -87,9 +115,10 @@ def series_point(
         precision=point.figure.precision,
         unit=unit(point.currency, point.figure.multiplier),
         status=point.status,
+        interval=interval_public(point.figure.interval),
         observation_id=point.observation_id,
-        source=ref(obs.source_id) if obs else None,
-        published_in=ref(obs.publication_id) if obs else None,
+        source=source_ref(sources, obs.source_id) if obs else None,
+        published_in=source_ref(sources, obs.publication_id) if obs else None,
         quote=obs.quote if obs else None,
         note=obs.note if obs else None,
         formula=point.derivation.formula if point.derivation else None,
@@ -114,3 +143,100 @@ def series_points(
         for year, pts in by_year.items()
         if first_year is None or year >= first_year
     ]
+
+
+def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str, Any]:
+    """The verdict format shared by claims and identity checks."""
+    a = checked.assessment
+    implied = []
+    if a.implied is not None and a.implied_year is not None:
+        (indicator, _), *_ = checked.missing
+        implied.append(
+            ImpliedValue(
+                indicator=indicator,
+                year=a.implied_year,
+                status=ObservationStatus.implied,
+                interval=interval_public(a.implied),
+                unit=unit(checked.currency, checked.multiplier),
+            )
+        )
+    return {
+        "verdict": a.verdict,
+        "explanation": a.explanation,
+        "point": a.point,
+        "interval": interval_public(a.interval) if a.interval else None,
+        "inputs": [figure_used(p, checked.multiplier) for p in checked.inputs],
+        "missing": [
+            MissingFigure(indicator=code, reporter=reporter, partner=partner, year=year)
+            for code, year in checked.missing
+        ],
+        "implied": implied,
+    }
+
+
+def claim_public(claim: Claim, checked: Checked, sources: dict[int, Source]) -> ClaimPublic:
+    kind, qualifier = ClaimKind(claim.kind), Qualifier(claim.qualifier)
+    if claim.stated is None:  # an identity states no number
+        statement, allowed = identity_formula(IDENTITY_FOR[claim.indicator]), None
+    else:
+        statement = stated_phrase(kind, qualifier, claim.stated)
+        allowed = interval_public(allowed_range(qualifier, claim.stated))
+    return ClaimPublic(
+        id=claim.id or 0,
+        kind=kind,
+        indicator=claim.indicator,
+        reporter=claim.reporter,
+        partner=claim.partner,
+        base_year=claim.base_year,
+        year=claim.year,
+        stated=claim.stated,
+        qualifier=qualifier,
+        statement=statement,
+        allowed=allowed,
+        source=source_ref(sources, claim.source_id),
+        published_in=source_ref(sources, claim.publication_id),
+        quote=claim.quote,
+        note=claim.note,
+        **assessment_fields(checked, claim.reporter, claim.partner),
+    )
+
+
+def implied_points(
+    session: Session,
+    code: str,
+    reporter: str,
+    partner: str,
+    first: int | None,
+    last: int | None,
+    known_years: set[int],
+) -> list[SeriesPoint]:
+    """Ranges that claims give the indicator in years with no figure, labelled `implied`."""
+    result = []
+    for claim in claims(session=session, indicator=code, reporter=reporter, partner=partner):
+        checked = check_claim(session, claim)
+        a = checked.assessment
+        year = a.implied_year
+        if a.implied is None or year is None or year in known_years:
+            continue
+        if (first is not None and year < first) or (last is not None and year > last):
+            continue
+        known_years.add(year)
+        result.append(
+            SeriesPoint(
+                year=year,
+                value=None,
+                precision=max(p.figure.precision for p in checked.inputs),
+                unit=unit(checked.currency, checked.multiplier),
+                status=ObservationStatus.implied,
+                interval=interval_public(a.implied),
+                observation_id=None,
+                source=None,
+                published_in=None,
+                quote=None,
+                note=None,
+                claim_id=claim.id,
+                explanation=a.explanation,
+                growth=None,
+            )
+        )
+    return result

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from app.stats.intervals import Interval
+
 MULTIPLIER_NAMES = {0: "", 3: "thousands", 6: "millions", 9: "billions"}
 
 
@@ -17,11 +19,31 @@ class Figure:
     value: Decimal
     multiplier: int
     precision: int  # decimals as published
+    # How far the true amount may lie from `value`. A published figure is off by at most
+    # half its last digit (4.2 stands for 4.15 to 4.25); a sum or difference of figures
+    # by the sum of theirs.
+    tolerance: Decimal | None = None
+
+    @property
+    def half_width(self) -> Decimal:
+        if self.tolerance is not None:
+            return self.tolerance
+        return Decimal(5).scaleb(-(self.precision + 1))
+
+    @property
+    def interval(self) -> Interval:
+        """Every amount the figure may stand for."""
+        return Interval.around(self.value, self.half_width)
 
     def in_multiplier(self, multiplier: int) -> "Figure":
         """The same amount expressed with another multiplier, exactly."""
         shift = self.multiplier - multiplier
-        return Figure(self.value.scaleb(shift), multiplier, max(0, self.precision - shift))
+        return Figure(
+            self.value.scaleb(shift),
+            multiplier,
+            max(0, self.precision - shift),
+            self.half_width.scaleb(shift),
+        )
 
 
 def common_multiplier(*figures: Figure) -> int:

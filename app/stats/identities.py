@@ -53,7 +53,9 @@ def solve(identity: dict[str, int], unknown: str, known: dict[str, Figure]) -> D
     signs = [(c, -identity[c] * identity[unknown]) for c in others]
     value = sum((sign * scaled[c].value for c, sign in signs), start=Decimal(0))
     precision = max(f.precision for f in scaled.values())
-    return Derivation(Figure(value, multiplier, precision), _formula(unknown, signs), tuple(others))
+    tolerance = sum((f.half_width for f in scaled.values()), start=Decimal(0))
+    figure = Figure(value, multiplier, precision, tolerance)
+    return Derivation(figure, _formula(unknown, signs), tuple(others))
 
 
 def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:

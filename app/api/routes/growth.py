@@ -14,10 +14,10 @@ from app.api.deps import (
     distinct_pair,
 )
 from app.api.openapi import problems
-from app.api.presenters import unit
+from app.api.presenters import figure_used, unit
 from app.errors import invalid, not_found
 from app.queries import pair_points
-from app.schemas import GrowthInput, GrowthResult
+from app.schemas import GrowthResult
 from app.stats.growth import growth
 
 router = APIRouter(prefix="/v1", tags=["Growth"])
@@ -86,16 +86,7 @@ def get_growth(
         partner=partner,
         unit=unit(later.currency, multiplier),
         years=to_year - from_year,
-        inputs=[
-            GrowthInput(
-                year=p.year,
-                value=p.figure.in_multiplier(multiplier).value,
-                precision=p.figure.in_multiplier(multiplier).precision,
-                status=p.status,
-                observation_id=p.observation_id,
-            )
-            for p in (earlier, later)
-        ],
+        inputs=[figure_used(p, multiplier) for p in (earlier, later)],
         ratio=g.ratio,
         chg=g.chg,
         pch=g.pch,

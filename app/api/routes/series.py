@@ -1,8 +1,9 @@
 """The five series endpoints (/v1/turnover … /v1/investment) and their one-year variants."""
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from app.api.deps import (
     MAX_YEAR,
@@ -17,13 +18,22 @@ from app.api.deps import (
     year_range,
 )
 from app.api.openapi import problems
-from app.api.presenters import country, indicator, series_points, unit
+from app.api.presenters import country, implied_points, indicator, series_points, unit
 from app.errors import not_found
 from app.models import IndicatorCode
 from app.queries import pair_points
 from app.schemas import Series, SeriesPoint
 
 router = APIRouter(prefix="/v1", tags=["Series"])
+
+Include = Annotated[
+    Literal["implied"] | None,
+    Query(
+        description="`implied` adds, for years with no figure, the range that a claim "
+        "gives the figure (status `implied`, `value` null, see `interval`).",
+        examples=["implied"],
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,10 @@ ones by an accounting identity (TURNOVER = EXPORTS + IMPORTS, BALANCE = EXPORTS 
 and list the formula and inputs. Each value also has its growth against the previous year
 (ratio, percent change, absolute change), or null with a `reason` when there is no base.
 
+Claims can imply a range for a year with no figure ("almost four times" the year before);
+add `include=implied` to see those as points with status `implied` and a null `value`.
+They are never mixed in otherwise.
+
 Filter with `year`, or with `start_year` and `end_year`. A pair with no figures gives an
 empty `observations` list.
 """
@@ -74,6 +88,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         year: OneYear = None,
         start_year: StartYear = None,
         end_year: EndYear = None,
+        include: Include = None,
     ) -> Series:
         distinct_pair(reporter, partner)
         first, last = year_range(year, start_year, end_year)
@@ -86,6 +101,12 @@ def add_series_routes(route: SeriesRoute) -> None:
             end_year=last,
         )
         points = series_points(session, code, by_year, first)
+        if include == "implied":
+            known = {p.year for p in points}
+            points = sorted(
+                points + implied_points(session, code, reporter, partner, first, last, known),
+                key=lambda p: p.year,
+            )
         units = {(p.unit.currency, p.unit.multiplier) for p in points}
         return Series(
             indicator=indicator(session, code),

@@ -1,0 +1,163 @@
+"""Claims, their verdicts, the qualifier table and identity checks."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.api.deps import (
+    EndYear,
+    OptionalCountry,
+    OptionalIndicator,
+    Partner,
+    Reporter,
+    SessionDep,
+    StartYear,
+    distinct_pair,
+    year_range,
+)
+from app.api.openapi import problems
+from app.api.presenters import assessment_fields, claim_public, interval_public
+from app.claims import IDENTITY_FOR, check_claim, claims, identity_checks
+from app.errors import not_found
+from app.models import Claim
+from app.queries import sources_by_id
+from app.schemas import (
+    ClaimPublic,
+    ClaimsPublic,
+    IdentityCheck,
+    IdentityChecksPublic,
+    QualifierPublic,
+    QualifiersPublic,
+)
+from app.stats.identities import identity_formula
+from app.stats.verdicts import QUALIFIERS, Verdict, allowed_range
+
+router = APIRouter(prefix="/v1", tags=["Claims"])
+
+VERDICT_RULES = """\
+A claim's stated number and qualifier allow a range (see `GET /v1/qualifiers`). The
+published figures give another: each stands for half a unit of its last digit either way
+(4.2 for 4.15 to 4.25), so a ratio or percent change computed from them is a range too.
+The verdict is `consistent` when the two ranges meet, `inconsistent` when they do not, and
+`unverifiable` when a figure is missing; then `missing` names it and, where one figure is
+known, `implied` gives the range the claim puts the missing one in (status `implied`,
+never a reported value). Verdicts are computed on every request, so they change as soon
+as figures are recorded."""
+
+
+def _present(session: SessionDep, rows: list[Claim]) -> list[ClaimPublic]:
+    sources = sources_by_id(
+        session=session, ids=[i for c in rows for i in (c.source_id, c.publication_id)]
+    )
+    return [claim_public(c, check_claim(session, c), sources) for c in rows]
+
+
+@router.get(
+    "/claims",
+    response_model=ClaimsPublic,
+    summary="List claims with their verdicts",
+    description="What sources say about growth, each checked against the figures.\n\n"
+    + VERDICT_RULES,
+    operation_id="list_claims",
+    responses=problems(422),
+)
+def list_claims(
+    session: SessionDep,
+    indicator: OptionalIndicator = None,
+    reporter: OptionalCountry = None,
+    partner: OptionalCountry = None,
+    verdict: Annotated[
+        Verdict | None,
+        Query(description="Only claims with this verdict.", examples=["unverifiable"]),
+    ] = None,
+) -> ClaimsPublic:
+    rows = claims(
+        session=session,
+        indicator=indicator.value if indicator else None,
+        reporter=reporter,
+        partner=partner,
+    )
+    data = [c for c in _present(session, rows) if verdict is None or c.verdict == verdict]
+    return ClaimsPublic(data=data, count=len(data))
+
+
+@router.get(
+    "/claims/{claim_id}",
+    response_model=ClaimPublic,
+    summary="Get one claim with its verdict",
+    description="One claim: its quote and source, the range its words allow, what the "
+    "figures give, the verdict and a one-sentence explanation.\n\n" + VERDICT_RULES,
+    operation_id="get_claim",
+    responses=problems(404, 422),
+)
+def get_claim(
+    session: SessionDep, claim_id: int = Path(ge=1, le=2**31 - 1, examples=[3])
+) -> ClaimPublic:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise not_found(f"No claim has id {claim_id}.")
+    return _present(session, [claim])[0]
+
+
+@router.get(
+    "/qualifiers",
+    response_model=QualifiersPublic,
+    summary="How each qualifier is read",
+    description="The interpretation table: the range of values that a stated number N "
+    "allows under each qualifier, with a worked example for N = 4. For a decrease the "
+    'qualifier applies to the size of the fall: "fell by more than 20%" allows anything '
+    "below −20%. Bounds are chosen to be generous where everyday usage is loose, and strict "
+    "where the words are (`more_than` excludes N itself).",
+    operation_id="list_qualifiers",
+)
+def list_qualifiers() -> QualifiersPublic:
+    example = Decimal(4)
+    data = [
+        QualifierPublic(
+            qualifier=q,
+            words=rule.words.strip() or "(none)",
+            meaning=rule.meaning,
+            example_stated=example,
+            example_allowed=interval_public(allowed_range(q, example)),
+        )
+        for q, rule in QUALIFIERS.items()
+    ]
+    return QualifiersPublic(data=data, count=len(data))
+
+
+@router.get(
+    "/identity-checks",
+    response_model=IdentityChecksPublic,
+    summary="Check accounting identities against reported figures",
+    description="For each year in which every term of an identity is reported for the "
+    "pair (TURNOVER = EXPORTS + IMPORTS, BALANCE = EXPORTS − IMPORTS), whether the reported "
+    "figures agree, allowing for their rounding. Same verdict format as claims. Years with "
+    "a term missing are left out: there the missing term is derived instead (see the "
+    "series endpoints).",
+    operation_id="list_identity_checks",
+    responses=problems(422),
+)
+def list_identity_checks(
+    session: SessionDep,
+    reporter: Reporter,
+    partner: Partner,
+    start_year: StartYear = None,
+    end_year: EndYear = None,
+) -> IdentityChecksPublic:
+    distinct_pair(reporter, partner)
+    first, last = year_range(None, start_year, end_year)
+    data = [
+        IdentityCheck(
+            indicator=target,
+            formula=identity_formula(IDENTITY_FOR[target]),
+            reporter=reporter,
+            partner=partner,
+            year=year,
+            **assessment_fields(checked, reporter, partner),
+        )
+        for target, year, checked in identity_checks(
+            session=session, reporter=reporter, partner=partner, start_year=first, end_year=last
+        )
+    ]
+    return IdentityChecksPublic(data=data, count=len(data))

@@ -1,0 +1,162 @@
+"""Claims checked against the figures, at query time, so verdicts follow the data."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from app.models import Claim, Observation, ObservationStatus
+from app.queries import Point, YearPoints, pair_points
+from app.stats.figures import Figure, unit_label
+from app.stats.identities import IDENTITIES, TRADE_INDICATORS, identity_formula, solve
+from app.stats.verdicts import (
+    Assessment,
+    ClaimKind,
+    Labels,
+    Qualifier,
+    assess_growth_claim,
+    assess_identity,
+    identity_unverifiable,
+)
+
+# Identities by the indicator they define: TURNOVER = EXPORTS + IMPORTS, BALANCE = …
+IDENTITY_FOR = {next(iter(identity)): identity for identity in IDENTITIES}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An assessment with what it was computed from and what it found missing."""
+
+    assessment: Assessment
+    inputs: list[Point]
+    missing: list[tuple[str, int]] = field(default_factory=list)  # (indicator, year)
+    currency: str = "USD"
+    multiplier: int = 6
+
+
+def claims(
+    *,
+    session: Session,
+    indicator: str | None = None,
+    reporter: str | None = None,
+    partner: str | None = None,
+) -> list[Claim]:
+    query = select(Claim).order_by(col(Claim.id))
+    for column, wanted in (
+        (Claim.indicator, indicator),
+        (Claim.reporter, reporter),
+        (Claim.partner, partner),
+    ):
+        if wanted is not None:
+            query = query.where(column == wanted)
+    return list(session.exec(query))
+
+
+def check_claim(session: Session, claim: Claim) -> Checked:
+    by_year = pair_points(
+        session=session,
+        indicator=claim.indicator,
+        reporter=claim.reporter,
+        partner=claim.partner,
+        start_year=claim.base_year,
+        end_year=claim.year,
+    )
+    if claim.kind == ClaimKind.identity:
+        return check_identity(
+            claim.indicator, claim.reporter, claim.partner, claim.year, by_year.get(claim.year, {})
+        )
+
+    base = by_year.get(claim.base_year, {}).get(claim.indicator)
+    later = by_year.get(claim.year, {}).get(claim.indicator)
+    known = [p for p in (base, later) if p is not None]
+    multiplier = min((p.figure.multiplier for p in known), default=6)
+    currency = known[0].currency if known else "USD"
+    labels = Labels(
+        claim.indicator,
+        f"{claim.reporter}–{claim.partner}",
+        claim.base_year,
+        claim.year,
+        unit_label(currency, multiplier),
+    )
+
+    def scaled(point: Point | None) -> Figure | None:
+        return point.figure.in_multiplier(multiplier) if point else None
+
+    assert claim.stated is not None, "growth claims state a number"
+    assessment = assess_growth_claim(
+        ClaimKind(claim.kind),
+        Qualifier(claim.qualifier),
+        claim.stated,
+        scaled(base),
+        scaled(later),
+        labels,
+    )
+    missing = [(claim.indicator, year) for year in assessment.missing_years]
+    return Checked(assessment, known, missing, currency, multiplier)
+
+
+def check_identity(
+    indicator: str, reporter: str, partner: str, year: int, year_points: YearPoints
+) -> Checked:
+    """Whether reported figures satisfy the identity that defines `indicator`."""
+    identity = IDENTITY_FOR[indicator]
+    formula = identity_formula(identity)
+    reported = {
+        code: p
+        for code, p in year_points.items()
+        if p.status == ObservationStatus.reported and code in identity
+    }
+    labels = Labels(indicator, f"{reporter}–{partner}", year, year, "")
+    missing = [code for code in identity if code not in reported]
+    if missing:
+        return Checked(
+            identity_unverifiable(formula, missing, labels),
+            list(reported.values()),
+            [(code, year) for code in missing],
+        )
+
+    others = {code: p.figure for code, p in reported.items() if code != indicator}
+    computed = solve(identity, indicator, others).figure
+    target = reported[indicator].figure.in_multiplier(computed.multiplier)
+    return Checked(
+        assess_identity(formula, target, computed, labels),
+        [reported[code] for code in identity],
+        [],
+        reported[indicator].currency,
+        computed.multiplier,
+    )
+
+
+def identity_checks(
+    *, session: Session, reporter: str, partner: str, start_year: int | None, end_year: int | None
+) -> list[tuple[str, int, Checked]]:
+    """Every identity whose terms are all reported, for one pair, by year."""
+    query = select(Observation).where(
+        Observation.reporter == reporter,
+        Observation.partner == partner,
+        col(Observation.indicator).in_(TRADE_INDICATORS),
+    )
+    if start_year is not None:
+        query = query.where(Observation.year >= start_year)
+    if end_year is not None:
+        query = query.where(Observation.year <= end_year)
+    stored: dict[int, set[str]] = defaultdict(set)
+    for obs in session.exec(query):
+        stored[obs.year].add(obs.indicator)
+
+    results = []
+    for year, codes in sorted(stored.items()):
+        for target, identity in IDENTITY_FOR.items():
+            if set(identity) <= codes:
+                points = pair_points(
+                    session=session,
+                    indicator=target,
+                    reporter=reporter,
+                    partner=partner,
+                    start_year=year,
+                    end_year=year,
+                )
+                results.append(
+                    (target, year, check_identity(target, reporter, partner, year, points[year]))
+                )
+    return results

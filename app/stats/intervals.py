@@ -1,0 +1,126 @@
+"""Intervals of exact decimals, for what a rounded figure or a vague phrase allows.
+
+Bounds are Decimals, or None for unbounded. Published figures are taken as closed
+intervals, [4.15, 4.25] for 4.2: publishers round differently, and under half-even
+rounding 4.25 itself prints as 4.2.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+
+DIGITS = 28  # significant digits for interval arithmetic
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: Decimal | None  # None: unbounded below
+    high: Decimal | None  # None: unbounded above
+    low_closed: bool = True
+    high_closed: bool = True
+
+    @classmethod
+    def around(cls, value: Decimal, half_width: Decimal) -> "Interval":
+        return cls(value - half_width, value + half_width)
+
+    def contains(self, x: Decimal) -> bool:
+        above = self.low is None or x > self.low or (self.low_closed and x == self.low)
+        below = self.high is None or x < self.high or (self.high_closed and x == self.high)
+        return above and below
+
+    def meets(self, other: "Interval") -> bool:
+        """Whether the two intervals share at least one number."""
+        return _before(self.low, self.low_closed, other.high, other.high_closed) and _before(
+            other.low, other.low_closed, self.high, self.high_closed
+        )
+
+    def map(self, f: "Affine") -> "Interval":
+        """The image under x ↦ scale·x + shift (scale > 0)."""
+        return Interval(
+            None if self.low is None else f.apply(self.low),
+            None if self.high is None else f.apply(self.high),
+            self.low_closed,
+            self.high_closed,
+        )
+
+    def negate(self) -> "Interval":
+        return Interval(
+            None if self.high is None else -self.high,
+            None if self.low is None else -self.low,
+            self.high_closed,
+            self.low_closed,
+        )
+
+    def clamp_low(self, floor: Decimal) -> "Interval":
+        """Cut off what lies below `floor` (for quantities that cannot be negative)."""
+        if self.low is not None and self.low >= floor:
+            return self
+        return Interval(floor, self.high, True, self.high_closed)
+
+    def rounded_outward(self, decimals: int) -> "Interval":
+        """For display: widened to `decimals` places, so it still holds every value."""
+        quantum = Decimal(1).scaleb(-decimals)
+        return Interval(
+            None if self.low is None else self.low.quantize(quantum, ROUND_FLOOR),
+            None if self.high is None else self.high.quantize(quantum, ROUND_CEILING),
+            self.low_closed,
+            self.high_closed,
+        )
+
+
+@dataclass(frozen=True)
+class Affine:
+    scale: Decimal
+    shift: Decimal
+
+    def apply(self, x: Decimal) -> Decimal:
+        with localcontext() as ctx:
+            ctx.prec = DIGITS
+            return self.scale * x + self.shift
+
+
+def _before(low: Decimal | None, low_closed: bool, high: Decimal | None, high_closed: bool) -> bool:
+    """Whether a lower bound lies at or below an upper bound, so they overlap."""
+    if low is None or high is None:
+        return True
+    return low < high or (low == high and low_closed and high_closed)
+
+
+def divide(numerator: Interval, denominator: Interval) -> Interval | None:
+    """{a / b} for a in numerator, b in denominator, both non-negative.
+
+    None when the denominator reaches zero from a positive numerator range and
+    no finite, meaningful quotient bounds exist (a base that may be zero).
+    """
+    if denominator.low is None or denominator.low < 0 or numerator.low is None or numerator.low < 0:
+        raise ValueError("divide() takes non-negative intervals")
+    with localcontext() as ctx:
+        ctx.prec = DIGITS
+        if denominator.high is None:
+            low, low_closed = Decimal(0), numerator.low == 0 and numerator.low_closed
+        elif denominator.high == 0:
+            return None
+        else:
+            low = numerator.low / denominator.high
+            low_closed = numerator.low_closed and denominator.high_closed
+        if numerator.high is None or denominator.low == 0:
+            high, high_closed = None, False
+        else:
+            high = numerator.high / denominator.low
+            high_closed = numerator.high_closed and denominator.low_closed
+    return Interval(low, high, low_closed, high_closed)
+
+
+def multiply(a: Interval, b: Interval) -> Interval:
+    """{x · y} for x in a, y in b, both non-negative."""
+    if a.low is None or b.low is None or a.low < 0 or b.low < 0:
+        raise ValueError("multiply() takes non-negative intervals")
+    with localcontext() as ctx:
+        ctx.prec = DIGITS
+        low = a.low * b.low
+        high = None if a.high is None or b.high is None else a.high * b.high
+    return Interval(
+        low,
+        high,
+        a.low_closed and b.low_closed,
+        high is not None and a.high_closed and b.high_closed,
+    )

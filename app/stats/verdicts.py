@@ -1,0 +1,302 @@
+"""Check what a source says against what the figures give, allowing for rounding.
+
+A claim's words ("almost four times", "an 86.5% increase") allow a range for a ratio or
+a percent change (QUALIFIERS). The published figures, each standing for half a unit of
+its last digit either way, give another range. The claim is consistent when the two
+ranges meet. When one figure is missing, the claim implies a range for it instead.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from app.stats.figures import Figure
+from app.stats.growth import growth
+from app.stats.intervals import Affine, Interval, divide, multiply
+
+HUNDRED = Decimal(100)
+PERCENT_TO_RATIO = Affine(Decimal("0.01"), Decimal(1))  # +86.5 % ↦ ×1.865
+RATIO_TO_PERCENT = Affine(HUNDRED, -HUNDRED)
+SHOWN_DECIMALS = 2  # in explanations; the API's numeric fields carry more
+
+
+class ClaimKind(StrEnum):
+    ratio = "ratio"  # later = N × earlier ("four times")
+    percent_change = "percent_change"  # later = (1 + N/100) × earlier ("86.5% increase")
+    identity = "identity"  # an accounting identity holds for one year
+
+
+class Qualifier(StrEnum):
+    exact = "exact"
+    approximately = "approximately"
+    almost = "almost"
+    more_than = "more_than"
+    at_least = "at_least"
+    less_than = "less_than"
+    at_most = "at_most"
+
+
+class Verdict(StrEnum):
+    consistent = "consistent"
+    inconsistent = "inconsistent"
+    unverifiable = "unverifiable"
+
+
+@dataclass(frozen=True)
+class QualifierRule:
+    words: str  # as a writer puts it before the number
+    meaning: str
+    low: Decimal | None  # factor of N, or None for unbounded
+    high: Decimal | None
+    low_closed: bool
+    high_closed: bool
+
+
+# The interpretation table: what each qualifier allows for a stated number N > 0.
+# For a decrease (N < 0) it applies to the size of the fall: "fell by more than 20%"
+# allows anything below −20%. `exact` is widened by the rounding of N as printed.
+QUALIFIERS: dict[Qualifier, QualifierRule] = {
+    Qualifier.exact: QualifierRule(
+        "",
+        "N as rounded in print: within half a unit of its last printed digit "
+        "(86.5 allows 86.45 to 86.55; 4 allows 3.5 to 4.5)",
+        Decimal(1),
+        Decimal(1),
+        True,
+        True,
+    ),
+    Qualifier.approximately: QualifierRule(
+        "about ",
+        "within 10% of N either way: [0.9·N, 1.1·N]",
+        Decimal("0.9"),
+        Decimal("1.1"),
+        True,
+        True,
+    ),
+    Qualifier.almost: QualifierRule(
+        "almost ",
+        "up to 10% short of N, or N itself: [0.9·N, N]",
+        Decimal("0.9"),
+        Decimal(1),
+        True,
+        True,
+    ),
+    Qualifier.more_than: QualifierRule(
+        "more than ", "anything above N: (N, ∞)", Decimal(1), None, False, False
+    ),
+    Qualifier.at_least: QualifierRule(
+        "at least ", "N or anything above: [N, ∞)", Decimal(1), None, True, False
+    ),
+    Qualifier.less_than: QualifierRule(
+        "less than ", "anything below N: (−∞, N)", None, Decimal(1), False, False
+    ),
+    Qualifier.at_most: QualifierRule(
+        "at most ", "N or anything below: (−∞, N]", None, Decimal(1), False, True
+    ),
+}
+
+
+def allowed_range(qualifier: Qualifier, stated: Decimal) -> Interval:
+    """The values a stated number with this qualifier allows."""
+    rule = QUALIFIERS[qualifier]
+    size = abs(stated)
+    low = None if rule.low is None else rule.low * size
+    high = None if rule.high is None else rule.high * size
+    if qualifier is Qualifier.exact:
+        half_unit = Decimal(5).scaleb(stated.as_tuple().exponent - 1)  # type: ignore[operator]
+        low, high = size - half_unit, size + half_unit
+    interval = Interval(low, high, rule.low_closed, rule.high_closed)
+    return interval.negate() if stated < 0 else interval
+
+
+def stated_phrase(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str:
+    """How the claim reads: 'almost 4 times', 'an increase of 86.5%'."""
+    words = QUALIFIERS[qualifier].words
+    if kind is ClaimKind.ratio:
+        return f"{words}{_fmt(stated)} times"
+    change = "an increase" if stated >= 0 else "a decrease"
+    return f"{change} of {words}{_fmt(abs(stated))}%"
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names for the explanation sentence."""
+
+    indicator: str  # "FDI_INFLOW"
+    pair: str  # "KAZ–BGR"
+    base_year: int
+    year: int
+    unit: str  # "USD millions"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    verdict: Verdict
+    explanation: str
+    point: Decimal | None = None  # the figures' own ratio or percent change
+    interval: Interval | None = None  # the same, allowing for rounding
+    missing_years: tuple[int, ...] = ()
+    implied_year: int | None = None
+    implied: Interval | None = None  # the missing figure's range, if the claim is true
+
+
+def assess_growth_claim(
+    kind: ClaimKind,
+    qualifier: Qualifier,
+    stated: Decimal,
+    base: Figure | None,
+    later: Figure | None,
+    labels: Labels,
+) -> Assessment:
+    """Verdict on a ratio or percent-change claim between two figures in one unit."""
+    claim_range = allowed_range(qualifier, stated)
+    ratio_range = (
+        claim_range if kind is ClaimKind.ratio else claim_range.map(PERCENT_TO_RATIO)
+    ).clamp_low(Decimal(0))
+    phrase = stated_phrase(kind, qualifier, stated)
+
+    if base is None or later is None:
+        return _unverifiable(kind, ratio_range, base, later, labels, phrase)
+
+    figures = (
+        f"the figures ({_published(base)} in {labels.base_year} and "
+        f"{_published(later)} in {labels.year})"
+    )
+    base_interval = base.interval.clamp_low(Decimal(0))
+    ratio_interval = divide(later.interval.clamp_low(Decimal(0)), base_interval)
+    if ratio_interval is None or ratio_interval.high is None or base_interval.low == 0:
+        return Assessment(
+            Verdict.unverifiable,
+            f"Unverifiable: {figures} include a base that may be zero, so no ratio exists "
+            f"to check against {phrase}.",
+        )
+
+    g = growth(base.value, later.value, labels.year - labels.base_year)
+    if kind is ClaimKind.ratio:
+        point, interval, unit = g.ratio, ratio_interval, " times"
+        measure = f"a ratio of {_fmt(point)}" if point is not None else "no ratio"
+    else:
+        point, interval, unit = g.pch, ratio_interval.map(RATIO_TO_PERCENT), "%"
+        measure = _change_phrase(point) if point is not None else "no change ratio"
+    span = _range_text(interval, unit)
+
+    if not interval.meets(claim_range):
+        return Assessment(
+            Verdict.inconsistent,
+            f"Inconsistent: {figures} give {measure} ({span} allowing for their rounding), "
+            f"which “{phrase}” does not allow ({_range_text(claim_range, unit)}).",
+            point,
+            interval,
+        )
+    if point is not None and claim_range.contains(point):
+        reason = f", which “{phrase}” allows ({_range_text(claim_range, unit)})"
+    else:
+        gap = abs(stated - point) if point is not None else Decimal(0)
+        gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
+        reason = (
+            f" ({span} allowing for their rounding); the stated {_fmt(stated)}{unit} "
+            f"differs from that point estimate by {_fmt(gap, 1)}{gap_unit}, within "
+            f"the rounding of the published figures"
+        )
+    return Assessment(
+        Verdict.consistent, f"Consistent: {figures} give {measure}{reason}.", point, interval
+    )
+
+
+def _unverifiable(
+    kind: ClaimKind,
+    ratio_range: Interval,
+    base: Figure | None,
+    later: Figure | None,
+    labels: Labels,
+    phrase: str,
+) -> Assessment:
+    missing = tuple(y for y, f in ((labels.base_year, base), (labels.year, later)) if f is None)
+    years = " or ".join(str(y) for y in missing)
+    head = f"Unverifiable: no {labels.indicator} figure is recorded for {labels.pair} in {years}"
+    if len(missing) == 2:
+        return Assessment(Verdict.unverifiable, f"{head}.", missing_years=missing)
+
+    if base is None and later is not None:  # earlier = later ÷ ratio
+        implied_year = labels.base_year
+        implied = divide(later.interval.clamp_low(Decimal(0)), ratio_range)
+        precision = later.precision
+    elif base is not None:  # later = earlier × ratio
+        implied_year = labels.year
+        implied = multiply(base.interval.clamp_low(Decimal(0)), ratio_range)
+        precision = base.precision
+    if implied is None:
+        return Assessment(Verdict.unverifiable, f"{head}.", missing_years=missing)
+    shown = _range_text(implied, "", precision + 1)
+    return Assessment(
+        Verdict.unverifiable,
+        f"{head}; if “{phrase}” is right, it was {shown} {labels.unit}.",
+        missing_years=missing,
+        implied_year=implied_year,
+        implied=implied,
+    )
+
+
+def assess_identity(formula: str, reported: Figure, computed: Figure, labels: Labels) -> Assessment:
+    """Verdict on an identity: a reported figure against the sum of its reported terms."""
+    reported_range, computed_range = reported.interval, computed.interval
+    terms = formula.split(" = ", 1)[1]
+    text = (
+        f"{labels.indicator} is reported as {_published(reported)} and {terms} give "
+        f"{_fmt(computed.value)} ({_range_text(computed_range, '')} allowing for rounding)"
+    )
+    if reported_range.meets(computed_range):
+        return Assessment(
+            Verdict.consistent,
+            f"Consistent: {text}, which the reported figure's own rounding reaches.",
+            computed.value,
+            computed_range,
+        )
+    return Assessment(
+        Verdict.inconsistent,
+        f"Inconsistent: {text}, beyond the reach of the reported figure's rounding.",
+        computed.value,
+        computed_range,
+    )
+
+
+def _change_phrase(pch: Decimal) -> str:
+    word = "an increase" if pch >= 0 else "a decrease"
+    return f"{word} of {_fmt(abs(pch))}%"
+
+
+def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -> str:
+    """'82.35% to 89.16%', 'above 11 times': rounded outward, so it holds every value."""
+    interval = interval.rounded_outward(decimals)
+    low = "−∞" if interval.low is None else f"{_fmt(interval.low, decimals)}{unit}"
+    high = "∞" if interval.high is None else f"{_fmt(interval.high, decimals)}{unit}"
+    if interval.high is None:
+        return f"{'at least' if interval.low_closed else 'above'} {low}"
+    if interval.low is None or (interval.low == 0 and not interval.low_closed):
+        return f"{'at most' if interval.high_closed else 'less than'} {high}"
+    return f"{low} to {high}"
+
+
+def _published(figure: Figure) -> str:
+    return format(figure.value, "f")
+
+
+def _fmt(value: Decimal | None, decimals: int = SHOWN_DECIMALS) -> str:
+    """A number for a sentence: at most `decimals` places, no trailing zeros."""
+    if value is None:
+        return "?"
+    if value.as_tuple().exponent >= -decimals:  # type: ignore[operator]
+        text = format(value, "f")
+    else:
+        text = format(value.quantize(Decimal(1).scaleb(-decimals)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def identity_unverifiable(formula: str, missing: list[str], labels: Labels) -> Assessment:
+    named = " and ".join(missing)
+    return Assessment(
+        Verdict.unverifiable,
+        f"Unverifiable: checking {formula} for {labels.pair} in {labels.year} needs reported "
+        f"{named}, and none is recorded.",
+        missing_years=(labels.year,),
+    )

@@ -1,0 +1,263 @@
+"""Claims over HTTP: verdicts from the seed, filters, implied values, live updates."""
+
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.models import Claim, Observation
+
+PAIR = {"reporter": "KAZ", "partner": "BGR"}
+
+
+def claims_by_indicator(client: TestClient, **params: object) -> dict[str, dict]:
+    response = client.get("/v1/claims", params=params)
+    assert response.status_code == 200, response.text
+    return {c["indicator"]: c for c in response.json()["data"]}
+
+
+def record(session: Session, indicator: str, year: int, value: str) -> None:
+    """Record a figure directly in the database (the write API is another issue)."""
+    session.add(
+        Observation(
+            reporter="KAZ",
+            partner="BGR",
+            indicator=indicator,
+            year=year,
+            value=Decimal(value),
+            precision=1,
+            source_id=2,
+            quote="Test figure.",
+        )
+    )
+    session.commit()
+
+
+def test_seeded_fdi_claim_is_consistent_and_says_why(client: TestClient) -> None:
+    fdi = claims_by_indicator(client)["FDI_INFLOW"]
+    assert fdi["verdict"] == "consistent"
+    assert (fdi["kind"], fdi["stated"], fdi["qualifier"]) == ("percent_change", 86.5, "exact")
+    assert fdi["statement"] == "an increase of 86.5%"
+    assert fdi["point"] == 85.7143
+    assert fdi["interval"] == {
+        "low": 82.352941,
+        "high": 89.156627,
+        "low_inclusive": True,
+        "high_inclusive": True,
+    }
+    assert (
+        "0.8 percentage points, within the rounding of the published figures" in fdi["explanation"]
+    )
+    assert [(i["year"], i["value"]) for i in fdi["inputs"]] == [(2023, 4.2), (2024, 7.8)]
+    assert fdi["missing"] == [] and fdi["implied"] == []
+    assert fdi["source"]["publisher"] == "National Bank of Kazakhstan"
+    assert "86.5% increase" in fdi["quote"]
+
+
+@pytest.mark.parametrize(
+    ("indicator", "low", "high", "low_inclusive"),
+    [
+        ("TURNOVER", 93.7875, 104.236112, True),  # 375.15 / 4 to 375.25 / 3.6
+        ("EXPORTS", 0.0, 27.604546, False),  # below 303.65 / 11
+    ],
+)
+def test_seeded_trade_claims_are_unverifiable_with_implied_2023(
+    client: TestClient, indicator: str, low: float, high: float, low_inclusive: bool
+) -> None:
+    claim = claims_by_indicator(client)[indicator]
+    assert claim["verdict"] == "unverifiable"
+    assert claim["missing"] == [
+        {"indicator": indicator, "reporter": "KAZ", "partner": "BGR", "year": 2023}
+    ]
+    (implied,) = claim["implied"]
+    assert (implied["indicator"], implied["year"], implied["status"]) == (
+        indicator,
+        2023,
+        "implied",
+    )
+    assert implied["interval"]["low"] == low
+    assert implied["interval"]["high"] == high
+    assert implied["interval"]["low_inclusive"] is low_inclusive
+    assert implied["unit"]["label"] == "USD millions"
+    assert f"no {indicator} figure is recorded for KAZ–BGR in 2023" in claim["explanation"]
+    assert claim["point"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"verdict": "consistent"}, {"FDI_INFLOW"}),
+        ({"verdict": "unverifiable"}, {"TURNOVER", "EXPORTS"}),
+        ({"verdict": "inconsistent"}, set()),
+        ({"indicator": "exports"}, {"EXPORTS"}),
+        ({"reporter": "kz", "partner": "bg"}, {"TURNOVER", "EXPORTS", "FDI_INFLOW"}),
+        ({"reporter": "BGR"}, set()),
+    ],
+)
+def test_claim_filters(client: TestClient, params: dict, expected: set) -> None:
+    assert set(claims_by_indicator(client, **params)) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"verdict": "maybe"}, "verdict"),
+        ({"indicator": "GDP"}, "indicator"),
+        ({"reporter": "XX"}, "reporter"),
+    ],
+)
+def test_bad_claim_filters_are_422(client: TestClient, params: dict, field: str) -> None:
+    response = client.get("/v1/claims", params=params)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_one_claim_and_a_missing_one(client: TestClient) -> None:
+    listed = claims_by_indicator(client)["FDI_INFLOW"]
+    assert client.get(f"/v1/claims/{listed['id']}").json() == listed
+    missing = client.get("/v1/claims/999")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "No claim has id 999."
+
+
+@pytest.mark.parametrize(
+    ("turnover_2023", "verdict"),
+    [
+        ("95.0", "consistent"),  # 375.2 / 95 ≈ 3.95: almost four times
+        ("100.0", "consistent"),  # 3.75
+        ("90.0", "inconsistent"),  # ≈ 4.17: more than four times
+        ("110.0", "inconsistent"),  # ≈ 3.41: too far short of four
+    ],
+)
+def test_verdict_updates_when_the_base_year_is_recorded(
+    client: TestClient, session: Session, turnover_2023: str, verdict: str
+) -> None:
+    assert claims_by_indicator(client)["TURNOVER"]["verdict"] == "unverifiable"
+    record(session, "TURNOVER", 2023, turnover_2023)
+    claim = claims_by_indicator(client)["TURNOVER"]
+    assert claim["verdict"] == verdict
+    assert claim["missing"] == [] and claim["implied"] == []
+    assert [i["year"] for i in claim["inputs"]] == [2023, 2024]
+
+
+def test_a_derived_base_also_settles_a_claim(client: TestClient, session: Session) -> None:
+    record(session, "EXPORTS", 2023, "20.0")
+    record(session, "IMPORTS", 2023, "76.0")  # turnover 2023 derives to 96.0
+    claim = claims_by_indicator(client)["TURNOVER"]
+    assert claim["verdict"] == "consistent"
+    assert claim["inputs"][0]["status"] == "derived"
+    assert claims_by_indicator(client)["EXPORTS"]["verdict"] == "consistent"  # 15.18 times
+
+
+def test_series_shows_implied_values_only_when_asked(client: TestClient) -> None:
+    plain = client.get("/v1/turnover", params=PAIR).json()["observations"]
+    assert [p["status"] for p in plain] == ["reported"]
+    asked = client.get("/v1/turnover", params={**PAIR, "include": "implied"}).json()
+    implied, reported = asked["observations"]
+    assert (implied["year"], implied["status"], implied["value"]) == (2023, "implied", None)
+    assert implied["interval"]["low"] == 93.7875
+    assert implied["claim_id"] is not None
+    assert implied["growth"] is None
+    assert implied["explanation"].startswith("Unverifiable:")
+    # The reported 2024 value keeps an honest "no 2023 value": an implied range is no base.
+    assert reported["growth"]["reason"] == "no 2023 value"
+
+
+def test_implied_value_gives_way_to_a_recorded_figure(client: TestClient, session: Session) -> None:
+    record(session, "TURNOVER", 2023, "95.0")
+    points = client.get("/v1/turnover", params={**PAIR, "include": "implied"}).json()
+    assert [p["status"] for p in points["observations"]] == ["reported", "reported"]
+
+
+def test_implied_respects_the_year_filter(client: TestClient) -> None:
+    points = client.get(
+        "/v1/turnover", params={**PAIR, "include": "implied", "start_year": 2024}
+    ).json()
+    assert [p["year"] for p in points["observations"]] == [2024]
+
+
+def test_include_takes_only_known_values(client: TestClient) -> None:
+    response = client.get("/v1/turnover", params={**PAIR, "include": "everything"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "include"
+
+
+def test_qualifier_table(client: TestClient) -> None:
+    rows = {r["qualifier"]: r for r in client.get("/v1/qualifiers").json()["data"]}
+    assert list(rows) == [
+        "exact",
+        "approximately",
+        "almost",
+        "more_than",
+        "at_least",
+        "less_than",
+        "at_most",
+    ]
+    almost = rows["almost"]
+    assert almost["meaning"] == "up to 10% short of N, or N itself: [0.9·N, N]"
+    assert almost["example_allowed"] == {
+        "low": 3.6,
+        "high": 4,
+        "low_inclusive": True,
+        "high_inclusive": True,
+    }
+    assert rows["more_than"]["example_allowed"] == {
+        "low": 4,
+        "high": None,
+        "low_inclusive": False,
+        "high_inclusive": False,
+    }
+
+
+def test_identity_checks_appear_when_every_term_is_reported(
+    client: TestClient, session: Session
+) -> None:
+    assert client.get("/v1/identity-checks", params=PAIR).json() == {"data": [], "count": 0}
+    record(session, "IMPORTS", 2024, "71.7")  # 303.6 + 71.7 = 375.3, within rounding
+    (check,) = client.get("/v1/identity-checks", params=PAIR).json()["data"]
+    assert (check["formula"], check["year"], check["verdict"]) == (
+        "TURNOVER = EXPORTS + IMPORTS",
+        2024,
+        "consistent",
+    )
+    assert check["point"] == 375.3
+    assert [i["indicator"] for i in check["inputs"]] == ["TURNOVER", "EXPORTS", "IMPORTS"]
+
+
+def test_identity_check_finds_a_mismatch(client: TestClient, session: Session) -> None:
+    record(session, "IMPORTS", 2024, "80.0")
+    (check,) = client.get("/v1/identity-checks", params=PAIR).json()["data"]
+    assert check["verdict"] == "inconsistent"
+    assert "TURNOVER is reported as 375.2 and EXPORTS + IMPORTS give 383.6" in check["explanation"]
+
+
+def test_stored_identity_claim_names_missing_terms(client: TestClient, session: Session) -> None:
+    session.add(
+        Claim(
+            kind="identity",
+            indicator="TURNOVER",
+            reporter="KAZ",
+            partner="BGR",
+            base_year=2024,
+            year=2024,
+            source_id=2,
+            quote="Test identity.",
+        )
+    )
+    session.commit()
+    claim = next(c for c in client.get("/v1/claims").json()["data"] if c["kind"] == "identity")
+    assert claim["verdict"] == "unverifiable"
+    assert claim["statement"] == "TURNOVER = EXPORTS + IMPORTS"
+    assert claim["missing"] == [
+        {"indicator": "IMPORTS", "reporter": "KAZ", "partner": "BGR", "year": 2024}
+    ]
+    record(session, "IMPORTS", 2024, "71.6")
+    claim = client.get(f"/v1/claims/{claim['id']}").json()
+    assert claim["verdict"] == "consistent"
+
+
+def test_identity_checks_need_a_pair(client: TestClient) -> None:
+    response = client.get("/v1/identity-checks", params={"reporter": "KAZ"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "partner"

@@ -1,0 +1,241 @@
+"""Rounding-aware verdicts, qualifier bounds and implied ranges, without HTTP."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from app.stats.figures import Figure
+from app.stats.intervals import Interval, divide, multiply
+from app.stats.verdicts import (
+    ClaimKind,
+    Labels,
+    Qualifier,
+    Verdict,
+    allowed_range,
+    assess_growth_claim,
+    assess_identity,
+    stated_phrase,
+)
+
+LABELS = Labels("FDI_INFLOW", "KAZ–BGR", 2023, 2024, "USD millions")
+
+
+def fig(text: str) -> Figure:
+    return Figure(D(text), 6, max(0, -D(text).as_tuple().exponent))
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "stated", "value", "allowed"),
+    [
+        # exact: half a unit of the last printed digit either way, bounds included
+        ("exact", "4", "3.5", True),
+        ("exact", "4", "4.5", True),
+        ("exact", "4", "3.49", False),
+        ("exact", "4", "4.51", False),
+        ("exact", "86.5", "86.45", True),
+        ("exact", "86.5", "86.55", True),
+        ("exact", "86.5", "86.44", False),
+        ("exact", "86.5", "86.56", False),
+        # approximately: [0.9·N, 1.1·N]
+        ("approximately", "4", "3.6", True),
+        ("approximately", "4", "4.4", True),
+        ("approximately", "4", "3.59", False),
+        ("approximately", "4", "4.41", False),
+        # almost: [0.9·N, N]
+        ("almost", "4", "3.6", True),
+        ("almost", "4", "4", True),
+        ("almost", "4", "3.8", True),
+        ("almost", "4", "3.59", False),
+        ("almost", "4", "4.01", False),
+        # more_than: (N, ∞), N itself excluded
+        ("more_than", "11", "11", False),
+        ("more_than", "11", "11.0001", True),
+        ("more_than", "11", "1000", True),
+        ("more_than", "11", "10.9", False),
+        # at_least: [N, ∞)
+        ("at_least", "11", "11", True),
+        ("at_least", "11", "10.9999", False),
+        # less_than: (−∞, N)
+        ("less_than", "4", "4", False),
+        ("less_than", "4", "3.9999", True),
+        ("less_than", "4", "-5", True),
+        # at_most: (−∞, N]
+        ("at_most", "4", "4", True),
+        ("at_most", "4", "4.0001", False),
+        # a decrease: the qualifier applies to the size of the fall
+        ("more_than", "-20", "-20.01", True),
+        ("more_than", "-20", "-20", False),
+        ("more_than", "-20", "-19", False),
+        ("less_than", "-20", "-19", True),
+        ("less_than", "-20", "-20", False),
+        ("almost", "-20", "-18", True),
+        ("almost", "-20", "-20", True),
+        ("almost", "-20", "-17.9", False),
+        ("almost", "-20", "-20.1", False),
+        ("exact", "-20", "-20.5", True),
+        ("exact", "-20", "-20.6", False),
+    ],
+)
+def test_qualifier_bounds(qualifier: str, stated: str, value: str, allowed: bool) -> None:
+    assert allowed_range(Qualifier(qualifier), D(stated)).contains(D(value)) is allowed
+
+
+@pytest.mark.parametrize(
+    ("kind", "qualifier", "stated", "phrase"),
+    [
+        ("ratio", "almost", "4", "almost 4 times"),
+        ("ratio", "more_than", "11", "more than 11 times"),
+        ("percent_change", "exact", "86.5", "an increase of 86.5%"),
+        ("percent_change", "approximately", "-20", "a decrease of about 20%"),
+    ],
+)
+def test_stated_phrases(kind: str, qualifier: str, stated: str, phrase: str) -> None:
+    assert stated_phrase(ClaimKind(kind), Qualifier(qualifier), D(stated)) == phrase
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("4.2", "4.15", "4.25"),  # precision 1
+        ("12", "11.5", "12.5"),  # precision 0
+        ("0.75", "0.745", "0.755"),  # precision 2
+    ],
+)
+def test_rounding_intervals(text: str, low: str, high: str) -> None:
+    assert fig(text).interval == Interval(D(low), D(high))
+
+
+def test_fdi_claim_is_consistent_within_rounding() -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.exact, D("86.5"), fig("4.2"), fig("7.8"), LABELS
+    )
+    assert a.verdict is Verdict.consistent
+    assert a.point == D("85.7143")
+    assert a.interval is not None
+    # [7.75/4.25, 7.85/4.15] as percent changes
+    assert a.interval.low == (D("7.75") / D("4.25") - 1) * 100
+    assert a.interval.high == (D("7.85") / D("4.15") - 1) * 100
+    assert a.explanation == (
+        "Consistent: the figures (4.2 in 2023 and 7.8 in 2024) give an increase of 85.71% "
+        "(82.35% to 89.16% allowing for their rounding); the stated 86.5% differs from that "
+        "point estimate by 0.8 percentage points, within the rounding of the published "
+        "figures."
+    )
+
+
+def test_claim_that_the_point_estimate_itself_satisfies() -> None:
+    a = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.almost, D("4"), fig("95.0"), fig("375.2"), LABELS
+    )
+    assert a.verdict is Verdict.consistent
+    assert "which “almost 4 times” allows (3.6 times to 4 times)" in a.explanation
+
+
+@pytest.mark.parametrize(
+    ("base", "verdict"),
+    [
+        ("30", Verdict.inconsistent),  # 303.6 / 30 ≈ 10.1: not more than 11 times
+        ("27.0", Verdict.consistent),  # ≈ 11.24
+        ("27.6", Verdict.consistent),  # 11.0 exactly, but rounding allows a little more
+        ("27.7", Verdict.inconsistent),  # at most 303.65 / 27.65 ≈ 10.98
+    ],
+)
+def test_more_than_eleven_times(base: str, verdict: Verdict) -> None:
+    a = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.more_than, D("11"), fig(base), fig("303.6"), LABELS
+    )
+    assert a.verdict is verdict
+
+
+def test_inconsistent_explains_what_the_words_allow() -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.exact, D("50"), fig("4.2"), fig("7.8"), LABELS
+    )
+    assert a.verdict is Verdict.inconsistent
+    assert a.explanation.startswith("Inconsistent: the figures (4.2 in 2023 and 7.8 in 2024)")
+    assert "“an increase of 50%” does not allow (49.5% to 50.5%)" in a.explanation
+
+
+def test_missing_base_implies_its_range() -> None:
+    a = assess_growth_claim(ClaimKind.ratio, Qualifier.almost, D("4"), None, fig("375.2"), LABELS)
+    assert a.verdict is Verdict.unverifiable
+    assert a.missing_years == (2023,)
+    assert a.implied_year == 2023
+    assert a.implied == Interval(D("375.15") / 4, D("375.25") / D("3.6"))
+    assert "no FDI_INFLOW figure is recorded for KAZ–BGR in 2023" in a.explanation
+    assert "93.78 to 104.24 USD millions" in a.explanation
+
+
+def test_missing_base_under_more_than_is_bounded_above_only() -> None:
+    a = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.more_than, D("11"), None, fig("303.6"), LABELS
+    )
+    assert a.implied == Interval(D(0), D("303.65") / 11, False, False)
+    assert "less than 27.61 USD millions" in a.explanation
+
+
+def test_missing_later_year_implies_its_range() -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.exact, D("86.5"), fig("4.2"), None, LABELS
+    )
+    assert a.implied_year == 2024
+    assert a.implied == Interval(D("4.15") * D("1.8645"), D("4.25") * D("1.8655"))
+
+
+def test_both_missing_implies_nothing() -> None:
+    a = assess_growth_claim(ClaimKind.ratio, Qualifier.almost, D("4"), None, None, LABELS)
+    assert a.verdict is Verdict.unverifiable
+    assert a.missing_years == (2023, 2024)
+    assert a.implied is None
+
+
+@pytest.mark.parametrize("base", ["0", "0.0", "0.00"])
+def test_a_base_that_may_be_zero_cannot_be_checked(base: str) -> None:
+    a = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.almost, D("4"), fig(base), fig("375.2"), LABELS
+    )
+    assert a.verdict is Verdict.unverifiable
+    assert "zero" in a.explanation
+
+
+def test_identity_within_rounding() -> None:
+    labels = Labels("TURNOVER", "KAZ–BGR", 2024, 2024, "")
+    computed = Figure(D("375.3"), 6, 1, D("0.1"))  # exports + imports, each ±0.05
+    a = assess_identity("TURNOVER = EXPORTS + IMPORTS", fig("375.2"), computed, labels)
+    assert a.verdict is Verdict.consistent
+    far = Figure(D("375.5"), 6, 1, D("0.1"))
+    b = assess_identity("TURNOVER = EXPORTS + IMPORTS", fig("375.2"), far, labels)
+    assert b.verdict is Verdict.inconsistent
+    assert b.explanation.startswith(
+        "Inconsistent: TURNOVER is reported as 375.2 and EXPORTS + IMPORTS give 375.5"
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "meets"),
+    [
+        (Interval(D(4), None, False, False), Interval(D(3), D(4)), False),
+        (Interval(D(4), None, True, False), Interval(D(3), D(4)), True),
+        (Interval(D(1), D(2)), Interval(D(2), D(3)), True),
+        (Interval(D(1), D(2), True, False), Interval(D(2), D(3)), False),
+        (Interval(None, None, False, False), Interval(D(5), D(5)), True),
+    ],
+)
+def test_intervals_meet_only_when_they_share_a_number(
+    a: Interval, b: Interval, meets: bool
+) -> None:
+    assert a.meets(b) is meets
+    assert b.meets(a) is meets
+
+
+def test_interval_division_and_multiplication() -> None:
+    assert divide(Interval(D(6), D(8)), Interval(D(2), D(4))) == Interval(D("1.5"), D(4))
+    assert divide(Interval(D(6), D(8)), Interval(D(0), D(4))) == Interval(
+        D("1.5"), None, True, False
+    )
+    assert divide(Interval(D(1), D(2)), Interval(D(0), D(0))) is None
+    assert multiply(Interval(D(2), D(3)), Interval(D(4), None, False, False)) == Interval(
+        D(8), None, False, False
+    )
+    with pytest.raises(ValueError):
+        divide(Interval(D(-1), D(2)), Interval(D(1), D(2)))
