@@ -1,12 +1,11 @@
 """Claims checked against the figures, at query time, so verdicts follow the data."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from app.models import Claim, Observation, ObservationStatus
-from app.queries import Point, YearPoints, pair_points
+from app.models import Claim, ObservationStatus
+from app.queries import Point, YearPoints, pair_points, stored_by_year, year_points
 from app.stats.figures import Figure, unit_label
 from app.stats.identities import IDENTITIES, TRADE_INDICATORS, identity_formula, solve
 from app.stats.verdicts import (
@@ -131,32 +130,17 @@ def identity_checks(
     *, session: Session, reporter: str, partner: str, start_year: int | None, end_year: int | None
 ) -> list[tuple[str, int, Checked]]:
     """Every identity whose terms are all reported, for one pair, by year."""
-    query = select(Observation).where(
-        Observation.reporter == reporter,
-        Observation.partner == partner,
-        col(Observation.indicator).in_(TRADE_INDICATORS),
+    stored = stored_by_year(
+        session=session,
+        reporter=reporter,
+        partner=partner,
+        indicators=TRADE_INDICATORS,
+        start_year=start_year,
+        end_year=end_year,
     )
-    if start_year is not None:
-        query = query.where(Observation.year >= start_year)
-    if end_year is not None:
-        query = query.where(Observation.year <= end_year)
-    stored: dict[int, set[str]] = defaultdict(set)
-    for obs in session.exec(query):
-        stored[obs.year].add(obs.indicator)
-
-    results = []
-    for year, codes in sorted(stored.items()):
-        for target, identity in IDENTITY_FOR.items():
-            if set(identity) <= codes:
-                points = pair_points(
-                    session=session,
-                    indicator=target,
-                    reporter=reporter,
-                    partner=partner,
-                    start_year=year,
-                    end_year=year,
-                )
-                results.append(
-                    (target, year, check_identity(target, reporter, partner, year, points[year]))
-                )
-    return results
+    return [
+        (target, year, check_identity(target, reporter, partner, year, year_points(figures)))
+        for year, figures in stored.items()
+        for target, identity in IDENTITY_FOR.items()
+        if set(identity) <= set(figures)
+    ]

@@ -62,25 +62,44 @@ def pair_points(
     from the others (IMPORTS = TURNOVER − EXPORTS).
     """
     related = TRADE_INDICATORS if indicator in TRADE_INDICATORS else (indicator,)
+    stored = stored_by_year(
+        session=session,
+        reporter=reporter,
+        partner=partner,
+        indicators=related,
+        start_year=start_year,
+        end_year=end_year,
+    )
+    result = {year: year_points(figures) for year, figures in stored.items()}
+    return {year: pts for year, pts in result.items() if indicator in pts}
+
+
+def stored_by_year(
+    *,
+    session: Session,
+    reporter: str,
+    partner: str,
+    indicators: Iterable[str],
+    start_year: int | None,
+    end_year: int | None,
+) -> dict[int, dict[str, Observation]]:
+    """Stored figures for one pair, by year (ascending) and indicator."""
     query = select(Observation).where(
         Observation.reporter == reporter,
         Observation.partner == partner,
-        col(Observation.indicator).in_(related),
+        col(Observation.indicator).in_(list(indicators)),
     )
     if start_year is not None:
         query = query.where(Observation.year >= start_year)
     if end_year is not None:
         query = query.where(Observation.year <= end_year)
-
-    stored_by_year: dict[int, dict[str, Observation]] = defaultdict(dict)
-    for obs in session.exec(query):
-        stored_by_year[obs.year][obs.indicator] = obs
-
-    result = {year: _year_points(stored) for year, stored in sorted(stored_by_year.items())}
-    return {year: pts for year, pts in result.items() if indicator in pts}
+    result: dict[int, dict[str, Observation]] = defaultdict(dict)
+    for obs in session.exec(query.order_by(col(Observation.year))):
+        result[obs.year][obs.indicator] = obs
+    return result
 
 
-def _year_points(stored: dict[str, Observation]) -> YearPoints:
+def year_points(stored: dict[str, Observation]) -> YearPoints:
     """One year's stored figures plus every trade value the identities fix."""
     result: YearPoints = {code: _reported(obs) for code, obs in stored.items()}
     trade = [obs for code, obs in stored.items() if code in TRADE_INDICATORS]

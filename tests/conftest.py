@@ -2,6 +2,7 @@
 
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from sqlmodel import Session
 
 from app.db import get_engine, get_session
 from app.main import app
-from app.seed import seed
+from app.models import Observation
+from app.seed import precision_of, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "http://127.0.0.1:8000"
@@ -57,6 +59,23 @@ def engine(seeded_template: Path, tmp_path: Path) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
+
+
+def record_figure(session: Session, indicator: str, year: int, value: str) -> None:
+    """Record a KAZ–BGR figure straight into the database, as a data fix would."""
+    session.add(
+        Observation(
+            reporter="KAZ",
+            partner="BGR",
+            indicator=indicator,
+            year=year,
+            value=Decimal(value),
+            precision=precision_of(Decimal(value)),
+            source_id=2,
+            quote="Test figure.",
+        )
+    )
+    session.commit()
 
 
 @pytest.fixture

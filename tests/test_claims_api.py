@@ -1,12 +1,11 @@
 """Claims over HTTP: verdicts from the seed, filters, implied values, live updates."""
 
-from decimal import Decimal
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Claim, Observation
+from app.models import Claim
+from tests.conftest import record_figure
 
 PAIR = {"reporter": "KAZ", "partner": "BGR"}
 
@@ -15,23 +14,6 @@ def claims_by_indicator(client: TestClient, **params: object) -> dict[str, dict]
     response = client.get("/v1/claims", params=params)
     assert response.status_code == 200, response.text
     return {c["indicator"]: c for c in response.json()["data"]}
-
-
-def record(session: Session, indicator: str, year: int, value: str) -> None:
-    """Record a figure directly in the database (the write API is another issue)."""
-    session.add(
-        Observation(
-            reporter="KAZ",
-            partner="BGR",
-            indicator=indicator,
-            year=year,
-            value=Decimal(value),
-            precision=1,
-            source_id=2,
-            quote="Test figure.",
-        )
-    )
-    session.commit()
 
 
 def test_seeded_fdi_claim_is_consistent_and_says_why(client: TestClient) -> None:
@@ -134,7 +116,7 @@ def test_verdict_updates_when_the_base_year_is_recorded(
     client: TestClient, session: Session, turnover_2023: str, verdict: str
 ) -> None:
     assert claims_by_indicator(client)["TURNOVER"]["verdict"] == "unverifiable"
-    record(session, "TURNOVER", 2023, turnover_2023)
+    record_figure(session, "TURNOVER", 2023, turnover_2023)
     claim = claims_by_indicator(client)["TURNOVER"]
     assert claim["verdict"] == verdict
     assert claim["missing"] == [] and claim["implied"] == []
@@ -142,8 +124,8 @@ def test_verdict_updates_when_the_base_year_is_recorded(
 
 
 def test_a_derived_base_also_settles_a_claim(client: TestClient, session: Session) -> None:
-    record(session, "EXPORTS", 2023, "20.0")
-    record(session, "IMPORTS", 2023, "76.0")  # turnover 2023 derives to 96.0
+    record_figure(session, "EXPORTS", 2023, "20.0")
+    record_figure(session, "IMPORTS", 2023, "76.0")  # turnover 2023 derives to 96.0
     claim = claims_by_indicator(client)["TURNOVER"]
     assert claim["verdict"] == "consistent"
     assert claim["inputs"][0]["status"] == "derived"
@@ -165,7 +147,7 @@ def test_series_shows_implied_values_only_when_asked(client: TestClient) -> None
 
 
 def test_implied_value_gives_way_to_a_recorded_figure(client: TestClient, session: Session) -> None:
-    record(session, "TURNOVER", 2023, "95.0")
+    record_figure(session, "TURNOVER", 2023, "95.0")
     points = client.get("/v1/turnover", params={**PAIR, "include": "implied"}).json()
     assert [p["status"] for p in points["observations"]] == ["reported", "reported"]
 
@@ -214,7 +196,7 @@ def test_identity_checks_appear_when_every_term_is_reported(
     client: TestClient, session: Session
 ) -> None:
     assert client.get("/v1/identity-checks", params=PAIR).json() == {"data": [], "count": 0}
-    record(session, "IMPORTS", 2024, "71.7")  # 303.6 + 71.7 = 375.3, within rounding
+    record_figure(session, "IMPORTS", 2024, "71.7")  # 303.6 + 71.7 = 375.3, within rounding
     (check,) = client.get("/v1/identity-checks", params=PAIR).json()["data"]
     assert (check["formula"], check["year"], check["verdict"]) == (
         "TURNOVER = EXPORTS + IMPORTS",
@@ -226,7 +208,7 @@ def test_identity_checks_appear_when_every_term_is_reported(
 
 
 def test_identity_check_finds_a_mismatch(client: TestClient, session: Session) -> None:
-    record(session, "IMPORTS", 2024, "80.0")
+    record_figure(session, "IMPORTS", 2024, "80.0")
     (check,) = client.get("/v1/identity-checks", params=PAIR).json()["data"]
     assert check["verdict"] == "inconsistent"
     assert "TURNOVER is reported as 375.2 and EXPORTS + IMPORTS give 383.6" in check["explanation"]
@@ -252,7 +234,7 @@ def test_stored_identity_claim_names_missing_terms(client: TestClient, session: 
     assert claim["missing"] == [
         {"indicator": "IMPORTS", "reporter": "KAZ", "partner": "BGR", "year": 2024}
     ]
-    record(session, "IMPORTS", 2024, "71.6")
+    record_figure(session, "IMPORTS", 2024, "71.6")
     claim = client.get(f"/v1/claims/{claim['id']}").json()
     assert claim["verdict"] == "consistent"
 

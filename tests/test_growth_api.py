@@ -1,31 +1,12 @@
 """GET /v1/growth: FRED's transformations between two years."""
 
-from decimal import Decimal
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Observation
+from tests.conftest import record_figure
 
 FDI = {"indicator": "FDI_INFLOW", "reporter": "KAZ", "partner": "BGR", "from": 2023, "to": 2024}
-
-
-def add_figure(session: Session, indicator: str, year: int, value: str) -> None:
-    """Record a figure directly in the database (the write API is another issue)."""
-    session.add(
-        Observation(
-            reporter="KAZ",
-            partner="BGR",
-            indicator=indicator,
-            year=year,
-            value=Decimal(value),
-            precision=1,
-            source_id=2,
-            quote="Test figure.",
-        )
-    )
-    session.commit()
 
 
 def test_fdi_growth_2023_to_2024(client: TestClient) -> None:
@@ -59,8 +40,8 @@ def test_missing_base_is_a_404_that_names_the_figure(client: TestClient) -> None
 def test_growth_over_several_years_uses_derived_values(
     client: TestClient, session: Session
 ) -> None:
-    add_figure(session, "TURNOVER", 2022, "100.0")
-    add_figure(session, "EXPORTS", 2022, "60.0")
+    record_figure(session, "TURNOVER", 2022, "100.0")
+    record_figure(session, "EXPORTS", 2022, "60.0")
     body = client.get("/v1/growth", params={**FDI, "indicator": "IMPORTS", "from": 2022}).json()
     # Imports: 40.0 in 2022 and 71.6 in 2024, both derived.
     assert [(i["value"], i["status"]) for i in body["inputs"]] == [
@@ -74,7 +55,7 @@ def test_growth_over_several_years_uses_derived_values(
 
 
 def test_zero_base_gives_nulls_with_a_reason(client: TestClient, session: Session) -> None:
-    add_figure(session, "FDI_INFLOW", 2022, "0.0")
+    record_figure(session, "FDI_INFLOW", 2022, "0.0")
     body = client.get("/v1/growth", params={**FDI, "from": 2022, "to": 2023}).json()
     assert body["chg"] == 4.2
     assert body["ratio"] is None and body["pch"] is None and body["cagr"] is None
@@ -82,7 +63,7 @@ def test_zero_base_gives_nulls_with_a_reason(client: TestClient, session: Sessio
 
 
 def test_zero_base_in_a_series(client: TestClient, session: Session) -> None:
-    add_figure(session, "FDI_INFLOW", 2022, "0.0")
+    record_figure(session, "FDI_INFLOW", 2022, "0.0")
     points = client.get("/v1/investment", params={"reporter": "KAZ", "partner": "BGR"}).json()
     growth_2023 = points["observations"][1]["growth"]
     assert growth_2023["chg"] == 4.2
