@@ -1,10 +1,13 @@
 """Claims checked against the figures, at query time, so verdicts follow the data."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Row
+from sqlmodel import Session
 
-from app.models import Claim, ObservationStatus
+from app.models import ObservationStatus
 from app.queries import Point, YearPoints, pair_points, stored_by_year, year_points
 from app.stats.figures import Figure, unit_label
 from app.stats.identities import IDENTITIES, TRADE_INDICATORS, identity_formula, solve
@@ -33,25 +36,8 @@ class Checked:
     multiplier: int = 6
 
 
-def claims(
-    *,
-    session: Session,
-    indicator: str | None = None,
-    reporter: str | None = None,
-    partner: str | None = None,
-) -> list[Claim]:
-    query = select(Claim).order_by(col(Claim.id))
-    for column, wanted in (
-        (Claim.indicator, indicator),
-        (Claim.reporter, reporter),
-        (Claim.partner, partner),
-    ):
-        if wanted is not None:
-            query = query.where(column == wanted)
-    return list(session.exec(query))
-
-
-def check_claim(session: Session, claim: Claim) -> Checked:
+def check_claim(session: Session, claim: Row[Any], as_of: datetime | None = None) -> Checked:
+    """A claim's verdict on the figures as they stood at `as_of` (now, when None)."""
     by_year = pair_points(
         session=session,
         indicator=claim.indicator,
@@ -59,6 +45,7 @@ def check_claim(session: Session, claim: Claim) -> Checked:
         partner=claim.partner,
         start_year=claim.base_year,
         end_year=claim.year,
+        as_of=as_of,
     )
     if claim.kind == ClaimKind.identity:
         return check_identity(
@@ -127,7 +114,13 @@ def check_identity(
 
 
 def identity_checks(
-    *, session: Session, reporter: str, partner: str, start_year: int | None, end_year: int | None
+    *,
+    session: Session,
+    reporter: str,
+    partner: str,
+    start_year: int | None,
+    end_year: int | None,
+    as_of: datetime | None = None,
 ) -> list[tuple[str, int, Checked]]:
     """Every identity whose terms are all reported, for one pair, by year."""
     stored = stored_by_year(
@@ -137,6 +130,7 @@ def identity_checks(
         indicators=TRADE_INDICATORS,
         start_year=start_year,
         end_year=end_year,
+        as_of=as_of,
     )
     return [
         (target, year, check_identity(target, reporter, partner, year, year_points(figures)))

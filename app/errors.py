@@ -1,6 +1,7 @@
 """Every error is an RFC 9457 problem: application/problem+json with one shape."""
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -8,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -47,15 +49,11 @@ class ProblemException(Exception):
         title: str,
         detail: str,
         errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
-        self.status, self.kind, self.title, self.detail, self.errors = (
-            status,
-            kind,
-            title,
-            detail,
-            errors,
-        )
+        self.status, self.kind, self.title, self.detail = status, kind, title, detail
+        self.errors, self.headers = errors, headers
 
 
 def not_found(detail: str) -> ProblemException:
@@ -63,13 +61,12 @@ def not_found(detail: str) -> ProblemException:
 
 
 def invalid(field: str, message: str, location: str = "query") -> ProblemException:
-    return ProblemException(
-        422,
-        "validation-error",
-        "Invalid request",
-        f"{field}: {message}",
-        [FieldError(location=location, field=field, message=message)],
-    )
+    return invalid_fields([FieldError(location=location, field=field, message=message)])
+
+
+def invalid_fields(errors: list[FieldError]) -> ProblemException:
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return ProblemException(422, "validation-error", "Invalid request", detail, errors)
 
 
 def problem_response(
@@ -101,9 +98,10 @@ def _kind_for(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
 
 
-def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+def field_errors(errors: Sequence[Any]) -> list[FieldError]:
+    """Pydantic's errors as problem field errors: `body.value` becomes location body, value."""
     result = []
-    for err in exc.errors():
+    for err in errors:
         loc: tuple[Any, ...] = tuple(err.get("loc", ()))
         location = str(loc[0]) if loc else "request"
         field = ".".join(str(part) for part in loc[1:]) or location
@@ -115,13 +113,35 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemException)
     async def _problem(request: Request, exc: ProblemException) -> JSONResponse:
-        return problem_response(request, exc.status, exc.kind, exc.title, exc.detail, exc.errors)
+        return problem_response(
+            request, exc.status, exc.kind, exc.title, exc.detail, exc.errors, exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(exc)
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        return problem_response(request, 422, "validation-error", "Invalid request", detail, errors)
+        problem = invalid_fields(field_errors(exc.errors()))
+        return problem_response(
+            request, 422, problem.kind, problem.title, problem.detail, problem.errors
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # A locked, read-only, full or unreachable database: the request may well succeed
+        # later, so say so rather than answer 500.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            exc.orig.__class__.__name__,
+        )
+        return problem_response(
+            request,
+            503,
+            "database-unavailable",
+            "Service unavailable",
+            "The database is busy or unavailable. Try again shortly.",
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,9 +1,24 @@
 """The FastAPI application: routers, problem handlers and OpenAPI metadata."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from app.api.openapi import build_openapi
-from app.api.routes import claims, growth, health, observations, reference, series
+from app.api.routes import (
+    claims,
+    growth,
+    health,
+    imports,
+    observations,
+    reference,
+    series,
+    sources,
+)
+from app.auth import provision_key
+from app.core.config import get_settings
+from app.db import get_session
 from app.errors import install_problem_handlers
 
 DESCRIPTION = """\
@@ -24,15 +39,33 @@ TAGS = [
     {"name": "Growth", "description": "Change between two years."},
     {"name": "Claims", "description": "What sources say, checked against the figures."},
     {"name": "Observations", "description": "Stored figures, filtered and paginated."},
-    {"name": "Reference", "description": "Countries, indicators and sources."},
+    {"name": "Imports", "description": "Many observations in one all-or-nothing write."},
+    {"name": "Sources", "description": "Who produced and who printed each figure."},
+    {"name": "Reference", "description": "Countries and indicators."},
     {"name": "Operations", "description": "Health of the service."},
 ]
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    key = get_settings().tradestats_admin_key
+    if key:  # for containers: make the operator's key valid (never logged)
+        make_session = app.dependency_overrides.get(get_session, get_session)
+        for session in make_session():
+            provision_key(session, key)
+    yield
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="tradestats", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS)
+    app = FastAPI(
+        title="tradestats",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
     install_problem_handlers(app)
-    for module in (series, growth, claims, observations, reference, health):
+    for module in (series, growth, claims, observations, imports, sources, reference, health):
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, Index, String, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names on SQLite and PostgreSQL alike, so migrations can refer to them.
@@ -39,6 +39,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class IndicatorCode(StrEnum):
     TURNOVER = "TURNOVER"
     EXPORTS = "EXPORTS"
@@ -68,9 +73,13 @@ class Indicator(SQLModel, table=True):
     allows_negative: bool = False
 
 
-class Source(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=100, unique=True)
+# Sources, observations and claims are versioned: the live row sits in its table, and
+# every version of it, deletions included, in its *_revision table (app/versioning.py).
+# Each pair shares one data class, so the two cannot drift apart.
+
+
+class SourceData(SQLModel):
+    slug: str = Field(max_length=100)
     kind: str = Field(max_length=20)  # "agency" produces figures; "publication" prints them
     publisher: str | None = Field(default=None, max_length=200)
     title: str = Field(max_length=300)
@@ -78,12 +87,17 @@ class Source(SQLModel, table=True):
     published_on: date | None = None
     retrieved_on: date | None = None
     note: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
-class Observation(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("reporter", "partner", "indicator", "year"),)
-
+class Source(SourceData, table=True):
+    # AUTOINCREMENT: SQLite must never hand a deleted source's id to a new one.
+    __table_args__ = (UniqueConstraint("slug"), {"sqlite_autoincrement": True})
     id: int | None = Field(default=None, primary_key=True)
+
+
+class ObservationData(SQLModel):
     reporter: str = Field(foreign_key="country.alpha3", max_length=3)
     partner: str = Field(foreign_key="country.alpha3", max_length=3)
     indicator: str = Field(foreign_key="indicator.code", max_length=16)
@@ -102,23 +116,17 @@ class Observation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
-class Claim(SQLModel, table=True):
+class Observation(ObservationData, table=True):
+    __table_args__ = (
+        UniqueConstraint("reporter", "partner", "indicator", "year"),
+        {"sqlite_autoincrement": True},
+    )
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ClaimData(SQLModel):
     """What a source says about how one figure relates to another, checked at query time."""
 
-    __table_args__ = (
-        UniqueConstraint(
-            "reporter",
-            "partner",
-            "indicator",
-            "kind",
-            "base_year",
-            "year",
-            "source_id",
-            name="uq_claim_natural_key",
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)  # ratio, percent_change or identity (app.stats.verdicts)
     indicator: str = Field(foreign_key="indicator.code", max_length=16)
     reporter: str = Field(foreign_key="country.alpha3", max_length=3)
@@ -133,3 +141,81 @@ class Claim(SQLModel, table=True):
     note: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Claim(ClaimData, table=True):
+    __table_args__ = (
+        UniqueConstraint(
+            "reporter",
+            "partner",
+            "indicator",
+            "kind",
+            "base_year",
+            "year",
+            "source_id",
+            name="uq_claim_natural_key",
+        ),
+        {"sqlite_autoincrement": True},
+    )
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class RevisionAction(StrEnum):
+    create = "create"
+    update = "update"
+    delete = "delete"
+
+
+class ApiKey(SQLModel, table=True):
+    """A write key. Only a hash of the secret is stored; `prefix` finds the row."""
+
+    __tablename__ = "api_key"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16, unique=True)
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class RevisionData(SQLModel):
+    """The entity's data as it stood from valid_from until valid_to (null while current).
+    A delete is a revision too, holding the data as it was when deleted."""
+
+    revision_id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=10)
+    valid_from: datetime = Field(sa_type=DateTime(timezone=True))
+    valid_to: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    api_key_id: int | None = Field(default=None, foreign_key="api_key.id")
+
+
+class SourceRevision(SourceData, RevisionData, table=True):
+    __tablename__ = "source_revision"
+    source_id: int = Field(index=True)  # no foreign key: the live row may be gone
+
+
+class ObservationRevision(ObservationData, RevisionData, table=True):
+    __tablename__ = "observation_revision"
+    __table_args__ = (
+        # as_of reads: one series' versions, by time.
+        Index(
+            "ix_observation_revision_series",
+            "reporter",
+            "partner",
+            "indicator",
+            "year",
+            "valid_from",
+        ),
+    )
+    observation_id: int = Field(index=True)
+    # No foreign keys to sources: history may cite a source deleted since.
+    source_id: int
+    publication_id: int | None = None
+
+
+class ClaimRevision(ClaimData, RevisionData, table=True):
+    __tablename__ = "claim_revision"
+    claim_id: int = Field(index=True)
+    # No foreign keys to sources: history may cite a source deleted since.
+    source_id: int
+    publication_id: int | None = None

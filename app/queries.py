@@ -1,15 +1,25 @@
-"""Read queries. Filtering happens in SQL; identities and growth in exact decimals."""
+"""Read queries. Filtering happens in SQL; identities and growth in exact decimals.
+
+Every query reads `table_at(model, as_of)`: the live table, or the rows as they stood at
+`as_of` (app/versioning.py). Rows come back as plain SQLAlchemy rows, not ORM objects.
+"""
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import tuple_
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, select, tuple_
+from sqlmodel import Session
 
-from app.models import Observation, ObservationStatus, Source
+from app.models import Claim, Observation, ObservationStatus, Source
 from app.stats.figures import Figure
 from app.stats.identities import TRADE_INDICATORS, Derivation, derive
+from app.versioning import table_at
+
+# A row of `observation` (or of its past); attribute access as on the model.
+ObservationRow = Row[Any]
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,7 @@ class Point:
     figure: Figure
     currency: str
     status: ObservationStatus
-    observation: Observation | None = None
+    observation: ObservationRow | None = None
     derivation: Derivation | None = None
 
     @property
@@ -29,11 +39,11 @@ class Point:
         return self.observation.id if self.observation else None
 
 
-def _figure(obs: Observation) -> Figure:
+def _figure(obs: ObservationRow) -> Figure:
     return Figure(obs.value, obs.multiplier, obs.precision)
 
 
-def _reported(obs: Observation) -> Point:
+def _reported(obs: ObservationRow) -> Point:
     return Point(
         obs.indicator,
         obs.year,
@@ -55,6 +65,7 @@ def pair_points(
     partner: str,
     start_year: int | None,
     end_year: int | None,
+    as_of: datetime | None = None,
 ) -> dict[int, YearPoints]:
     """For each year, the indicator's point and those it was derived from.
 
@@ -69,6 +80,7 @@ def pair_points(
         indicators=related,
         start_year=start_year,
         end_year=end_year,
+        as_of=as_of,
     )
     result = {year: year_points(figures) for year, figures in stored.items()}
     return {year: pts for year, pts in result.items() if indicator in pts}
@@ -82,24 +94,21 @@ def stored_by_year(
     indicators: Iterable[str],
     start_year: int | None,
     end_year: int | None,
-) -> dict[int, dict[str, Observation]]:
+    as_of: datetime | None = None,
+) -> dict[int, dict[str, ObservationRow]]:
     """Stored figures for one pair, by year (ascending) and indicator."""
-    query = select(Observation).where(
-        Observation.reporter == reporter,
-        Observation.partner == partner,
-        col(Observation.indicator).in_(list(indicators)),
+    t = table_at(Observation, as_of)
+    query = select(t).where(
+        t.c.reporter == reporter, t.c.partner == partner, t.c.indicator.in_(list(indicators))
     )
-    if start_year is not None:
-        query = query.where(Observation.year >= start_year)
-    if end_year is not None:
-        query = query.where(Observation.year <= end_year)
-    result: dict[int, dict[str, Observation]] = defaultdict(dict)
-    for obs in session.exec(query.order_by(col(Observation.year))):
+    query = _year_filter(query, t, start_year, end_year)
+    result: dict[int, dict[str, ObservationRow]] = defaultdict(dict)
+    for obs in session.execute(query.order_by(t.c.year)):
         result[obs.year][obs.indicator] = obs
     return result
 
 
-def year_points(stored: dict[str, Observation]) -> YearPoints:
+def year_points(stored: dict[str, ObservationRow]) -> YearPoints:
     """One year's stored figures plus every trade value the identities fix."""
     result: YearPoints = {code: _reported(obs) for code, obs in stored.items()}
     trade = [obs for code, obs in stored.items() if code in TRADE_INDICATORS]
@@ -119,15 +128,54 @@ def year_points(stored: dict[str, Observation]) -> YearPoints:
     return result
 
 
-def sources_by_id(*, session: Session, ids: Iterable[int | None]) -> dict[int, Source]:
+def _year_filter(query: Any, t: Any, start_year: int | None, end_year: int | None) -> Any:
+    if start_year is not None:
+        query = query.where(t.c.year >= start_year)
+    if end_year is not None:
+        query = query.where(t.c.year <= end_year)
+    return query
+
+
+def sources_by_id(
+    *, session: Session, ids: Iterable[int | None], as_of: datetime | None = None
+) -> dict[int, Row[Any]]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {
-        s.id: s
-        for s in session.exec(select(Source).where(col(Source.id).in_(wanted)))
-        if s.id is not None
-    }
+    t = table_at(Source, as_of)
+    return {s.id: s for s in session.execute(select(t).where(t.c.id.in_(wanted)))}
+
+
+def sources(*, session: Session, as_of: datetime | None = None) -> list[Row[Any]]:
+    t = table_at(Source, as_of)
+    return list(session.execute(select(t).order_by(t.c.id)))
+
+
+def one_row(
+    *,
+    session: Session,
+    model: type[Source] | type[Observation] | type[Claim],
+    row_id: int,
+    as_of: datetime | None = None,
+) -> Row[Any] | None:
+    t = table_at(model, as_of)
+    return session.execute(select(t).where(t.c.id == row_id)).first()
+
+
+def claims(
+    *,
+    session: Session,
+    indicator: str | None = None,
+    reporter: str | None = None,
+    partner: str | None = None,
+    as_of: datetime | None = None,
+) -> list[Row[Any]]:
+    t = table_at(Claim, as_of)
+    query = select(t).order_by(t.c.id)
+    for column, wanted in (("indicator", indicator), ("reporter", reporter), ("partner", partner)):
+        if wanted is not None:
+            query = query.where(t.c[column] == wanted)
+    return list(session.execute(query))
 
 
 ObservationKey = tuple[str, str, str, int]
@@ -143,26 +191,16 @@ def observations_page(
     end_year: int | None,
     after: ObservationKey | None,
     limit: int,
-) -> list[Observation]:
+    as_of: datetime | None = None,
+) -> list[ObservationRow]:
     """Stored figures in key order, starting after `after` (keyset pagination)."""
-    order = (
-        col(Observation.reporter),
-        col(Observation.partner),
-        col(Observation.indicator),
-        col(Observation.year),
-    )
-    query = select(Observation)
-    for column, wanted in (
-        (Observation.reporter, reporter),
-        (Observation.partner, partner),
-        (Observation.indicator, indicator),
-    ):
+    t = table_at(Observation, as_of)
+    order = (t.c.reporter, t.c.partner, t.c.indicator, t.c.year)
+    query = select(t)
+    for column, wanted in (("reporter", reporter), ("partner", partner), ("indicator", indicator)):
         if wanted is not None:
-            query = query.where(column == wanted)
-    if start_year is not None:
-        query = query.where(Observation.year >= start_year)
-    if end_year is not None:
-        query = query.where(Observation.year <= end_year)
+            query = query.where(t.c[column] == wanted)
+    query = _year_filter(query, t, start_year, end_year)
     if after is not None:
         query = query.where(tuple_(*order) > tuple_(*after))
-    return list(session.exec(query.order_by(*order).limit(limit)))
+    return list(session.execute(query.order_by(*order).limit(limit)))

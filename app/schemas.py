@@ -1,12 +1,12 @@
 """Response shapes, as the API documents them. Tables live in app/models.py."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from app.models import ObservationStatus
+from app.models import ObservationStatus, as_utc
 from app.stats.verdicts import ClaimKind, Qualifier, Verdict
 
 
@@ -17,6 +17,16 @@ def _json_number(value: Decimal) -> float | int:
         return int(value)
     return float(value)
 
+
+def _rfc3339(value: datetime) -> str:
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_rfc3339, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 # Exact decimals inside, plain JSON numbers on the wire (documented as such).
 Number = Annotated[
@@ -64,6 +74,8 @@ class SourcePublic(BaseModel):
     published_on: date | None
     retrieved_on: date | None
     note: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class SourcesPublic(BaseModel):
@@ -168,6 +180,8 @@ class ObservationPublic(BaseModel):
     publication_id: int | None
     quote: str
     note: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ObservationsPublic(BaseModel):
@@ -279,4 +293,25 @@ class QualifierPublic(BaseModel):
 
 class QualifiersPublic(BaseModel):
     data: list[QualifierPublic]
+    count: int
+
+
+class ApiKeyRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+
+
+class RevisionPublic(BaseModel):
+    revision_id: int = Field(description="Also the ETag of the version it created.")
+    action: str = Field(examples=["update"])
+    changed_at: Timestamp
+    valid_to: Timestamp | None = Field(description="When the next revision replaced this one.")
+    api_key: ApiKeyRef | None = Field(description="Who wrote it; null for the seed.")
+    old: dict[str, Any] | None = Field(description="The data before; null on create.")
+    new: dict[str, Any] | None = Field(description="The data after; null on delete.")
+
+
+class RevisionsPublic(BaseModel):
+    data: list[RevisionPublic]
     count: int

@@ -16,7 +16,8 @@ import pycountry
 from sqlmodel import Session, select
 
 from app.db import get_engine
-from app.models import Claim, Country, Indicator, Observation, Source
+from app.models import Claim, Country, Indicator, Observation, RevisionAction, Source
+from app.versioning import record_revision
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 INDICATORS_FILE = SEED_DIR / "indicators.json"
@@ -60,7 +61,7 @@ def seed_indicators(session: Session, report: SeedReport) -> None:
 def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> None:
     for row in data["sources"]:
         if session.exec(select(Source).where(Source.slug == row["slug"])).first() is None:
-            session.add(Source.model_validate(row))
+            _add_versioned(session, Source.model_validate(row))
             report.count("source")
     session.flush()
     source_ids = {s.slug: s.id for s in session.exec(select(Source)) if s.id is not None}
@@ -70,7 +71,8 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
         if _exists(session, Observation, key):
             continue
         value = Decimal(row["value"])
-        session.add(
+        _add_versioned(
+            session,
             Observation(
                 **key,
                 value=value,
@@ -78,7 +80,7 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
                 multiplier=row["multiplier"],
                 precision=row.get("precision", precision_of(value)),
                 **_cited_by(row, source_ids),
-            )
+            ),
         )
         report.count("observation")
 
@@ -90,15 +92,23 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
         if _exists(session, Claim, key):
             continue
         stated = Decimal(row["stated"]) if row.get("stated") is not None else None
-        session.add(
+        _add_versioned(
+            session,
             Claim(
                 **key,
                 stated=stated,
                 qualifier=row["qualifier"],
                 **{k: v for k, v in cited.items() if k != "source_id"},
-            )
+            ),
         )
         report.count("claim")
+
+
+def _add_versioned(session: Session, row: Source | Observation | Claim) -> None:
+    """Insert a row with its first revision, written by no key (the seed)."""
+    session.add(row)
+    session.flush()
+    record_revision(session, row, RevisionAction.create, None, row.created_at)
 
 
 def _exists(session: Session, model: type[Observation] | type[Claim], key: dict[str, Any]) -> bool:

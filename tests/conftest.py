@@ -9,9 +9,11 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.auth import create_key
 from app.db import get_engine, get_session
 from app.main import app
 from app.models import Observation
@@ -89,3 +91,14 @@ def client(engine: Engine) -> Iterator[TestClient]:
     with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as test_client:
         yield test_client
     app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def auth(session: Session) -> dict[str, str]:
+    """Headers with a valid API key, for writes."""
+    _, key = create_key(session, "tests")
+    return {"Authorization": f"Bearer {key}"}
+
+
+def count_rows(session: Session, table: str) -> int:
+    return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())

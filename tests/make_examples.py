@@ -1,11 +1,16 @@
-"""Write app/api/examples.json: each route's example request and its seeded response.
+"""Write app/api/examples.json: an example request and response for every route.
 
-Run with `make examples` after changing a response shape. tests/test_docs.py replays
-the same requests and fails when a response no longer matches its documented example.
+The examples are one scenario on a freshly seeded database: the reads first, then the
+writes, in order, with one API key. tests/test_docs.py replays the scenario and fails
+when a response no longer matches its documented example. Run `make examples` after
+changing a response shape.
 """
 
 import json
+import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,36 +19,115 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.api.openapi import EXAMPLES_FILE
+from app.auth import create_key
 from app.db import get_engine, get_session
+from app.imports import IMPORT_COLUMNS
 from app.main import app
 from app.seed import seed
 from tests.conftest import BASE_URL, alembic_config, sqlite_url
 
 PAIR = "reporter=KAZ&partner=BGR"
-EXAMPLE_REQUESTS = {
-    "get_turnover_series": f"/v1/turnover?{PAIR}",
-    "get_turnover_year": f"/v1/turnover/2024?{PAIR}",
-    "get_exports_series": f"/v1/exports?{PAIR}",
-    "get_exports_year": f"/v1/exports/2024?{PAIR}",
-    "get_imports_series": f"/v1/imports?{PAIR}",
-    "get_imports_year": f"/v1/imports/2024?{PAIR}",
-    "get_balance_series": f"/v1/balance?{PAIR}",
-    "get_balance_year": f"/v1/balance/2024?{PAIR}",
-    "get_investment_series": f"/v1/investment?{PAIR}",
-    "get_investment_year": f"/v1/investment/2024?{PAIR}",
-    "get_growth": f"/v1/growth?indicator=FDI_INFLOW&{PAIR}&from=2023&to=2024",
-    "list_claims": "/v1/claims",
-    "get_claim": "/v1/claims/3",
-    "list_qualifiers": "/v1/qualifiers",
-    "list_identity_checks": f"/v1/identity-checks?{PAIR}",
-    "list_observations": "/v1/observations?indicator=FDI_INFLOW&limit=1",
-    "list_countries": "/v1/countries",
-    "list_indicators": "/v1/indicators",
-    "list_sources": "/v1/sources",
-    "get_source": "/v1/sources/3",
-    "get_health": "/healthz",
-}
 LIST_EXAMPLE_ROWS = 3  # long lists are shown by their first rows
+EXAMPLE_NOTE = "Example only: not a published figure."
+NEW_OBSERVATION = {
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "indicator": "TURNOVER",
+    "year": 2023,
+    "value": 95.0,
+    "source_id": 2,
+    "publication_id": 1,
+    "quote": "Turnover in 2023 was $95.0 million.",
+    "note": EXAMPLE_NOTE,
+}
+NEW_SOURCE = {
+    "slug": "bulgarian-national-bank",
+    "kind": "agency",
+    "publisher": "Bulgarian National Bank",
+    "title": "Direct investment statistics",
+    "url": None,
+    "published_on": None,
+    "retrieved_on": "2026-11-28",
+    "note": EXAMPLE_NOTE,
+}
+NEW_CLAIM = {
+    "kind": "ratio",
+    "indicator": "EXPORTS",
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "base_year": 2022,
+    "year": 2024,
+    "stated": 20,
+    "qualifier": "at_least",
+    "source_id": 2,
+    "publication_id": None,
+    "quote": "Exports grew at least twentyfold since 2022.",
+    "note": EXAMPLE_NOTE,
+}
+IMPORT_CSV = (
+    ",".join(IMPORT_COLUMNS) + "\n"
+    "KAZ,BGR,EXPORTS,2023,20.0,USD,6,,2,1,Exports in 2023 were $20.0 million.,"
+    + EXAMPLE_NOTE
+    + "\n"
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    operation_id: str
+    method: str
+    url: str
+    body: Any = None
+    content_type: str = "application/json"
+
+
+SCENARIO = [
+    Step("get_turnover_series", "GET", f"/v1/turnover?{PAIR}"),
+    Step("get_turnover_year", "GET", f"/v1/turnover/2024?{PAIR}"),
+    Step("get_exports_series", "GET", f"/v1/exports?{PAIR}"),
+    Step("get_exports_year", "GET", f"/v1/exports/2024?{PAIR}"),
+    Step("get_imports_series", "GET", f"/v1/imports?{PAIR}"),
+    Step("get_imports_year", "GET", f"/v1/imports/2024?{PAIR}"),
+    Step("get_balance_series", "GET", f"/v1/balance?{PAIR}"),
+    Step("get_balance_year", "GET", f"/v1/balance/2024?{PAIR}"),
+    Step("get_investment_series", "GET", f"/v1/investment?{PAIR}"),
+    Step("get_investment_year", "GET", f"/v1/investment/2024?{PAIR}"),
+    Step("get_growth", "GET", f"/v1/growth?indicator=FDI_INFLOW&{PAIR}&from=2023&to=2024"),
+    Step("list_claims", "GET", "/v1/claims"),
+    Step("get_claim", "GET", "/v1/claims/3"),
+    Step("list_qualifiers", "GET", "/v1/qualifiers"),
+    Step("list_identity_checks", "GET", f"/v1/identity-checks?{PAIR}"),
+    Step("list_observations", "GET", "/v1/observations?indicator=FDI_INFLOW&limit=1"),
+    Step("get_observation", "GET", "/v1/observations/3"),
+    Step("list_countries", "GET", "/v1/countries"),
+    Step("list_indicators", "GET", "/v1/indicators"),
+    Step("list_sources", "GET", "/v1/sources"),
+    Step("get_source", "GET", "/v1/sources/3"),
+    Step("get_health", "GET", "/healthz"),
+    # Writes, each building on the one before.
+    Step("create_observation", "POST", "/v1/observations", NEW_OBSERVATION),
+    Step("replace_observation", "PUT", "/v1/observations/5", {**NEW_OBSERVATION, "value": 95.5}),
+    Step(
+        "patch_observation",
+        "PATCH",
+        "/v1/observations/5",
+        {"value": 96.0, "note": "Revised by the ministry. " + EXAMPLE_NOTE},
+        "application/merge-patch+json",
+    ),
+    Step("list_observation_revisions", "GET", "/v1/observations/5/revisions"),
+    Step("delete_observation", "DELETE", "/v1/observations/5"),
+    Step("import_observations", "POST", "/v1/imports", IMPORT_CSV, "text/csv"),
+    Step("create_source", "POST", "/v1/sources", NEW_SOURCE),
+    Step("replace_source", "PUT", "/v1/sources/4", {**NEW_SOURCE, "url": "https://www.bnb.bg"}),
+    Step("patch_source", "PATCH", "/v1/sources/4", {"title": "Foreign direct investment"}),
+    Step("list_source_revisions", "GET", "/v1/sources/4/revisions"),
+    Step("delete_source", "DELETE", "/v1/sources/4"),
+    Step("create_claim", "POST", "/v1/claims", NEW_CLAIM),
+    Step("replace_claim", "PUT", "/v1/claims/4", {**NEW_CLAIM, "qualifier": "more_than"}),
+    Step("patch_claim", "PATCH", "/v1/claims/4", {"stated": 15}),
+    Step("list_claim_revisions", "GET", "/v1/claims/4/revisions"),
+    Step("delete_claim", "DELETE", "/v1/claims/4"),
+]
 
 
 def shorten(body: Any) -> Any:
@@ -53,29 +137,66 @@ def shorten(body: Any) -> Any:
     return body
 
 
-def seeded_client(directory: Path) -> TestClient:
+TIMESTAMP = re.compile(r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"')
+
+
+def without_times(body: Any) -> Any:
+    """The body with timestamps blanked, to compare runs made at different moments."""
+    return json.loads(TIMESTAMP.sub('"<time>"', json.dumps(body)))
+
+
+def run_scenario(directory: Path) -> Iterator[tuple[Step, int, Any]]:
+    """Each step with the status and (shortened) body the seeded service answers."""
     url = sqlite_url(directory / "examples.db")
     command.upgrade(alembic_config(url), "head")
     with Session(get_engine(url)) as session:
         seed(session)
+        _, key = create_key(session, "docs")
 
     def session_override():  # type: ignore[no-untyped-def]
         with Session(get_engine(url)) as session:
             yield session
 
     app.dependency_overrides[get_session] = session_override
-    return TestClient(app, base_url=BASE_URL)
+    client = TestClient(app, base_url=BASE_URL)
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        for step in SCENARIO:
+            content = (
+                None
+                if step.body is None
+                else (step.body if isinstance(step.body, str) else json.dumps(step.body))
+            )
+            response = client.request(
+                step.method,
+                step.url,
+                content=content,
+                headers={
+                    **(headers if step.method != "GET" else {}),
+                    **({"Content-Type": step.content_type} if content else {}),
+                },
+            )
+            body = response.json() if response.content else None
+            yield step, response.status_code, shorten(body)
+    finally:
+        app.dependency_overrides.clear()
+        get_engine(url).dispose()
 
 
 def main() -> None:
+    examples = {}
     with tempfile.TemporaryDirectory() as directory:
-        client = seeded_client(Path(directory))
-        examples = {}
-        for operation_id, url in EXAMPLE_REQUESTS.items():
-            response = client.get(url)
-            response.raise_for_status()
-            examples[operation_id] = {"request": url, "response": shorten(response.json())}
-        app.dependency_overrides.clear()
+        for step, status, body in run_scenario(Path(directory)):
+            if status >= 400:
+                raise SystemExit(f"{step.operation_id}: {step.method} {step.url} gave {status}")
+            examples[step.operation_id] = {
+                "method": step.method,
+                "request": step.url,
+                "status": status,
+                "content_type": step.content_type,
+                "body": step.body,
+                "response": body,
+            }
     EXAMPLES_FILE.write_text(
         json.dumps(examples, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

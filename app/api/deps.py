@@ -1,5 +1,6 @@
 """Shared dependencies and parameter types for the routes."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import pycountry
@@ -94,3 +95,19 @@ def distinct_pair(reporter: str, partner: str) -> None:
     """Bilateral figures need two countries."""
     if reporter == partner:
         raise invalid("partner", f"partner must differ from reporter ({reporter})")
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone, as RFC 3339 requires: 2026-11-28T12:00:00Z")
+    return value.astimezone(UTC)
+
+
+AsOf = Annotated[
+    Annotated[datetime, AfterValidator(_aware_utc)] | None,
+    Query(
+        description="Answer as the API would have at this moment (RFC 3339, with a time "
+        "zone): figures, derived values, growth and verdicts as they stood then.",
+        examples=["2026-11-28T12:00:00Z"],
+    ),
+]

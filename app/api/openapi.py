@@ -9,11 +9,13 @@ values from examples, and a null with its `reason` is part of what users must se
 """
 
 import json
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from app.errors import PROBLEM_MEDIA_TYPE, Problem
 
@@ -62,11 +64,37 @@ PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
     },
 }
 PROBLEM_DESCRIPTIONS = {
-    400: "Bad request, such as a cursor this API did not issue",
+    400: "Bad request, such as malformed JSON or a cursor this API did not issue",
+    401: "No API key, or one that is not valid or has been revoked",
     404: "Nothing at this address, or no figure for what was asked",
-    422: "Invalid parameters; `errors` lists each one",
+    409: "Conflicts with what is stored: a duplicate, or a source still cited",
+    410: "Deleted; the history remains at `/revisions`",
+    412: "The `If-Match` ETag is stale: someone wrote since you read",
+    413: "The body is larger than the documented limit",
+    415: "The body is not of a media type this route accepts",
+    422: "Invalid parameters or body; `errors` lists each one",
     500: "Unexpected failure, logged on the server",
+    503: "The database is busy or unavailable; retry after `Retry-After` seconds",
 }
+
+# Request bodies documented by reference; their schemas are added to the components.
+REQUEST_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def request_body(model: type[BaseModel], partial: bool = False) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its JSON body itself (app/api/body.py)."""
+    REQUEST_MODELS[model.__name__] = model
+    name = model.__name__.removesuffix("Create") + "Patch" if partial else model.__name__
+    content = {"schema": {"$ref": f"#/components/schemas/{name}"}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": content,
+                **({"application/merge-patch+json": content} if partial else {}),
+            },
+        }
+    }
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -75,12 +103,40 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _problem_content(status: int) -> dict[str, Any]:
-    return {
-        PROBLEM_MEDIA_TYPE: {
-            "schema": {"$ref": "#/components/schemas/Problem"},
-            "example": PROBLEM_EXAMPLES[status],
-        }
+    example = PROBLEM_EXAMPLES.get(status) or {
+        "type": f"urn:tradestats:problem:{PROBLEM_KINDS[status]}",
+        "title": HTTPStatus(status).phrase[0] + HTTPStatus(status).phrase[1:].lower(),
+        "status": status,
+        "detail": PROBLEM_DESCRIPTIONS[status] + ".",
+        "instance": "/v1/observations/1",
     }
+    return {
+        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}
+    }
+
+
+PROBLEM_KINDS = {
+    401: "unauthorized",
+    409: "conflict",
+    410: "gone",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    503: "database-unavailable",
+}
+
+
+def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
+    """Put a recorded request and response into an operation's documentation."""
+    status = str(example["status"])
+    response = operation["responses"].setdefault(status, {})
+    response["description"] = f"Example: `{example['method']} {example['request']}`"
+    if example["response"] is not None:
+        response.setdefault("content", {}).setdefault("application/json", {})
+        response["content"]["application/json"]["example"] = example["response"]
+    if example["body"] is not None:
+        content = operation["requestBody"]["content"]
+        content[example["content_type"]]["example"] = example["body"]
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -99,19 +155,29 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components["Problem"] = problem_schema
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)  # FastAPI's own 422 shape, replaced by Problem
+    for name, model in REQUEST_MODELS.items():
+        body_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(body_schema.pop("$defs", {}))
+        components[name] = body_schema
+        patch_schema = {
+            **body_schema,
+            "title": name.removesuffix("Create") + "Patch",
+            "description": "Any of the fields; the result must be valid whole.",
+        }
+        patch_schema.pop("required", None)
+        components[patch_schema["title"]] = patch_schema
 
     for path_item in schema["paths"].values():
         for operation in path_item.values():
             responses = operation["responses"]
-            responses.setdefault("500", {"description": PROBLEM_DESCRIPTIONS[500]})
+            for status in ("500", "503"):
+                responses.setdefault(status, {"description": PROBLEM_DESCRIPTIONS[int(status)]})
             for status, response in responses.items():
                 if int(status) >= 400:
                     response["description"] = PROBLEM_DESCRIPTIONS[int(status)]
                     response["content"] = _problem_content(int(status))
             example = EXAMPLES.get(operation["operationId"])
             if example is not None:
-                ok = responses["200"]
-                ok["description"] = f"Example: `GET {example['request']}`"
-                ok["content"]["application/json"]["example"] = example["response"]
+                _add_example(operation, example)
     app.openapi_schema = schema
     return schema

@@ -1,13 +1,15 @@
 """Turn query results into the documented response shapes."""
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session
 
-from app.claims import IDENTITY_FOR, Checked, check_claim, claims
+from app.claims import IDENTITY_FOR, Checked, check_claim
 from app.errors import not_found
-from app.models import Claim, Country, Indicator, ObservationStatus, Source
-from app.queries import Point, YearPoints, sources_by_id
+from app.models import Country, Indicator, ObservationStatus
+from app.queries import Point, YearPoints, claims, sources_by_id
 from app.schemas import (
     ClaimPublic,
     CountryPublic,
@@ -58,7 +60,7 @@ def figure_used(point: Point, multiplier: int | None = None) -> FigureUsed:
     )
 
 
-def source_ref(sources: dict[int, Source], source_id: int | None) -> SourceRef | None:
+def source_ref(sources: dict[int, Row[Any]], source_id: int | None) -> SourceRef | None:
     source = sources.get(source_id) if source_id is not None else None
     return SourceRef.model_validate(source) if source else None
 
@@ -102,7 +104,7 @@ def year_growth(point: Point, previous: Point | None) -> YearGrowth:
 
 
 def series_point(
-    point: Point, year_points: YearPoints, previous: Point | None, sources: dict[int, Source]
+    point: Point, year_points: YearPoints, previous: Point | None, sources: dict[int, Row[Any]]
 ) -> SeriesPoint:
     obs = point.observation
     inputs = None
@@ -128,7 +130,11 @@ def series_point(
 
 
 def series_points(
-    session: Session, code: str, by_year: dict[int, YearPoints], first_year: int | None
+    session: Session,
+    code: str,
+    by_year: dict[int, YearPoints],
+    first_year: int | None,
+    as_of: datetime | None = None,
 ) -> list[SeriesPoint]:
     """The indicator's points in year order, each with growth from the year before.
 
@@ -136,7 +142,9 @@ def series_points(
     """
     observations = [pts[code].observation for pts in by_year.values()]
     sources = sources_by_id(
-        session=session, ids=[i for o in observations if o for i in (o.source_id, o.publication_id)]
+        session=session,
+        ids=[i for o in observations if o for i in (o.source_id, o.publication_id)],
+        as_of=as_of,
     )
     return [
         series_point(pts[code], pts, by_year.get(year - 1, {}).get(code), sources)
@@ -174,7 +182,7 @@ def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str
     }
 
 
-def claim_public(claim: Claim, checked: Checked, sources: dict[int, Source]) -> ClaimPublic:
+def claim_public(claim: Row[Any], checked: Checked, sources: dict[int, Row[Any]]) -> ClaimPublic:
     kind, qualifier = ClaimKind(claim.kind), Qualifier(claim.qualifier)
     if claim.stated is None:  # an identity states no number
         statement, allowed = identity_formula(IDENTITY_FOR[claim.indicator]), None
@@ -209,11 +217,14 @@ def implied_points(
     first: int | None,
     last: int | None,
     known_years: set[int],
+    as_of: datetime | None = None,
 ) -> list[SeriesPoint]:
     """Ranges that claims give the indicator in years with no figure, labelled `implied`."""
     result = []
-    for claim in claims(session=session, indicator=code, reporter=reporter, partner=partner):
-        checked = check_claim(session, claim)
+    for claim in claims(
+        session=session, indicator=code, reporter=reporter, partner=partner, as_of=as_of
+    ):
+        checked = check_claim(session, claim, as_of)
         a = checked.assessment
         year = a.implied_year
         if a.implied is None or year is None or year in known_years:

@@ -14,6 +14,11 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = 5.0
     page_size_default: int = 100
     page_size_max: int = 1000
+    # Largest request body: one write, or a whole bulk import.
+    max_body_bytes: int = 1_000_000
+    max_import_bytes: int = 50_000_000
+    # A key to make valid at start, for containers; never logged.
+    tradestats_admin_key: str | None = None
 
 
 @lru_cache

@@ -1,11 +1,16 @@
 """Claims, their verdicts, the qualifier table and identity checks."""
 
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
+from sqlalchemy import Row
+from sqlmodel import Session
 
+from app.api.crud import add_item_routes
 from app.api.deps import (
+    AsOf,
     EndYear,
     OptionalCountry,
     OptionalIndicator,
@@ -18,10 +23,8 @@ from app.api.deps import (
 )
 from app.api.openapi import problems
 from app.api.presenters import assessment_fields, claim_public, interval_public
-from app.claims import IDENTITY_FOR, check_claim, claims, identity_checks
-from app.errors import not_found
-from app.models import Claim
-from app.queries import sources_by_id
+from app.claims import IDENTITY_FOR, check_claim, identity_checks
+from app.queries import claims, sources_by_id
 from app.schemas import (
     ClaimPublic,
     ClaimsPublic,
@@ -32,6 +35,7 @@ from app.schemas import (
 )
 from app.stats.identities import identity_formula
 from app.stats.verdicts import QUALIFIERS, Verdict, allowed_range
+from app.writes import CLAIMS
 
 router = APIRouter(prefix="/v1", tags=["Claims"])
 
@@ -46,11 +50,19 @@ never a reported value). Verdicts are computed on every request, so they change 
 as figures are recorded."""
 
 
-def _present(session: SessionDep, rows: list[Claim]) -> list[ClaimPublic]:
+def present_claims(
+    session: Session, rows: list[Row[Any]], as_of: datetime | None
+) -> list[ClaimPublic]:
     sources = sources_by_id(
-        session=session, ids=[i for c in rows for i in (c.source_id, c.publication_id)]
+        session=session,
+        ids=[i for c in rows for i in (c.source_id, c.publication_id)],
+        as_of=as_of,
     )
-    return [claim_public(c, check_claim(session, c), sources) for c in rows]
+    return [claim_public(c, check_claim(session, c, as_of), sources) for c in rows]
+
+
+def present_claim(session: Session, row: Row[Any], as_of: datetime | None) -> ClaimPublic:
+    return present_claims(session, [row], as_of)[0]
 
 
 @router.get(
@@ -71,33 +83,19 @@ def list_claims(
         Verdict | None,
         Query(description="Only claims with this verdict.", examples=["unverifiable"]),
     ] = None,
+    as_of: AsOf = None,
 ) -> ClaimsPublic:
     rows = claims(
         session=session,
         indicator=indicator.value if indicator else None,
         reporter=reporter,
         partner=partner,
+        as_of=as_of,
     )
-    data = [c for c in _present(session, rows) if verdict is None or c.verdict == verdict]
+    data = [
+        c for c in present_claims(session, rows, as_of) if verdict is None or c.verdict == verdict
+    ]
     return ClaimsPublic(data=data, count=len(data))
-
-
-@router.get(
-    "/claims/{claim_id}",
-    response_model=ClaimPublic,
-    summary="Get one claim with its verdict",
-    description="One claim: its quote and source, the range its words allow, what the "
-    "figures give, the verdict and a one-sentence explanation.\n\n" + VERDICT_RULES,
-    operation_id="get_claim",
-    responses=problems(404, 422),
-)
-def get_claim(
-    session: SessionDep, claim_id: int = Path(ge=1, le=2**31 - 1, examples=[3])
-) -> ClaimPublic:
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise not_found(f"No claim has id {claim_id}.")
-    return _present(session, [claim])[0]
 
 
 @router.get(
@@ -111,7 +109,7 @@ def get_claim(
     "where the words are (`more_than` excludes N itself).",
     operation_id="list_qualifiers",
 )
-def list_qualifiers() -> QualifiersPublic:
+def list_qualifiers(as_of: AsOf = None) -> QualifiersPublic:
     example = Decimal(4)
     data = [
         QualifierPublic(
@@ -144,6 +142,7 @@ def list_identity_checks(
     partner: Partner,
     start_year: StartYear = None,
     end_year: EndYear = None,
+    as_of: AsOf = None,
 ) -> IdentityChecksPublic:
     distinct_pair(reporter, partner)
     first, last = year_range(None, start_year, end_year)
@@ -157,7 +156,15 @@ def list_identity_checks(
             **assessment_fields(checked, reporter, partner),
         )
         for target, year, checked in identity_checks(
-            session=session, reporter=reporter, partner=partner, start_year=first, end_year=last
+            session=session,
+            reporter=reporter,
+            partner=partner,
+            start_year=first,
+            end_year=last,
+            as_of=as_of,
         )
     ]
     return IdentityChecksPublic(data=data, count=len(data))
+
+
+add_item_routes(router, CLAIMS, ClaimPublic, present_claim, example_id=3)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
+    AsOf,
     IndicatorParam,
     Partner,
     Reporter,
@@ -54,6 +55,7 @@ def get_growth(
         int,
         Query(alias="to", ge=MIN_YEAR, le=MAX_YEAR, description="The later year.", examples=[2024]),
     ],
+    as_of: AsOf = None,
 ) -> GrowthResult:
     distinct_pair(reporter, partner)
     if from_year >= to_year:
@@ -66,6 +68,7 @@ def get_growth(
         partner=partner,
         start_year=from_year,
         end_year=to_year,
+        as_of=as_of,
     )
     for year in (from_year, to_year):
         if year not in by_year:

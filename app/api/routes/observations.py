@@ -2,13 +2,20 @@
 
 import base64
 import json
-from typing import Annotated
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import Row
+from sqlmodel import Session
 
+from app.api.crud import add_item_routes
+from app.api.csvio import stream_csv, wants_csv
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
+    AsOf,
     EndYear,
     OneYear,
     OptionalCountry,
@@ -20,10 +27,22 @@ from app.api.deps import (
 from app.api.openapi import problems
 from app.core.config import get_settings
 from app.errors import ProblemException
+from app.imports import IMPORT_COLUMNS
 from app.queries import ObservationKey, observations_page
 from app.schemas import ObservationPublic, ObservationsPublic
+from app.writes import OBSERVATIONS
 
 router = APIRouter(prefix="/v1", tags=["Observations"])
+EXPORT_COLUMNS = ("id", *IMPORT_COLUMNS, "status", "created_at", "updated_at")
+CSV_PAGE = 5000
+
+
+def present_observation(
+    session: Session, row: Row[Any], as_of: datetime | None
+) -> ObservationPublic:
+    return ObservationPublic.model_validate(row)
+
+
 MAX_LIMIT = get_settings().page_size_max
 
 
@@ -74,17 +93,36 @@ def list_observations(
     end_year: EndYear = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = 100,
     cursor: Annotated[str | None, Query(description="From a previous page's `next`.")] = None,
-) -> ObservationsPublic:
+    as_of: AsOf = None,
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        Query(
+            description="`csv` for every matching row as CSV, streamed (also chosen by "
+            "`Accept: text/csv`); the columns are those `POST /v1/imports` reads."
+        ),
+    ] = None,
+) -> Any:
     first, last = year_range(year, start_year, end_year)
+    filters: dict[str, Any] = {
+        "reporter": reporter,
+        "partner": partner,
+        "indicator": indicator.value if indicator else None,
+        "start_year": first,
+        "end_year": last,
+        "as_of": as_of,
+    }
+    if wants_csv(format, request.headers.get("accept")):
+        every = all_observations(session, filters)
+        return stream_csv(
+            EXPORT_COLUMNS,
+            ([getattr(r, c) for c in EXPORT_COLUMNS] for r in every),
+            "observations.csv",
+        )
     rows = observations_page(
         session=session,
-        reporter=reporter,
-        partner=partner,
-        indicator=indicator.value if indicator else None,
-        start_year=first,
-        end_year=last,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,  # one more than asked tells whether another page exists
+        **filters,
     )
     next_url = None
     if len(rows) > limit:
@@ -96,3 +134,18 @@ def list_observations(
     return ObservationsPublic(
         data=[ObservationPublic.model_validate(r) for r in rows], limit=limit, next=next_url
     )
+
+
+def all_observations(session: Session, filters: dict[str, Any]) -> Iterator[Row[Any]]:
+    """Every matching row, fetched a page at a time."""
+    after = None
+    while True:
+        page = observations_page(session=session, after=after, limit=CSV_PAGE, **filters)
+        yield from page
+        if len(page) < CSV_PAGE:
+            return
+        last = page[-1]
+        after = (last.reporter, last.partner, last.indicator, last.year)
+
+
+add_item_routes(router, OBSERVATIONS, ObservationPublic, present_observation, example_id=3)

@@ -1,19 +1,15 @@
-"""Reference data: countries, indicators and sources."""
+"""Reference data: countries and indicators (fixed, so `as_of` changes nothing)."""
 
-from fastapi import APIRouter, Path
-from sqlmodel import col, select
+from fastapi import APIRouter
+from sqlmodel import select
 
-from app.api.deps import SessionDep
-from app.api.openapi import problems
-from app.errors import not_found
-from app.models import Country, Indicator, Source
+from app.api.deps import AsOf, SessionDep
+from app.models import Country, Indicator
 from app.schemas import (
     CountriesPublic,
     CountryPublic,
     IndicatorPublic,
     IndicatorsPublic,
-    SourcePublic,
-    SourcesPublic,
 )
 
 router = APIRouter(prefix="/v1", tags=["Reference"])
@@ -27,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["Reference"])
     "takes a country accepts its alpha-3 or alpha-2 code, in any case.",
     operation_id="list_countries",
 )
-def list_countries(session: SessionDep) -> CountriesPublic:
+def list_countries(session: SessionDep, as_of: AsOf = None) -> CountriesPublic:
     rows = session.exec(select(Country).order_by(Country.alpha3)).all()
     return CountriesPublic(data=[CountryPublic.model_validate(r) for r in rows], count=len(rows))
 
@@ -40,36 +36,6 @@ def list_countries(session: SessionDep) -> CountriesPublic:
     "flow it counts) and what the sources leave unsaid about them.",
     operation_id="list_indicators",
 )
-def list_indicators(session: SessionDep) -> IndicatorsPublic:
+def list_indicators(session: SessionDep, as_of: AsOf = None) -> IndicatorsPublic:
     rows = session.exec(select(Indicator).order_by(Indicator.code)).all()
     return IndicatorsPublic(data=[IndicatorPublic.model_validate(r) for r in rows], count=len(rows))
-
-
-@router.get(
-    "/sources",
-    response_model=SourcesPublic,
-    summary="List sources",
-    description="Agencies that produced figures (`kind: agency`) and documents that "
-    "printed them (`kind: publication`), ordered by id.",
-    operation_id="list_sources",
-)
-def list_sources(session: SessionDep) -> SourcesPublic:
-    rows = session.exec(select(Source).order_by(col(Source.id))).all()
-    return SourcesPublic(data=[SourcePublic.model_validate(r) for r in rows], count=len(rows))
-
-
-@router.get(
-    "/sources/{source_id}",
-    response_model=SourcePublic,
-    summary="Get one source",
-    description="One source by id, as cited by figures' `source` and `published_in`.",
-    operation_id="get_source",
-    responses=problems(404, 422),
-)
-def get_source(
-    session: SessionDep, source_id: int = Path(ge=1, le=2**31 - 1, examples=[3])
-) -> SourcePublic:
-    row = session.get(Source, source_id)
-    if row is None:
-        raise not_found(f"No source has id {source_id}.")
-    return SourcePublic.model_validate(row)

@@ -1,13 +1,16 @@
 """The five series endpoints (/v1/turnover … /v1/investment) and their one-year variants."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from sqlmodel import Session
 
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
+    AsOf,
     EndYear,
     OneYear,
     Partner,
@@ -78,6 +81,28 @@ the previous year. Answers 404 when no figure is recorded or derivable for that 
 """
 
 
+def points_between(
+    session: Session,
+    code: str,
+    reporter: str,
+    partner: str,
+    first: int | None,
+    last: int | None,
+    as_of: datetime | None,
+) -> list[SeriesPoint]:
+    """The series' points from `first` to `last`, with growth from the year before each."""
+    by_year = pair_points(
+        session=session,
+        indicator=code,
+        reporter=reporter,
+        partner=partner,
+        start_year=first - 1 if first else None,
+        end_year=last,
+        as_of=as_of,
+    )
+    return series_points(session, code, by_year, first, as_of)
+
+
 def add_series_routes(route: SeriesRoute) -> None:
     code = route.code.value
 
@@ -89,24 +114,15 @@ def add_series_routes(route: SeriesRoute) -> None:
         start_year: StartYear = None,
         end_year: EndYear = None,
         include: Include = None,
+        as_of: AsOf = None,
     ) -> Series:
         distinct_pair(reporter, partner)
         first, last = year_range(year, start_year, end_year)
-        by_year = pair_points(
-            session=session,
-            indicator=code,
-            reporter=reporter,
-            partner=partner,
-            start_year=first - 1 if first else None,
-            end_year=last,
-        )
-        points = series_points(session, code, by_year, first)
+        points = points_between(session, code, reporter, partner, first, last, as_of)
         if include == "implied":
             known = {p.year for p in points}
-            points = sorted(
-                points + implied_points(session, code, reporter, partner, first, last, known),
-                key=lambda p: p.year,
-            )
+            implied = implied_points(session, code, reporter, partner, first, last, known, as_of)
+            points = sorted(points + implied, key=lambda p: p.year)
         units = {(p.unit.currency, p.unit.multiplier) for p in points}
         return Series(
             indicator=indicator(session, code),
@@ -121,17 +137,10 @@ def add_series_routes(route: SeriesRoute) -> None:
         reporter: Reporter,
         partner: Partner,
         year: int = Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024]),
+        as_of: AsOf = None,
     ) -> SeriesPoint:
         distinct_pair(reporter, partner)
-        by_year = pair_points(
-            session=session,
-            indicator=code,
-            reporter=reporter,
-            partner=partner,
-            start_year=year - 1,
-            end_year=year,
-        )
-        points = series_points(session, code, by_year, year)
+        points = points_between(session, code, reporter, partner, year, year, as_of)
         if not points:
             raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
         return points[0]

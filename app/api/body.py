@@ -1,0 +1,87 @@
+"""Request bodies: size-limited, strictly typed JSON with exact decimals.
+
+FastAPI's own body parsing turns 375.20 into the float 375.2 and accepts "12" as a
+number. Write routes read the body here instead: numbers with a fraction become
+Decimals digit for digit, and the input models are strict (no coercion).
+"""
+
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from app.core.config import get_settings
+from app.errors import FieldError, ProblemException, field_errors, invalid_fields
+
+Model = TypeVar("Model", bound=BaseModel)
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+def too_large(limit: int) -> ProblemException:
+    return ProblemException(
+        413,
+        "payload-too-large",
+        "Payload too large",
+        f"Request bodies are limited to {limit} bytes.",
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing anything over `limit` bytes before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large(limit)
+    return bytes(body)
+
+
+def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in allowed:
+        raise ProblemException(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"Send the body as {' or '.join(allowed)}, not {media_type or 'no content type'}.",
+        )
+    return media_type
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number")
+
+
+def parse_json(body: bytes) -> Any:
+    """JSON with exact decimals; a 400 problem when it cannot be parsed."""
+    try:
+        return json.loads(
+            body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant
+        )
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ProblemException(
+            400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {reason}."
+        ) from exc
+
+
+async def json_body(request: Request) -> Any:
+    require_media_type(request, JSON_TYPES)
+    return parse_json(await read_body(request, get_settings().max_body_bytes))
+
+
+def validate(model: type[Model], data: Any, extra: list[FieldError] | None = None) -> Model:
+    """The data as `model`, or a 422 problem listing every field error (plus `extra`)."""
+    errors = list(extra or [])
+    try:
+        result = model.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) + errors
+    if errors:
+        raise invalid_fields(errors)
+    return result

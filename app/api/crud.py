@@ -1,0 +1,237 @@
+"""One resource's single-item routes: read (with ETag and as_of), write, and revisions.
+
+Sources, observations and claims get the same routes from `add_item_routes`:
+GET/PUT/PATCH/DELETE {path}/{id}, POST {path} and GET {path}/{id}/revisions.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Response
+from pydantic import BaseModel
+from sqlalchemy import Row
+from sqlmodel import Session, select
+
+from app.api.body import json_body
+from app.api.deps import AsOf, SessionDep
+from app.api.openapi import problems, request_body
+from app.auth import WriterKey
+from app.models import ApiKey, as_utc
+from app.queries import one_row
+from app.schemas import ApiKeyRef, RevisionPublic, RevisionsPublic, _json_number, _rfc3339
+from app.versioning import HISTORY
+from app.writes import (
+    Resource,
+    create,
+    current_revision_id,
+    delete,
+    etag_for,
+    live_or_gone,
+    patch,
+    replace,
+)
+
+Present = Callable[[Session, Row[Any], datetime | None], BaseModel]
+ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
+IfMatch = Annotated[
+    str | None, Header(description="The ETag you read; a stale one is a 412.", examples=['"5"'])
+]
+Body = Annotated[Any, Depends(json_body)]
+
+WRITE_NOTE = """
+
+Needs `Authorization: Bearer <key>` (401 otherwise). The body is strict JSON: numbers are
+JSON numbers, written as published (375.20 keeps its two decimals); a string or boolean is
+never taken for a number. Every field problem is listed in one 422. The change is recorded
+as a revision (see `/revisions`), and nothing is written unless all of it is valid."""
+
+
+def _snapshot(row: Any, fields: list[str]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return _json_number(value)
+        if isinstance(value, datetime):
+            return _rfc3339(value)
+        return value.isoformat() if isinstance(value, date) else value
+
+    return {field: plain(getattr(row, field)) for field in fields}
+
+
+def revisions(
+    session: Session, resource: Resource, row_id: int, as_of: datetime | None
+) -> list[RevisionPublic]:
+    history = HISTORY[resource.model]
+    table = history.table
+    query = select(*table.c).where(table.c[history.id_column] == row_id)
+    if as_of is not None:
+        query = query.where(table.c.valid_from <= as_of)
+    rows = list(session.execute(query.order_by(table.c.revision_id)))
+    keys = {k.id: k for k in session.exec(select(ApiKey))} if rows else {}
+    result, previous = [], None
+    for rev in rows:
+        data = _snapshot(rev, history.fields)
+        result.append(
+            RevisionPublic(
+                revision_id=rev.revision_id,
+                action=rev.action,
+                changed_at=rev.valid_from,
+                # As of a moment, a revision replaced later was still current then.
+                valid_to=rev.valid_to
+                if as_of is None or (rev.valid_to and as_utc(rev.valid_to) <= as_of)
+                else None,
+                api_key=ApiKeyRef.model_validate(keys[rev.api_key_id]) if rev.api_key_id else None,
+                old=previous,
+                new=None if rev.action == "delete" else data,
+            )
+        )
+        previous = None if rev.action == "delete" else data
+    return result
+
+
+def add_item_routes(
+    router: APIRouter,
+    resource: Resource,
+    public_model: type[BaseModel],
+    present: Present,
+    example_id: int,
+) -> None:
+    name, path = resource.name, resource.path.removeprefix(router.prefix)
+    item = f"{path}/{{item_id}}"
+    one = Annotated[
+        int, Path(ge=1, le=2**31 - 1, examples=[example_id], description=f"The {name}'s id.")
+    ]
+
+    def set_etag(response: Response, session: Session, item_id: int) -> None:
+        response.headers["ETag"] = etag_for(
+            current_revision_id(session, resource.model, item_id) or 0
+        )
+
+    def get_item(
+        session: SessionDep, response: Response, item_id: one, as_of: AsOf = None
+    ) -> BaseModel:
+        row = one_row(session=session, model=resource.model, row_id=item_id, as_of=as_of)
+        if row is None:
+            live_or_gone(session, resource, item_id)  # raises 404 or 410
+            raise AssertionError("unreachable")
+        if as_of is None:
+            set_etag(response, session, item_id)
+        return present(session, row, as_of)
+
+    def reply(session: Session, response: Response, row: Any) -> BaseModel:
+        set_etag(response, session, row.id)
+        response.headers["Location"] = f"{resource.path}/{row.id}"
+        return present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
+
+    def post_item(session: SessionDep, key: WriterKey, response: Response, body: Body) -> BaseModel:
+        return reply(session, response, create(session, resource, body, key.id or 0))
+
+    def put_item(
+        session: SessionDep,
+        key: WriterKey,
+        response: Response,
+        item_id: one,
+        body: Body,
+        if_match: IfMatch = None,
+    ) -> BaseModel:
+        return reply(
+            session, response, replace(session, resource, item_id, body, key.id or 0, if_match)
+        )
+
+    def patch_item(
+        session: SessionDep,
+        key: WriterKey,
+        response: Response,
+        item_id: one,
+        body: Body,
+        if_match: IfMatch = None,
+    ) -> BaseModel:
+        return reply(
+            session, response, patch(session, resource, item_id, body, key.id or 0, if_match)
+        )
+
+    def delete_item(
+        session: SessionDep, key: WriterKey, item_id: one, if_match: IfMatch = None
+    ) -> Response:
+        delete(session, resource, item_id, key.id or 0, if_match)
+        return Response(status_code=204)
+
+    def list_revisions(session: SessionDep, item_id: one, as_of: AsOf = None) -> RevisionsPublic:
+        data = revisions(session, resource, item_id, as_of)
+        if not data:
+            live_or_gone(session, resource, item_id)  # 404 for an id never used
+        return RevisionsPublic(data=data, count=len(data))
+
+    body_doc = request_body(resource.create_model)
+    router.add_api_route(
+        item,
+        get_item,
+        methods=["GET"],
+        response_model=public_model,
+        summary=f"Get one {name}",
+        operation_id=f"get_{name}",
+        description=f"One {name} by id, with an `ETag` for safe updates. With `as_of`, the "
+        f"{name} as it stood then. A deleted {name} answers 410 with a link to its history.",
+        responses=problems(404, 410, 422),
+    )
+    router.add_api_route(
+        path,
+        post_item,
+        methods=["POST"],
+        status_code=201,
+        response_model=public_model,
+        summary=f"Create a {name}",
+        operation_id=f"create_{name}",
+        description=f"Add a {name}. A second one with the same natural key "
+        f"({', '.join(resource.natural_key)}) is a 409 naming the first." + WRITE_NOTE,
+        openapi_extra=body_doc,
+        responses=problems(400, 401, 409, 413, 415, 422),
+    )
+    router.add_api_route(
+        item,
+        put_item,
+        methods=["PUT"],
+        response_model=public_model,
+        summary=f"Replace a {name}",
+        operation_id=f"replace_{name}",
+        description=f"Replace every field of a {name}. Send `If-Match` with the ETag you read "
+        "to be sure nobody changed it since (412 if they did)." + WRITE_NOTE,
+        openapi_extra=body_doc,
+        responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
+    )
+    router.add_api_route(
+        item,
+        patch_item,
+        methods=["PATCH"],
+        response_model=public_model,
+        summary=f"Change some fields of a {name}",
+        operation_id=f"patch_{name}",
+        description=f"A JSON merge patch (RFC 7396): the fields sent replace the {name}'s, "
+        "and the result is validated as a whole. Honours `If-Match`." + WRITE_NOTE,
+        openapi_extra=request_body(resource.create_model, partial=True),
+        responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
+    )
+    router.add_api_route(
+        item,
+        delete_item,
+        methods=["DELETE"],
+        status_code=204,
+        summary=f"Delete a {name}",
+        operation_id=f"delete_{name}",
+        description=f"Remove a {name} from reads. Its history stays at `/revisions`, and "
+        "`as_of` reads before the delete still see it. Honours `If-Match`." + WRITE_NOTE,
+        responses=problems(401, 404, 409, 410, 412, 422),
+    )
+    router.add_api_route(
+        f"{item}/revisions",
+        list_revisions,
+        methods=["GET"],
+        response_model=RevisionsPublic,
+        summary=f"History of a {name}",
+        operation_id=f"list_{name}_revisions",
+        description=f"Every create, update and delete of the {name}, oldest first: the data "
+        "before and after, the key that made the change, and when. With `as_of`, only the "
+        "revisions made by then.",
+        responses=problems(404, 422),
+    )

@@ -1,0 +1,86 @@
+"""Bulk import of observations."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from app.api.body import read_body, require_media_type
+from app.api.deps import SessionDep
+from app.api.openapi import problems
+from app.auth import WriterKey
+from app.core.config import get_settings
+from app.imports import IMPORT_COLUMNS, import_observations, rows_from
+
+router = APIRouter(prefix="/v1", tags=["Imports"])
+IMPORT_TYPES = ("text/csv", "application/json")
+LIMIT = get_settings().max_import_bytes
+
+
+class ImportResult(BaseModel):
+    rows: int = Field(examples=[4])
+    created: int = Field(examples=[1])
+    updated: int = Field(examples=[0])
+    unchanged: int = Field(examples=[3])
+    dry_run: bool = Field(description="True when nothing was written.")
+
+
+async def import_body(request: Request) -> tuple[bytes, str]:
+    media_type = require_media_type(request, IMPORT_TYPES)
+    return await read_body(request, LIMIT), media_type
+
+
+@router.post(
+    "/imports",
+    response_model=ImportResult,
+    summary="Import many observations at once",
+    description=f"""\
+Upload observations as CSV (`Content-Type: text/csv`) or JSON (`application/json`: an
+array of objects shaped like `POST /v1/observations` bodies). The whole file applies in one
+transaction, or none of it does: a 422 lists every bad row with its line number and field.
+Rows are matched on reporter, partner, indicator and year: new ones are created, changed
+ones updated (with a revision), identical ones left alone, so importing the same file
+again changes nothing.
+
+CSV columns, with a header row: `{"`, `".join(IMPORT_COLUMNS)}`. Empty cells are nulls;
+`precision` is inferred from `value` when empty. The CSV export of `/v1/observations`
+imports again unchanged. Bodies are limited to {LIMIT:,} bytes (413 beyond).
+`dry_run=true` validates and counts without writing. Needs `Authorization: Bearer <key>`.""",
+    operation_id="import_observations",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": (
+                        ",".join(IMPORT_COLUMNS) + "\n"
+                        "KAZ,BGR,TURNOVER,2023,95.0,USD,6,,2,,Turnover was $95.0 million.,\n"
+                    ),
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/ObservationCreate"},
+                    }
+                },
+            },
+        }
+    },
+    responses=problems(400, 401, 413, 415, 422),
+)
+def post_import(
+    session: SessionDep,
+    key: WriterKey,
+    body: Annotated[tuple[bytes, str], Depends(import_body)],
+    dry_run: Annotated[bool, Query(description="Validate and count; write nothing.")] = False,
+) -> ImportResult:
+    data, media_type = body
+    report = import_observations(session, rows_from(data, media_type), key.id, dry_run)
+    return ImportResult(
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        dry_run=dry_run,
+    )

@@ -1,0 +1,36 @@
+"""Sources: the agencies that produce figures and the documents that print them."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import Row
+from sqlmodel import Session
+
+from app.api.crud import add_item_routes
+from app.api.deps import AsOf, SessionDep
+from app.queries import sources
+from app.schemas import SourcePublic, SourcesPublic
+from app.writes import SOURCES
+
+router = APIRouter(prefix="/v1", tags=["Sources"])
+
+
+def present_source(session: Session, row: Row[Any], as_of: datetime | None) -> SourcePublic:
+    return SourcePublic.model_validate(row)
+
+
+@router.get(
+    "/sources",
+    response_model=SourcesPublic,
+    summary="List sources",
+    description="Agencies that produced figures (`kind: agency`) and documents that "
+    "printed them (`kind: publication`), ordered by id.",
+    operation_id="list_sources",
+)
+def list_sources(session: SessionDep, as_of: AsOf = None) -> SourcesPublic:
+    rows = sources(session=session, as_of=as_of)
+    return SourcesPublic(data=[SourcePublic.model_validate(r) for r in rows], count=len(rows))
+
+
+add_item_routes(router, SOURCES, SourcePublic, present_source, example_id=3)

@@ -1,0 +1,109 @@
+"""API keys: reads are public, every write needs `Authorization: Bearer <key>`.
+
+A key reads `ts_<prefix>_<secret>`. The prefix finds the row; only a SHA-256 hash of the
+whole key is stored, and it is compared in constant time. Keys carry 256 bits of
+randomness, so a fast hash is enough: there is nothing to guess at.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session, col, select
+
+from app.db import get_session
+from app.errors import ProblemException
+from app.models import ApiKey, utcnow
+
+KEY_PREFIX = "ts_"
+ENV_KEY_NAME = "admin (TRADESTATS_ADMIN_KEY)"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> tuple[str, str]:
+    """A fresh key and its lookup prefix."""
+    prefix = secrets.token_hex(6)
+    return f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def create_key(session: Session, name: str) -> tuple[ApiKey, str]:
+    """Store a new key's hash; the key itself is returned once and never stored."""
+    key, prefix = new_key()
+    row = ApiKey(name=name, prefix=prefix, secret_hash=hash_key(key))
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row, key
+
+
+def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKey:
+    """Make sure a given key (from the environment) is valid. Idempotent."""
+    prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if row is None:
+        row = ApiKey(name=name, prefix=prefix, secret_hash=hash_key(key))
+        session.add(row)
+    elif not hmac.compare_digest(row.secret_hash, hash_key(key)) or row.revoked_at:
+        row.secret_hash, row.revoked_at = hash_key(key), None
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
+
+
+def revoke_key(session: Session, key_id: int, now: datetime | None = None) -> ApiKey | None:
+    row = session.get(ApiKey, key_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now or utcnow()
+        session.commit()
+    return row
+
+
+def _prefix_of(key: str) -> str | None:
+    if not key.startswith(KEY_PREFIX):
+        return None
+    prefix, _, secret = key[len(KEY_PREFIX) :].partition("_")
+    return prefix if prefix and secret else None
+
+
+def _unauthorized(detail: str) -> ProblemException:
+    return ProblemException(
+        401,
+        "unauthorized",
+        "Unauthorized",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="tradestats"'},
+    )
+
+
+def authenticate(session: Session, authorization: str | None) -> ApiKey:
+    """The key behind an Authorization header, or a 401 problem."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise _unauthorized("Writes need an API key: send `Authorization: Bearer <key>`.")
+    key = key.strip()
+    prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    # Compare even when no row matched, so timing does not tell which prefixes exist.
+    stored = row.secret_hash if row else hash_key("")
+    if not hmac.compare_digest(stored, hash_key(key)) or row is None:
+        raise _unauthorized("The API key is not valid.")
+    if row.revoked_at is not None:
+        raise _unauthorized("The API key has been revoked.")
+    return row
+
+
+def require_key(request: Request, session: Annotated[Session, Depends(get_session)]) -> ApiKey:
+    return authenticate(session, request.headers.get("authorization"))
+
+
+WriterKey = Annotated[ApiKey, Depends(require_key)]

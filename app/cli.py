@@ -1,0 +1,151 @@
+"""The `tradestats` command: serve, migrate, seed, import, and manage API keys.
+
+Errors are one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlmodel import Session
+
+from app.auth import create_key, list_keys, revoke_key
+from app.db import get_engine
+from app.errors import ProblemException
+
+cli = typer.Typer(
+    help="tradestats: bilateral trade statistics API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+keys = typer.Typer(
+    help="Create, list and revoke API keys (needed for writes).", no_args_is_help=True
+)
+cli.add_typer(keys, name="keys")
+err = Console(stderr=True)
+
+
+def session() -> Session:
+    return Session(get_engine())
+
+
+@cli.command()
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, workers: Annotated[int, typer.Option(min=1)] = 1
+) -> None:
+    """Serve the API with uvicorn (run `migrate` and `seed` first)."""
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(str(Path(__file__).resolve().parent.parent / "alembic.ini")), "head")
+
+
+@cli.command()
+def seed() -> None:
+    """Load reference data and the seed figures; a second run changes nothing."""
+    from app.seed import seed as run_seed
+
+    with session() as s:
+        err.print(str(run_seed(s)))
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="A .csv or .json file of observations."
+        ),
+    ],
+    dry_run: Annotated[bool, typer.Option(help="Validate and count; write nothing.")] = False,
+) -> None:
+    """Import observations, all or nothing (same rules as POST /v1/imports)."""
+    from app.imports import ImportFailed, import_observations, rows_from
+
+    media_type = "text/csv" if file.suffix.lower() == ".csv" else "application/json"
+    rows = list(rows_from(file.read_bytes(), media_type))
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
+    with session() as s, Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("rows", total=len(rows))
+        try:
+            report = import_observations(
+                s, rows, None, dry_run, progress=lambda n: progress.advance(task, n)
+            )
+        except ImportFailed as exc:
+            progress.stop()
+            for e in exc.report.errors[:50]:
+                err.print(f"line {e['line']}: {e['field']}: {e['message']}", markup=False)
+            raise
+    verb = "would import" if dry_run else "imported"
+    err.print(
+        f"{verb} {report.rows} rows: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+@keys.command("create")
+def keys_create(name: Annotated[str, typer.Option(help="Who or what the key is for.")]) -> None:
+    """Print a new key on stdout, alone and once: it is stored only as a hash."""
+    with session() as s:
+        row, key = create_key(s, name)
+    err.print(f"created key {row.id} ({name}); it is shown once, store it now")
+    print(key)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (never the keys themselves)."""
+    table = Table("id", "name", "prefix", "created", "revoked")
+    with session() as s:
+        for row in list_keys(s):
+            table.add_row(
+                str(row.id),
+                row.name,
+                row.prefix,
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+                f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "",
+            )
+    Console().print(table)
+
+
+@keys.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The id shown by `keys list`.")],
+) -> None:
+    """Revoke a key: it answers 401 from now on."""
+    with session() as s:
+        if revoke_key(s, key_id) is None:
+            raise CliError(f"no key has id {key_id}")
+    err.print(f"revoked key {key_id}")
+
+
+class CliError(Exception):
+    pass
+
+
+def main() -> None:
+    try:
+        cli()
+    except (CliError, ProblemException) as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)
+    except Exception as exc:
+        err.print(f"error: {exc.__class__.__name__}: {exc}", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""What clients send on writes: strict models (no type coercion) with exact numbers.
+
+Bodies are parsed by app/api/body.py, so a number with a fraction arrives as a Decimal
+and an integer as an int. A string or a boolean is never taken for a number.
+Checks that need the database (does the source exist?) are in app/writes.py.
+"""
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from app.api.deps import to_alpha3
+from app.models import IndicatorCode
+from app.stats.verdicts import ClaimKind, Qualifier
+
+MAX_DECIMALS = 6
+MAX_MAGNITUDE = Decimal(10) ** 15
+MULTIPLIERS = (0, 3, 6, 9)
+CURRENCIES = {c.alpha_3 for c in pycountry.currencies}
+QUOTE_MAX = 2000
+NOTE_MAX = 2000
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def exact_number(value: Any) -> Decimal:
+    """A JSON number, exactly as written; never a string, a boolean or an infinity."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError("must be a JSON number, not a string, boolean or null")
+    number = Decimal(value)
+    if not number.is_finite() or abs(number) >= MAX_MAGNITUDE:
+        raise ValueError(f"must be a finite number below {MAX_MAGNITUDE:.0E} in size")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
+        raise ValueError(f"has more than {MAX_DECIMALS} decimals")
+    return number
+
+
+def latest_year() -> int:
+    return datetime.now(UTC).year + 1
+
+
+def check_year(year: int) -> int:
+    if not 1900 <= year <= latest_year():
+        raise ValueError(f"must be between 1900 and {latest_year()}")
+    return year
+
+
+def check_currency(code: str) -> str:
+    if code not in CURRENCIES:
+        raise ValueError(f"unknown ISO 4217 currency {code!r}")
+    return code
+
+
+def check_multiplier(multiplier: int) -> int:
+    if multiplier not in MULTIPLIERS:
+        raise ValueError(f"must be one of {', '.join(map(str, MULTIPLIERS))} (10^n units)")
+    return multiplier
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.match(slug):
+        raise ValueError("use lower-case letters, digits and single hyphens")
+    return slug
+
+
+def check_url(url: str) -> str:
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("must be an http or https URL")
+    return url
+
+
+def one_of(enum: type[StrEnum], upper: bool = False) -> BeforeValidator:
+    """Accept an enum's value as a string (in any case when `upper`), with a clear error."""
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().upper() if upper else value
+            if text in enum.__members__.values():
+                return enum(text)
+        raise ValueError(f"must be one of {', '.join(e.value for e in enum)}")
+
+    return BeforeValidator(parse)
+
+
+ExactNumber = Annotated[Decimal, BeforeValidator(exact_number)]
+CountryIn = Annotated[
+    str,
+    AfterValidator(to_alpha3),
+    Field(description="ISO alpha-3 or alpha-2, any case.", examples=["KAZ"]),
+]
+IndicatorIn = Annotated[IndicatorCode, one_of(IndicatorCode, upper=True)]
+YearIn = Annotated[int, AfterValidator(check_year), Field(examples=[2023])]
+Quote = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=QUOTE_MAX,
+        description="The sentence the figure came from, verbatim.",
+    ),
+]
+Note = Annotated[str | None, Field(max_length=NOTE_MAX)]
+# Dates arrive as ISO strings, which strict mode would refuse.
+DateIn = Annotated[date | None, Field(strict=False, examples=["2025-06-12"])]
+STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class ObservationCreate(BaseModel):
+    """A figure as a source published it. Used for POST and PUT alike."""
+
+    model_config = STRICT
+    reporter: CountryIn
+    partner: CountryIn
+    indicator: IndicatorIn
+    year: YearIn
+    value: ExactNumber = Field(
+        description="A JSON number, written as published: 375.20 keeps its two decimals.",
+        examples=[92.5],
+    )
+    currency: Annotated[str, AfterValidator(check_currency)] = "USD"
+    multiplier: Annotated[int, AfterValidator(check_multiplier)] = Field(
+        default=6, description="Units of 10^multiplier: 6 for millions."
+    )
+    precision: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_DECIMALS,
+        description="Decimals as published; inferred from `value` when omitted.",
+    )
+    source_id: int = Field(ge=1, description="The agency that produced the figure.")
+    publication_id: int | None = Field(
+        default=None, ge=1, description="The document that printed it."
+    )
+    quote: Quote
+    note: Note = None
+
+
+class SourceCreate(BaseModel):
+    model_config = STRICT
+    slug: Annotated[
+        str,
+        AfterValidator(check_slug),
+        Field(min_length=1, max_length=100, examples=["un-comtrade"]),
+    ]
+    kind: Annotated[str, Field(pattern="^(agency|publication)$", examples=["agency"])]
+    publisher: Annotated[str | None, Field(max_length=200)] = None
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    url: Annotated[str, AfterValidator(check_url), Field(max_length=2000)] | None = None
+    published_on: DateIn = None
+    retrieved_on: DateIn = None
+    note: Note = None
+
+
+class ClaimCreate(BaseModel):
+    model_config = STRICT
+    kind: Annotated[ClaimKind, one_of(ClaimKind)]
+    indicator: IndicatorIn
+    reporter: CountryIn
+    partner: CountryIn
+    base_year: YearIn
+    year: YearIn
+    stated: ExactNumber | None = Field(
+        default=None, description="The number the source gives; null for an identity.", examples=[4]
+    )
+    qualifier: Annotated[Qualifier, one_of(Qualifier)] = Qualifier.exact
+    source_id: int = Field(ge=1)
+    publication_id: int | None = Field(default=None, ge=1)
+    quote: Quote
+    note: Note = None

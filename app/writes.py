@@ -1,0 +1,374 @@
+"""Writes that lose nothing: validated, all-or-nothing, revisioned, guarded by ETags.
+
+One set of operations serves sources, observations and claims; a `Resource` says what
+differs between them (input model, natural key, checks that need the database).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from app.api.body import validate
+from app.claims import IDENTITY_FOR
+from app.errors import FieldError, ProblemException, not_found
+from app.inputs import ClaimCreate, ObservationCreate, SourceCreate
+from app.models import (
+    Claim,
+    IndicatorCode,
+    Observation,
+    ObservationStatus,
+    RevisionAction,
+    Source,
+    utcnow,
+)
+from app.seed import precision_of
+from app.stats.verdicts import ClaimKind
+from app.versioning import HISTORY, Versioned, deleted_id, record_revision
+
+Checks = Callable[[Session, BaseModel], list[FieldError]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    model: type[Source] | type[Observation] | type[Claim]
+    name: str  # "observation"
+    path: str  # "/v1/observations"
+    create_model: type[BaseModel]
+    natural_key: tuple[str, ...]
+    checks: Checks  # what the input model cannot know alone
+    columns: Callable[[BaseModel], dict[str, Any]]  # validated input -> column values
+
+    def key_text(self, data: dict[str, Any]) -> str:
+        return ", ".join(f"{column} {data[column]}" for column in self.natural_key)
+
+
+def _field(field: str, message: str) -> FieldError:
+    return FieldError(location="body", field=field, message=message)
+
+
+def _missing_sources(session: Session, *fields: tuple[str, int | None]) -> list[FieldError]:
+    return [
+        _field(name, f"no source has id {source_id}")
+        for name, source_id in fields
+        if source_id is not None and session.get(Source, source_id) is None
+    ]
+
+
+def _pair_errors(reporter: str, partner: str) -> list[FieldError]:
+    return [_field("partner", "must differ from reporter")] if reporter == partner else []
+
+
+def observation_checks(session: Session, data: BaseModel) -> list[FieldError]:
+    assert isinstance(data, ObservationCreate)
+    errors = _pair_errors(data.reporter, data.partner)
+    if data.value < 0 and data.indicator != IndicatorCode.BALANCE:
+        errors.append(_field("value", f"{data.indicator.value} cannot be negative"))
+    if data.precision is not None and data.precision < precision_of(data.value):
+        errors.append(_field("precision", f"{data.value} has more than {data.precision} decimals"))
+    return errors + _missing_sources(
+        session, ("source_id", data.source_id), ("publication_id", data.publication_id)
+    )
+
+
+def observation_columns(data: BaseModel) -> dict[str, Any]:
+    assert isinstance(data, ObservationCreate)
+    precision = data.precision if data.precision is not None else precision_of(data.value)
+    columns = data.model_dump()
+    # 7.8 published as "7.80" keeps both decimals.
+    columns.update(
+        indicator=data.indicator.value,
+        precision=precision,
+        status=ObservationStatus.reported.value,
+        value=data.value.quantize(Decimal(1).scaleb(-precision)),
+    )
+    return columns
+
+
+def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
+    assert isinstance(data, ClaimCreate)
+    errors = _pair_errors(data.reporter, data.partner)
+    if data.kind is ClaimKind.identity:
+        if data.stated is not None:
+            errors.append(_field("stated", "an identity states no number; send null"))
+        if data.base_year != data.year:
+            errors.append(_field("base_year", "an identity compares one year: equal to year"))
+        if data.indicator.value not in IDENTITY_FOR:
+            errors.append(_field("indicator", "identities define " + " or ".join(IDENTITY_FOR)))
+        return errors + _missing_sources(
+            session, ("source_id", data.source_id), ("publication_id", data.publication_id)
+        )
+    if data.stated is None:
+        errors.append(_field("stated", f"a {data.kind.value} claim needs its number"))
+    elif data.kind is ClaimKind.ratio and data.stated <= 0:
+        errors.append(_field("stated", "a ratio is positive"))
+    elif data.kind is ClaimKind.percent_change and data.stated <= -100:
+        errors.append(_field("stated", "a fall cannot exceed 100%"))
+    if data.base_year >= data.year:
+        errors.append(_field("base_year", "must be before year"))
+    return errors + _missing_sources(
+        session, ("source_id", data.source_id), ("publication_id", data.publication_id)
+    )
+
+
+def claim_columns(data: BaseModel) -> dict[str, Any]:
+    columns = data.model_dump()
+    return {
+        k: v.value if hasattr(v, "value") and not isinstance(v, Decimal) else v
+        for k, v in columns.items()
+    }
+
+
+def source_checks(session: Session, data: BaseModel) -> list[FieldError]:
+    return []
+
+
+OBSERVATIONS = Resource(
+    Observation,
+    "observation",
+    "/v1/observations",
+    ObservationCreate,
+    ("reporter", "partner", "indicator", "year"),
+    observation_checks,
+    observation_columns,
+)
+SOURCES = Resource(
+    Source,
+    "source",
+    "/v1/sources",
+    SourceCreate,
+    ("slug",),
+    source_checks,
+    lambda data: data.model_dump(),
+)
+CLAIMS = Resource(
+    Claim,
+    "claim",
+    "/v1/claims",
+    ClaimCreate,
+    ("reporter", "partner", "indicator", "kind", "base_year", "year", "source_id"),
+    claim_checks,
+    claim_columns,
+)
+
+
+# ----------------------------------------------------------------------------- locking
+
+
+def lock_for_write(session: Session) -> None:
+    """Take SQLite's write lock now, so concurrent writers queue for it (busy timeout)
+    instead of failing when a read transaction tries to upgrade. PostgreSQL needs nothing:
+    its row locks and unique constraints settle races."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# ----------------------------------------------------------------------------- ETags
+
+
+def current_revision_id(session: Session, model: type[Versioned], row_id: int) -> int | None:
+    history = HISTORY[model]
+    table = history.table
+    return session.execute(
+        select(func.max(table.c.revision_id)).where(table.c[history.id_column] == row_id)
+    ).scalar()
+
+
+def etag_for(revision_id: int) -> str:
+    return f'"{revision_id}"'
+
+
+def check_if_match(if_match: str | None, current: str) -> None:
+    """Honour If-Match: a stale ETag means someone else wrote first (412)."""
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" not in tags and current not in tags:
+        raise ProblemException(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            f"The resource changed since you read it: its ETag is now "
+            f"{current}. Read it again, then retry.",
+        )
+
+
+# ----------------------------------------------------------------------------- operations
+
+
+def live_or_gone(session: Session, resource: Resource, row_id: int) -> Versioned:
+    """The live row, or 404 (never existed) / 410 (deleted)."""
+    row: Versioned | None = session.get(resource.model, row_id)  # type: ignore[assignment]
+    if row is not None:
+        return row
+    if current_revision_id(session, resource.model, row_id) is not None:
+        raise ProblemException(
+            410,
+            "gone",
+            "Gone",
+            f"The {resource.name} {row_id} was deleted; its history is at "
+            f"{resource.path}/{row_id}/revisions.",
+        )
+    raise not_found(f"No {resource.name} has id {row_id}.")
+
+
+def _conflict(resource: Resource, columns: dict[str, Any], existing_id: int) -> ProblemException:
+    return ProblemException(
+        409,
+        "conflict",
+        "Conflict",
+        f"An {resource.name} with {resource.key_text(columns)} already exists: "
+        f"{resource.path}/{existing_id}. Update it with PUT or PATCH instead.",
+        headers={"Location": f"{resource.path}/{existing_id}"},
+    )
+
+
+def _existing_id(session: Session, resource: Resource, columns: dict[str, Any]) -> int | None:
+    model = resource.model
+    query = select(model.id).where(  # type: ignore[call-overload]
+        *(getattr(model, column) == columns[column] for column in resource.natural_key)
+    )
+    result: int | None = session.execute(query).scalar()
+    return result
+
+
+def _validated(session: Session, resource: Resource, data: Any) -> dict[str, Any]:
+    model = validate(resource.create_model, data)
+    errors = resource.checks(session, model)
+    if errors:
+        validate(resource.create_model, data, errors)  # raises, listing them all
+    return resource.columns(model)
+
+
+def create(session: Session, resource: Resource, data: Any, api_key_id: int) -> Versioned:
+    lock_for_write(session)
+    columns = _validated(session, resource, data)
+    existing = _existing_id(session, resource, columns)
+    if existing is not None:
+        raise _conflict(resource, columns, existing)
+    now = utcnow()
+    key = {column: columns[column] for column in resource.natural_key}
+    row = resource.model(
+        **columns, created_at=now, updated_at=now, id=deleted_id(session, resource.model, key)
+    )
+    return _save(session, resource, row, RevisionAction.create, api_key_id, now)
+
+
+def replace(
+    session: Session,
+    resource: Resource,
+    row_id: int,
+    data: Any,
+    api_key_id: int,
+    if_match: str | None,
+) -> Versioned:
+    lock_for_write(session)
+    row = live_or_gone(session, resource, row_id)
+    check_if_match(if_match, etag_for(current_revision_id(session, resource.model, row_id) or 0))
+    columns = _validated(session, resource, data)
+    existing = _existing_id(session, resource, columns)
+    if existing is not None and existing != row_id:
+        raise _conflict(resource, columns, existing)
+    if all(getattr(row, column) == value for column, value in columns.items()):
+        return row  # nothing changed: no spurious revision
+    for column, value in columns.items():
+        setattr(row, column, value)
+    now = utcnow()
+    row.updated_at = now
+    return _save(session, resource, row, RevisionAction.update, api_key_id, now)
+
+
+def patch(
+    session: Session,
+    resource: Resource,
+    row_id: int,
+    changes: Any,
+    api_key_id: int,
+    if_match: str | None,
+) -> Versioned:
+    """JSON merge patch (RFC 7396): fields sent replace the stored ones."""
+    if not isinstance(changes, dict):
+        raise ProblemException(
+            400,
+            "malformed-patch",
+            "Malformed patch",
+            "A merge patch is a JSON object of the fields to change.",
+        )
+    row = live_or_gone(session, resource, row_id)
+    current = {
+        field: _as_json(getattr(row, field))
+        for field in resource.create_model.model_fields
+        if hasattr(row, field)
+    }
+    if resource is OBSERVATIONS and "value" in changes and "precision" not in changes:
+        current.pop("precision")  # a new value brings its own precision
+    return replace(session, resource, row_id, {**current, **changes}, api_key_id, if_match)
+
+
+def delete(
+    session: Session, resource: Resource, row_id: int, api_key_id: int, if_match: str | None
+) -> None:
+    lock_for_write(session)
+    row = live_or_gone(session, resource, row_id)
+    check_if_match(if_match, etag_for(current_revision_id(session, resource.model, row_id) or 0))
+    if isinstance(row, Source):
+        _refuse_if_cited(session, row_id)
+    now = utcnow()
+    record_revision(session, row, RevisionAction.delete, api_key_id, now)
+    session.delete(row)
+    session.commit()
+
+
+def _refuse_if_cited(session: Session, source_id: int) -> None:
+    for model, name in ((Observation, "observations"), (Claim, "claims")):
+        cited = session.execute(
+            select(func.count())
+            .select_from(model)
+            .where(or_(col(model.source_id) == source_id, col(model.publication_id) == source_id))
+        ).scalar()
+        if cited:
+            raise ProblemException(
+                409,
+                "conflict",
+                "Conflict",
+                f"Source {source_id} is cited by {cited} {name}; delete or re-source them first.",
+            )
+
+
+def _save(
+    session: Session,
+    resource: Resource,
+    row: Versioned,
+    action: RevisionAction,
+    api_key_id: int,
+    now: datetime,
+) -> Versioned:
+    session.add(row)
+    try:
+        session.flush()  # assigns the id, and meets the unique constraints now
+        record_revision(session, row, action, api_key_id, now)
+        session.commit()
+    except IntegrityError as exc:  # a concurrent writer took the natural key first
+        session.rollback()
+        raise ProblemException(
+            409,
+            "conflict",
+            "Conflict",
+            f"Another write created this {resource.name} at the same time; read it and retry.",
+        ) from exc
+    session.refresh(row)
+    return row
+
+
+def _as_json(value: Any) -> Any:
+    """A stored value as a client would send it, so a patch can be re-validated."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,139 @@
+"""as_of: every read answers as the API would have at that moment (like ALFRED vintages)."""
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+PAIR = {"reporter": "KAZ", "partner": "BGR"}
+TURNOVER_2023 = {
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "indicator": "TURNOVER",
+    "year": 2023,
+    "value": 95.0,
+    "source_id": 2,
+    "quote": "Turnover in 2023 was $95.0 million.",
+}
+
+
+def now() -> str:
+    time.sleep(0.002)  # timestamps are stored to the microsecond; keep moments apart
+    moment = datetime.now(UTC).isoformat()
+    time.sleep(0.002)
+    return moment
+
+
+def turnover_claim(client: TestClient, **params: str) -> dict:
+    claims = client.get("/v1/claims", params={"indicator": "TURNOVER", **params}).json()
+    (claim,) = claims["data"]
+    return claim
+
+
+def test_the_issue_scenario(client: TestClient, auth: dict) -> None:
+    """POST the 2023 turnover: the claim gets a verdict, but not as of before the POST."""
+    before = now()
+    assert client.post("/v1/observations", json=TURNOVER_2023, headers=auth).status_code == 201
+    assert turnover_claim(client)["verdict"] == "consistent"
+    assert turnover_claim(client, as_of=before)["verdict"] == "unverifiable"
+    old = client.get("/v1/turnover", params={**PAIR, "as_of": before}).json()
+    assert [p["year"] for p in old["observations"]] == [2024]
+    assert old["observations"][0]["growth"]["reason"] == "no 2023 value"
+    new = client.get("/v1/turnover", params=PAIR).json()
+    assert new["observations"][1]["growth"]["ratio"] == 3.949474
+
+
+def test_updates_and_deletes_are_seen_in_order(client: TestClient, auth: dict) -> None:
+    created = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    url = created.headers["location"]
+    first = now()
+    client.patch(url, json={"value": 80.0}, headers=auth)
+    second = now()
+    client.delete(url, headers=auth)
+    third = now()
+
+    def value_at(moment: str) -> int | float | None:
+        response = client.get("/v1/turnover/2023", params={**PAIR, "as_of": moment})
+        return response.json()["value"] if response.status_code == 200 else None
+
+    assert (value_at(first), value_at(second), value_at(third)) == (95.0, 80.0, None)
+    assert client.get(url, params={"as_of": first}).json()["value"] == 95.0
+    assert client.get(url, params={"as_of": third}).status_code == 410
+    # the claim was consistent with 95, then inconsistent with 80 (4.69 times), then unknown
+    verdicts = [turnover_claim(client, as_of=m)["verdict"] for m in (first, second, third)]
+    assert verdicts == ["consistent", "inconsistent", "unverifiable"]
+    growth = client.get(
+        "/v1/growth",
+        params={**PAIR, "indicator": "TURNOVER", "from": 2023, "to": 2024, "as_of": second},
+    ).json()
+    assert growth["inputs"][0]["value"] == 80.0
+    revisions = client.get(f"{url}/revisions", params={"as_of": second}).json()["data"]
+    assert [r["action"] for r in revisions] == ["create", "update"]
+
+
+def test_derived_values_follow_the_vintage(client: TestClient, auth: dict) -> None:
+    before = now()
+    client.post(
+        "/v1/observations",
+        headers=auth,
+        json={**TURNOVER_2023, "indicator": "IMPORTS", "year": 2024, "value": 71.7},
+    )
+    reported = client.get("/v1/imports/2024", params=PAIR).json()
+    derived = client.get("/v1/imports/2024", params={**PAIR, "as_of": before}).json()
+    assert (reported["status"], reported["value"]) == ("reported", 71.7)
+    assert (derived["status"], derived["value"]) == ("derived", 71.6)
+    checks = client.get("/v1/identity-checks", params={**PAIR, "as_of": before}).json()
+    assert checks["count"] == 0
+    assert client.get("/v1/identity-checks", params=PAIR).json()["count"] == 1
+
+
+def test_before_anything_was_recorded_there_is_nothing(client: TestClient) -> None:
+    params = {"as_of": "2000-01-01T00:00:00Z"}
+    assert client.get("/v1/observations", params=params).json()["data"] == []
+    assert client.get("/v1/sources", params=params).json()["count"] == 0
+    assert client.get("/v1/claims", params=params).json()["count"] == 0
+    assert client.get("/v1/turnover", params={**PAIR, **params}).json()["observations"] == []
+
+
+def test_sources_as_they_were(client: TestClient, auth: dict) -> None:
+    before = now()
+    client.patch("/v1/sources/3", json={"title": "Renamed"}, headers=auth)
+    assert client.get("/v1/sources/3").json()["title"] == "Renamed"
+    assert (
+        client.get("/v1/sources/3", params={"as_of": before})
+        .json()["title"]
+        .startswith("Bulgarian direct investment")
+    )
+    old_series = client.get("/v1/investment", params={**PAIR, "as_of": before}).json()
+    assert old_series["observations"][0]["source"]["title"].startswith("Bulgarian direct")
+
+
+@pytest.mark.parametrize("moment", ["2026-11-28T12:00:00", "yesterday", "2026-13-01T00:00Z"])
+def test_as_of_needs_an_rfc3339_timestamp(client: TestClient, moment: str) -> None:
+    response = client.get("/v1/observations", params={"as_of": moment})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "as_of"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/countries",
+        "/v1/indicators",
+        "/v1/qualifiers",
+        "/v1/sources",
+        "/v1/claims",
+        "/v1/observations",
+        "/v1/observations/1",
+        "/v1/observations/1/revisions",
+        "/v1/turnover?reporter=KAZ&partner=BGR",
+        "/v1/investment/2024?reporter=KAZ&partner=BGR",
+        "/v1/identity-checks?reporter=KAZ&partner=BGR",
+    ],
+)
+def test_every_read_accepts_as_of(client: TestClient, path: str) -> None:
+    sep = "&" if "?" in path else "?"
+    later = client.get(f"{path}{sep}as_of=2999-01-01T00:00:00%2B02:00")
+    assert later.status_code == 200
+    assert later.json() == client.get(path).json()

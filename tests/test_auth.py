@@ -1,0 +1,88 @@
+"""API keys: reads are public, writes need a valid, unrevoked key."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.auth import create_key, hash_key, provision_key, revoke_key
+from app.main import create_app
+from app.models import ApiKey
+from tests.conftest import count_rows
+
+SOURCE = {"slug": "test-agency", "kind": "agency", "title": "Test agency"}
+
+
+def test_reads_need_no_key(client: TestClient) -> None:
+    assert client.get("/v1/sources").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer ts_000000000000_wrong",
+        "Bearer not-a-key",
+        "bearer ts_x_y",
+    ],
+)
+def test_writes_without_a_valid_key_are_401(
+    client: TestClient, session: Session, header: str | None
+) -> None:
+    headers = {"Authorization": header} if header is not None else {}
+    response = client.post("/v1/sources", json=SOURCE, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="tradestats"'
+    assert response.headers["content-type"] == "application/problem+json"
+    assert count_rows(session, "source") == 3
+
+
+def test_a_valid_key_writes_and_a_revoked_one_does_not(
+    client: TestClient, session: Session
+) -> None:
+    row, key = create_key(session, "editor")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.post("/v1/sources", json=SOURCE, headers=headers).status_code == 201
+    assert row.id is not None
+    revoke_key(session, row.id)
+    response = client.post("/v1/sources", json={**SOURCE, "slug": "other"}, headers=headers)
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_keys_are_stored_only_as_hashes(session: Session) -> None:
+    row, key = create_key(session, "hashed")
+    stored = session.exec(select(ApiKey).where(ApiKey.id == row.id)).one()
+    assert stored.secret_hash == hash_key(key)
+    assert key not in (stored.secret_hash, stored.prefix, stored.name)
+    assert key.startswith(f"ts_{stored.prefix}_")
+
+
+def test_the_environment_key_is_provisioned_at_start(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.core.config import get_settings
+    from app.db import get_session
+
+    monkeypatch.setenv("TRADESTATS_ADMIN_KEY", "operator-chosen-secret")
+    get_settings.cache_clear()
+    app = create_app()
+
+    def session_override():  # type: ignore[no-untyped-def]
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session_override
+    try:
+        with TestClient(app) as client:  # the lifespan runs on entering
+            response = client.post(
+                "/v1/sources",
+                json=SOURCE,
+                headers={"Authorization": "Bearer operator-chosen-secret"},
+            )
+            assert response.status_code == 201
+    finally:
+        get_settings.cache_clear()
+    with Session(engine) as s:  # provisioning twice keeps one key
+        provision_key(s, "operator-chosen-secret")
+        assert len(s.exec(select(ApiKey)).all()) == 1

@@ -1,0 +1,103 @@
+"""Concurrent writers and readers over real HTTP on one SQLite file (WAL, busy timeout)."""
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.auth import create_key
+from app.imports import IMPORT_COLUMNS
+from tests.conftest import count_rows
+from tests.live_server import live_server
+
+WRITERS, WRITES_EACH = 4, 20
+IMPORTS, IMPORT_ROWS = 3, 120  # years 1901 to 2020
+READERS = 3
+
+
+def import_csv(indicator: str) -> str:
+    lines = [",".join(IMPORT_COLUMNS)] + [
+        f"DEU,FRA,{indicator},{year},{year}.5,USD,6,,2,,Row {year}.,"
+        for year in range(1901, 1901 + IMPORT_ROWS)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_no_write_is_lost_and_no_reader_sees_half_an_import(engine: Engine, tmp_path: Path) -> None:
+    with Session(engine) as session:
+        _, key = create_key(session, "load")
+    auth = {"Authorization": f"Bearer {key}"}
+    statuses: Counter[int] = Counter()
+    partial_reads: list[int] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def record(status: int) -> None:
+        with lock:
+            statuses[status] += 1
+
+    with live_server(str(engine.url)) as base:
+
+        def writer(n: int) -> None:
+            with httpx.Client(base_url=base, headers=auth, timeout=30) as http:
+                for i in range(WRITES_EACH):
+                    year = 1901 + n * WRITES_EACH + i
+                    response = http.post(
+                        "/v1/observations",
+                        json={
+                            "reporter": "KAZ",
+                            "partner": "CHN",
+                            "indicator": "EXPORTS",
+                            "year": year,
+                            "value": i,
+                            "source_id": 2,
+                            "quote": f"Write {n}/{i}.",
+                        },
+                    )
+                    record(response.status_code)
+
+        def importer(indicator: str) -> None:
+            with httpx.Client(base_url=base, headers=auth, timeout=60) as http:
+                response = http.post(
+                    "/v1/imports",
+                    content=import_csv(indicator).encode(),
+                    headers={"Content-Type": "text/csv"},
+                )
+                record(response.status_code)
+
+        def reader() -> None:
+            with httpx.Client(base_url=base, timeout=30) as http:
+                while not stop.is_set():
+                    response = http.get(
+                        "/v1/observations",
+                        params={"reporter": "DEU", "partner": "FRA", "limit": 1000},
+                    )
+                    record(response.status_code)
+                    seen = Counter(o["indicator"] for o in response.json()["data"])
+                    with lock:
+                        partial_reads.extend(n for n in seen.values() if n != IMPORT_ROWS)
+
+        readers = [threading.Thread(target=reader) for _ in range(READERS)]
+        workers = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)] + [
+            threading.Thread(target=importer, args=(code,))
+            for code in ("EXPORTS", "IMPORTS", "TURNOVER")[:IMPORTS]
+        ]
+        for thread in readers + workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+        stop.set()
+        for thread in readers:
+            thread.join()
+
+    assert statuses[201] == WRITERS * WRITES_EACH
+    assert statuses[200] >= IMPORTS  # the imports, plus every read
+    assert set(statuses) <= {200, 201}, statuses  # no 500, no 503 "database is locked"
+    assert partial_reads == []
+    with Session(engine) as session:
+        expected = 4 + WRITERS * WRITES_EACH + IMPORTS * IMPORT_ROWS  # 4 seeded
+        assert count_rows(session, "observation") == expected
+        assert count_rows(session, "observation_revision") == count_rows(session, "observation")

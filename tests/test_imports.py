@@ -1,0 +1,237 @@
+"""Bulk import: all or nothing, idempotent, with every bad row reported by line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.imports import IMPORT_COLUMNS
+from tests.conftest import ROOT, count_rows
+
+HEADER = ",".join(IMPORT_COLUMNS)
+GOOD = f"""{HEADER}
+KAZ,BGR,EXPORTS,2023,20.0,USD,6,,2,1,Exports in 2023.,
+KAZ,BGR,IMPORTS,2023,76.0,USD,6,,2,1,Imports in 2023.,
+kz,bg,turnover,2022,50.50,USD,6,,2,,"Turnover, in 2022.",A note
+"""
+
+
+def post_csv(client: TestClient, auth: dict, body: str, **params: object):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/v1/imports",
+        content=body.encode(),
+        params=params,
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+
+
+def state(session: Session) -> tuple[int, int]:
+    return count_rows(session, "observation"), count_rows(session, "observation_revision")
+
+
+def test_csv_import_creates_every_row(client: TestClient, auth: dict) -> None:
+    response = post_csv(client, auth, GOOD)
+    assert response.status_code == 200
+    assert response.json() == {
+        "rows": 3,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "dry_run": False,
+    }
+    turnover = client.get("/v1/turnover/2022", params={"reporter": "KAZ", "partner": "BGR"})
+    assert (turnover.json()["value"], turnover.json()["precision"]) == (50.5, 2)
+    assert turnover.json()["quote"] == "Turnover, in 2022."
+    # Turnover 2023 derives from the imported exports and imports: 96.0, almost 4 times.
+    claims = client.get("/v1/claims", params={"indicator": "TURNOVER"}).json()
+    assert claims["data"][0]["verdict"] == "consistent"
+
+
+def test_importing_the_same_file_again_changes_nothing(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    post_csv(client, auth, GOOD)
+    before = state(session)
+    again = post_csv(client, auth, GOOD).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    assert state(session) == before
+
+
+def test_changed_rows_are_updated_with_a_revision(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    post_csv(client, auth, GOOD)
+    before = state(session)
+    changed = post_csv(client, auth, GOOD.replace("20.0", "21.0")).json()
+    assert (changed["created"], changed["updated"], changed["unchanged"]) == (0, 1, 2)
+    assert state(session) == (before[0], before[1] + 1)
+
+
+def test_dry_run_writes_nothing(client: TestClient, auth: dict, session: Session) -> None:
+    before = state(session)
+    report = post_csv(client, auth, GOOD, dry_run="true").json()
+    assert (report["created"], report["dry_run"]) == (3, True)
+    assert state(session) == before
+
+
+def test_a_bad_file_reports_every_bad_row_and_writes_nothing(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    bad = (
+        GOOD
+        + "KAZ,KAZ,EXPORTS,2021,x,USD,6,,2,,Bad.,\nKAZ,BGR,GDP,1800,1,USD,6,,99,,Bad.,\n"
+        + "KAZ,BGR,EXPORTS,2023,20.0,USD,6,,2,1,Repeat of line 2.,\n"
+    )
+    before = state(session)
+    response = post_csv(client, auth, bad)
+    assert response.status_code == 422
+    problems = {(e["location"], e["field"]) for e in response.json()["errors"]}
+    assert problems == {
+        ("line 5", "value"),
+        ("line 6", "indicator"),
+        ("line 6", "year"),
+        ("line 7", "year"),
+    }
+    assert "nothing was imported" in response.json()["detail"]
+    assert state(session) == before
+
+
+def test_header_problems(client: TestClient, auth: dict) -> None:
+    response = post_csv(client, auth, "reporter,partner,colour\nKAZ,BGR,red\n")
+    assert response.status_code == 422
+    assert "unknown columns: colour" in response.json()["detail"]
+    assert "missing columns" in response.json()["detail"]
+
+
+def test_json_import_with_exact_numbers(client: TestClient, auth: dict) -> None:
+    rows = [
+        {
+            "reporter": "KAZ",
+            "partner": "BGR",
+            "indicator": "EXPORTS",
+            "year": 2022,
+            "value": 12.30,
+            "source_id": 2,
+            "quote": "Q.",
+        }
+    ]
+    body = json.dumps({"observations": rows}).replace("12.3", "12.30")
+    response = client.post(
+        "/v1/imports", content=body.encode(), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.json()["created"] == 1
+    assert (
+        client.get("/v1/exports/2022", params={"reporter": "KAZ", "partner": "BGR"}).json()[
+            "precision"
+        ]
+        == 2
+    )
+
+
+@pytest.mark.parametrize("body", ['{"rows": []}', '"text"', "[1, 2]"])
+def test_json_that_is_not_a_list_of_objects(client: TestClient, auth: dict, body: str) -> None:
+    response = client.post(
+        "/v1/imports", content=body.encode(), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422)
+
+
+def test_export_imports_again_unchanged(client: TestClient, auth: dict, session: Session) -> None:
+    client.post(
+        "/v1/observations",
+        headers=auth,
+        json={
+            "reporter": "KAZ",
+            "partner": "BGR",
+            "indicator": "EXPORTS",
+            "year": 2022,
+            "value": 1.50,
+            "source_id": 2,
+            "quote": '=HYPERLINK("http://evil")',
+        },
+    )
+    exported = client.get("/v1/observations", params={"format": "csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert 'filename="observations.csv"' in exported.headers["content-disposition"]
+    assert "'=HYPERLINK" in exported.text  # neutralised for spreadsheets
+    before = state(session)
+    report = post_csv(client, auth, exported.text).json()
+    assert (report["rows"], report["unchanged"]) == (5, 5)
+    assert state(session) == before
+
+
+def test_import_needs_a_key_and_a_known_type(client: TestClient, auth: dict) -> None:
+    assert (
+        client.post(
+            "/v1/imports", content=GOOD.encode(), headers={"Content-Type": "text/csv"}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/v1/imports", content=GOOD.encode(), headers={**auth, "Content-Type": "text/plain"}
+        ).status_code
+        == 415
+    )
+
+
+def test_oversized_import_is_a_413(
+    client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.api.routes.imports.LIMIT", 100)
+    assert post_csv(client, auth, GOOD).status_code == 413
+
+
+def cli(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"DATABASE_URL": str(engine.url), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_import_and_keys(engine: Engine, tmp_path: Path, client: TestClient) -> None:
+    path = tmp_path / "figures.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    dry = cli(engine, "import", str(path), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would import 3 rows: 3 created" in dry.stderr
+    done = cli(engine, "import", str(path))
+    assert "imported 3 rows: 3 created, 0 updated, 0 unchanged" in done.stderr
+    broken = tmp_path / "broken.csv"
+    broken.write_text(GOOD.replace("20.0", "twenty"), encoding="utf-8")
+    failed = cli(engine, "import", str(broken))
+    assert failed.returncode == 1
+    assert "line 2: value:" in failed.stderr and "Traceback" not in failed.stderr
+
+    created = cli(engine, "keys", "create", "--name", "cli-test")
+    key = created.stdout.strip()
+    assert key.startswith("ts_") and "\n" not in key  # alone on stdout
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (
+        client.post(
+            "/v1/sources", headers=headers, json={"slug": "cli", "kind": "agency", "title": "CLI"}
+        ).status_code
+        == 201
+    )
+    listed = cli(engine, "keys", "list")
+    assert "cli-test" in listed.stdout and key not in listed.stdout
+    key_id = next(line.split()[1] for line in listed.stdout.splitlines() if "cli-test" in line)
+    assert cli(engine, "keys", "revoke", key_id).returncode == 0
+    assert (
+        client.post(
+            "/v1/sources", headers=headers, json={"slug": "cli2", "kind": "agency", "title": "CLI"}
+        ).status_code
+        == 401
+    )
+    missing = cli(engine, "keys", "revoke", "999")
+    assert (missing.returncode, missing.stderr.strip()) == (1, "error: no key has id 999")

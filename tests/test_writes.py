@@ -1,0 +1,331 @@
+"""Writes: strict validation, conflicts, ETags, soft deletes and revisions."""
+
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.conftest import count_rows
+
+TURNOVER_2023 = {
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "indicator": "TURNOVER",
+    "year": 2023,
+    "value": 95.0,
+    "source_id": 2,
+    "quote": "Turnover in 2023 was $95.0 million.",
+}
+TABLES = (
+    "observation",
+    "observation_revision",
+    "source",
+    "source_revision",
+    "claim",
+    "claim_revision",
+)
+
+
+def snapshot(session: Session) -> dict[str, int]:
+    return {table: count_rows(session, table) for table in TABLES}
+
+
+def post_raw(
+    client: TestClient,
+    auth: dict,
+    body: str,
+    path: str = "/v1/observations",
+    content_type: str = "application/json",
+):  # type: ignore[no-untyped-def]
+    return client.post(path, content=body.encode(), headers={**auth, "Content-Type": content_type})
+
+
+def test_create_returns_the_figure_with_location_and_etag(client: TestClient, auth: dict) -> None:
+    response = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["value"], body["precision"], body["status"]) == (95.0, 1, "reported")
+    assert response.headers["location"] == f"/v1/observations/{body['id']}"
+    assert response.headers["etag"] == client.get(response.headers["location"]).headers["etag"]
+    assert body["created_at"].endswith("Z")
+
+
+def test_published_decimals_are_kept(client: TestClient, auth: dict) -> None:
+    body = (
+        '{"reporter":"KAZ","partner":"BGR","indicator":"EXPORTS","year":2023,'
+        '"value":27.50,"source_id":2,"quote":"Exports were $27.50 million."}'
+    )
+    created = post_raw(client, auth, body).json()
+    assert created["precision"] == 2
+    csv = client.get("/v1/observations", params={"format": "csv", "year": 2023}).text
+    assert ",27.50," in csv
+
+
+def test_duplicate_is_a_409_naming_the_existing_figure(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    first = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).json()
+    before = snapshot(session)
+    response = client.post("/v1/observations", json={**TURNOVER_2023, "value": 96.0}, headers=auth)
+    assert response.status_code == 409
+    assert f"/v1/observations/{first['id']}" in response.json()["detail"]
+    assert response.headers["location"] == f"/v1/observations/{first['id']}"
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"reporter": "XX"}, "reporter"),
+        ({"partner": "KAZ"}, "partner"),
+        ({"year": 1899}, "year"),
+        ({"year": datetime.now(UTC).year + 2}, "year"),
+        ({"year": "2023"}, "year"),
+        ({"year": 2023.5}, "year"),
+        ({"value": "95.0"}, "value"),
+        ({"value": False}, "value"),
+        ({"value": None}, "value"),
+        ({"value": -1.0}, "value"),
+        ({"value": 1e16}, "value"),
+        ({"indicator": "GDP"}, "indicator"),
+        ({"currency": "XXY"}, "currency"),
+        ({"currency": 840}, "currency"),
+        ({"multiplier": 5}, "multiplier"),
+        ({"multiplier": True}, "multiplier"),
+        ({"precision": 0}, "precision"),
+        ({"source_id": 999}, "source_id"),
+        ({"source_id": "2"}, "source_id"),
+        ({"publication_id": 999}, "publication_id"),
+        ({"quote": ""}, "quote"),
+        ({"quote": "x" * 2001}, "quote"),
+        ({"note": "x" * 2001}, "note"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_invalid_field_is_a_422_that_names_it_and_writes_nothing(
+    client: TestClient, auth: dict, session: Session, change: dict, field: str
+) -> None:
+    before = snapshot(session)
+    response = client.post("/v1/observations", json={**TURNOVER_2023, **change}, headers=auth)
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert snapshot(session) == before
+
+
+def test_every_field_error_is_listed_at_once(client: TestClient, auth: dict) -> None:
+    body = {**TURNOVER_2023, "reporter": "XX", "year": 1800, "value": "12", "currency": "ZZZ"}
+    errors = client.post("/v1/observations", json=body, headers=auth).json()["errors"]
+    assert sorted(e["field"] for e in errors) == ["currency", "reporter", "value", "year"]
+    assert all(e["location"] == "body" for e in errors)
+
+
+def test_negative_values_only_for_balance(client: TestClient, auth: dict) -> None:
+    body = {**TURNOVER_2023, "indicator": "BALANCE", "value": -12.5}
+    assert client.post("/v1/observations", json=body, headers=auth).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ('{"value": NaN}', 400),
+        ('{"value": Infinity}', 400),
+        ('{"value": -Infinity}', 400),
+        ('{"reporter": "KAZ",', 400),
+        ("[" * 100_000 + "]" * 100_000, 400),
+        ("", 400),
+        ('"just a string"', 422),
+        ("[]", 422),
+    ],
+)
+def test_unparseable_or_wrongly_shaped_bodies(
+    client: TestClient, auth: dict, session: Session, body: str, status: int
+) -> None:
+    before = snapshot(session)
+    response = post_raw(client, auth, body)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert snapshot(session) == before
+
+
+def test_invalid_utf8_is_a_400(client: TestClient, auth: dict) -> None:
+    response = client.post(
+        "/v1/observations",
+        content=b'{"quote": "\xff\xfe"}',
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+def test_wrong_content_type_is_a_415(client: TestClient, auth: dict) -> None:
+    response = post_raw(
+        client, auth, "reporter=KAZ", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+
+
+def test_oversized_body_is_a_413(client: TestClient, auth: dict, session: Session) -> None:
+    before = snapshot(session)
+    body = '{"quote": "' + "x" * 1_100_000 + '"}'
+    assert post_raw(client, auth, body).status_code == 413
+    assert snapshot(session) == before
+
+
+def test_put_replaces_and_if_match_guards_it(client: TestClient, auth: dict) -> None:
+    created = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    url, etag = created.headers["location"], created.headers["etag"]
+    changed = client.put(
+        url, json={**TURNOVER_2023, "value": 96.5}, headers={**auth, "If-Match": etag}
+    )
+    assert changed.status_code == 200
+    assert changed.json()["value"] == 96.5
+    assert changed.headers["etag"] != etag
+    stale = client.put(
+        url, json={**TURNOVER_2023, "value": 97.0}, headers={**auth, "If-Match": etag}
+    )
+    assert stale.status_code == 412
+    assert client.get(url).json()["value"] == 96.5
+
+
+def test_put_without_changes_writes_no_revision(client: TestClient, auth: dict) -> None:
+    created = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    url = created.headers["location"]
+    again = client.put(url, json=TURNOVER_2023, headers=auth)
+    assert again.headers["etag"] == created.headers["etag"]
+    assert client.get(f"{url}/revisions").json()["count"] == 1
+
+
+def test_patch_merges_and_revalidates(client: TestClient, auth: dict) -> None:
+    url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
+    patched = client.patch(url, json={"value": 96.25, "note": "Revised."}, headers=auth)
+    assert patched.status_code == 200
+    assert (patched.json()["value"], patched.json()["precision"]) == (96.25, 2)
+    assert patched.json()["quote"] == TURNOVER_2023["quote"]
+    assert client.patch(url, json={"quote": None}, headers=auth).status_code == 422
+    assert (
+        client.patch(url, json={"year": 2020, "indicator": "FDI_INFLOW"}, headers=auth).status_code
+        == 200
+    )
+    assert post_raw(client, auth, "[1]", path=url).status_code in (405, 422)
+    not_object = client.patch(
+        url, content=b"[1]", headers={**auth, "Content-Type": "application/merge-patch+json"}
+    )
+    assert not_object.status_code == 400
+
+
+def test_a_change_onto_another_figures_key_is_a_409(client: TestClient, auth: dict) -> None:
+    url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
+    response = client.patch(url, json={"year": 2024}, headers=auth)  # 2024 is seeded
+    assert response.status_code == 409
+
+
+def test_delete_is_soft_and_readding_keeps_one_history(client: TestClient, auth: dict) -> None:
+    created = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    url = created.headers["location"]
+    assert client.delete(url, headers={**auth, "If-Match": '"999"'}).status_code == 412
+    assert client.delete(url, headers=auth).status_code == 204
+    assert client.get(url).status_code == 410
+    assert client.delete(url, headers=auth).status_code == 410
+    listed = client.get("/v1/observations", params={"indicator": "TURNOVER"}).json()["data"]
+    assert [o["year"] for o in listed] == [2024]
+    readded = client.post("/v1/observations", json={**TURNOVER_2023, "value": 94.0}, headers=auth)
+    assert readded.headers["location"] == url
+    history = client.get(f"{url}/revisions").json()["data"]
+    assert [r["action"] for r in history] == ["create", "delete", "create"]
+    assert history[1]["old"]["value"] == 95.0 and history[1]["new"] is None
+    assert history[2]["old"] is None and history[2]["new"]["value"] == 94.0
+    assert all(r["api_key"]["name"] == "tests" for r in history)
+
+
+def test_revisions_of_seeded_figures_name_no_key(client: TestClient) -> None:
+    (revision,) = client.get("/v1/observations/1/revisions").json()["data"]
+    assert (revision["action"], revision["api_key"], revision["old"]) == ("create", None, None)
+    assert revision["new"]["value"] == 375.2
+
+
+def test_unknown_ids(client: TestClient, auth: dict) -> None:
+    assert client.get("/v1/observations/999").status_code == 404
+    assert client.get("/v1/observations/999/revisions").status_code == 404
+    assert client.put("/v1/observations/999", json=TURNOVER_2023, headers=auth).status_code == 404
+    assert client.delete("/v1/observations/999", headers=auth).status_code == 404
+
+
+SOURCE = {
+    "slug": "bnb",
+    "kind": "agency",
+    "title": "Bulgarian National Bank statistics",
+    "publisher": "Bulgarian National Bank",
+    "url": "https://example.org/bnb",
+    "retrieved_on": "2026-11-28",
+}
+
+
+def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth: dict) -> None:
+    created = client.post("/v1/sources", json=SOURCE, headers=auth)
+    assert created.status_code == 201
+    assert created.json()["retrieved_on"] == "2026-11-28"
+    assert client.post("/v1/sources", json=SOURCE, headers=auth).status_code == 409
+    assert (
+        client.post("/v1/sources", json={**SOURCE, "slug": "Not A Slug"}, headers=auth).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/v1/sources", json={**SOURCE, "slug": "x", "url": "ftp://x"}, headers=auth
+        ).status_code
+        == 422
+    )
+    assert client.delete(created.headers["location"], headers=auth).status_code == 204
+
+
+def test_a_cited_source_cannot_be_deleted(client: TestClient, auth: dict, session: Session) -> None:
+    before = snapshot(session)
+    response = client.delete("/v1/sources/3", headers=auth)
+    assert response.status_code == 409
+    assert "cited by" in response.json()["detail"]
+    assert snapshot(session) == before
+
+
+CLAIM = {
+    "kind": "ratio",
+    "indicator": "EXPORTS",
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "base_year": 2022,
+    "year": 2024,
+    "stated": 20,
+    "qualifier": "at_least",
+    "source_id": 1,
+    "quote": "Exports grew twentyfold since 2022.",
+}
+
+
+def test_claims_can_be_written_and_are_assessed(client: TestClient, auth: dict) -> None:
+    created = client.post("/v1/claims", json=CLAIM, headers=auth)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["verdict"] == "unverifiable"
+    assert body["statement"] == "at least 20 times"
+    patched = client.patch(
+        created.headers["location"], json={"qualifier": "less_than"}, headers=auth
+    )
+    assert patched.json()["statement"] == "less than 20 times"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"stated": None}, "stated"),
+        ({"stated": 0}, "stated"),
+        ({"base_year": 2024}, "base_year"),
+        ({"kind": "identity"}, "stated"),
+        ({"kind": "identity", "stated": None}, "base_year"),
+        ({"kind": "vibes"}, "kind"),
+        ({"qualifier": "roughly"}, "qualifier"),
+        ({"kind": "percent_change", "stated": -100}, "stated"),
+    ],
+)
+def test_claim_rules(client: TestClient, auth: dict, change: dict, field: str) -> None:
+    response = client.post("/v1/claims", json={**CLAIM, **change}, headers=auth)
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json()["errors"]]
