@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.api.body import parse_json
@@ -234,6 +235,15 @@ def import_observations(
             session.rollback()
         else:
             session.commit()
+    except IntegrityError as exc:  # PostgreSQL: a concurrent write took one of the keys
+        session.rollback()
+        raise ProblemException(
+            409,
+            "conflict",
+            "Conflict",
+            "Another write added some of these figures at the same time; "
+            "nothing was imported. Retry the import.",
+        ) from exc
     except BaseException:
         session.rollback()
         raise

@@ -1,13 +1,10 @@
-"""Fixtures: real SQLite files, migrated with Alembic and seeded, and an HTTP client."""
+"""Fixtures: real databases, migrated with Alembic and seeded, and an HTTP client."""
 
-import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -17,44 +14,45 @@ from app.auth import create_key
 from app.db import get_engine, get_session
 from app.main import app
 from app.models import Observation
-from app.seed import precision_of, seed
+from app.seed import precision_of
+from tests.databases import (
+    TEST_DATABASE_URL,
+    PostgresDatabases,
+    SqliteDatabases,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "http://127.0.0.1:8000"
 
 
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logger"] = False
-    return config
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated, seeded database file; tests get copies of it."""
-    path = tmp_path_factory.mktemp("template") / "tradestats.db"
-    url = sqlite_url(path)
-    command.upgrade(alembic_config(url), "head")
-    with Session(get_engine(url)) as session:
-        seed(session)
-    get_engine(url).dispose()  # flush WAL into the file before it is copied
-    return path
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SqliteDatabases | PostgresDatabases]:
+    """The whole suite runs once per backend: SQLite always, PostgreSQL when configured."""
+    if request.param == "sqlite":
+        dbs: SqliteDatabases | PostgresDatabases = SqliteDatabases(
+            tmp_path_factory.mktemp("sqlite")
+        )
+    else:
+        assert TEST_DATABASE_URL is not None
+        dbs = PostgresDatabases(TEST_DATABASE_URL)
+    yield dbs
+    dbs.close()
 
 
 @pytest.fixture
-def engine(seeded_template: Path, tmp_path: Path) -> Iterator[Engine]:
+def engine(databases: SqliteDatabases | PostgresDatabases) -> Iterator[Engine]:
     """A private copy of the seeded database, so a test may write freely."""
-    path = tmp_path / "tradestats.db"
-    shutil.copy(seeded_template, path)
-    engine = get_engine(sqlite_url(path))
-    yield engine
-    engine.dispose()
-    get_engine.cache_clear()
+    url = databases.seeded_copy()
+    yield get_engine(url)
+    databases.drop(url)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.databases import ROOT
 
 
 def free_port() -> int:

@@ -24,7 +24,8 @@ from app.db import get_engine, get_session
 from app.imports import IMPORT_COLUMNS
 from app.main import app
 from app.seed import seed
-from tests.conftest import BASE_URL, alembic_config, sqlite_url
+from tests.conftest import BASE_URL, sqlite_url
+from tests.databases import alembic_config
 
 PAIR = "reporter=KAZ&partner=BGR"
 LIST_EXAMPLE_ROWS = 3  # long lists are shown by their first rows

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.imports import IMPORT_COLUMNS
-from tests.conftest import ROOT, count_rows
+from tests.conftest import count_rows
+from tests.databases import ROOT
 
 HEADER = ",".join(IMPORT_COLUMNS)
 GOOD = f"""{HEADER}
