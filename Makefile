@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+WORKERS ?= 1
 export DATABASE_URL ?= sqlite:///./data/tradestats.db
 
 .PHONY: run serve test lint format migrate seed examples lock clean
@@ -11,7 +12,8 @@ export DATABASE_URL ?= sqlite:///./data/tradestats.db
 run: migrate seed serve
 
 serve: $(VENV)/.runtime
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+		--no-access-log --no-server-header
 
 migrate: $(VENV)/.runtime
 	$(BIN)/alembic upgrade head

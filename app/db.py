@@ -16,6 +16,9 @@ from app.core.config import get_settings
 def get_engine(database_url: str | None = None) -> Engine:
     settings = get_settings()
     url = make_url(database_url or settings.database_url)
+    if url.get_backend_name() == "postgresql":
+        # Every stored time is UTC; so is the session, whatever the server's default.
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=utc"})
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
 

@@ -17,9 +17,12 @@ from app.api.routes import (
     sources,
 )
 from app.auth import provision_key
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.db import get_session
 from app.errors import install_problem_handlers
+from app.logs import configure_logging
+from app.middleware import OperationsMiddleware
+from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 
 DESCRIPTION = """\
 Bilateral trade statistics: trade turnover, exports, imports, balance and foreign direct
@@ -42,8 +45,20 @@ TAGS = [
     {"name": "Imports", "description": "Many observations in one all-or-nothing write."},
     {"name": "Sources", "description": "Who produced and who printed each figure."},
     {"name": "Reference", "description": "Countries and indicators."},
-    {"name": "Operations", "description": "Health of the service."},
+    {
+        "name": "Operations",
+        "description": "Health of the service; Prometheus metrics are at `/metrics`.",
+    },
 ]
+
+
+def rate_limiter(settings: Settings) -> RateLimiter | None:
+    if not settings.rate_limit_enabled:
+        return None
+    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    return RateLimiter(
+        counter, settings.rate_limit_reads, settings.rate_limit_writes, settings.rate_limit_window
+    )
 
 
 @asynccontextmanager
@@ -64,7 +79,10 @@ def create_app() -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
+    settings = get_settings()
+    configure_logging(settings.log_level)
     install_problem_handlers(app)
+    app.add_middleware(OperationsMiddleware, limiter=rate_limiter(settings))
     for module in (series, growth, claims, observations, imports, sources, reference, health):
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

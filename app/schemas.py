@@ -315,3 +315,8 @@ class RevisionPublic(BaseModel):
 class RevisionsPublic(BaseModel):
     data: list[RevisionPublic]
     count: int
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    migration: str = Field(description="The schema's Alembic revision.", examples=["0003"])

@@ -1,10 +1,15 @@
 """Fixtures: real databases, migrated with Alembic and seeded, and an HTTP client."""
 
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+# The suite makes thousands of requests as one client; rate limits get their own tests.
+os.environ.setdefault("RATE_LIMIT_READS", "1000000")
+os.environ.setdefault("RATE_LIMIT_WRITES", "1000000")
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine

@@ -105,6 +105,7 @@ SCENARIO = [
     Step("list_sources", "GET", "/v1/sources"),
     Step("get_source", "GET", "/v1/sources/3"),
     Step("get_health", "GET", "/healthz"),
+    Step("get_readiness", "GET", "/readyz"),
     # Writes, each building on the one before.
     Step("create_observation", "POST", "/v1/observations", NEW_OBSERVATION),
     Step("replace_observation", "PUT", "/v1/observations/5", {**NEW_OBSERVATION, "value": 95.5}),

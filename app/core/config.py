@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     max_import_bytes: int = 50_000_000
     # A key to make valid at start, for containers; never logged.
     tradestats_admin_key: str | None = None
+    # Requests per client per window; counters shared through Redis when it is set.
+    rate_limit_enabled: bool = True
+    rate_limit_reads: int = 6000
+    rate_limit_writes: int = 600
+    rate_limit_window: int = 60
+    redis_url: str | None = None
+    log_level: str = "INFO"
 
 
 @lru_cache

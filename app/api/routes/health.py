@@ -1,10 +1,27 @@
-"""Liveness."""
+"""Liveness, readiness and metrics."""
 
-from fastapi import APIRouter
+from functools import lru_cache
+from pathlib import Path
 
-from app.schemas import Health
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.api.deps import SessionDep
+from app.api.openapi import problems
+from app.errors import ProblemException
+from app.schemas import Health, Readiness
 
 router = APIRouter(tags=["Operations"])
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@lru_cache
+def migration_head() -> str | None:
+    return ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_current_head()
 
 
 @router.get(
@@ -16,3 +33,39 @@ router = APIRouter(tags=["Operations"])
 )
 def healthz() -> Health:
     return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness check",
+    description="Answers `ready` when the database is reachable and its schema is at the "
+    "latest migration; otherwise a 503 problem that says which is wrong. Load balancers "
+    "should send traffic only while this answers 200.",
+    operation_id="get_readiness",
+    responses=problems(503),
+)
+def readyz(session: SessionDep) -> Readiness:
+    head = migration_head()
+    try:
+        current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise _not_ready("The database is unreachable or has no schema yet.") from exc
+    if current != head:
+        raise _not_ready(
+            f"The schema is at migration {current}, not {head}; run `tradestats migrate`."
+        )
+    return Readiness(status="ready", migration=str(current))
+
+
+def _not_ready(detail: str) -> ProblemException:
+    return ProblemException(
+        503, "not-ready", "Service unavailable", detail, headers={"Retry-After": "5"}
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    """Prometheus metrics: request counts and latency by route template and status."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

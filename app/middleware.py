@@ -1,0 +1,121 @@
+"""What every request passes through: request id, rate limit, metrics, log line, headers.
+
+One pure ASGI middleware rather than a stack of BaseHTTPMiddleware layers, which each
+cost a task and a copy of the body per request.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
+from app.ratelimit import RateLimiter
+
+log = logging.getLogger("tradestats.access")
+
+REQUESTS = Counter(
+    "tradestats_requests_total", "HTTP requests answered.", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "tradestats_request_duration_seconds",
+    "Time to answer a request.",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+UNMETERED = {"/healthz", "/readyz", "/metrics"}
+
+
+def client_of(scope: Scope, headers: dict[bytes, bytes]) -> str:
+    """The API key's public prefix when one is sent, else the client's IP address."""
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    token = auth.partition(" ")[2].strip()
+    if token.startswith("ts_") and token.count("_") >= 2:
+        return "key:" + token.split("_")[1]
+    client = scope.get("client")
+    return "ip:" + (client[0] if client else "unknown")
+
+
+class OperationsMiddleware:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | None) -> None:
+        self.app, self.limiter = app, limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        sent_id = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = sent_id if REQUEST_ID.match(sent_id) else uuid.uuid4().hex
+        extra = [(b"x-request-id", request_id.encode()), (b"x-content-type-options", b"nosniff")]
+        status = 500
+
+        verdict = None
+        if self.limiter and scope["path"] not in UNMETERED:
+            kind = "read" if scope["method"] in READ_METHODS else "write"
+            try:
+                verdict = self.limiter.check(client_of(scope, headers), kind)
+            except Exception as exc:
+                log.warning("rate limiter unavailable: %s", exc.__class__.__name__)
+            if verdict is not None:
+                extra += [
+                    (b"ratelimit-limit", str(verdict.limit).encode()),
+                    (b"ratelimit-remaining", str(verdict.remaining).encode()),
+                    (b"ratelimit-reset", str(verdict.reset).encode()),
+                ]
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        try:
+            if verdict is not None and not verdict.allowed:
+                await self._too_many(scope, send_with_headers, verdict.reset)
+            else:
+                await self.app(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            log.info(
+                {
+                    "event": "request",
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "client": (scope.get("client") or ("-",))[0],
+                }
+            )
+
+    @staticmethod
+    async def _too_many(scope: Scope, send: Send, retry_after: int) -> None:
+        body = json.dumps(
+            {
+                "type": TYPE_PREFIX + "too-many-requests",
+                "title": "Too many requests",
+                "status": 429,
+                "instance": scope["path"],
+                "detail": f"This client's request budget is spent; retry in {retry_after} s.",
+            }
+        ).encode()
+        headers: list[Any] = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(retry_after).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,153 @@
+"""Operations: readiness, metrics, request ids, JSON logs, headers and rate limits."""
+
+import json
+import logging
+import os
+import uuid
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.core.config import get_settings
+from app.db import get_session
+from app.main import create_app
+from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
+from tests.databases import PostgresDatabases, SqliteDatabases
+from tests.live_server import live_server
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def test_readyz_reports_the_migration(client: TestClient) -> None:
+    body = client.get("/readyz").json()
+    assert body == {"status": "ready", "migration": "0003"}
+
+
+def test_readyz_is_503_without_a_schema(
+    client: TestClient, databases: SqliteDatabases | PostgresDatabases
+) -> None:
+    from app.db import get_engine
+    from app.main import app
+
+    url = databases.empty()
+
+    def empty_session():  # type: ignore[no-untyped-def]
+        with Session(get_engine(url)) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = empty_session
+    try:
+        response = client.get("/readyz")
+    finally:
+        databases.drop(url)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/v1/turnover/2024", params={"reporter": "KAZ", "partner": "BGR"})
+    text = client.get("/metrics").text
+    assert (
+        'tradestats_requests_total{method="GET",route="/v1/turnover/{year}",status="200"}' in text
+    )
+    assert "tradestats_request_duration_seconds_bucket" in text
+
+
+def test_request_ids_are_echoed_or_made(client: TestClient) -> None:
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id\n"}).headers["x-request-id"]
+    assert len(made) == 32 and made != "bad id"
+
+
+def test_security_headers(client: TestClient) -> None:
+    for path in ("/v1/sources", "/nope"):
+        assert client.get(path).headers["x-content-type-options"] == "nosniff"
+
+
+def test_access_log_is_json_and_never_holds_a_key(client: TestClient, auth: dict) -> None:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("tradestats.access")
+    logger.addHandler(handler)
+    try:
+        client.post(
+            "/v1/sources",
+            headers={**auth, "X-Request-ID": "req-1"},
+            json={"slug": "logged", "kind": "agency", "title": "Logged"},
+        )
+    finally:
+        logger.removeHandler(handler)
+    from app.logs import JsonFormatter
+
+    lines = [JsonFormatter().format(r) for r in records]
+    entry = json.loads(lines[-1])
+    assert {k: entry[k] for k in ("event", "request_id", "method", "route", "status")} == {
+        "event": "request",
+        "request_id": "req-1",
+        "method": "POST",
+        "route": "/v1/sources",
+        "status": 201,
+    }
+    key = auth["Authorization"].removeprefix("Bearer ")
+    assert all(key not in line for line in lines)
+
+
+def test_the_limiter_keeps_separate_budgets() -> None:
+    limiter = RateLimiter(MemoryCounter(), reads=2, writes=1, window=60)
+    now = 1_000_020.0
+    assert [limiter.check("ip:a", "read", now).allowed for _ in range(3)] == [True, True, False]
+    assert limiter.check("ip:a", "write", now).allowed
+    assert not limiter.check("ip:a", "write", now).allowed
+    assert limiter.check("ip:b", "read", now).allowed  # another client
+    later = limiter.check("ip:a", "read", now + 60)  # the next window
+    assert (later.allowed, later.remaining, later.reset) == (True, 1, 60)
+
+
+def test_over_the_limit_is_a_429_problem(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE_LIMIT_READS", "2")
+    get_settings.cache_clear()
+    app = create_app()
+    get_settings.cache_clear()
+
+    def session_override():  # type: ignore[no-untyped-def]
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session_override
+    client = TestClient(app)
+    first, second, third = (client.get("/v1/sources") for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
+    assert first.headers["ratelimit-limit"] == "2"
+    assert second.headers["ratelimit-remaining"] == "0"
+    assert third.headers["content-type"] == "application/problem+json"
+    assert int(third.headers["retry-after"]) >= 1
+    assert third.json()["type"] == "urn:tradestats:problem:too-many-requests"
+    assert client.get("/healthz").status_code == 200  # health checks are never limited
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not TEST_REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set (.ci/run sets it)")
+    RedisCounter(TEST_REDIS_URL).hit("tradestats:ping", 1)  # fails loudly if unreachable
+    return TEST_REDIS_URL
+
+
+def test_two_workers_share_one_budget_through_redis(engine: Engine, redis_url: str) -> None:
+    client_key = f"Bearer ts_{uuid.uuid4().hex[:12]}_x"  # a budget no other run shares
+    env = {"REDIS_URL": redis_url, "RATE_LIMIT_READS": "10", "RATE_LIMIT_WINDOW": "3600"}
+    with live_server(engine.url.render_as_string(hide_password=False), workers=2, env=env) as base:
+        statuses = []
+        for _ in range(30):  # a new connection each time, so both workers take requests
+            response = httpx.get(f"{base}/v1/sources", headers={"Authorization": client_key})
+            statuses.append(response.status_code)
+    assert statuses.count(200) == 10
+    assert statuses.count(429) == 20
