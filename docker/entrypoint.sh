@@ -1,0 +1,8 @@
+#!/bin/sh
+# Bring the database up to date, then become uvicorn: `exec` makes it PID 1, so the SIGTERM
+# from `docker stop` reaches it and it shuts down cleanly. Nothing here echoes the
+# environment, which holds secrets (TRADESTATS_ADMIN_KEY, passwords in DATABASE_URL).
+set -eu
+alembic upgrade head
+python3 -m app.seed
+exec uvicorn app.main:app --host 0.0.0.0 --port "$PORT" --workers "$WORKERS"
