@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+)
 from rich.table import Table
 from sqlmodel import Session
 
@@ -33,6 +40,11 @@ err = Console(stderr=True)
 
 def session() -> Session:
     return Session(get_engine())
+
+
+def progress_bar(*columns: ProgressColumn) -> Progress:
+    """A progress bar on a terminal; nothing at all in a pipe or a log."""
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
 
 
 @cli.command()
@@ -82,7 +94,7 @@ def import_file(
     media_type = "text/csv" if file.suffix.lower() == ".csv" else "application/json"
     rows = list(rows_from(file.read_bytes(), media_type))
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
-    with session() as s, Progress(*columns, console=err, transient=True) as progress:
+    with session() as s, progress_bar(*columns) as progress:
         task = progress.add_task("rows", total=len(rows))
         try:
             report = import_observations(
@@ -108,9 +120,7 @@ def copy(
     """Copy every row to another database (e.g. SQLite to PostgreSQL), then verify it."""
     from app.copy import copy_database
 
-    with Progress(
-        TextColumn("{task.description}"), MofNCompleteColumn(), console=err, transient=True
-    ) as progress:
+    with progress_bar(TextColumn("{task.description}"), MofNCompleteColumn()) as progress:
         tasks: dict[str, TaskID] = {}
 
         def advance(table: str, rows: int) -> None:
@@ -170,10 +180,10 @@ def main() -> None:
     try:
         cli()
     except (CliError, ProblemException, CopyError) as exc:
-        err.print(f"error: {exc}", markup=False)
+        print(f"error: {exc}", file=sys.stderr)  # one line, never wrapped or a traceback
         sys.exit(1)
     except Exception as exc:
-        err.print(f"error: {exc.__class__.__name__}: {exc}", markup=False)
+        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
 
 

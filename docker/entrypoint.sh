@@ -5,4 +5,6 @@
 set -eu
 alembic upgrade head
 python3 -m app.seed
-exec uvicorn app.main:app --host 0.0.0.0 --port "$PORT" --workers "$WORKERS"
+# The app writes its own JSON access log, and no Server header names the software.
+exec uvicorn app.main:app --host 0.0.0.0 --port "$PORT" --workers "$WORKERS" \
+    --no-access-log --no-server-header

@@ -1,6 +1,8 @@
 """Fixtures: real databases, migrated with Alembic and seeded, and an HTTP client."""
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +23,7 @@ from app.main import app
 from app.models import Observation
 from app.seed import precision_of
 from tests.databases import (
+    ROOT,
     TEST_DATABASE_URL,
     PostgresDatabases,
     SqliteDatabases,
@@ -105,3 +108,16 @@ def auth(session: Session) -> dict[str, str]:
 
 def count_rows(session: Session, table: str) -> int:
     return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `tradestats` command, run for real against a database."""
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -13,6 +13,7 @@ import secrets
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.databases import ROOT
 
 pytestmark = pytest.mark.container
 
@@ -106,11 +107,38 @@ def turnover_values(container: Container) -> list[float]:
     return [observation["value"] for observation in series["observations"]]
 
 
-def write_with_admin_key(container: Container) -> None:
-    """HOOK, for when API keys exist: record a figure through the API with
-    container.admin_key, the container's TRADESTATS_ADMIN_KEY, and check after the restart
-    that it is still there. There is no write endpoint yet, so for now the restart test
-    relies on the seeded rows alone."""
+TURNOVER_2023 = {
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "indicator": "TURNOVER",
+    "year": 2023,
+    "value": 95.0,
+    "source_id": 2,
+    "quote": "Turnover in 2023 was $95.0 million.",
+}
+
+
+def post_json(url: str, body: dict[str, Any], key: str | None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def write_with_admin_key(container: Container) -> int:
+    """Record a figure with the container's TRADESTATS_ADMIN_KEY; return its id."""
+    status, _ = post_json(container.url + "/v1/observations", TURNOVER_2023, None)
+    assert status == 401
+    status, body = post_json(container.url + "/v1/observations", TURNOVER_2023, container.admin_key)
+    assert status == 201, body
+    return int(body["id"])
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +198,7 @@ def test_uvicorn_is_pid_1_and_not_root(container: Container) -> None:
     assert process_file(container, "cmdline")[1:] == [
         "/venv/bin/uvicorn", "app.main:app",
         "--host", "0.0.0.0", "--port", str(container.port), "--workers", "2",
+        "--no-access-log", "--no-server-header",
     ]  # fmt: skip
     status = dict(line.split(":", 1) for line in process_file(container, "status"))
     assert status["Uid"].split()[0] == "10001"
@@ -193,7 +222,7 @@ def test_healthcheck_reports_healthy(container: Container) -> None:
 
 
 def test_stops_on_sigterm_and_keeps_its_data_across_a_restart(container: Container) -> None:
-    write_with_admin_key(container)
+    written = write_with_admin_key(container)
     created_at = first_created_at(container)
     docker("stop", "--time", "20", container.name)
     # 0, not 137: uvicorn shut down on SIGTERM; Docker did not have to kill it.
@@ -202,4 +231,5 @@ def test_stops_on_sigterm_and_keeps_its_data_across_a_restart(container: Contain
     wait_until_serving(container)
     # Reseeding an empty database would stamp new times; the volume kept the old rows.
     assert first_created_at(container) == created_at
-    assert turnover_values(container) == [375.2]
+    assert turnover_values(container) == [95.0, 375.2]
+    assert get_json(f"{container.url}/v1/observations/{written}")["value"] == 95.0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.databases import ROOT
 
 
 def find_hadolint() -> str | None:

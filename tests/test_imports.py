@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.imports import IMPORT_COLUMNS
-from tests.conftest import count_rows
-from tests.databases import ROOT
+from tests.conftest import count_rows, run_cli
 
 HEADER = ",".join(IMPORT_COLUMNS)
 GOOD = f"""{HEADER}
@@ -189,15 +187,7 @@ def test_oversized_import_is_a_413(
 
 
 def cli(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"DATABASE_URL": str(engine.url), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(engine.url.render_as_string(hide_password=False), *args)
 
 
 def test_cli_import_and_keys(engine: Engine, tmp_path: Path, client: TestClient) -> None:
