@@ -151,3 +151,19 @@ def test_two_workers_share_one_budget_through_redis(engine: Engine, redis_url: s
             statuses.append(response.status_code)
     assert statuses.count(200) == 10
     assert statuses.count(429) == 20
+
+
+def test_metrics_add_up_every_worker(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    with live_server(engine.url.render_as_string(hide_password=False), workers=2, env=env) as base:
+        for _ in range(20):  # new connections, spread over both workers
+            httpx.get(f"{base}/v1/countries")
+        text = httpx.get(f"{base}/metrics").text
+    line = next(
+        row
+        for row in text.splitlines()
+        if row.startswith(
+            'tradestats_requests_total{method="GET",route="/v1/countries",status="200"}'
+        )
+    )
+    assert float(line.split()[-1]) == 20

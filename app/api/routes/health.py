@@ -1,12 +1,13 @@
 """Liveness, readiness and metrics."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -67,5 +68,12 @@ def _not_ready(detail: str) -> ProblemException:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics() -> Response:
-    """Prometheus metrics: request counts and latency by route template and status."""
+    """Prometheus metrics: request counts and latency by route template and status.
+
+    With several workers, PROMETHEUS_MULTIPROC_DIR makes every worker write its counts
+    there, and any worker answers with the sum of them all."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
