@@ -4,7 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
+from app.api.caching import NotModified, not_modified
 from app.api.openapi import build_openapi
 from app.api.routes import (
     claims,
@@ -82,6 +85,32 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     install_problem_handlers(app)
+    app.add_exception_handler(NotModified, not_modified)
+    # Outermost last: operations see every response, compressed or not.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allow_origins,
+        allow_methods=settings.cors_allow_methods,
+        allow_headers=[
+            "Accept",
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "X-Request-ID",
+        ],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Location",
+            "Retry-After",
+            "X-Request-ID",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+    )
     app.add_middleware(OperationsMiddleware, limiter=rate_limiter(settings))
     for module in (series, growth, claims, observations, imports, sources, reference, health):
         app.include_router(module.router)

@@ -9,14 +9,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from app.api.body import json_body
+from app.api.caching import NotModified, matches
 from app.api.deps import AsOf, SessionDep
 from app.api.openapi import problems, request_body
+from app.api.render import CSV_RESPONSE, Format, reads, render
 from app.auth import WriterKey
 from app.models import ApiKey, as_utc
 from app.queries import one_row
@@ -109,15 +111,24 @@ def add_item_routes(
         )
 
     def get_item(
-        session: SessionDep, response: Response, item_id: one, as_of: AsOf = None
-    ) -> BaseModel:
+        request: Request,
+        session: SessionDep,
+        response: Response,
+        item_id: one,
+        as_of: AsOf = None,
+        format: Format = None,
+    ) -> Any:
         row = one_row(session=session, model=resource.model, row_id=item_id, as_of=as_of)
         if row is None:
             live_or_gone(session, resource, item_id)  # raises 404 or 410
             raise AssertionError("unreachable")
-        if as_of is None:
-            set_etag(response, session, item_id)
-        return present(session, row, as_of)
+        if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
+            etag = etag_for(current_revision_id(session, resource.model, item_id) or 0)
+            if matches(request.headers.get("if-none-match"), etag):
+                raise NotModified(etag)
+            response.headers["ETag"] = etag
+            request.state.etag = etag
+        return render(request, format, present(session, row, as_of), f"{name}-{item_id}")
 
     def reply(session: Session, response: Response, row: Any) -> BaseModel:
         set_etag(response, session, row.id)
@@ -157,11 +168,18 @@ def add_item_routes(
         delete(session, resource, item_id, key.id or 0, if_match)
         return Response(status_code=204)
 
-    def list_revisions(session: SessionDep, item_id: one, as_of: AsOf = None) -> RevisionsPublic:
+    def list_revisions(
+        request: Request,
+        session: SessionDep,
+        item_id: one,
+        as_of: AsOf = None,
+        format: Format = None,
+    ) -> Any:
         data = revisions(session, resource, item_id, as_of)
         if not data:
             live_or_gone(session, resource, item_id)  # 404 for an id never used
-        return RevisionsPublic(data=data, count=len(data))
+        result = RevisionsPublic(data=data, count=len(data))
+        return render(request, format, result, f"{name}-{item_id}-revisions")
 
     body_doc = request_body(resource.create_model)
     router.add_api_route(
@@ -173,7 +191,7 @@ def add_item_routes(
         operation_id=f"get_{name}",
         description=f"One {name} by id, with an `ETag` for safe updates. With `as_of`, the "
         f"{name} as it stood then. A deleted {name} answers 410 with a link to its history.",
-        responses=problems(404, 410, 422),
+        responses={**problems(404, 410, 422), **CSV_RESPONSE},
     )
     router.add_api_route(
         path,
@@ -233,5 +251,5 @@ def add_item_routes(
         description=f"Every create, update and delete of the {name}, oldest first: the data "
         "before and after, the key that made the change, and when. With `as_of`, only the "
         "revisions made by then.",
-        responses=problems(404, 422),
+        **reads(404, 422),
     )

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     rate_limit_window: int = 60
     redis_url: str | None = None
     log_level: str = "INFO"
+    # Browsers on any site may read; writing cross-origin is off unless methods are added.
+    cors_allow_origins: list[str] = ["*"]
+    cors_allow_methods: list[str] = ["GET", "HEAD"]
 
 
 @lru_cache

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Row
 from sqlmodel import Session
 
@@ -21,8 +21,8 @@ from app.api.deps import (
     distinct_pair,
     year_range,
 )
-from app.api.openapi import problems
 from app.api.presenters import assessment_fields, claim_public, interval_public
+from app.api.render import Format, reads, render
 from app.claims import IDENTITY_FOR, check_claim, identity_checks
 from app.queries import claims, sources_by_id
 from app.schemas import (
@@ -72,9 +72,10 @@ def present_claim(session: Session, row: Row[Any], as_of: datetime | None) -> Cl
     description="What sources say about growth, each checked against the figures.\n\n"
     + VERDICT_RULES,
     operation_id="list_claims",
-    responses=problems(422),
+    **reads(422),
 )
 def list_claims(
+    request: Request,
     session: SessionDep,
     indicator: OptionalIndicator = None,
     reporter: OptionalCountry = None,
@@ -84,7 +85,8 @@ def list_claims(
         Query(description="Only claims with this verdict.", examples=["unverifiable"]),
     ] = None,
     as_of: AsOf = None,
-) -> ClaimsPublic:
+    format: Format = None,
+) -> Any:
     rows = claims(
         session=session,
         indicator=indicator.value if indicator else None,
@@ -95,7 +97,7 @@ def list_claims(
     data = [
         c for c in present_claims(session, rows, as_of) if verdict is None or c.verdict == verdict
     ]
-    return ClaimsPublic(data=data, count=len(data))
+    return render(request, format, ClaimsPublic(data=data, count=len(data)), "claims")
 
 
 @router.get(
@@ -108,8 +110,9 @@ def list_claims(
     "below −20%. Bounds are chosen to be generous where everyday usage is loose, and strict "
     "where the words are (`more_than` excludes N itself).",
     operation_id="list_qualifiers",
+    **reads(),
 )
-def list_qualifiers(as_of: AsOf = None) -> QualifiersPublic:
+def list_qualifiers(request: Request, as_of: AsOf = None, format: Format = None) -> Any:
     example = Decimal(4)
     data = [
         QualifierPublic(
@@ -121,7 +124,7 @@ def list_qualifiers(as_of: AsOf = None) -> QualifiersPublic:
         )
         for q, rule in QUALIFIERS.items()
     ]
-    return QualifiersPublic(data=data, count=len(data))
+    return render(request, format, QualifiersPublic(data=data, count=len(data)), "qualifiers")
 
 
 @router.get(
@@ -134,16 +137,18 @@ def list_qualifiers(as_of: AsOf = None) -> QualifiersPublic:
     "a term missing are left out: there the missing term is derived instead (see the "
     "series endpoints).",
     operation_id="list_identity_checks",
-    responses=problems(422),
+    **reads(422),
 )
 def list_identity_checks(
+    request: Request,
     session: SessionDep,
     reporter: Reporter,
     partner: Partner,
     start_year: StartYear = None,
     end_year: EndYear = None,
     as_of: AsOf = None,
-) -> IdentityChecksPublic:
+    format: Format = None,
+) -> Any:
     distinct_pair(reporter, partner)
     first, last = year_range(None, start_year, end_year)
     data = [
@@ -164,7 +169,8 @@ def list_identity_checks(
             as_of=as_of,
         )
     ]
-    return IdentityChecksPublic(data=data, count=len(data))
+    result = IdentityChecksPublic(data=data, count=len(data))
+    return render(request, format, result, "identity-checks")
 
 
 add_item_routes(router, CLAIMS, ClaimPublic, present_claim, example_id=3)

@@ -1,8 +1,8 @@
 """Growth between any two years, in FRED's transformations."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from app.api.deps import (
     MAX_YEAR,
@@ -14,8 +14,8 @@ from app.api.deps import (
     SessionDep,
     distinct_pair,
 )
-from app.api.openapi import problems
 from app.api.presenters import figure_used, unit
+from app.api.render import Format, reads, render
 from app.errors import invalid, not_found
 from app.queries import pair_points
 from app.schemas import GrowthResult
@@ -38,9 +38,10 @@ used and say so in their status.
 A transformation that does not exist (a zero or negative base) is null, with a `reason`.
 A missing figure is a 404 that names it.""",
     operation_id="get_growth",
-    responses=problems(404, 422),
+    **reads(404, 422),
 )
 def get_growth(
+    request: Request,
     session: SessionDep,
     indicator: IndicatorParam,
     reporter: Reporter,
@@ -56,7 +57,8 @@ def get_growth(
         Query(alias="to", ge=MIN_YEAR, le=MAX_YEAR, description="The later year.", examples=[2024]),
     ],
     as_of: AsOf = None,
-) -> GrowthResult:
+    format: Format = None,
+) -> Any:
     distinct_pair(reporter, partner)
     if from_year >= to_year:
         raise invalid("to", f"`to` ({to_year}) must be after `from` ({from_year})")
@@ -83,7 +85,7 @@ def get_growth(
         later.figure.in_multiplier(multiplier).value,
         to_year - from_year,
     )
-    return GrowthResult(
+    result = GrowthResult(
         indicator=code,
         reporter=reporter,
         partner=partner,
@@ -97,3 +99,4 @@ def get_growth(
         log=g.log,
         reason=g.reason,
     )
+    return render(request, format, result, f"growth-{code}-{reporter}-{partner}")

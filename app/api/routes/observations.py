@@ -24,7 +24,7 @@ from app.api.deps import (
     StartYear,
     year_range,
 )
-from app.api.openapi import problems
+from app.api.render import reads, with_cache_headers
 from app.core.config import get_settings
 from app.errors import ProblemException
 from app.imports import IMPORT_COLUMNS
@@ -79,7 +79,7 @@ stored and so are not listed here; the series endpoints show them.
 Pages hold `limit` rows (at most {MAX_LIMIT}). Follow `next` (also sent as an RFC 8288
 `Link: <…>; rel="next"` header) until it is null. Cursors are opaque.""",
     operation_id="list_observations",
-    responses=problems(400, 422),
+    **reads(400, 422),
 )
 def list_observations(
     request: Request,
@@ -113,10 +113,13 @@ def list_observations(
     }
     if wants_csv(format, request.headers.get("accept")):
         every = all_observations(session, filters)
-        return stream_csv(
-            EXPORT_COLUMNS,
-            ([getattr(r, c) for c in EXPORT_COLUMNS] for r in every),
-            "observations.csv",
+        return with_cache_headers(
+            request,
+            stream_csv(
+                EXPORT_COLUMNS,
+                ([getattr(r, c) for c in EXPORT_COLUMNS] for r in every),
+                "observations.csv",
+            ),
         )
     rows = observations_page(
         session=session,

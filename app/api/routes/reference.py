@@ -1,9 +1,12 @@
 """Reference data: countries and indicators (fixed, so `as_of` changes nothing)."""
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
 from sqlmodel import select
 
 from app.api.deps import AsOf, SessionDep
+from app.api.render import Format, reads, render
 from app.models import Country, Indicator
 from app.schemas import (
     CountriesPublic,
@@ -12,7 +15,7 @@ from app.schemas import (
     IndicatorsPublic,
 )
 
-router = APIRouter(prefix="/v1", tags=["Reference"])
+router = APIRouter(prefix="/v1", tags=["Reference"], **reads())
 
 
 @router.get(
@@ -23,9 +26,12 @@ router = APIRouter(prefix="/v1", tags=["Reference"])
     "takes a country accepts its alpha-3 or alpha-2 code, in any case.",
     operation_id="list_countries",
 )
-def list_countries(session: SessionDep, as_of: AsOf = None) -> CountriesPublic:
+def list_countries(
+    request: Request, session: SessionDep, as_of: AsOf = None, format: Format = None
+) -> Any:
     rows = session.exec(select(Country).order_by(Country.alpha3)).all()
-    return CountriesPublic(data=[CountryPublic.model_validate(r) for r in rows], count=len(rows))
+    result = CountriesPublic(data=[CountryPublic.model_validate(r) for r in rows], count=len(rows))
+    return render(request, format, result, "countries")
 
 
 @router.get(
@@ -36,6 +42,11 @@ def list_countries(session: SessionDep, as_of: AsOf = None) -> CountriesPublic:
     "flow it counts) and what the sources leave unsaid about them.",
     operation_id="list_indicators",
 )
-def list_indicators(session: SessionDep, as_of: AsOf = None) -> IndicatorsPublic:
+def list_indicators(
+    request: Request, session: SessionDep, as_of: AsOf = None, format: Format = None
+) -> Any:
     rows = session.exec(select(Indicator).order_by(Indicator.code)).all()
-    return IndicatorsPublic(data=[IndicatorPublic.model_validate(r) for r in rows], count=len(rows))
+    result = IndicatorsPublic(
+        data=[IndicatorPublic.model_validate(r) for r in rows], count=len(rows)
+    )
+    return render(request, format, result, "indicators")

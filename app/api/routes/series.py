@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlmodel import Session
 
 from app.api.deps import (
@@ -20,8 +20,8 @@ from app.api.deps import (
     distinct_pair,
     year_range,
 )
-from app.api.openapi import problems
 from app.api.presenters import country, implied_points, indicator, series_points, unit
+from app.api.render import Format, reads, render
 from app.errors import not_found
 from app.models import IndicatorCode
 from app.queries import pair_points
@@ -107,6 +107,7 @@ def add_series_routes(route: SeriesRoute) -> None:
     code = route.code.value
 
     def get_series(
+        request: Request,
         session: SessionDep,
         reporter: Reporter,
         partner: Partner,
@@ -115,7 +116,8 @@ def add_series_routes(route: SeriesRoute) -> None:
         end_year: EndYear = None,
         include: Include = None,
         as_of: AsOf = None,
-    ) -> Series:
+        format: Format = None,
+    ) -> Any:
         distinct_pair(reporter, partner)
         first, last = year_range(year, start_year, end_year)
         points = points_between(session, code, reporter, partner, first, last, as_of)
@@ -124,26 +126,29 @@ def add_series_routes(route: SeriesRoute) -> None:
             implied = implied_points(session, code, reporter, partner, first, last, known, as_of)
             points = sorted(points + implied, key=lambda p: p.year)
         units = {(p.unit.currency, p.unit.multiplier) for p in points}
-        return Series(
+        series = Series(
             indicator=indicator(session, code),
             reporter=country(session, reporter),
             partner=country(session, partner),
             unit=unit(*units.pop()) if len(units) == 1 else None,
             observations=points,
         )
+        return render(request, format, series, f"{route.path}-{reporter}-{partner}")
 
     def get_year(
+        request: Request,
         session: SessionDep,
         reporter: Reporter,
         partner: Partner,
         year: int = Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024]),
         as_of: AsOf = None,
-    ) -> SeriesPoint:
+        format: Format = None,
+    ) -> Any:
         distinct_pair(reporter, partner)
         points = points_between(session, code, reporter, partner, year, year, as_of)
         if not points:
             raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
-        return points[0]
+        return render(request, format, points[0], f"{route.path}-{reporter}-{partner}-{year}")
 
     router.add_api_route(
         f"/{route.path}",
@@ -153,7 +158,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         summary=f"{code} series for a reporter and partner",
         description=SERIES_DESCRIPTION.format(noun=route.noun, code=code),
         operation_id=f"get_{route.path}_series",
-        responses=problems(422),
+        **reads(422),
     )
     router.add_api_route(
         f"/{route.path}/{{year}}",
@@ -163,7 +168,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         summary=f"One year of {code}",
         description=YEAR_DESCRIPTION.format(noun=route.noun, code=code),
         operation_id=f"get_{route.path}_year",
-        responses=problems(404, 422),
+        **reads(404, 422),
     )
 
 

@@ -3,12 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import Row
 from sqlmodel import Session
 
 from app.api.crud import add_item_routes
 from app.api.deps import AsOf, SessionDep
+from app.api.render import Format, reads, render
 from app.queries import sources
 from app.schemas import SourcePublic, SourcesPublic
 from app.writes import SOURCES
@@ -27,10 +28,14 @@ def present_source(session: Session, row: Row[Any], as_of: datetime | None) -> S
     description="Agencies that produced figures (`kind: agency`) and documents that "
     "printed them (`kind: publication`), ordered by id.",
     operation_id="list_sources",
+    **reads(),
 )
-def list_sources(session: SessionDep, as_of: AsOf = None) -> SourcesPublic:
+def list_sources(
+    request: Request, session: SessionDep, as_of: AsOf = None, format: Format = None
+) -> Any:
     rows = sources(session=session, as_of=as_of)
-    return SourcesPublic(data=[SourcePublic.model_validate(r) for r in rows], count=len(rows))
+    result = SourcesPublic(data=[SourcePublic.model_validate(r) for r in rows], count=len(rows))
+    return render(request, format, result, "sources")
 
 
 add_item_routes(router, SOURCES, SourcePublic, present_source, example_id=3)

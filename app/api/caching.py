@@ -1,0 +1,53 @@
+"""Conditional GETs: reads carry an ETag from the data version; If-None-Match gets a 304.
+
+The data version is the latest revision of sources, observations and claims, so it
+changes whenever any write lands; the tag also covers the URL and the format asked for.
+"""
+
+import hashlib
+
+from fastapi import Request, Response
+from sqlalchemy import func, select
+
+from app.api.deps import SessionDep
+from app.models import ClaimRevision, ObservationRevision, SourceRevision
+
+CACHE_CONTROL = "public, no-cache"  # cache, but ask each time; a 304 makes that cheap
+
+
+class NotModified(Exception):
+    def __init__(self, etag: str) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
+async def not_modified(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotModified)
+    return Response(status_code=304, headers={"ETag": exc.etag, "Cache-Control": CACHE_CONTROL})
+
+
+def data_version(session: SessionDep) -> str:
+    parts = [
+        session.execute(select(func.max(model.revision_id))).scalar() or 0
+        for model in (SourceRevision, ObservationRevision, ClaimRevision)
+    ]
+    return ".".join(map(str, parts))
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def conditional_get(request: Request, response: Response, session: SessionDep) -> None:
+    """Tag the response with the data version; answer 304 when the client has it."""
+    variant = f"{request.url.path}?{request.url.query}|{request.headers.get('accept', '')}"
+    digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
+    etag = f'W/"{data_version(session)}-{digest}"'
+    if matches(request.headers.get("if-none-match"), etag):
+        raise NotModified(etag)
+    request.state.etag = etag  # for responses built by hand (CSV), see app/api/render.py
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CACHE_CONTROL

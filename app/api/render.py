@@ -1,0 +1,117 @@
+"""One result, two renderings: JSON (the response model) or CSV (its rows, flattened).
+
+Routes build their documented response model, then call `render`. With `?format=csv` or
+`Accept: text/csv` the same result is streamed as CSV: one row per item of a list (or per
+year of a series), nested objects flattened to `parent_child` columns, in the model's
+field order, so the columns are stable even when there are no rows.
+"""
+
+import json
+import types
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from fastapi import Depends, Query, Request, Response
+from pydantic import BaseModel
+
+from app.api.caching import CACHE_CONTROL, conditional_get
+from app.api.csvio import stream_csv, wants_csv
+from app.api.openapi import problems
+from app.schemas import Series, SeriesPoint
+
+Format = Annotated[
+    Literal["json", "csv"] | None,
+    Query(description="`csv` for the same result as CSV (also chosen by `Accept: text/csv`)."),
+]
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+def reads(*problem_statuses: int) -> dict[str, Any]:
+    """Decorator arguments for a read route: ETag/304 handling, CSV and problem docs."""
+    return {
+        "dependencies": [Depends(conditional_get)],
+        "responses": {**problems(*problem_statuses), **CSV_RESPONSE},
+    }
+
+
+def render(request: Request, format_: str | None, result: BaseModel, name: str) -> Any:
+    if not wants_csv(format_, request.headers.get("accept")):
+        return result
+    header, rows = table_of(result)
+    return with_cache_headers(request, stream_csv(header, rows, f"{name}.csv"))
+
+
+def with_cache_headers(request: Request, response: Response) -> Response:
+    """Responses returned by hand skip FastAPI's header merge: copy the ETag across."""
+    etag = getattr(request.state, "etag", None)
+    if etag:
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def table_of(result: BaseModel) -> tuple[list[str], Iterator[list[Any]]]:
+    context: dict[str, Any] = {}
+    if isinstance(result, Series):  # a row per year, saying which series it belongs to
+        context = {
+            "reporter": result.reporter.alpha3,
+            "partner": result.partner.alpha3,
+            "indicator": result.indicator.code,
+        }
+        items: list[BaseModel] = list(result.observations)
+        item_type: type[BaseModel] = SeriesPoint
+    elif isinstance(getattr(result, "data", None), list):
+        items = result.data  # type: ignore[attr-defined]
+        item_type = _list_item(type(result).model_fields["data"].annotation)
+    else:
+        items, item_type = [result], type(result)
+    header = list(context) + columns(item_type)
+    rows = ([{**context, **flatten(item)}.get(column) for column in header] for item in items)
+    return header, rows
+
+
+def columns(model: type[BaseModel], prefix: str = "") -> list[str]:
+    result = []
+    for name, field in model.model_fields.items():
+        nested = _model_in(field.annotation)
+        if nested is not None:
+            result += columns(nested, f"{prefix}{name}_")
+        else:
+            result.append(prefix + name)
+    return result
+
+
+def flatten(item: BaseModel, prefix: str = "") -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in type(item).model_fields:
+        value = getattr(item, name)
+        if isinstance(value, BaseModel):
+            row.update(flatten(value, f"{prefix}{name}_"))
+        elif isinstance(value, list):  # e.g. a derivation's inputs: one cell of JSON
+            row[prefix + name] = json.dumps([_plain(v) for v in value], default=str)
+        else:
+            row[prefix + name] = value  # enums are str: they write their value
+    return row
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside `Model` or `Model | None`, if that is what the annotation is."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        models = [
+            a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _list_item(annotation: Any) -> type[BaseModel]:
+    (item,) = get_args(annotation)
+    return item  # type: ignore[no-any-return]

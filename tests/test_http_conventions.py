@@ -1,0 +1,128 @@
+"""CSV renderings, conditional GETs, compression and CORS."""
+
+import io
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+PAIR = {"reporter": "KAZ", "partner": "BGR"}
+TURNOVER_2023 = {
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "indicator": "TURNOVER",
+    "year": 2023,
+    "value": 95.0,
+    "source_id": 2,
+    "quote": "Turnover in 2023 was $95.0 million.",
+}
+
+
+def read_csv(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
+
+
+@pytest.mark.parametrize("path", ["turnover", "exports", "imports", "balance", "investment"])
+def test_series_csv_matches_the_json(client: TestClient, path: str) -> None:
+    body = client.get(f"/v1/{path}", params=PAIR).json()
+    response = client.get(f"/v1/{path}", params={**PAIR, "format": "csv"})
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert f'filename="{path}-KAZ-BGR.csv"' in response.headers["content-disposition"]
+    frame = read_csv(response.text)
+    assert list(frame["year"]) == [p["year"] for p in body["observations"]]
+    assert list(frame["value"]) == [p["value"] for p in body["observations"]]
+    assert list(frame["status"]) == [p["status"] for p in body["observations"]]
+    assert set(frame["reporter"]) == {"KAZ"} and set(frame["indicator"]) == {
+        body["indicator"]["code"]
+    }
+
+
+def test_series_csv_writes_decimals_as_published(client: TestClient) -> None:
+    text = client.get("/v1/balance", params={**PAIR, "format": "csv"}).text
+    header, row = text.splitlines()
+    assert dict(zip(header.split(","), row.split(","), strict=False))["value"] == "232.0"
+    frame = read_csv(client.get("/v1/investment", params={**PAIR, "format": "csv"}).text)
+    assert list(frame["growth_pch"].fillna(-1)) == [-1, 85.7143]
+    assert list(frame["source_publisher"]) == ["National Bank of Kazakhstan"] * 2
+
+
+def test_accept_header_chooses_csv(client: TestClient) -> None:
+    response = client.get("/v1/claims", headers={"Accept": "text/csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    frame = read_csv(response.text)
+    json_claims = client.get("/v1/claims").json()["data"]
+    assert list(frame["verdict"]) == [c["verdict"] for c in json_claims]
+    assert list(frame["allowed_low"]) == [c["allowed"]["low"] for c in json_claims]
+    prefers_json = client.get("/v1/claims", headers={"Accept": "application/json, text/csv"})
+    assert prefers_json.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("path", "rows"),
+    [
+        ("/v1/countries", 249),
+        ("/v1/indicators", 5),
+        ("/v1/sources", 3),
+        ("/v1/claims", 3),
+        ("/v1/qualifiers", 7),
+        ("/v1/observations", 4),
+        ("/v1/observations/1/revisions", 1),
+        ("/v1/identity-checks?reporter=KAZ&partner=BGR", 0),
+        ("/v1/growth?indicator=FDI_INFLOW&reporter=KAZ&partner=BGR&from=2023&to=2024", 1),
+        ("/v1/investment/2024?reporter=KAZ&partner=BGR", 1),
+        ("/v1/claims/3", 1),
+    ],
+)
+def test_every_list_and_series_serves_csv_with_a_header(
+    client: TestClient, path: str, rows: int
+) -> None:
+    response = client.get(path, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert len(lines) == rows + 1
+    assert "," in lines[0]
+
+
+def test_empty_csv_still_has_its_columns(client: TestClient) -> None:
+    text = client.get(
+        "/v1/turnover", params={"reporter": "BGR", "partner": "KAZ", "format": "csv"}
+    ).text
+    assert text.startswith("reporter,partner,indicator,year,value,")
+    assert len(text.splitlines()) == 1
+
+
+def test_etag_and_304(client: TestClient, auth: dict) -> None:
+    first = client.get("/v1/turnover", params=PAIR)
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, no-cache"
+    again = client.get("/v1/turnover", params=PAIR, headers={"If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    as_csv = client.get("/v1/turnover", params={**PAIR, "format": "csv"})
+    assert as_csv.headers["etag"] != etag  # another representation, another tag
+    client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    changed = client.get("/v1/turnover", params=PAIR, headers={"If-None-Match": etag})
+    assert changed.status_code == 200  # any write changes the data version
+    assert changed.headers["etag"] != etag
+
+
+def test_item_etag_serves_304_and_if_match(client: TestClient) -> None:
+    etag = client.get("/v1/observations/1").headers["etag"]
+    assert client.get("/v1/observations/1", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_large_responses_are_compressed(client: TestClient) -> None:
+    response = client.get("/v1/countries", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers
+
+
+def test_cors_allows_cross_origin_reads_only(client: TestClient) -> None:
+    read = client.get("/v1/sources", headers={"Origin": "https://example.org"})
+    assert read.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in read.headers["access-control-expose-headers"]
+    preflight = client.options(
+        "/v1/observations",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 400  # writes are not allowed cross-origin by default
