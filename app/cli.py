@@ -1,8 +1,9 @@
-"""The `tradestats` command: serve, migrate, seed, import, and manage API keys.
+"""The `tradestats` command: serve, migrate, seed, import, export, copy, keys, claims.
 
 Errors are one clear line on stderr and a non-zero exit, never a traceback.
 """
 
+import csv
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,8 @@ keys = typer.Typer(
     help="Create, list and revoke API keys (needed for writes).", no_args_is_help=True
 )
 cli.add_typer(keys, name="keys")
+claims = typer.Typer(help="Check what sources say against the figures.", no_args_is_help=True)
+cli.add_typer(claims, name="claims")
 err = Console(stderr=True)
 
 
@@ -136,6 +139,60 @@ def copy(
     )
 
 
+@cli.command()
+def export(
+    file: Annotated[Path | None, typer.Argument(help="Where to write; stdout if omitted.")] = None,
+    reporter: Annotated[str | None, typer.Option(help="ISO code, e.g. KAZ.")] = None,
+    partner: Annotated[str | None, typer.Option(help="ISO code, e.g. BGR.")] = None,
+    indicator: Annotated[str | None, typer.Option(help="e.g. TURNOVER.")] = None,
+) -> None:
+    """Write stored observations as CSV: the columns `import` reads back unchanged."""
+    from app.api.csvio import cell
+    from app.api.deps import to_alpha3
+    from app.queries import EXPORT_COLUMNS, all_observations
+
+    filters = {
+        "reporter": reporter and to_alpha3(reporter),
+        "partner": partner and to_alpha3(partner),
+        "indicator": indicator and indicator.upper(),
+        "start_year": None,
+        "end_year": None,
+        "as_of": None,
+    }
+    out = file.open("w", newline="", encoding="utf-8") if file else sys.stdout
+    count = 0
+    with session() as s:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for row in all_observations(s, filters):
+            writer.writerow([cell(getattr(row, c)) for c in EXPORT_COLUMNS])
+            count += 1
+    if file:
+        out.close()
+    err.print(f"exported {count} observations")
+
+
+@claims.command("check")
+def claims_check() -> None:
+    """Check every claim against the figures; exit 1 if any is inconsistent."""
+    from app.claims import check_claim
+    from app.queries import claims as all_claims
+
+    counts: dict[str, int] = {}
+    with session() as s:
+        for claim in all_claims(session=s):
+            verdict = check_claim(s, claim).assessment
+            counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
+            print(
+                f"claim {claim.id} ({claim.indicator} {claim.reporter}–{claim.partner} "
+                f"{claim.base_year}→{claim.year}): {verdict.explanation}"
+            )
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no claims"
+    err.print(summary)
+    if counts.get("inconsistent"):
+        raise typer.Exit(1)
+
+
 @keys.command("create")
 def keys_create(name: Annotated[str, typer.Option(help="Who or what the key is for.")]) -> None:
     """Print a new key on stdout, alone and once: it is stored only as a hash."""
@@ -183,7 +240,10 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)  # one line, never wrapped or a traceback
         sys.exit(1)
     except Exception as exc:
-        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        # A database error's own message, first line only: no SQL, no traceback.
+        cause = getattr(exc, "orig", None) or exc
+        message = (str(cause).strip().splitlines() or [""])[0]
+        print(f"error: {exc.__class__.__name__}: {message}", file=sys.stderr)
         sys.exit(1)
 
 

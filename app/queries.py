@@ -5,7 +5,7 @@ Every query reads `table_at(model, as_of)`: the live table, or the rows as they 
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -204,3 +204,38 @@ def observations_page(
     if after is not None:
         query = query.where(tuple_(*order) > tuple_(*after))
     return list(session.execute(query.order_by(*order).limit(limit)))
+
+
+# What GET /v1/observations?format=csv and `tradestats export` write: the import columns
+# (app/imports.py) plus four the importer ignores, so an export imports again unchanged.
+EXPORT_COLUMNS = (
+    "id",
+    "reporter",
+    "partner",
+    "indicator",
+    "year",
+    "value",
+    "currency",
+    "multiplier",
+    "precision",
+    "source_id",
+    "publication_id",
+    "quote",
+    "note",
+    "status",
+    "created_at",
+    "updated_at",
+)
+EXPORT_PAGE = 5000
+
+
+def all_observations(session: Session, filters: dict[str, Any]) -> Iterator[ObservationRow]:
+    """Every matching row in key order, fetched a page at a time so memory stays flat."""
+    after = None
+    while True:
+        page = observations_page(session=session, after=after, limit=EXPORT_PAGE, **filters)
+        yield from page
+        if len(page) < EXPORT_PAGE:
+            return
+        last = page[-1]
+        after = (last.reporter, last.partner, last.indicator, last.year)

@@ -2,7 +2,6 @@
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -27,14 +26,11 @@ from app.api.deps import (
 from app.api.render import reads, with_cache_headers
 from app.core.config import get_settings
 from app.errors import ProblemException
-from app.imports import IMPORT_COLUMNS
-from app.queries import ObservationKey, observations_page
+from app.queries import EXPORT_COLUMNS, ObservationKey, all_observations, observations_page
 from app.schemas import ObservationPublic, ObservationsPublic
 from app.writes import OBSERVATIONS
 
 router = APIRouter(prefix="/v1", tags=["Observations"])
-EXPORT_COLUMNS = ("id", *IMPORT_COLUMNS, "status", "created_at", "updated_at")
-CSV_PAGE = 5000
 
 
 def present_observation(
@@ -137,18 +133,6 @@ def list_observations(
     return ObservationsPublic(
         data=[ObservationPublic.model_validate(r) for r in rows], limit=limit, next=next_url
     )
-
-
-def all_observations(session: Session, filters: dict[str, Any]) -> Iterator[Row[Any]]:
-    """Every matching row, fetched a page at a time."""
-    after = None
-    while True:
-        page = observations_page(session=session, after=after, limit=CSV_PAGE, **filters)
-        yield from page
-        if len(page) < CSV_PAGE:
-            return
-        last = page[-1]
-        after = (last.reporter, last.partner, last.indicator, last.year)
 
 
 add_item_routes(router, OBSERVATIONS, ObservationPublic, present_observation, example_id=3)

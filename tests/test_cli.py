@@ -1,0 +1,74 @@
+"""The `tradestats` command line, run for real as a subprocess."""
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from tests.conftest import record_figure, run_cli
+
+COMMANDS = ["serve", "migrate", "seed", "import", "export", "copy", "keys", "claims"]
+
+
+def url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_help_lists_every_command(engine: Engine) -> None:
+    text = run_cli(url(engine), "--help").stdout
+    for command in COMMANDS:
+        assert f" {command} " in text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[c] for c in COMMANDS if c not in ("keys", "claims")]
+    + [["keys", "create"], ["keys", "list"], ["keys", "revoke"], ["claims", "check"]],
+)
+def test_every_command_explains_itself(engine: Engine, command: list[str]) -> None:
+    result = run_cli(url(engine), *command, "--help")
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout and len(result.stdout.splitlines()) > 4
+
+
+def test_export_matches_the_api_and_imports_again(
+    engine: Engine, client: TestClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "all.csv"
+    done = run_cli(url(engine), "export", str(path))
+    assert done.returncode == 0 and "exported 4 observations" in done.stderr
+    assert (
+        path.read_text(encoding="utf-8")
+        == client.get("/v1/observations", params={"format": "csv"}).text
+    )
+    frame = pd.read_csv(io.StringIO(path.read_text(encoding="utf-8")))
+    assert sorted(frame["value"]) == [4.2, 7.8, 303.6, 375.2]
+    again = run_cli(url(engine), "import", str(path))
+    assert "imported 4 rows: 0 created, 0 updated, 4 unchanged" in again.stderr
+    filtered = run_cli(url(engine), "export", "--indicator", "fdi_inflow", "--reporter", "kz")
+    assert len(filtered.stdout.splitlines()) == 3  # header and two years
+
+
+def test_claims_check_exits_non_zero_on_an_inconsistent_claim(engine: Engine) -> None:
+    fine = run_cli(url(engine), "claims", "check")
+    assert fine.returncode == 0
+    assert "claim 3 (FDI_INFLOW KAZ–BGR 2023→2024): Consistent:" in fine.stdout
+    assert fine.stderr.strip() == "1 consistent, 2 unverifiable"
+    with Session(engine) as session:
+        record_figure(session, "TURNOVER", 2023, "50.0")  # 7.5 times: not "almost four"
+    broken = run_cli(url(engine), "claims", "check")
+    assert broken.returncode == 1
+    assert "claim 1 (TURNOVER KAZ–BGR 2023→2024): Inconsistent:" in broken.stdout
+
+
+def test_errors_are_one_line(engine: Engine, tmp_path: Path) -> None:
+    missing = run_cli(url(engine), "import", str(tmp_path / "nope.csv"))
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    bad_db = run_cli("postgresql+psycopg://nobody@127.0.0.1:1/none", "claims", "check")
+    assert bad_db.returncode == 1
+    assert bad_db.stderr.startswith("error: OperationalError")
+    assert len(bad_db.stderr.strip().splitlines()) == 1
