@@ -33,7 +33,7 @@ def examples() -> list[Example]:
     found = []
     for block in BLOCK.findall(README):
         block = INDENT.sub("", block) if block.startswith("  $") else block
-        if "tradestats" not in block and "curl" not in block or "docker" in block:
+        if ("tradestats" not in block and "curl" not in block) or "docker" in block:
             continue  # make and docker commands: tested by CI and tests/test_container.py
         example, continued = Example(), False
         for line in block.splitlines():
