@@ -14,21 +14,30 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.api.body import parse_json
 from app.api.csvio import restore
-from app.errors import FieldError, ProblemException, field_errors
-from app.inputs import ObservationCreate
-from app.models import Observation, ObservationRevision, RevisionAction, Source, utcnow
+from app.errors import FieldError, ProblemException
+from app.inputs import latest_year
+from app.models import (
+    Observation,
+    ObservationRevision,
+    RevisionAction,
+    Source,
+    as_utc,
+    utcnow,
+)
+from app.rowcheck import check_row
 from app.versioning import HISTORY
-from app.writes import lock_for_write, observation_checks, observation_columns
+from app.writes import lock_for_write
 
 IMPORT_COLUMNS = (
     "reporter",
@@ -166,12 +175,13 @@ def _validate_rows(
 ) -> list[tuple[int, dict[str, Any]]]:
     source_ids = set(session.execute(select(Source.id)).scalars())  # type: ignore[call-overload]
     seen: dict[tuple[Any, ...], int] = {}
+    last_year = latest_year()
     valid = []
     for line, row in rows:
         report.rows += 1
-        errors = _row_errors(row, source_ids)
+        errors = _row_errors(row, source_ids, last_year)
         if isinstance(errors, dict):
-            key = tuple(errors[c] for c in KEY)
+            key = key_of(errors)
             if key in seen:
                 errors = [
                     FieldError(
@@ -188,26 +198,13 @@ def _validate_rows(
     return valid
 
 
-def _row_errors(row: dict[str, Any], source_ids: set[int]) -> dict[str, Any] | list[FieldError]:
+def _row_errors(
+    row: dict[str, Any], source_ids: set[int], last_year: int
+) -> dict[str, Any] | list[FieldError]:
     """The row's column values, or its problems."""
     if "__row__" in row:
         return [FieldError(location="body", field="row", message="must be a JSON object")]
-    try:
-        model = ObservationCreate.model_validate(row)
-    except ValidationError as exc:
-        return field_errors([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()])
-    errors = [e for e in observation_checks(_NoSession(source_ids), model)]  # type: ignore[arg-type]
-    return errors or observation_columns(model)
-
-
-class _NoSession:
-    """Just enough of a Session for observation_checks, with sources known in advance."""
-
-    def __init__(self, source_ids: set[int]) -> None:
-        self.source_ids = source_ids
-
-    def get(self, model: type, key: int) -> object | None:
-        return key if model is Source and key in self.source_ids else None
+    return check_row(row, source_ids, last_year)
 
 
 def import_observations(
@@ -250,99 +247,149 @@ def import_observations(
     return report
 
 
+DATA = HISTORY[Observation].fields  # what a revision copies, created_at and updated_at last
+CHECKED = DATA[:-2]  # what check_row returns, in the same order
+row_values, key_of = itemgetter(*CHECKED), itemgetter(*KEY)
+VALUE = CHECKED.index("value")
+
+
 def _apply_batch(
     session: Session,
     batch: list[dict[str, Any]],
     report: ImportReport,
     api_key_id: int | None,
-    now: Any,
+    now: datetime,
 ) -> None:
-    table = Observation.__table__  # type: ignore[attr-defined]
-    keys = [tuple(row[c] for c in KEY) for row in batch]
+    table: Table = Observation.__table__  # type: ignore[attr-defined]
+    rev_table: Table = ObservationRevision.__table__  # type: ignore[attr-defined]
+    # Rows come grouped by pair, so a batch touches few pairs: look those up whole.
+    pairs = list({(row["reporter"], row["partner"]) for row in batch})
     existing = {
-        tuple(r[c] for c in KEY): r
+        key_of(r): r
         for r in session.execute(
-            select(table).where(tuple_(*(table.c[c] for c in KEY)).in_(keys))
+            select(table).where(tuple_(table.c.reporter, table.c.partner).in_(pairs))
         ).mappings()
     }
-    fields = HISTORY[Observation].fields
-    to_create, to_update = [], []
+
+    creates, updates = [], []
     for row in batch:
-        old = existing.get(tuple(row[c] for c in KEY))
+        key = key_of(row)
+        old = existing.get(key)
         if old is None:
-            to_create.append({**row, "created_at": now, "updated_at": now})
+            creates.append((key, row_values(row)))
         elif any(old[c] != v for c, v in row.items()) or old["precision"] != row["precision"]:
-            to_update.append(
+            updates.append(
                 {**row, "id": old["id"], "created_at": old["created_at"], "updated_at": now}
             )
         else:
             report.unchanged += 1
-    revisions: list[dict[str, Any]] = []
-    rev_table = ObservationRevision.__table__  # type: ignore[attr-defined]
-    if to_create:
+
+    when = _driver_time(session, now)
+    revisions: list[tuple[Any, ...]] = []
+    if creates:
         # A figure deleted before and imported again keeps its id, and so one history.
-        reused = _deleted_ids(session, [tuple(row[c] for c in KEY) for row in to_create])
-        fresh = [row for row in to_create if tuple(row[c] for c in KEY) not in reused]
-        again = [
-            {**row, "id": reused[tuple(row[c] for c in KEY)]}
-            for row in to_create
-            if tuple(row[c] for c in KEY) in reused
-        ]
-        if again:
-            session.execute(insert(table), again)
-        ids = _insert_many(session, table, fresh) if fresh else []
-        for row, new_id in [*zip(fresh, ids, strict=True), *((r, r["id"]) for r in again)]:
-            revisions.append(
-                {
-                    **{f: row[f] for f in fields},
-                    "observation_id": new_id,
-                    "action": RevisionAction.create,
-                }
-            )
-        report.created += len(to_create)
-    if to_update:
-        # executemany: one UPDATE by id, with the new values for each row
+        deleted = _deleted_ids(session, pairs)
+        reused = {key: deleted[key] for key, _ in creates if key in deleted}
+        ids = iter(_reserve_ids(session, table, len(creates) - len(reused)))
+        rows = []
+        for key, values in creates:
+            row_id = reused.get(key) or next(ids)
+            data = (*values[:VALUE], format(values[VALUE], "f"), *values[VALUE + 1 :], when, when)
+            rows.append((row_id, *data))
+            revisions.append((*data, row_id, RevisionAction.create.value))
+        _insert_raw(session, table, ("id", *DATA), rows)
+        _close_revisions(session, list(reused.values()), now)
+        report.created += len(creates)
+    if updates:  # executemany: one UPDATE by id, with each row's new values
         session.execute(
             update(table).where(table.c.id == bindparam("row_id")),
-            [{**row, "row_id": row["id"]} for row in to_update],
+            [{**row, "row_id": row["id"]} for row in updates],
         )
-        for row in to_update:
-            revisions.append(
-                {
-                    **{f: row[f] for f in fields},
-                    "observation_id": row["id"],
-                    "action": RevisionAction.update,
-                }
-            )
-        report.updated += len(to_update)
+        _close_revisions(session, [row["id"] for row in updates], now)
+        for row in updates:
+            data = tuple(_driver_value(session, row[c]) for c in DATA)
+            revisions.append((*data, row["id"], RevisionAction.update.value))
+        report.updated += len(updates)
     if revisions:
+        _insert_raw(
+            session,
+            rev_table,
+            (*DATA, "observation_id", "action", "valid_from", "api_key_id"),
+            [(*r, when, api_key_id) for r in revisions],
+        )
+
+
+def _close_revisions(session: Session, observation_ids: list[int], now: datetime) -> None:
+    """End the current revisions of rows that are about to get new ones."""
+    if observation_ids:
+        rev = ObservationRevision.__table__  # type: ignore[attr-defined]
         session.execute(
-            update(rev_table)
-            .where(
-                rev_table.c.observation_id.in_([r["observation_id"] for r in revisions]),
-                rev_table.c.valid_to.is_(None),
-            )
+            update(rev)
+            .where(rev.c.observation_id.in_(observation_ids), rev.c.valid_to.is_(None))
             .values(valid_to=now)
         )
-        session.execute(
-            insert(rev_table),
-            [{**r, "valid_from": now, "api_key_id": api_key_id} for r in revisions],
-        )
 
 
-def _deleted_ids(session: Session, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+def _insert_raw(
+    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """executemany straight on the driver, with values already as it stores them:
+    SQLAlchemy's per-row type processing would cost more than the insert itself."""
+    placeholder = "?" if session.connection().dialect.name == "sqlite" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([placeholder] * len(columns))})"
+    )
+    session.connection().exec_driver_sql(sql, rows)
+
+
+def _driver_time(session: Session, moment: datetime) -> Any:
+    """A time as the driver stores it: SQLite keeps UTC text, PostgreSQL takes datetimes."""
+    if session.connection().dialect.name == "sqlite":
+        return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment
+
+
+def _driver_value(session: Session, value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")  # DecimalText stores the digits
+    return _driver_time(session, value) if isinstance(value, datetime) else value
+
+
+def _deleted_ids(session: Session, pairs: list[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
     rev = ObservationRevision.__table__  # type: ignore[attr-defined]
     query = select(rev.c.observation_id, *(rev.c[c] for c in KEY)).where(
         rev.c.action == RevisionAction.delete,
         rev.c.valid_to.is_(None),
-        tuple_(*(rev.c[c] for c in KEY)).in_(keys),
+        tuple_(rev.c.reporter, rev.c.partner).in_(pairs),
     )
     return {tuple(row[1:]): row[0] for row in session.execute(query)}
 
 
-def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows, returning their new ids in order (one round trip per batch)."""
-    result = session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for `count` new rows, taken up front so one executemany inserts them all."""
+    if count <= 0:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return list(
+            connection.execute(
+                text(
+                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": count},
+            ).scalars()
+        )
+    # SQLite: under the write lock, nobody else takes ids; AUTOINCREMENT keeps them unique.
+    last = (
+        connection.execute(
+            text(
+                "SELECT max(seq) FROM (SELECT seq FROM sqlite_sequence WHERE name = :t "
+                f"UNION ALL SELECT max(id) FROM {table.name})"
+            ),
+            {"t": table.name},
+        ).scalar()
+        or 0
     )
-    return list(result.scalars())
+    return list(range(last + 1, last + 1 + count))

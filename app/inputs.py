@@ -18,6 +18,7 @@ from app.api.deps import to_alpha3
 from app.models import IndicatorCode
 from app.stats.verdicts import ClaimKind, Qualifier
 
+FIRST_YEAR = 1900
 MAX_DECIMALS = 6
 MAX_MAGNITUDE = Decimal(10) ** 15
 MULTIPLIERS = (0, 3, 6, 9)
@@ -45,8 +46,8 @@ def latest_year() -> int:
 
 
 def check_year(year: int) -> int:
-    if not 1900 <= year <= latest_year():
-        raise ValueError(f"must be between 1900 and {latest_year()}")
+    if not FIRST_YEAR <= year <= latest_year():
+        raise ValueError(f"must be between {FIRST_YEAR} and {latest_year()}")
     return year
 
 

@@ -92,9 +92,11 @@ def test_a_bad_file_reports_every_bad_row_and_writes_nothing(
     problems = {(e["location"], e["field"]) for e in response.json()["errors"]}
     assert problems == {
         ("line 5", "value"),
+        ("line 5", "partner"),  # KAZ–KAZ
         ("line 6", "indicator"),
         ("line 6", "year"),
-        ("line 7", "year"),
+        ("line 6", "source_id"),
+        ("line 7", "year"),  # a repeat of line 2
     }
     assert "nothing was imported" in response.json()["detail"]
     assert state(session) == before
@@ -226,3 +228,32 @@ def test_cli_import_and_keys(engine: Engine, tmp_path: Path, client: TestClient)
     )
     missing = cli(engine, "keys", "revoke", "999")
     assert (missing.returncode, missing.stderr.strip()) == (1, "error: no key has id 999")
+
+
+def test_a_deleted_figure_imported_again_keeps_its_id_beside_new_ones(
+    client: TestClient, auth: dict
+) -> None:
+    created = client.post(
+        "/v1/observations",
+        headers=auth,
+        json={
+            "reporter": "KAZ",
+            "partner": "BGR",
+            "indicator": "TURNOVER",
+            "year": 2022,
+            "value": 1.0,
+            "source_id": 2,
+            "quote": "Q.",
+        },
+    )
+    url = created.headers["location"]
+    client.delete(url, headers=auth)
+    csv_body = f"""{HEADER}
+KAZ,BGR,EXPORTS,2021,2.0,USD,6,,2,,New.,
+KAZ,BGR,TURNOVER,2022,1.5,USD,6,,2,,Back again.,
+"""
+    assert post_csv(client, auth, csv_body).json()["created"] == 2
+    assert client.get(url).json()["value"] == 1.5
+    history = client.get(f"{url}/revisions").json()["data"]
+    assert [r["action"] for r in history] == ["create", "delete", "create"]
+    assert history[1]["valid_to"] is not None
