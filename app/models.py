@@ -118,7 +118,10 @@ class ObservationData(SQLModel):
 
 class Observation(ObservationData, table=True):
     __table_args__ = (
+        # Also the index for one pair's series (reporter, partner, indicator).
         UniqueConstraint("reporter", "partner", "indicator", "year"),
+        # One reporter's figures for one indicator and year, across every partner.
+        Index("ix_observation_reporter_year", "reporter", "indicator", "year", "partner"),
         {"sqlite_autoincrement": True},
     )
     id: int | None = Field(default=None, primary_key=True)

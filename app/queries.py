@@ -239,3 +239,48 @@ def all_observations(session: Session, filters: dict[str, Any]) -> Iterator[Obse
             return
         last = page[-1]
         after = (last.reporter, last.partner, last.indicator, last.year)
+
+
+def growth_pairs(
+    *,
+    session: Session,
+    indicator: str,
+    reporter: str,
+    from_year: int,
+    to_year: int,
+    as_of: datetime | None = None,
+) -> list[Row[Any]]:
+    """Both years' stored figures for every partner of one reporter, in one SQL join."""
+    earlier, later = (
+        table_at(Observation, as_of).alias("a"),
+        table_at(Observation, as_of).alias("b"),
+    )
+    query = (
+        select(
+            earlier.c.partner,
+            earlier.c.value.label("earlier_value"),
+            earlier.c.precision.label("earlier_precision"),
+            earlier.c.multiplier.label("earlier_multiplier"),
+            earlier.c.currency.label("earlier_currency"),
+            earlier.c.id.label("earlier_id"),
+            later.c.value.label("later_value"),
+            later.c.precision.label("later_precision"),
+            later.c.multiplier.label("later_multiplier"),
+            later.c.currency.label("later_currency"),
+            later.c.id.label("later_id"),
+        )
+        .join(
+            later,
+            (later.c.reporter == earlier.c.reporter)
+            & (later.c.partner == earlier.c.partner)
+            & (later.c.indicator == earlier.c.indicator)
+            & (later.c.year == to_year),
+        )
+        .where(
+            earlier.c.reporter == reporter,
+            earlier.c.indicator == indicator,
+            earlier.c.year == from_year,
+        )
+        .order_by(earlier.c.partner)
+    )
+    return list(session.execute(query))

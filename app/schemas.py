@@ -320,3 +320,24 @@ class RevisionsPublic(BaseModel):
 class Readiness(BaseModel):
     status: str = Field(examples=["ready"])
     migration: str = Field(description="The schema's Alembic revision.", examples=["0003"])
+
+
+class PartnerGrowth(BaseModel):
+    partner: str = Field(examples=["BGR"])
+    earlier: Number = Field(description="The `from` year's figure.", examples=[4.2])
+    later: Number = Field(description="The `to` year's figure.", examples=[7.8])
+    ratio: Number | None
+    chg: Number = Field(description="Absolute change, exact.")
+    pch: Number | None = Field(description="Percent change.")
+    cagr: Number | None
+    log: Number | None
+    reason: str | None = Field(description="Why any transformation is null.")
+
+
+class PartnerGrowths(BaseModel):
+    indicator: str = Field(examples=["FDI_INFLOW"])
+    reporter: str = Field(examples=["KAZ"])
+    from_year: int = Field(examples=[2023])
+    to_year: int = Field(examples=[2024])
+    data: list[PartnerGrowth]
+    count: int

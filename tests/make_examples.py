@@ -94,6 +94,11 @@ SCENARIO = [
     Step("get_investment_series", "GET", f"/v1/investment?{PAIR}"),
     Step("get_investment_year", "GET", f"/v1/investment/2024?{PAIR}"),
     Step("get_growth", "GET", f"/v1/growth?indicator=FDI_INFLOW&{PAIR}&from=2023&to=2024"),
+    Step(
+        "list_partner_growth",
+        "GET",
+        "/v1/growth/partners?indicator=FDI_INFLOW&reporter=KAZ&from=2023&to=2024",
+    ),
     Step("list_claims", "GET", "/v1/claims"),
     Step("get_claim", "GET", "/v1/claims/3"),
     Step("list_qualifiers", "GET", "/v1/qualifiers"),

@@ -1,9 +1,12 @@
 """GET /v1/growth: FRED's transformations between two years."""
 
+from decimal import Decimal
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.models import Observation
 from tests.conftest import record_figure
 
 FDI = {"indicator": "FDI_INFLOW", "reporter": "KAZ", "partner": "BGR", "from": 2023, "to": 2024}
@@ -94,3 +97,45 @@ def test_every_parameter_is_required(client: TestClient, missing: str) -> None:
     response = client.get("/v1/growth", params=params)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == missing
+
+
+def test_growth_with_every_partner_in_one_query(client: TestClient, session: Session) -> None:
+    for partner, earlier, later in (("DEU", "10.0", "12.5"), ("CHN", "0.0", "3.0")):
+        for year, value in ((2023, earlier), (2024, later)):
+            session.add(
+                Observation(
+                    reporter="KAZ",
+                    partner=partner,
+                    indicator="EXPORTS",
+                    year=year,
+                    value=Decimal(value),
+                    precision=1,
+                    source_id=2,
+                    quote="Test.",
+                )
+            )
+    session.commit()
+    body = client.get(
+        "/v1/growth/partners",
+        params={"indicator": "EXPORTS", "reporter": "KAZ", "from": 2023, "to": 2024},
+    ).json()
+    assert [p["partner"] for p in body["data"]] == ["CHN", "DEU"]  # BGR lacks 2023 exports
+    chn, deu = body["data"]
+    assert (deu["earlier"], deu["later"], deu["ratio"], deu["pch"], deu["chg"]) == (
+        10.0,
+        12.5,
+        1.25,
+        25,
+        2.5,
+    )
+    assert chn["ratio"] is None and "zero" in chn["reason"]
+    fdi = client.get(
+        "/v1/growth/partners",
+        params={"indicator": "FDI_INFLOW", "reporter": "KAZ", "from": 2023, "to": 2024},
+    ).json()
+    assert fdi["data"][0]["pch"] == 85.7143
+    bad = client.get(
+        "/v1/growth/partners",
+        params={"indicator": "FDI_INFLOW", "reporter": "KAZ", "from": 2024, "to": 2023},
+    )
+    assert bad.status_code == 422

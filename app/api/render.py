@@ -36,9 +36,15 @@ def reads(*problem_statuses: int) -> dict[str, Any]:
     }
 
 
-def render(request: Request, format_: str | None, result: BaseModel, name: str) -> Any:
+def render(request: Request, format_: str | None, result: BaseModel, name: str) -> Response:
+    """The result as JSON, or as CSV when asked.
+
+    JSON is serialised here, once, by pydantic: returning the model would make FastAPI
+    validate it again against the response model before serialising it, for nothing.
+    """
     if not wants_csv(format_, request.headers.get("accept")):
-        return result
+        response = Response(result.model_dump_json(), media_type="application/json")
+        return with_cache_headers(request, response)
     header, rows = table_of(result)
     return with_cache_headers(request, stream_csv(header, rows, f"{name}.csv"))
 

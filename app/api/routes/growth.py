@@ -17,11 +17,18 @@ from app.api.deps import (
 from app.api.presenters import figure_used, unit
 from app.api.render import Format, reads, render
 from app.errors import invalid, not_found
-from app.queries import pair_points
-from app.schemas import GrowthResult
+from app.queries import growth_pairs, pair_points
+from app.schemas import GrowthResult, PartnerGrowth, PartnerGrowths
 from app.stats.growth import growth
 
 router = APIRouter(prefix="/v1", tags=["Growth"])
+FromYear = Annotated[
+    int,
+    Query(alias="from", ge=MIN_YEAR, le=MAX_YEAR, description="The earlier year.", examples=[2023]),
+]
+ToYear = Annotated[
+    int, Query(alias="to", ge=MIN_YEAR, le=MAX_YEAR, description="The later year.", examples=[2024])
+]
 
 
 @router.get(
@@ -46,16 +53,8 @@ def get_growth(
     indicator: IndicatorParam,
     reporter: Reporter,
     partner: Partner,
-    from_year: Annotated[
-        int,
-        Query(
-            alias="from", ge=MIN_YEAR, le=MAX_YEAR, description="The earlier year.", examples=[2023]
-        ),
-    ],
-    to_year: Annotated[
-        int,
-        Query(alias="to", ge=MIN_YEAR, le=MAX_YEAR, description="The later year.", examples=[2024]),
-    ],
+    from_year: FromYear,
+    to_year: ToYear,
     as_of: AsOf = None,
     format: Format = None,
 ) -> Any:
@@ -100,3 +99,67 @@ def get_growth(
         reason=g.reason,
     )
     return render(request, format, result, f"growth-{code}-{reporter}-{partner}")
+
+
+@router.get(
+    "/growth/partners",
+    response_model=PartnerGrowths,
+    summary="Growth of one reporter's indicator with every partner",
+    description="""\
+For one reporter and indicator, the change from `from` to `to` with every partner that
+has a stored figure in both years, in partner order: the same transformations as
+`/v1/growth`. The figures are matched in one SQL join; derived values are not computed
+here (use `/v1/growth` for one pair). Partners whose figures differ in currency or unit
+are left out.""",
+    operation_id="list_partner_growth",
+    **reads(422),
+)
+def list_partner_growth(
+    request: Request,
+    session: SessionDep,
+    indicator: IndicatorParam,
+    reporter: Reporter,
+    from_year: FromYear,
+    to_year: ToYear,
+    as_of: AsOf = None,
+    format: Format = None,
+) -> Any:
+    if from_year >= to_year:
+        raise invalid("to", f"`to` ({to_year}) must be after `from` ({from_year})")
+    data = []
+    for row in growth_pairs(
+        session=session,
+        indicator=indicator.value,
+        reporter=reporter,
+        from_year=from_year,
+        to_year=to_year,
+        as_of=as_of,
+    ):
+        if (row.earlier_currency, row.earlier_multiplier) != (
+            row.later_currency,
+            row.later_multiplier,
+        ):
+            continue
+        g = growth(row.earlier_value, row.later_value, to_year - from_year)
+        data.append(
+            PartnerGrowth(
+                partner=row.partner,
+                earlier=row.earlier_value,
+                later=row.later_value,
+                ratio=g.ratio,
+                chg=g.chg,
+                pch=g.pch,
+                cagr=g.cagr,
+                log=g.log,
+                reason=g.reason,
+            )
+        )
+    result = PartnerGrowths(
+        indicator=indicator.value,
+        reporter=reporter,
+        from_year=from_year,
+        to_year=to_year,
+        data=data,
+        count=len(data),
+    )
+    return render(request, format, result, f"growth-{indicator.value}-{reporter}")

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Row
 from sqlmodel import Session
 
@@ -23,7 +23,7 @@ from app.api.deps import (
     StartYear,
     year_range,
 )
-from app.api.render import reads, with_cache_headers
+from app.api.render import reads, render, with_cache_headers
 from app.core.config import get_settings
 from app.errors import ProblemException
 from app.queries import EXPORT_COLUMNS, ObservationKey, all_observations, observations_page
@@ -79,7 +79,6 @@ Pages hold `limit` rows (at most {MAX_LIMIT}). Follow `next` (also sent as an RF
 )
 def list_observations(
     request: Request,
-    response: Response,
     session: SessionDep,
     reporter: OptionalCountry = None,
     partner: OptionalCountry = None,
@@ -129,10 +128,13 @@ def list_observations(
         last_row = rows[-1]
         key = (last_row.reporter, last_row.partner, last_row.indicator, last_row.year)
         next_url = str(request.url.include_query_params(cursor=encode_cursor(key)))
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return ObservationsPublic(
+    result = ObservationsPublic(
         data=[ObservationPublic.model_validate(r) for r in rows], limit=limit, next=next_url
     )
+    answer = render(request, "json", result, "observations")
+    if next_url:
+        answer.headers["Link"] = f'<{next_url}>; rel="next"'
+    return answer
 
 
 add_item_routes(router, OBSERVATIONS, ObservationPublic, present_observation, example_id=3)
