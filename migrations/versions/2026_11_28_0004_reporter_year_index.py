@@ -7,12 +7,7 @@ Create Date: 2026-11-28 17:57:54.443485
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
-import app.models
-
 
 revision: str = "0004"
 down_revision: str | None = "0003"
