@@ -30,6 +30,16 @@ from tests.databases import (
 )
 
 BASE_URL = "http://127.0.0.1:8000"
+# A figure the article lacks: the base year of "almost four times".
+TURNOVER_2023 = {
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "indicator": "TURNOVER",
+    "year": 2023,
+    "value": 95.0,
+    "source_id": 2,
+    "quote": "Turnover in 2023 was $95.0 million.",
+}
 
 
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

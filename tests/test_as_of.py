@@ -6,16 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import TURNOVER_2023
+
 PAIR = {"reporter": "KAZ", "partner": "BGR"}
-TURNOVER_2023 = {
-    "reporter": "KAZ",
-    "partner": "BGR",
-    "indicator": "TURNOVER",
-    "year": 2023,
-    "value": 95.0,
-    "source_id": 2,
-    "quote": "Turnover in 2023 was $95.0 million.",
-}
 
 
 def now() -> str:

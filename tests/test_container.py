@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from tests.conftest import TURNOVER_2023
 from tests.databases import ROOT
 
 pytestmark = pytest.mark.container
@@ -105,17 +106,6 @@ def first_created_at(container: Container) -> str:
 def turnover_values(container: Container) -> list[float]:
     series = get_json(container.url + "/v1/turnover?reporter=KAZ&partner=BGR")
     return [observation["value"] for observation in series["observations"]]
-
-
-TURNOVER_2023 = {
-    "reporter": "KAZ",
-    "partner": "BGR",
-    "indicator": "TURNOVER",
-    "year": 2023,
-    "value": 95.0,
-    "source_id": 2,
-    "quote": "Turnover in 2023 was $95.0 million.",
-}
 
 
 def post_json(url: str, body: dict[str, Any], key: str | None) -> tuple[int, Any]:

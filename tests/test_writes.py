@@ -6,17 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.conftest import count_rows
+from tests.conftest import TURNOVER_2023, count_rows
 
-TURNOVER_2023 = {
-    "reporter": "KAZ",
-    "partner": "BGR",
-    "indicator": "TURNOVER",
-    "year": 2023,
-    "value": 95.0,
-    "source_id": 2,
-    "quote": "Turnover in 2023 was $95.0 million.",
-}
 TABLES = (
     "observation",
     "observation_revision",
