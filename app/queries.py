@@ -119,6 +119,10 @@ def year_points(stored: dict[str, Observation]) -> YearPoints:
     return result
 
 
+def all_sources(*, session: Session) -> list[Source]:
+    return list(session.exec(select(Source).order_by(col(Source.id))))
+
+
 def sources_by_id(*, session: Session, ids: Iterable[int | None]) -> dict[int, Source]:
     wanted = {i for i in ids if i is not None}
     if not wanted:

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from app.claims import IDENTITY_FOR, Checked, check_claim, claims
 from app.errors import not_found
 from app.models import Claim, Country, Indicator, ObservationStatus, Source
-from app.queries import Point, YearPoints, sources_by_id
+from app.queries import Point, YearPoints, pair_points, sources_by_id
 from app.schemas import (
     ClaimPublic,
     CountryPublic,
@@ -16,6 +16,7 @@ from app.schemas import (
     IndicatorPublic,
     IntervalPublic,
     MissingFigure,
+    Series,
     SeriesPoint,
     SourceRef,
     Unit,
@@ -145,6 +146,42 @@ def series_points(
     ]
 
 
+def series_public(
+    session: Session,
+    code: str,
+    reporter: str,
+    partner: str,
+    first: int | None,
+    last: int | None,
+    *,
+    implied: bool,
+) -> Series:
+    """One indicator for a pair over [first, last]; with `implied`, claims' ranges too."""
+    by_year = pair_points(
+        session=session,
+        indicator=code,
+        reporter=reporter,
+        partner=partner,
+        start_year=first - 1 if first else None,
+        end_year=last,
+    )
+    points = series_points(session, code, by_year, first)
+    if implied:
+        known = {p.year for p in points}
+        points = sorted(
+            points + implied_points(session, code, reporter, partner, first, last, known),
+            key=lambda p: p.year,
+        )
+    units = {(p.unit.currency, p.unit.multiplier) for p in points}
+    return Series(
+        indicator=indicator(session, code),
+        reporter=country(session, reporter),
+        partner=country(session, partner),
+        unit=unit(*units.pop()) if len(units) == 1 else None,
+        observations=points,
+    )
+
+
 def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str, Any]:
     """The verdict format shared by claims and identity checks."""
     a = checked.assessment
@@ -199,6 +236,14 @@ def claim_public(claim: Claim, checked: Checked, sources: dict[int, Source]) -> 
         note=claim.note,
         **assessment_fields(checked, claim.reporter, claim.partner),
     )
+
+
+def claims_public(session: Session, rows: list[Claim]) -> list[ClaimPublic]:
+    """Claims with their verdicts, checked against the figures now."""
+    sources = sources_by_id(
+        session=session, ids=[i for c in rows for i in (c.source_id, c.publication_id)]
+    )
+    return [claim_public(c, check_claim(session, c), sources) for c in rows]
 
 
 def implied_points(

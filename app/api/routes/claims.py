@@ -17,11 +17,10 @@ from app.api.deps import (
     year_range,
 )
 from app.api.openapi import problems
-from app.api.presenters import assessment_fields, claim_public, interval_public
-from app.claims import IDENTITY_FOR, check_claim, claims, identity_checks
+from app.api.presenters import assessment_fields, claims_public, interval_public
+from app.claims import IDENTITY_FOR, claims, identity_checks
 from app.errors import not_found
 from app.models import Claim
-from app.queries import sources_by_id
 from app.schemas import (
     ClaimPublic,
     ClaimsPublic,
@@ -44,13 +43,6 @@ The verdict is `consistent` when the two ranges meet, `inconsistent` when they d
 known, `implied` gives the range the claim puts the missing one in (status `implied`,
 never a reported value). Verdicts are computed on every request, so they change as soon
 as figures are recorded."""
-
-
-def _present(session: SessionDep, rows: list[Claim]) -> list[ClaimPublic]:
-    sources = sources_by_id(
-        session=session, ids=[i for c in rows for i in (c.source_id, c.publication_id)]
-    )
-    return [claim_public(c, check_claim(session, c), sources) for c in rows]
 
 
 @router.get(
@@ -78,7 +70,7 @@ def list_claims(
         reporter=reporter,
         partner=partner,
     )
-    data = [c for c in _present(session, rows) if verdict is None or c.verdict == verdict]
+    data = [c for c in claims_public(session, rows) if verdict is None or c.verdict == verdict]
     return ClaimsPublic(data=data, count=len(data))
 
 
@@ -97,7 +89,7 @@ def get_claim(
     claim = session.get(Claim, claim_id)
     if claim is None:
         raise not_found(f"No claim has id {claim_id}.")
-    return _present(session, [claim])[0]
+    return claims_public(session, [claim])[0]
 
 
 @router.get(

@@ -1,12 +1,13 @@
 """Reference data: countries, indicators and sources."""
 
 from fastapi import APIRouter, Path
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.api.deps import SessionDep
 from app.api.openapi import problems
 from app.errors import not_found
 from app.models import Country, Indicator, Source
+from app.queries import all_sources
 from app.schemas import (
     CountriesPublic,
     CountryPublic,
@@ -54,7 +55,7 @@ def list_indicators(session: SessionDep) -> IndicatorsPublic:
     operation_id="list_sources",
 )
 def list_sources(session: SessionDep) -> SourcesPublic:
-    rows = session.exec(select(Source).order_by(col(Source.id))).all()
+    rows = all_sources(session=session)
     return SourcesPublic(data=[SourcePublic.model_validate(r) for r in rows], count=len(rows))
 
 

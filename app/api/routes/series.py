@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from app.api.deps import (
     MAX_YEAR,
@@ -18,7 +18,7 @@ from app.api.deps import (
     year_range,
 )
 from app.api.openapi import problems
-from app.api.presenters import country, implied_points, indicator, series_points, unit
+from app.api.presenters import series_points, series_public
 from app.errors import not_found
 from app.models import IndicatorCode
 from app.queries import pair_points
@@ -78,42 +78,38 @@ the previous year. Answers 404 when no figure is recorded or derivable for that 
 """
 
 
+@dataclass(frozen=True)
+class SeriesQuery:
+    reporter: str
+    partner: str
+    first: int | None
+    last: int | None
+    implied: bool
+
+
+def series_query(
+    reporter: Reporter,
+    partner: Partner,
+    year: OneYear = None,
+    start_year: StartYear = None,
+    end_year: EndYear = None,
+    include: Include = None,
+) -> SeriesQuery:
+    """The parameters of a series, checked."""
+    distinct_pair(reporter, partner)
+    first, last = year_range(year, start_year, end_year)
+    return SeriesQuery(reporter, partner, first, last, implied=include == "implied")
+
+
+SeriesQueryDep = Annotated[SeriesQuery, Depends(series_query)]
+
+
 def add_series_routes(route: SeriesRoute) -> None:
     code = route.code.value
 
-    def get_series(
-        session: SessionDep,
-        reporter: Reporter,
-        partner: Partner,
-        year: OneYear = None,
-        start_year: StartYear = None,
-        end_year: EndYear = None,
-        include: Include = None,
-    ) -> Series:
-        distinct_pair(reporter, partner)
-        first, last = year_range(year, start_year, end_year)
-        by_year = pair_points(
-            session=session,
-            indicator=code,
-            reporter=reporter,
-            partner=partner,
-            start_year=first - 1 if first else None,
-            end_year=last,
-        )
-        points = series_points(session, code, by_year, first)
-        if include == "implied":
-            known = {p.year for p in points}
-            points = sorted(
-                points + implied_points(session, code, reporter, partner, first, last, known),
-                key=lambda p: p.year,
-            )
-        units = {(p.unit.currency, p.unit.multiplier) for p in points}
-        return Series(
-            indicator=indicator(session, code),
-            reporter=country(session, reporter),
-            partner=country(session, partner),
-            unit=unit(*units.pop()) if len(units) == 1 else None,
-            observations=points,
+    def get_series(session: SessionDep, q: SeriesQueryDep) -> Series:
+        return series_public(
+            session, code, q.reporter, q.partner, q.first, q.last, implied=q.implied
         )
 
     def get_year(
