@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from app.api.openapi import build_openapi
 from app.api.routes import claims, growth, health, observations, reference, series
 from app.errors import install_problem_handlers
+from app.web.docs import install_docs
 
 DESCRIPTION = """\
 Bilateral trade statistics: trade turnover, exports, imports, balance and foreign direct
@@ -30,10 +31,18 @@ TAGS = [
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="tradestats", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS)
+    app = FastAPI(
+        title="tradestats",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=None,  # served from local files by install_docs, not from a CDN
+        redoc_url=None,
+    )
     install_problem_handlers(app)
     for module in (series, growth, claims, observations, reference, health):
         app.include_router(module.router)
+    install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 
