@@ -1,8 +1,9 @@
 """The OpenAPI document: problem responses and an example for every route.
 
 examples.json maps each operation id to a request and the response the seeded service
-gives to it. tests/test_docs.py replays every request and checks the response still
-matches, so the docs cannot drift; `make examples` rewrites the file from a fresh seed.
+gives to it (for a chart, the SVG text). tests/test_docs.py replays every request and
+checks the response still matches, so the docs cannot drift; `make examples` rewrites the
+file from a fresh seed.
 
 Examples are inserted after FastAPI builds the document, because FastAPI drops null
 values from examples, and a null with its `reason` is part of what users must see.
@@ -112,6 +113,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if example is not None:
                 ok = responses["200"]
                 ok["description"] = f"Example: `GET {example['request']}`"
-                ok["content"]["application/json"]["example"] = example["response"]
+                (media_type,) = ok["content"].values()  # JSON, or SVG text for charts
+                media_type["example"] = example["response"]
     app.openapi_schema = schema
     return schema

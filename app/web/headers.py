@@ -16,3 +16,7 @@ def security_headers(*policy: str) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }
+
+
+# A chart opened on its own is a document: it may load and run nothing.
+SVG_HEADERS = security_headers("default-src 'none'")

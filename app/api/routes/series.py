@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.api.deps import (
     MAX_YEAR,
@@ -23,6 +23,8 @@ from app.errors import not_found
 from app.models import IndicatorCode
 from app.queries import pair_points
 from app.schemas import Series, SeriesPoint
+from app.web.charts import series_chart
+from app.web.headers import SVG_HEADERS
 
 router = APIRouter(prefix="/v1", tags=["Series"])
 
@@ -78,6 +80,21 @@ the previous year. Answers 404 when no figure is recorded or derivable for that 
 """
 
 
+CHART_DESCRIPTION = """\
+The reporter's {noun} (`{code}`) as an SVG bar chart, one bar a year with its value written
+above it: the same figures, parameters and errors as `GET /v1/{path}`.
+
+Reported values are solid bars, derived values hatched bars, and with `include=implied`
+the ranges claims give missing figures are dashed outlines. The image is self-contained
+(no script, no external reference): embed it with `<img src="…">` or save it. A pair with
+no figures gives a chart that says so. Errors are problem documents, as JSON.
+"""
+
+
+class SVGResponse(Response):
+    media_type = "image/svg+xml"
+
+
 @dataclass(frozen=True)
 class SeriesQuery:
     reporter: str
@@ -95,7 +112,7 @@ def series_query(
     end_year: EndYear = None,
     include: Include = None,
 ) -> SeriesQuery:
-    """The parameters of a series, checked."""
+    """The parameters of a series, checked: shared by its JSON and its chart."""
     distinct_pair(reporter, partner)
     first, last = year_range(year, start_year, end_year)
     return SeriesQuery(reporter, partner, first, last, implied=include == "implied")
@@ -111,6 +128,10 @@ def add_series_routes(route: SeriesRoute) -> None:
         return series_public(
             session, code, q.reporter, q.partner, q.first, q.last, implied=q.implied
         )
+
+    def get_chart(session: SessionDep, q: SeriesQueryDep) -> Response:
+        series = get_series(session, q)
+        return SVGResponse(series_chart(series), headers=SVG_HEADERS)
 
     def get_year(
         session: SessionDep,
@@ -140,6 +161,16 @@ def add_series_routes(route: SeriesRoute) -> None:
         summary=f"{code} series for a reporter and partner",
         description=SERIES_DESCRIPTION.format(noun=route.noun, code=code),
         operation_id=f"get_{route.path}_series",
+        responses=problems(422),
+    )
+    router.add_api_route(
+        f"/{route.path}.svg",
+        get_chart,
+        methods=["GET"],
+        response_class=SVGResponse,
+        summary=f"{code} series as an SVG chart",
+        description=CHART_DESCRIPTION.format(noun=route.noun, code=code, path=route.path),
+        operation_id=f"get_{route.path}_chart",
         responses=problems(422),
     )
     router.add_api_route(
