@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from app.api.openapi import build_openapi
 from app.api.routes import claims, growth, health, observations, reference, series
 from app.errors import install_problem_handlers
+from app.web import pages
 from app.web.docs import install_docs
 
 DESCRIPTION = """\
@@ -18,6 +19,9 @@ investment between pairs of countries, by year.
   when it cannot be computed.
 
 Errors are RFC 9457 `application/problem+json` documents with one shape.
+
+The same figures for people: an overview page with charts at [`/`](/), and each series
+as an SVG chart at `/v1/<series>.svg`.
 """
 
 TAGS = [
@@ -40,7 +44,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
-    for module in (series, growth, claims, observations, reference, health):
+    for module in (series, growth, claims, observations, reference, health, pages):
         app.include_router(module.router)
     install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

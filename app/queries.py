@@ -119,6 +119,16 @@ def year_points(stored: dict[str, Observation]) -> YearPoints:
     return result
 
 
+def pairs_with_figures(*, session: Session) -> list[tuple[str, str]]:
+    """Every (reporter, partner) with at least one stored figure, in code order."""
+    query = (
+        select(Observation.reporter, Observation.partner)
+        .distinct()
+        .order_by(col(Observation.reporter), col(Observation.partner))
+    )
+    return [(reporter, partner) for reporter, partner in session.exec(query)]
+
+
 def all_sources(*, session: Session) -> list[Source]:
     return list(session.exec(select(Source).order_by(col(Source.id))))
 
