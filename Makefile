@@ -7,7 +7,7 @@ PORT   ?= 8000
 WORKERS ?= 1
 export DATABASE_URL ?= sqlite:///./data/tradestats.db
 
-.PHONY: run serve test lint format migrate seed examples lock clean
+.PHONY: run serve test browser lint format migrate seed examples lock clean
 
 run: migrate seed serve
 
@@ -21,8 +21,18 @@ migrate: $(VENV)/.runtime
 seed: $(VENV)/.runtime
 	$(BIN)/python -m app.seed
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for tests/test_browser.py, installed when it is missing and we are root
+# with apt-get. Otherwise those tests skip (or fail, when REQUIRE_BROWSER_TEST=1).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "could not install chromium: the browser tests will skip"; \
+	fi
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check app migrations tests

@@ -26,6 +26,8 @@ from app.errors import install_problem_handlers
 from app.logs import configure_logging
 from app.middleware import OperationsMiddleware
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
+from app.web import pages
+from app.web.docs import install_docs
 
 DESCRIPTION = """\
 Bilateral trade statistics: trade turnover, exports, imports, balance and foreign direct
@@ -38,6 +40,9 @@ investment between pairs of countries, by year.
   when it cannot be computed.
 
 Errors are RFC 9457 `application/problem+json` documents with one shape.
+
+The same figures for people: an overview page with charts at [`/`](/), and each series
+as an SVG chart at `/v1/<series>.svg`.
 """
 
 TAGS = [
@@ -81,6 +86,8 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served from local files by install_docs, not from a CDN
+        redoc_url=None,
     )
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -112,8 +119,10 @@ def create_app() -> FastAPI:
         ],
     )
     app.add_middleware(OperationsMiddleware, limiter=rate_limiter(settings))
-    for module in (series, growth, claims, observations, imports, sources, reference, health):
+    routers = (series, growth, claims, observations, imports, sources, reference, health, pages)
+    for module in routers:
         app.include_router(module.router)
+    install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -284,3 +284,10 @@ def growth_pairs(
         .order_by(earlier.c.partner)
     )
     return list(session.execute(query))
+
+
+def pairs_with_figures(*, session: Session, as_of: datetime | None = None) -> list[tuple[str, str]]:
+    """Every (reporter, partner) with at least one stored figure, in code order."""
+    t = table_at(Observation, as_of)
+    query = select(t.c.reporter, t.c.partner).distinct().order_by(t.c.reporter, t.c.partner)
+    return [(reporter, partner) for reporter, partner in session.execute(query)]

@@ -79,12 +79,20 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def record_figure(session: Session, indicator: str, year: int, value: str) -> None:
-    """Record a KAZ–BGR figure straight into the database, as a data fix would."""
+def record_figure(
+    session: Session,
+    indicator: str,
+    year: int,
+    value: str,
+    *,
+    reporter: str = "KAZ",
+    partner: str = "BGR",
+) -> None:
+    """Record a figure (KAZ–BGR unless told) straight into the database, as a data fix would."""
     session.add(
         Observation(
-            reporter="KAZ",
-            partner="BGR",
+            reporter=reporter,
+            partner=partner,
             indicator=indicator,
             year=year,
             value=Decimal(value),

@@ -1,5 +1,6 @@
-"""The OpenAPI document: every route documented, every example true."""
+"""The OpenAPI document, every route documented and every example true; the docs pages."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.api.openapi import EXAMPLES
 from app.main import app
+from app.web.headers import source_hash
 from tests.make_examples import SCENARIO, run_scenario, without_times
 
 OPENAPI = app.openapi()
@@ -30,7 +32,8 @@ def test_every_route_has_summary_description_tag_and_example(
     success = operation["responses"][str(example["status"])]
     assert success["description"].startswith("Example:")
     if example["status"] != 204:
-        assert "example" in success["content"]["application/json"], "no example response"
+        expected = "image/svg+xml" if path.endswith(".svg") else "application/json"
+        assert "example" in success["content"][expected], "no example response"
     if "requestBody" in operation:
         assert any("example" in c for c in operation["requestBody"]["content"].values()), (
             "no example request body"
@@ -95,3 +98,37 @@ def test_problem_examples_match_real_problems(client: TestClient) -> None:
 
     for status, response in problems.items():
         assert response.json() == PROBLEM_EXAMPLES[status]
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/static/docs/swagger-ui.css"])
+def test_docs_pages_are_not_in_the_api_schema(path: str) -> None:
+    assert path not in OPENAPI["paths"]
+
+
+@pytest.mark.parametrize(
+    ("path", "assets"),
+    [
+        ("/docs", ["swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"]),
+        ("/redoc", ["redoc.standalone.js", "favicon.png"]),
+    ],
+)
+def test_docs_are_served_from_this_service(client: TestClient, path: str, assets: list) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "/openapi.json" in response.text
+    links = re.findall(r'(?:src|href)="([^"]*)"', response.text)
+    assert sorted(links) == sorted(f"/static/docs/{a}" for a in assets)
+    for link in links:
+        asset = client.get(link)
+        assert asset.status_code == 200
+        assert len(asset.content) > 1000
+    assert "googleapis" not in response.text
+
+
+def test_docs_policy_allows_only_local_scripts_and_the_page_s_own(client: TestClient) -> None:
+    response = client.get("/docs")
+    policy = dict(d.split(" ", 1) for d in response.headers["content-security-policy"].split("; "))
+    (inline,) = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == f"'self' {source_hash(inline)}"
+    assert policy["connect-src"] == "'self'"  # Try it out reaches this service only

@@ -1,8 +1,9 @@
 """The OpenAPI document: problem responses and an example for every route.
 
 examples.json maps each operation id to a request and the response the seeded service
-gives to it. tests/test_docs.py replays every request and checks the response still
-matches, so the docs cannot drift; `make examples` rewrites the file from a fresh seed.
+gives to it (for a chart, the SVG text). tests/test_docs.py replays every request and
+checks the response still matches, so the docs cannot drift; `make examples` rewrites the
+file from a fresh seed.
 
 Examples are inserted after FastAPI builds the document, because FastAPI drops null
 values from examples, and a null with its `reason` is part of what users must see.
@@ -131,9 +132,10 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
     status = str(example["status"])
     response = operation["responses"].setdefault(status, {})
     response["description"] = f"Example: `{example['method']} {example['request']}`"
-    if example["response"] is not None:
-        response.setdefault("content", {}).setdefault("application/json", {})
-        response["content"]["application/json"]["example"] = example["response"]
+    if example["response"] is not None:  # JSON, or a chart's SVG text
+        media_type = "image/svg+xml" if isinstance(example["response"], str) else "application/json"
+        response.setdefault("content", {}).setdefault(media_type, {})
+        response["content"][media_type]["example"] = example["response"]
     if example["body"] is not None:
         content = operation["requestBody"]["content"]
         content[example["content_type"]]["example"] = example["body"]

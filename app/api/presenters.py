@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.claims import IDENTITY_FOR, Checked, check_claim
 from app.errors import not_found
 from app.models import Country, Indicator, ObservationStatus
-from app.queries import Point, YearPoints, claims, sources_by_id
+from app.queries import Point, YearPoints, claims, pair_points, sources_by_id
 from app.schemas import (
     ClaimPublic,
     CountryPublic,
@@ -18,6 +18,7 @@ from app.schemas import (
     IndicatorPublic,
     IntervalPublic,
     MissingFigure,
+    Series,
     SeriesPoint,
     SourceRef,
     Unit,
@@ -251,3 +252,50 @@ def implied_points(
             )
         )
     return result
+
+
+def series_public(
+    session: Session,
+    code: str,
+    reporter: str,
+    partner: str,
+    first: int | None,
+    last: int | None,
+    *,
+    implied: bool,
+    as_of: datetime | None = None,
+) -> Series:
+    """One indicator for a pair over [first, last], each point with growth from the year
+    before; with `implied`, the ranges claims give missing years too."""
+    by_year = pair_points(
+        session=session,
+        indicator=code,
+        reporter=reporter,
+        partner=partner,
+        start_year=first - 1 if first else None,
+        end_year=last,
+        as_of=as_of,
+    )
+    points = series_points(session, code, by_year, first, as_of)
+    if implied:
+        known = {p.year for p in points}
+        extra = implied_points(session, code, reporter, partner, first, last, known, as_of)
+        points = sorted(points + extra, key=lambda p: p.year)
+    units = {(p.unit.currency, p.unit.multiplier) for p in points}
+    return Series(
+        indicator=indicator(session, code),
+        reporter=country(session, reporter),
+        partner=country(session, partner),
+        unit=unit(*units.pop()) if len(units) == 1 else None,
+        observations=points,
+    )
+
+
+def claims_public(
+    session: Session, rows: list[Row[Any]], as_of: datetime | None = None
+) -> list[ClaimPublic]:
+    """Claims with their verdicts, checked against the figures as they stood at `as_of`."""
+    sources = sources_by_id(
+        session=session, ids=[i for c in rows for i in (c.source_id, c.publication_id)], as_of=as_of
+    )
+    return [claim_public(c, check_claim(session, c, as_of), sources) for c in rows]

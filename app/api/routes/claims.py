@@ -21,10 +21,10 @@ from app.api.deps import (
     distinct_pair,
     year_range,
 )
-from app.api.presenters import assessment_fields, claim_public, interval_public
+from app.api.presenters import assessment_fields, claims_public, interval_public
 from app.api.render import Format, reads, render
-from app.claims import IDENTITY_FOR, check_claim, identity_checks
-from app.queries import claims, sources_by_id
+from app.claims import IDENTITY_FOR, identity_checks
+from app.queries import claims
 from app.schemas import (
     ClaimPublic,
     ClaimsPublic,
@@ -50,19 +50,8 @@ never a reported value). Verdicts are computed on every request, so they change 
 as figures are recorded."""
 
 
-def present_claims(
-    session: Session, rows: list[Row[Any]], as_of: datetime | None
-) -> list[ClaimPublic]:
-    sources = sources_by_id(
-        session=session,
-        ids=[i for c in rows for i in (c.source_id, c.publication_id)],
-        as_of=as_of,
-    )
-    return [claim_public(c, check_claim(session, c, as_of), sources) for c in rows]
-
-
 def present_claim(session: Session, row: Row[Any], as_of: datetime | None) -> ClaimPublic:
-    return present_claims(session, [row], as_of)[0]
+    return claims_public(session, [row], as_of)[0]
 
 
 @router.get(
@@ -95,7 +84,7 @@ def list_claims(
         as_of=as_of,
     )
     data = [
-        c for c in present_claims(session, rows, as_of) if verdict is None or c.verdict == verdict
+        c for c in claims_public(session, rows, as_of) if verdict is None or c.verdict == verdict
     ]
     return render(request, format, ClaimsPublic(data=data, count=len(data)), "claims")
 

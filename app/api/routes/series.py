@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
 
 from app.api.deps import (
@@ -20,12 +20,14 @@ from app.api.deps import (
     distinct_pair,
     year_range,
 )
-from app.api.presenters import country, implied_points, indicator, series_points, unit
+from app.api.openapi import problems
+from app.api.presenters import series_public
 from app.api.render import Format, reads, render
 from app.errors import not_found
 from app.models import IndicatorCode
-from app.queries import pair_points
 from app.schemas import Series, SeriesPoint
+from app.web.charts import series_chart
+from app.web.headers import SVG_HEADERS
 
 router = APIRouter(prefix="/v1", tags=["Series"])
 
@@ -81,26 +83,38 @@ the previous year. Answers 404 when no figure is recorded or derivable for that 
 """
 
 
-def points_between(
-    session: Session,
+CHART_DESCRIPTION = """\
+The reporter's {noun} (`{code}`) as an SVG bar chart, one bar a year with its value written
+above it: the same figures, parameters and errors as `GET /v1/{path}`.
+
+Reported values are solid bars, derived values hatched bars, and with `include=implied`
+the ranges claims give missing figures are dashed outlines. The image is self-contained
+(no script, no external reference): embed it with `<img src="…">` or save it. A pair with
+no figures gives a chart that says so. Errors are problem documents, as JSON.
+"""
+
+
+class SVGResponse(Response):
+    media_type = "image/svg+xml"
+
+
+def checked_series(
     code: str,
+    session: Session,
     reporter: str,
     partner: str,
-    first: int | None,
-    last: int | None,
+    year: int | None,
+    start_year: int | None,
+    end_year: int | None,
+    include: str | None,
     as_of: datetime | None,
-) -> list[SeriesPoint]:
-    """The series' points from `first` to `last`, with growth from the year before each."""
-    by_year = pair_points(
-        session=session,
-        indicator=code,
-        reporter=reporter,
-        partner=partner,
-        start_year=first - 1 if first else None,
-        end_year=last,
-        as_of=as_of,
+) -> Series:
+    """The series for the parameters, checked: shared by its JSON, CSV and chart."""
+    distinct_pair(reporter, partner)
+    first, last = year_range(year, start_year, end_year)
+    return series_public(
+        session, code, reporter, partner, first, last, implied=include == "implied", as_of=as_of
     )
-    return series_points(session, code, by_year, first, as_of)
 
 
 def add_series_routes(route: SeriesRoute) -> None:
@@ -118,22 +132,25 @@ def add_series_routes(route: SeriesRoute) -> None:
         as_of: AsOf = None,
         format: Format = None,
     ) -> Any:
-        distinct_pair(reporter, partner)
-        first, last = year_range(year, start_year, end_year)
-        points = points_between(session, code, reporter, partner, first, last, as_of)
-        if include == "implied":
-            known = {p.year for p in points}
-            implied = implied_points(session, code, reporter, partner, first, last, known, as_of)
-            points = sorted(points + implied, key=lambda p: p.year)
-        units = {(p.unit.currency, p.unit.multiplier) for p in points}
-        series = Series(
-            indicator=indicator(session, code),
-            reporter=country(session, reporter),
-            partner=country(session, partner),
-            unit=unit(*units.pop()) if len(units) == 1 else None,
-            observations=points,
+        series = checked_series(
+            code, session, reporter, partner, year, start_year, end_year, include, as_of
         )
         return render(request, format, series, f"{route.path}-{reporter}-{partner}")
+
+    def get_chart(
+        session: SessionDep,
+        reporter: Reporter,
+        partner: Partner,
+        year: OneYear = None,
+        start_year: StartYear = None,
+        end_year: EndYear = None,
+        include: Include = None,
+        as_of: AsOf = None,
+    ) -> Response:
+        series = checked_series(
+            code, session, reporter, partner, year, start_year, end_year, include, as_of
+        )
+        return SVGResponse(series_chart(series), headers=SVG_HEADERS)
 
     def get_year(
         request: Request,
@@ -145,7 +162,9 @@ def add_series_routes(route: SeriesRoute) -> None:
         format: Format = None,
     ) -> Any:
         distinct_pair(reporter, partner)
-        points = points_between(session, code, reporter, partner, year, year, as_of)
+        points = series_public(
+            session, code, reporter, partner, year, year, as_of=as_of, implied=False
+        ).observations
         if not points:
             raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
         return render(request, format, points[0], f"{route.path}-{reporter}-{partner}-{year}")
@@ -159,6 +178,16 @@ def add_series_routes(route: SeriesRoute) -> None:
         description=SERIES_DESCRIPTION.format(noun=route.noun, code=code),
         operation_id=f"get_{route.path}_series",
         **reads(422),
+    )
+    router.add_api_route(
+        f"/{route.path}.svg",
+        get_chart,
+        methods=["GET"],
+        response_class=SVGResponse,
+        summary=f"{code} series as an SVG chart",
+        description=CHART_DESCRIPTION.format(noun=route.noun, code=code, path=route.path),
+        operation_id=f"get_{route.path}_chart",
+        responses=problems(422),
     )
     router.add_api_route(
         f"/{route.path}/{{year}}",

@@ -1,0 +1,1 @@
+"""What the service renders for people: the overview page, offline API docs and charts."""

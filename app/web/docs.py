@@ -1,0 +1,79 @@
+"""Swagger UI and ReDoc from this service's own files, so they work with no network.
+
+FastAPI's defaults load both from a CDN. The files come from the fastapi-offline package
+(Swagger UI 5, which reads OpenAPI 3.1, and the ReDoc standalone bundle), served with
+FastAPI's recipe for self-hosted docs.
+"""
+
+import re
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.web.headers import security_headers, source_hash
+
+STATIC = "/static/docs"
+router = APIRouter(include_in_schema=False)
+
+
+def _with_policy(page: HTMLResponse) -> HTMLResponse:
+    """Scripts from this origin and the page's own inline script; fetches to this origin."""
+    inline = re.findall(r"<script>(.*?)</script>", bytes(page.body).decode(), re.DOTALL)
+    page.headers.update(
+        security_headers(
+            "default-src 'none'",
+            " ".join(["script-src 'self'", *map(source_hash, inline)]),
+            "style-src 'self' 'unsafe-inline'",  # both UIs set styles at run time
+            "img-src 'self' data: blob:",  # blob: shows image responses in Try it out
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src blob:",  # ReDoc searches in a worker
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+    return page
+
+
+def _urls(request: Request) -> tuple[str, str]:
+    """The OpenAPI document and the static files, behind any proxy prefix."""
+    root = request.scope.get("root_path", "")
+    return root + request.app.openapi_url, root + STATIC
+
+
+@router.get("/docs")
+def swagger_ui(request: Request) -> HTMLResponse:
+    openapi, static = _urls(request)
+    return _with_policy(
+        get_swagger_ui_html(
+            openapi_url=openapi,
+            title=f"{request.app.title}: API docs",
+            swagger_js_url=f"{static}/swagger-ui-bundle.js",
+            swagger_css_url=f"{static}/swagger-ui.css",
+            swagger_favicon_url=f"{static}/favicon.png",
+            swagger_ui_parameters=request.app.swagger_ui_parameters,
+        )
+    )
+
+
+@router.get("/redoc")
+def redoc(request: Request) -> HTMLResponse:
+    openapi, static = _urls(request)
+    return _with_policy(
+        get_redoc_html(
+            openapi_url=openapi,
+            title=f"{request.app.title}: API reference",
+            redoc_js_url=f"{static}/redoc.standalone.js",
+            redoc_favicon_url=f"{static}/favicon.png",
+            with_google_fonts=False,
+        )
+    )
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve /docs and /redoc; create the app with docs_url=None and redoc_url=None."""
+    app.mount(STATIC, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-static")
+    app.include_router(router)

@@ -1,0 +1,117 @@
+"""GET /: the overview for people, built from the same presenters as the JSON API."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.main import app
+from app.models import Source
+from app.web.headers import source_hash
+from tests.conftest import record_figure
+
+
+def page(client: TestClient) -> str:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    return response.text
+
+
+def test_overview_shows_every_series_as_a_chart(client: TestClient) -> None:
+    html = page(client)
+    assert html.count("<svg ") == 5
+    for name in ("Trade turnover", "Exports", "Imports", "Trade balance", "Foreign direct"):
+        assert f"<h3>{name}" in html
+
+
+@pytest.mark.parametrize(
+    "figure",
+    ["375.2", "303.6", "71.6", "232.0", "4.2", "7.8", "93.78–104.24", "0–27.61"],
+)
+def test_overview_shows_the_figures(client: TestClient, figure: str) -> None:
+    assert f">{figure}</text>" in page(client)  # on its chart
+    assert f"<td class='num'>{figure}</td>" in page(client)  # and in its table
+
+
+def test_overview_shows_growth_or_why_there_is_none(client: TestClient) -> None:
+    html = page(client)
+    assert "+85.7% (+3.6)" in html
+    assert "no 2023 value" in html
+    assert "range from claim 1" in html
+
+
+def test_overview_shows_statuses(client: TestClient) -> None:
+    html = page(client)
+    for status in ("reported", "derived", "implied"):
+        assert f"<span class='chip {status}'>{status}</span>" in html
+
+
+def test_overview_shows_claims_with_verdicts_and_explanations(client: TestClient) -> None:
+    html = page(client)
+    assert html.count('<span class="chip unverifiable">unverifiable</span>') == 2
+    assert html.count('<span class="chip consistent">consistent</span>') == 1
+    assert "the stated 86.5% differs from that point estimate by 0.8 percentage points" in html
+    assert "if “almost 4 times” is right, it was 93.78 to 104.24 USD millions" in html
+    assert "Kazakhstan reached $7.8 million in 2024, marking an 86.5% increase" in html
+
+
+def test_overview_shows_sources_and_links_to_the_docs(client: TestClient) -> None:
+    html = page(client)
+    assert "National Bank of Kazakhstan" in html
+    assert "Ministry of Trade and Integration of the Republic of Kazakhstan" in html
+    assert 'href="/docs"' in html
+    assert 'href="/redoc"' in html
+
+
+def test_overview_follows_the_data(client: TestClient, session: Session) -> None:
+    record_figure(session, "EXPORTS", 2024, "70.1", reporter="BGR", partner="KAZ")
+    html = page(client)
+    assert "<h2>Bulgaria – Kazakhstan</h2>" in html
+    # Exports alone fix no other series, and series with no figures are left out.
+    assert html.count("<svg ") == 5 + 1
+    assert "Exports: Bulgaria – Kazakhstan</title>" in html
+
+
+def test_overview_loads_nothing_from_elsewhere_and_runs_no_script(client: TestClient) -> None:
+    html = page(client)
+    assert "<script" not in html
+    links = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert links
+    assert all(link.startswith("/") for link in links), links
+
+
+def test_overview_security_headers_allow_its_own_style_only(client: TestClient) -> None:
+    response = client.get("/")
+    policy = response.headers["content-security-policy"]
+    (style,) = re.findall(r"<style>(.*?)</style>", response.text, re.DOTALL)
+    assert policy.startswith("default-src 'none'; ")
+    assert f"style-src {source_hash(style)};" in policy
+    assert "unsafe-inline" not in policy
+    assert "script-src" not in policy  # no script at all
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_overview_escapes_what_it_shows(client: TestClient, session: Session) -> None:
+    session.add(
+        Source(
+            slug="hostile",
+            kind="agency",
+            publisher="Smith & <Sons>",
+            title='<img src=x onerror="alert(1)">',
+            url="javascript:alert(1)",
+            note='It\'s "quoted"',
+        )
+    )
+    session.commit()
+    html = page(client)
+    assert '<img src=x onerror="alert(1)">' not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "Smith &amp; &lt;Sons&gt;" in html
+    assert "It&#x27;s &quot;quoted&quot;" in html
+    assert "javascript:" not in html  # only http(s) source URLs become links
+
+
+def test_overview_is_not_in_the_api_schema() -> None:
+    assert "/" not in app.openapi()["paths"]
