@@ -7,7 +7,7 @@ PORT   ?= 8000
 WORKERS ?= 1
 export DATABASE_URL ?= sqlite:///./data/tradestats.db
 
-.PHONY: run serve test browser lint format migrate seed examples lock clean
+.PHONY: run serve test soak browser lint format migrate seed examples lock clean
 
 run: migrate seed serve
 
@@ -23,6 +23,12 @@ seed: $(VENV)/.runtime
 
 test: $(VENV)/.dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# A bounded load test: mixed reads and writes for SOAK_SECONDS against 2 uvicorn workers on
+# loopback (tests/test_soak.py; the suite runs it for 6 s). Figures: test-artifacts/soak.json.
+SOAK_SECONDS ?= 60
+soak: $(VENV)/.dev
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest tests/test_soak.py -q -s $(PYTEST_ARGS)
 
 # Debian's Chromium for tests/test_browser.py, installed when it is missing and we are root
 # with apt-get. Otherwise those tests skip (or fail, when REQUIRE_BROWSER_TEST=1).

@@ -1,5 +1,6 @@
 """Engine and session: one engine per database URL, one session per request."""
 
+import os
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
@@ -17,8 +19,11 @@ def get_engine(database_url: str | None = None) -> Engine:
     settings = get_settings()
     url = make_url(database_url or settings.database_url)
     if url.get_backend_name() == "postgresql":
-        # Every stored time is UTC; so is the session, whatever the server's default.
-        return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=utc"})
+        # Every stored time is UTC; so is the session, whatever the server's default. A write
+        # stuck behind another's lock gives up (a 503) rather than hang the request for good.
+        lock_ms = int(settings.postgres_lock_timeout * 1000)
+        options = f"-c timezone=utc -c lock_timeout={lock_ms}"
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
 
@@ -29,14 +34,26 @@ def get_engine(database_url: str | None = None) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+        record.info["read_only"] = not _writable(url.database)
         # SQLite leaves foreign keys off by default; WAL lets readers run beside a writer.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
+    @event.listens_for(engine, "checkout")
+    def _reopen_once_writable(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # SQLite opens a file it may not write read-only (a read-only disk, an immutable
+        # file), and the connection stays read-only after the fault clears: replace it.
+        if record.info.get("read_only") and _writable(url.database):
+            raise DisconnectionError("the database file is writable again")
+
     return engine
+
+
+def _writable(database: str | None) -> bool:
+    return database in (None, "", ":memory:") or os.access(database, os.W_OK)
 
 
 def get_session() -> Iterator[Session]:

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -110,6 +110,21 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
     return result
 
 
+def database_fault(exc: DBAPIError) -> tuple[str, int] | None:
+    """A passing database fault as (what to tell the client, seconds to wait), or None for a
+    real bug. SQLite names its errors; PostgreSQL gives SQLSTATEs (25006 read-only
+    transaction, class 53 out of resources)."""
+    name = getattr(exc.orig, "sqlite_errorname", None) or ""
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    if name.startswith("SQLITE_READONLY") or state == "25006":
+        return "The database is read-only at the moment; reads still work.", 30
+    if name == "SQLITE_FULL" or state.startswith("53"):
+        return "The database is out of space at the moment; reads still work.", 30
+    if isinstance(exc, OperationalError):  # locked, busy, unreachable, cut off
+        return "The database is busy or unavailable. Try again shortly.", 1
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemException)
     async def _problem(request: Request, exc: ProblemException) -> JSONResponse:
@@ -124,10 +139,13 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, 422, problem.kind, problem.title, problem.detail, problem.errors
         )
 
-    @app.exception_handler(OperationalError)
-    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
-        # A locked, read-only, full or unreachable database: the request may well succeed
-        # later, so say so rather than answer 500.
+    @app.exception_handler(DBAPIError)
+    async def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+        fault = database_fault(exc)
+        if fault is None:
+            return await _unexpected(request, exc)
+        detail, retry_after = fault
+        # The request may well succeed later, so say so rather than answer 500.
         log.warning(
             "database unavailable on %s %s: %s",
             request.method,
@@ -139,8 +157,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             503,
             "database-unavailable",
             "Service unavailable",
-            "The database is busy or unavailable. Try again shortly.",
-            headers={"Retry-After": "1"},
+            detail,
+            headers={"Retry-After": str(retry_after)},
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -12,6 +12,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./data/tradestats.db"
     # Seconds a write waits for SQLite's lock before giving up.
     sqlite_busy_timeout: float = 5.0
+    # Seconds a PostgreSQL statement waits for another transaction's lock before a 503.
+    postgres_lock_timeout: float = 5.0
     page_size_default: int = 100
     page_size_max: int = 1000
     # Largest request body: one write, or a whole bulk import.
