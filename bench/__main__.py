@@ -35,7 +35,7 @@ def build_or_reuse(scale: config.Scale, plan: dataset.Plan, reuse: bool) -> dict
         return dict(json.loads(timing.read_text()))
     say(f"building {database}: {plan.rows:,} observations, seed {config.SEED}")
     result = dataset.build(database, plan, say)
-    imported = asdict(result) | {"rows_per_s": result.rows_per_s}
+    imported = asdict(result) | {"rows_per_s": result.rows_per_s, "commit": git_commit()}
     timing.write_text(json.dumps(imported))
     return imported
 
@@ -109,6 +109,7 @@ def measure(
             "ratio": runs["tradestats"].rps / runs["datasette"].rps,
         }
     q4 = config.Q4
+    rss_before = tradestats.peak_rss_mb() or 0.0
     exports = {
         server.name: csvexport.measure(
             agree.url(server.base, endpoint, values), scale.csv_downloads
@@ -128,6 +129,7 @@ def measure(
             for name, e in exports.items()
         },
         "ratio": exports["tradestats"].rows_per_s / exports["datasette"].rows_per_s,
+        "tradestats_peak_rss_before_mb": rss_before,
         "tradestats_peak_rss_mb": tradestats.peak_rss_mb() or 0.0,
     }
     return queries

@@ -26,11 +26,6 @@ class Load:
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS_MS[unit]
-
-
 def parse_wrk(output: str) -> Load:
     """wrk's --latency report as numbers."""
 
@@ -40,6 +35,11 @@ def parse_wrk(output: str) -> Load:
             raise RuntimeError(f"unexpected wrk output:\n{output}")
         return match
 
+    def ms(percentile: str) -> float:
+        # A line of its own: "80.50%" also ends the Stdev columns above.
+        number, unit = find(rf"(?m)^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)$").groups()
+        return float(number) * _UNITS_MS[unit]
+
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return Load(
@@ -47,8 +47,8 @@ def parse_wrk(output: str) -> Load:
         requests=int(find(r"(\d+) requests in")[1]),
         errors=errors + (int(non_2xx[1]) if non_2xx else 0),
         rps=float(find(r"Requests/sec:\s+([\d.]+)")[1]),
-        p50_ms=_ms(find(r"50%\s+(\S+)")[1]),
-        p99_ms=_ms(find(r"99%\s+(\S+)")[1]),
+        p50_ms=ms("50"),
+        p99_ms=ms("99"),
     )
 
 

@@ -130,11 +130,22 @@ def markdown(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"Import: {results['import']['rows']:,} rows in {results['import']['seconds']:.1f} s "
-        f"through `import_observations` (CSV parsing and validation included). "
+        f"through `import_observations` (CSV parsing and validation included; "
+        f"commit {results['import'].get('commit', results['commit'])}). "
         f"Startup to the first 200: tradestats {startup['tradestats']:.2f} s, "
         f"Datasette {startup['datasette']:.2f} s. "
-        f"tradestats peak RSS after Q4: {q4['tradestats_peak_rss_mb']:.0f} MB.",
+        f"tradestats peak RSS: {q4['tradestats_peak_rss_before_mb']:.0f} MB before Q4, "
+        f"{q4['tradestats_peak_rss_mb']:.0f} MB after.",
     ]
+    failed = [
+        f"{name} {system}: {r[system]['errors']}"
+        for name, r in q.items()
+        if name != "Q4"
+        for system in ("tradestats", "datasette")
+        if r[system]["errors"]
+    ]
+    if failed:
+        lines.append(f"Failed requests under load (errors or timeouts): {', '.join(failed)}.")
     lines += _table(
         ("Target", "Wanted", "Measured", "Result"),
         [

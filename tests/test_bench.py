@@ -82,6 +82,9 @@ def test_csv_agreement_ignores_row_order_and_extra_columns() -> None:
 WRK_OUTPUT = """\
 Running 1s test @ http://127.0.0.1:8517/v1/exports
   1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.10ms    2.00ms  30.00ms   97.50%
+    Req/Sec     2.02k   150.00     2.30k    70.50%
   Latency Distribution
      50%  820.00us
      75%    1.20ms
