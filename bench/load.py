@@ -37,7 +37,7 @@ def parse_wrk(output: str) -> Load:
 
     def ms(percentile: str) -> float:
         # A line of its own: "80.50%" also ends the Stdev columns above.
-        number, unit = find(rf"(?m)^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)$").groups()
+        number, unit = find(rf"(?m)^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)[ \t]*$").groups()
         return float(number) * _UNITS_MS[unit]
 
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))

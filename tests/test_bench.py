@@ -89,7 +89,7 @@ Running 1s test @ http://127.0.0.1:8517/v1/exports
      50%  820.00us
      75%    1.20ms
      90%    3.00ms
-     99%    1.02s
+     99%    1.02s\x20
   2013 requests in 1.00s, 3.12MB read
   Socket errors: connect 0, read 1, write 0, timeout 2
   Non-2xx or 3xx responses: 4
