@@ -134,8 +134,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"commit {results['import'].get('commit', results['commit'])}). "
         f"Startup to the first 200: tradestats {startup['tradestats']:.2f} s, "
         f"Datasette {startup['datasette']:.2f} s. "
-        f"tradestats peak RSS: {q4['tradestats_peak_rss_before_mb']:.0f} MB before Q4, "
-        f"{q4['tradestats_peak_rss_mb']:.0f} MB after.",
+        f"tradestats RSS: {results['tradestats_rss_at_start_mb']:.0f} MB at start, "
+        f"{q4['tradestats_peak_rss_mb']:.0f} MB at its peak (after every query and Q4).",
     ]
     failed = [
         f"{name} {system}: {r[system]['errors']}"
