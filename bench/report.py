@@ -145,7 +145,7 @@ def markdown(results: dict[str, Any]) -> str:
         if r[system]["errors"]
     ]
     if failed:
-        lines.append(f"Failed requests under load (errors or timeouts): {', '.join(failed)}.")
+        lines += ["", f"Failed requests under load (errors or timeouts): {', '.join(failed)}."]
     lines += _table(
         ("Target", "Wanted", "Measured", "Result"),
         [
