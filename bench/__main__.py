@@ -106,7 +106,7 @@ def measure(
             "rows": counts[query.name],
             "tradestats": asdict(runs["tradestats"]),
             "datasette": asdict(runs["datasette"]),
-            "ratio": runs["tradestats"].rps / runs["datasette"].rps,
+            "ratio": report.ratio(runs["tradestats"].rps, runs["datasette"].rps),
         }
     q4 = config.Q4
     exports = {
@@ -127,7 +127,7 @@ def measure(
             name: asdict(e) | {"rows_per_s": e.rows_per_s, "mb_per_s": e.mb_per_s}
             for name, e in exports.items()
         },
-        "ratio": exports["tradestats"].rows_per_s / exports["datasette"].rows_per_s,
+        "ratio": report.ratio(exports["tradestats"].rows_per_s, exports["datasette"].rows_per_s),
         "tradestats_peak_rss_mb": tradestats.peak_rss_mb() or 0.0,
     }
     return queries

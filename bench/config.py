@@ -25,7 +25,7 @@ class Scale:
 FULL = Scale(
     "full", reporters=200, years=30, load_seconds=10, csv_downloads=3, enforce_targets=True
 )
-SMOKE = Scale("smoke", reporters=5, years=3, load_seconds=1, csv_downloads=2, enforce_targets=False)
+SMOKE = Scale("smoke", reporters=5, years=3, load_seconds=2, csv_downloads=2, enforce_targets=False)
 
 # Servers: both pinned to SERVER_CPU, the load generator to LOAD_CPU (where taskset exists).
 HOST = "127.0.0.1"

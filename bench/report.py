@@ -16,8 +16,21 @@ class Target:
     met: bool
 
 
-def _ratio(query: dict[str, Any]) -> float:
-    return float(query["ratio"])
+def ratio(a: float, b: float) -> float | None:
+    """a / b; None when b is 0 (nothing answered within the load's time): no ratio then."""
+    return a / b if b else None
+
+
+def times(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}x"
+
+
+def _at_least(x: float | None, bound: float) -> bool:
+    return x is not None and x >= bound
+
+
+def _at_most(x: float | None, bound: float) -> bool:
+    return x is not None and x <= bound
 
 
 def targets(results: dict[str, Any]) -> list[Target]:
@@ -25,14 +38,14 @@ def targets(results: dict[str, Any]) -> list[Target]:
     ts = {name: q[name]["tradestats"] for name in q if name != "Q4"}
     q4 = q["Q4"]
     # Per-request time at the same concurrency is 1 / (req/s).
-    q3_vs_q2 = ts["Q2"]["rps"] / ts["Q3"]["rps"]
-    as_of_vs_q1 = ts["Q1"]["rps"] / ts["Q1 as_of"]["rps"]
+    q3_vs_q2 = ratio(ts["Q2"]["rps"], ts["Q3"]["rps"])
+    as_of_vs_q1 = ratio(ts["Q1"]["rps"], ts["Q1 as_of"]["rps"])
     return [
         Target(
             "Q1 speed-up",
             f">= {config.SPEEDUP_Q1_Q2:g}x Datasette req/s",
-            f"{_ratio(q['Q1']):.2f}x",
-            _ratio(q["Q1"]) >= config.SPEEDUP_Q1_Q2,
+            times(q["Q1"]["ratio"]),
+            _at_least(q["Q1"]["ratio"], config.SPEEDUP_Q1_Q2),
         ),
         Target(
             "Q1 p99",
@@ -43,20 +56,20 @@ def targets(results: dict[str, Any]) -> list[Target]:
         Target(
             "Q2 speed-up",
             f">= {config.SPEEDUP_Q1_Q2:g}x Datasette req/s",
-            f"{_ratio(q['Q2']):.2f}x",
-            _ratio(q["Q2"]) >= config.SPEEDUP_Q1_Q2,
+            times(q["Q2"]["ratio"]),
+            _at_least(q["Q2"]["ratio"], config.SPEEDUP_Q1_Q2),
         ),
         Target(
             "Q3 vs Q2",
             f"<= {config.Q3_VS_Q2:g}x Q2's time per request",
-            f"{q3_vs_q2:.2f}x",
-            q3_vs_q2 <= config.Q3_VS_Q2,
+            times(q3_vs_q2),
+            _at_most(q3_vs_q2, config.Q3_VS_Q2),
         ),
         Target(
             "Q4 throughput",
             f">= {config.SPEEDUP_Q4:g}x Datasette rows/s",
-            f"{_ratio(q4):.2f}x",
-            _ratio(q4) >= config.SPEEDUP_Q4,
+            times(q4["ratio"]),
+            _at_least(q4["ratio"], config.SPEEDUP_Q4),
         ),
         Target(
             "Q4 first byte",
@@ -79,8 +92,8 @@ def targets(results: dict[str, Any]) -> list[Target]:
         Target(
             "Q1 with as_of",
             f"<= {config.AS_OF_VS_Q1:g}x Q1's time per request",
-            f"{as_of_vs_q1:.2f}x",
-            as_of_vs_q1 <= config.AS_OF_VS_Q1,
+            times(as_of_vs_q1),
+            _at_most(as_of_vs_q1, config.AS_OF_VS_Q1),
         ),
         Target(
             "Startup",
@@ -107,7 +120,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{r['rows']:,}",
                 *_load(r["tradestats"]),
                 *_load(r["datasette"]),
-                f"{r['ratio']:.2f}x",
+                times(r["ratio"]),
             )
             for name, r in q.items()
             if name != "Q4"
@@ -122,7 +135,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{q4['rows']:,}",
                 *_export(q4["tradestats"]),
                 *_export(q4["datasette"]),
-                f"{q4['ratio']:.2f}x",
+                times(q4["ratio"]),
             )
         ],
     )

@@ -9,7 +9,7 @@ import pycountry
 from sqlmodel import Session
 
 from app.imports import import_observations, rows_from
-from bench import agree, config, dataset, load
+from bench import agree, config, dataset, load, report
 
 
 def _rows(body: bytes) -> list[dict[str, str]]:
@@ -102,3 +102,45 @@ def test_wrk_reports_are_read_in_milliseconds() -> None:
     result = load.parse_wrk(WRK_OUTPUT)
     assert (result.requests, result.errors, result.rps) == (2013, 7, 2010.55)
     assert (round(result.p50_ms, 6), result.p99_ms) == (0.82, 1020.0)
+
+
+def _results(ts_rps: dict[str, float], ds_rps: float) -> dict[str, object]:
+    """A run's results as bench/__main__.py records them, with only what targets read."""
+
+    def load(rps: float) -> dict[str, float]:
+        return {"rps": rps, "p50_ms": 1.0, "p99_ms": 5.0}
+
+    queries: dict[str, object] = {
+        name: {
+            "tradestats": load(rps),
+            "datasette": load(ds_rps),
+            "ratio": report.ratio(rps, ds_rps),
+        }
+        for name, rps in ts_rps.items()
+    }
+    queries["Q4"] = {
+        "tradestats": {"ttfb_ms": 10.0},
+        "ratio": 5.0,
+        "tradestats_peak_rss_mb": 90.0,
+    }
+    return {
+        "queries": queries,
+        "import": {"rows_per_s": 150_000.0},
+        "startup_s": {"tradestats": 1.0},
+    }
+
+
+def test_targets_compare_ratios_within_the_run() -> None:
+    fast = {"Q1": 3000.0, "Q1 as_of": 2000.0, "Q2": 3000.0, "Q3": 1000.0}
+    assert [t.name for t in report.targets(_results(fast, 500.0)) if not t.met] == [
+        "Q3 vs Q2"  # 3x Q2's time per request
+    ]
+    slow = [t for t in report.targets(_results(fast, 1000.0)) if not t.met]
+    assert [t.name for t in slow] == ["Q1 speed-up", "Q2 speed-up", "Q3 vs Q2"]
+    assert slow[0].measured == "3.00x"
+
+
+def test_a_system_that_answered_nothing_has_no_ratio_and_misses_its_target() -> None:
+    results = _results({"Q1": 3000.0, "Q1 as_of": 0.0, "Q2": 3000.0, "Q3": 3000.0}, 0.0)
+    missed = {t.name: t.measured for t in report.targets(results) if not t.met}
+    assert missed == {"Q1 speed-up": "n/a", "Q2 speed-up": "n/a", "Q1 with as_of": "n/a"}
