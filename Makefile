@@ -7,7 +7,7 @@ PORT   ?= 8000
 WORKERS ?= 1
 export DATABASE_URL ?= sqlite:///./data/tradestats.db
 
-.PHONY: run serve test soak browser lint format migrate seed examples lock clean
+.PHONY: run serve test soak browser bench bench-smoke wrk lint format migrate seed examples lock clean
 
 run: migrate seed serve
 
@@ -40,14 +40,42 @@ browser:
 			|| echo "could not install chromium: the browser tests will skip"; \
 	fi
 
+# The benchmark of issue 7 (bench/): tradestats against Datasette on the same SQLite file.
+# `bench` builds about 3.6M observations (minutes) and fails when a target is missed;
+# `bench-smoke` runs the same harness on 180 in under a minute and never fails on speed.
+BENCH_VENV := .venv-bench
+
+bench: $(VENV)/.runtime $(BENCH_VENV)/.installed wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-smoke: $(VENV)/.runtime $(BENCH_VENV)/.installed wrk
+	$(BIN)/python -m bench --smoke
+
+# Debian's wrk, the load generator, installed as `browser` installs chromium. Without it
+# the harness falls back to a weaker Python load generator and says so in its table.
+wrk:
+	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's wrk for the benchmark"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq wrk >/dev/null; } \
+			|| echo "could not install wrk: the benchmark uses its Python stand-in"; \
+	fi
+
+# Datasette, the benchmark peer, in a venv of its own: never among the app's dependencies.
+$(BENCH_VENV)/.installed: $(VENV)/.python bench/requirements.lock
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.lock
+	touch $@
+
 lint: $(VENV)/.dev
-	$(BIN)/ruff check app migrations tests
-	$(BIN)/ruff format --check app migrations tests
-	$(BIN)/mypy app
+	$(BIN)/ruff check app bench migrations tests
+	$(BIN)/ruff format --check app bench migrations tests
+	$(BIN)/mypy app bench
 
 format: $(VENV)/.dev
-	$(BIN)/ruff check --fix app migrations tests
-	$(BIN)/ruff format app migrations tests
+	$(BIN)/ruff check --fix app bench migrations tests
+	$(BIN)/ruff format app bench migrations tests
 
 # Rewrite the documented examples (app/api/examples.json) from a freshly seeded database.
 examples: $(VENV)/.dev
@@ -81,4 +109,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) data bench/data .pytest_cache

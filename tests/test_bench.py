@@ -1,0 +1,146 @@
+"""The benchmark harness (bench/) gives the same data every run, data the real import
+accepts, and an agreement check that catches a wrong row. No timing here: `make bench`."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pycountry
+from sqlmodel import Session
+
+from app.imports import import_observations, rows_from
+from bench import agree, config, dataset, load, report
+
+
+def _rows(body: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(body.decode())))
+
+
+def test_the_dataset_is_the_same_every_time() -> None:
+    plan = dataset.plan(config.SMOKE)
+    assert plan == dataset.plan(config.SMOKE)
+    assert len(plan.reporters) == config.SMOKE.reporters
+    assert plan.years == (2022, 2023, 2024)
+    first = plan.reporters[0]
+    assert dataset.reporter_csv(plan, first, 1) == dataset.reporter_csv(plan, first, 1)
+    assert dataset.reporter_csv(plan, first, 1) != dataset.reporter_csv(plan, plan.reporters[1], 1)
+
+
+def test_figures_are_real_countries_with_one_decimal_and_turnover_adds_up() -> None:
+    plan = dataset.plan(config.SMOKE)
+    reporter = plan.reporters[2]
+    rows = _rows(dataset.reporter_csv(plan, reporter, 7))
+    partners = len(plan.reporters) - 1
+    assert len(rows) == partners * len(config.INDICATORS) * len(plan.years)
+    assert {r["partner"] for r in rows} == set(plan.reporters) - {reporter}
+    assert all(pycountry.countries.get(alpha_3=r["partner"]) for r in rows)
+    assert {r["source_id"] for r in rows} == {"7"}
+    values = {(r["partner"], r["year"], r["indicator"]): Decimal(r["value"]) for r in rows}
+    for value in values.values():
+        assert value > 0 and value.as_tuple().exponent == -1
+    for partner, year, indicator in values:
+        if indicator == "TURNOVER":
+            exports = values[partner, year, "EXPORTS"]
+            assert values[partner, year, "TURNOVER"] == exports + values[partner, year, "IMPORTS"]
+
+
+def test_the_real_import_accepts_every_generated_row(session: Session) -> None:
+    plan = dataset.plan(config.SMOKE)
+    body = dataset.reporter_csv(plan, plan.reporters[0], source_id=1)
+    report = import_observations(session, rows_from(body, "text/csv"), None)
+    assert report.errors == []
+    assert report.created == len(_rows(body)) == 36
+
+
+def test_agreement_compares_values_as_decimals_and_catches_a_changed_one() -> None:
+    ours = agree.rows(
+        b'{"data": [{"partner": "BGR", "earlier": 4.2, "later": 7.80}]}',
+        config.Q3.tradestats,
+        False,
+    )
+    theirs = config.Q3.datasette  # a bare array of rows
+    same = agree.rows(b'[{"partner": "BGR", "earlier": "4.2", "later": "7.8"}]', theirs, False)
+    other = agree.rows(b'[{"partner": "BGR", "earlier": "4.2", "later": "7.9"}]', theirs, False)
+    assert agree.difference(ours, same) is None
+    problem = agree.difference(ours, other)
+    assert problem is not None and "7.9" in problem
+
+
+def test_csv_agreement_ignores_row_order_and_extra_columns() -> None:
+    endpoint = config.Q4.datasette
+    ours = agree.rows(
+        b"reporter,partner,year,value\nKAZ,BGR,2024,1.5\nKAZ,CHN,2024,2.0\n", endpoint, True
+    )
+    theirs = agree.rows(
+        b"id,reporter,partner,year,value\n9,KAZ,CHN,2024,2.0\n3,KAZ,BGR,2024,1.5\n",
+        endpoint,
+        True,
+    )
+    assert agree.difference(ours, theirs) is None
+
+
+WRK_OUTPUT = """\
+Running 1s test @ http://127.0.0.1:8517/v1/exports
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.10ms    2.00ms  30.00ms   97.50%
+    Req/Sec     2.02k   150.00     2.30k    70.50%
+  Latency Distribution
+     50%  820.00us
+     75%    1.20ms
+     90%    3.00ms
+     99%    1.02s\x20
+  2013 requests in 1.00s, 3.12MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 4
+Requests/sec:   2010.55
+Transfer/sec:      3.11MB
+"""
+
+
+def test_wrk_reports_are_read_in_milliseconds() -> None:
+    result = load.parse_wrk(WRK_OUTPUT)
+    assert (result.requests, result.errors, result.rps) == (2013, 7, 2010.55)
+    assert (round(result.p50_ms, 6), result.p99_ms) == (0.82, 1020.0)
+
+
+def _results(ts_rps: dict[str, float], ds_rps: float) -> dict[str, object]:
+    """A run's results as bench/__main__.py records them, with only what targets read."""
+
+    def load(rps: float) -> dict[str, float]:
+        return {"rps": rps, "p50_ms": 1.0, "p99_ms": 5.0}
+
+    queries: dict[str, object] = {
+        name: {
+            "tradestats": load(rps),
+            "datasette": load(ds_rps),
+            "ratio": report.ratio(rps, ds_rps),
+        }
+        for name, rps in ts_rps.items()
+    }
+    queries["Q4"] = {
+        "tradestats": {"ttfb_ms": 10.0},
+        "ratio": 5.0,
+        "tradestats_peak_rss_mb": 90.0,
+    }
+    return {
+        "queries": queries,
+        "import": {"rows_per_s": 150_000.0},
+        "startup_s": {"tradestats": 1.0},
+    }
+
+
+def test_targets_compare_ratios_within_the_run() -> None:
+    fast = {"Q1": 3000.0, "Q1 as_of": 2000.0, "Q2": 3000.0, "Q3": 1000.0}
+    assert [t.name for t in report.targets(_results(fast, 500.0)) if not t.met] == [
+        "Q3 vs Q2"  # 3x Q2's time per request
+    ]
+    slow = [t for t in report.targets(_results(fast, 1000.0)) if not t.met]
+    assert [t.name for t in slow] == ["Q1 speed-up", "Q2 speed-up", "Q3 vs Q2"]
+    assert slow[0].measured == "3.00x"
+
+
+def test_a_system_that_answered_nothing_has_no_ratio_and_misses_its_target() -> None:
+    results = _results({"Q1": 3000.0, "Q1 as_of": 0.0, "Q2": 3000.0, "Q3": 3000.0}, 0.0)
+    missed = {t.name: t.measured for t in report.targets(results) if not t.met}
+    assert missed == {"Q1 speed-up": "n/a", "Q2 speed-up": "n/a", "Q1 with as_of": "n/a"}
