@@ -26,8 +26,11 @@ def _round(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
 
 
-def growth(earlier: Decimal, later: Decimal, years: int) -> Growth:
-    """Change from `earlier` to `later` over `years` years (years >= 1), both in one unit."""
+def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) -> Growth:
+    """Change from `earlier` to `later` over `years` years (years >= 1), both in one unit.
+
+    `rates=False` leaves `cagr` and `log` null: they cost a power and a logarithm, and a
+    series' year-on-year growth shows neither."""
     if years < 1:
         raise ValueError("growth needs a span of at least one year")
     chg = later - earlier
@@ -51,13 +54,15 @@ def growth(earlier: Decimal, later: Decimal, years: int) -> Growth:
                 None,
                 reason,
             )
-        cagr = (ratio ** (Decimal(1) / years) - 1) * HUNDRED
-        log = ratio.ln()
+        cagr = log = None
+        if rates:
+            cagr = _round((ratio ** (Decimal(1) / years) - 1) * HUNDRED, PERCENT_DECIMALS)
+            log = _round(ratio.ln(), RATIO_DECIMALS)
     return Growth(
         chg=chg,
         ratio=_round(ratio, RATIO_DECIMALS),
         pch=_round(pch, PERCENT_DECIMALS),
-        cagr=_round(cagr, PERCENT_DECIMALS),
-        log=_round(log, RATIO_DECIMALS),
+        cagr=cagr,
+        log=log,
         reason=None,
     )
