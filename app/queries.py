@@ -82,7 +82,7 @@ def pair_points(
         end_year=end_year,
         as_of=as_of,
     )
-    result = {year: year_points(figures) for year, figures in stored.items()}
+    result = {year: year_points(figures, wanted=indicator) for year, figures in stored.items()}
     return {year: pts for year, pts in result.items() if indicator in pts}
 
 
@@ -108,9 +108,14 @@ def stored_by_year(
     return result
 
 
-def year_points(stored: dict[str, ObservationRow]) -> YearPoints:
-    """One year's stored figures plus every trade value the identities fix."""
+def year_points(stored: dict[str, ObservationRow], wanted: str | None = None) -> YearPoints:
+    """One year's stored figures plus every trade value the identities fix.
+
+    When `wanted` is stored, nothing is derived: a stored figure is never replaced by a
+    derived one, and deriving the others costs more than the rest of a series read."""
     result: YearPoints = {code: _reported(obs) for code, obs in stored.items()}
+    if wanted in stored:
+        return result
     trade = [obs for code, obs in stored.items() if code in TRADE_INDICATORS]
     currencies = {obs.currency for obs in trade}
     if len(currencies) != 1:
@@ -129,6 +134,9 @@ def year_points(stored: dict[str, ObservationRow]) -> YearPoints:
 
 
 def _year_filter(query: Any, t: Any, start_year: int | None, end_year: int | None) -> Any:
+    if start_year is not None and start_year == end_year:
+        # Equality, not a range: then an index on (…, year, partner) also gives the order.
+        return query.where(t.c.year == start_year)
     if start_year is not None:
         query = query.where(t.c.year >= start_year)
     if end_year is not None:
@@ -194,16 +202,29 @@ def observations_page(
     as_of: datetime | None = None,
 ) -> list[ObservationRow]:
     """Stored figures in key order, starting after `after` (keyset pagination)."""
+    query = _observations(reporter, partner, indicator, start_year, end_year, as_of)
+    if after is not None:
+        t = query.selected_columns
+        query = query.where(tuple_(t.reporter, t.partner, t.indicator, t.year) > tuple_(*after))
+    return list(session.execute(query.limit(limit)))
+
+
+def _observations(
+    reporter: str | None,
+    partner: str | None,
+    indicator: str | None,
+    start_year: int | None,
+    end_year: int | None,
+    as_of: datetime | None,
+) -> Any:
+    """Stored figures matching the filters, in key order: reporter, partner, indicator, year."""
     t = table_at(Observation, as_of)
-    order = (t.c.reporter, t.c.partner, t.c.indicator, t.c.year)
     query = select(t)
     for column, wanted in (("reporter", reporter), ("partner", partner), ("indicator", indicator)):
         if wanted is not None:
             query = query.where(t.c[column] == wanted)
     query = _year_filter(query, t, start_year, end_year)
-    if after is not None:
-        query = query.where(tuple_(*order) > tuple_(*after))
-    return list(session.execute(query.order_by(*order).limit(limit)))
+    return query.order_by(t.c.reporter, t.c.partner, t.c.indicator, t.c.year)
 
 
 # What GET /v1/observations?format=csv and `tradestats export` write: the import columns
@@ -226,19 +247,16 @@ EXPORT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-EXPORT_PAGE = 5000
+EXPORT_BATCH = 1000
 
 
 def all_observations(session: Session, filters: dict[str, Any]) -> Iterator[ObservationRow]:
-    """Every matching row in key order, fetched a page at a time so memory stays flat."""
-    after = None
-    while True:
-        page = observations_page(session=session, after=after, limit=EXPORT_PAGE, **filters)
-        yield from page
-        if len(page) < EXPORT_PAGE:
-            return
-        last = page[-1]
-        after = (last.reporter, last.partner, last.indicator, last.year)
+    """Every matching row in key order, streamed from one cursor so memory stays flat.
+
+    One query rather than keyset pages: each page re-seeked the index and, with
+    filters that the key order does not lead with, rescanned what the last one had."""
+    query = _observations(**filters)
+    yield from session.execute(query, execution_options={"yield_per": EXPORT_BATCH})
 
 
 def growth_pairs(

@@ -27,11 +27,12 @@ async def not_modified(request: Request, exc: Exception) -> Response:
 
 
 def data_version(session: SessionDep) -> str:
-    parts = [
-        session.execute(select(func.max(model.revision_id))).scalar() or 0
+    latest = [
+        select(func.max(model.revision_id)).scalar_subquery()  # type: ignore[arg-type]
         for model in (SourceRevision, ObservationRevision, ClaimRevision)
     ]
-    return ".".join(map(str, parts))
+    parts = session.connection().execute(select(*latest)).one()  # one round trip, not three
+    return ".".join(str(part or 0) for part in parts)
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -34,10 +35,16 @@ def cell(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")  # digits as published: 375.20 stays 375.20
     if isinstance(value, datetime):
-        return _rfc3339(value)
+        return _time_cell(value)
     if isinstance(value, date):
         return value.isoformat()
     return neutralise(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=256)
+def _time_cell(value: datetime) -> str:
+    """Rows of one import share their times, so each is formatted once."""
+    return _rfc3339(value)
 
 
 def stream_csv(
@@ -47,6 +54,9 @@ def stream_csv(
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
+        yield buffer.getvalue()  # at once: the first byte need not wait for a query
+        buffer.seek(0)
+        buffer.truncate()
         for count, row in enumerate(rows, start=1):
             writer.writerow([cell(v) for v in row])
             if count % 500 == 0:  # send in chunks, not a line at a time

@@ -9,15 +9,17 @@ field order, so the columns are stable even when there are no rows.
 import json
 import types
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from app.api.caching import CACHE_CONTROL, conditional_get
 from app.api.csvio import stream_csv, wants_csv
 from app.api.openapi import problems
-from app.schemas import Series, SeriesPoint
+from app.schemas import Series, SeriesPoint, _json_number
 
 Format = Annotated[
     Literal["json", "csv"] | None,
@@ -47,6 +49,39 @@ def render(request: Request, format_: str | None, result: BaseModel, name: str) 
         return with_cache_headers(request, response)
     header, rows = table_of(result)
     return with_cache_headers(request, stream_csv(header, rows, f"{name}.csv"))
+
+
+def _plain_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _json_number(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def render_rows(request: Request, content: dict[str, Any]) -> Response:
+    """Plain data (dicts of column values) as JSON, for hot reads of many rows.
+
+    The same bytes the documented model would write (decimals as numbers, times as RFC
+    3339 UTC), without building and validating a model per row: for a page of 200
+    observations that was most of the request's time.
+    """
+    body = orjson.dumps(
+        content, default=_plain_number, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+    )
+    return with_cache_headers(request, Response(body, media_type="application/json"))
+
+
+def render_plain(
+    request: Request,
+    format_: str | None,
+    content: dict[str, Any],
+    model: type[BaseModel],
+    name: str,
+) -> Response:
+    """`render` for a result built as plain data: JSON straight from it, CSV (rarely asked,
+    and needing the model's columns) through the documented model."""
+    if wants_csv(format_, request.headers.get("accept")):
+        return render(request, format_, model.model_validate(content), name)
+    return render_rows(request, content)
 
 
 def with_cache_headers(request: Request, response: Response) -> Response:

@@ -4,12 +4,14 @@
 decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant digits.
 """
 
+import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
 HUNDRED = Decimal(100)
+DIGITS = Context(prec=28)  # significant digits of intermediate results
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,26 @@ def _round(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
 
 
-def growth(earlier: Decimal, later: Decimal, years: int) -> Growth:
-    """Change from `earlier` to `later` over `years` years (years >= 1), both in one unit."""
+def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
+    """ln(x) rounded to `decimals` places, as from the 28-digit logarithm.
+
+    A float logarithm is within 1e-13 of the true one (for the ratios of real figures), so
+    it rounds the same way unless it lies that close to a half-way point; only then is the
+    28-digit logarithm, about a hundred times slower, computed."""
+    approx = float(x)
+    if 0 < approx < math.inf:  # not out of float's range
+        estimate = math.log(approx)
+        scaled = abs(estimate) * 10**decimals
+        if abs(estimate) < 100 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+            return _round(Decimal(estimate), decimals)
+    return _round(DIGITS.ln(x), decimals)
+
+
+def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) -> Growth:
+    """Change from `earlier` to `later` over `years` years (years >= 1), both in one unit.
+
+    `rates=False` leaves `cagr` and `log` null: they cost a power and a logarithm, and a
+    series' year-on-year growth shows neither."""
     if years < 1:
         raise ValueError("growth needs a span of at least one year")
     chg = later - earlier
@@ -37,27 +57,33 @@ def growth(earlier: Decimal, later: Decimal, years: int) -> Growth:
         reason = "the base value is negative, so a ratio would read backwards"
         return Growth(chg, None, None, None, None, reason)
 
-    with localcontext() as ctx:
-        ctx.prec = 28
-        ratio = later / earlier
-        pch = (ratio - 1) * HUNDRED
-        if ratio <= 0:
-            reason = "the later value is not positive, so log and CAGR are undefined"
-            return Growth(
-                chg,
-                _round(ratio, RATIO_DECIMALS),
-                _round(pch, PERCENT_DECIMALS),
-                None,
-                None,
-                reason,
-            )
-        cagr = (ratio ** (Decimal(1) / years) - 1) * HUNDRED
-        log = ratio.ln()
+    # Explicit context methods rather than localcontext(), which costs more than the maths.
+    ratio = DIGITS.divide(later, earlier)
+    pch = DIGITS.multiply(DIGITS.subtract(ratio, 1), HUNDRED)
+    if ratio <= 0:
+        reason = "the later value is not positive, so log and CAGR are undefined"
+        return Growth(
+            chg,
+            _round(ratio, RATIO_DECIMALS),
+            _round(pch, PERCENT_DECIMALS),
+            None,
+            None,
+            reason,
+        )
+    cagr = log = None
+    if rates:
+        cagr = _round(
+            DIGITS.multiply(
+                DIGITS.subtract(DIGITS.power(ratio, DIGITS.divide(1, years)), 1), HUNDRED
+            ),
+            PERCENT_DECIMALS,
+        )
+        log = _rounded_ln(ratio, RATIO_DECIMALS)
     return Growth(
         chg=chg,
         ratio=_round(ratio, RATIO_DECIMALS),
         pch=_round(pch, PERCENT_DECIMALS),
-        cagr=_round(cagr, PERCENT_DECIMALS),
-        log=_round(log, RATIO_DECIMALS),
+        cagr=cagr,
+        log=log,
         reason=None,
     )

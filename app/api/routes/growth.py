@@ -15,10 +15,10 @@ from app.api.deps import (
     distinct_pair,
 )
 from app.api.presenters import figure_used, unit
-from app.api.render import Format, reads, render
+from app.api.render import Format, reads, render, render_plain
 from app.errors import invalid, not_found
 from app.queries import growth_pairs, pair_points
-from app.schemas import GrowthResult, PartnerGrowth, PartnerGrowths
+from app.schemas import GrowthResult, PartnerGrowths
 from app.stats.growth import growth
 
 router = APIRouter(prefix="/v1", tags=["Growth"])
@@ -141,25 +141,29 @@ def list_partner_growth(
         ):
             continue
         g = growth(row.earlier_value, row.later_value, to_year - from_year)
+        # Plain dicts in PartnerGrowth's field order: a model per partner cost more than
+        # the query.
         data.append(
-            PartnerGrowth(
-                partner=row.partner,
-                earlier=row.earlier_value,
-                later=row.later_value,
-                ratio=g.ratio,
-                chg=g.chg,
-                pch=g.pch,
-                cagr=g.cagr,
-                log=g.log,
-                reason=g.reason,
-            )
+            {
+                "partner": row.partner,
+                "earlier": row.earlier_value,
+                "later": row.later_value,
+                "ratio": g.ratio,
+                "chg": g.chg,
+                "pch": g.pch,
+                "cagr": g.cagr,
+                "log": g.log,
+                "reason": g.reason,
+            }
         )
-    result = PartnerGrowths(
-        indicator=indicator.value,
-        reporter=reporter,
-        from_year=from_year,
-        to_year=to_year,
-        data=data,
-        count=len(data),
+    result = {
+        "indicator": indicator.value,
+        "reporter": reporter,
+        "from_year": from_year,
+        "to_year": to_year,
+        "data": data,
+        "count": len(data),
+    }
+    return render_plain(
+        request, format, result, PartnerGrowths, f"growth-{indicator.value}-{reporter}"
     )
-    return render(request, format, result, f"growth-{indicator.value}-{reporter}")

@@ -4,8 +4,6 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from sqlalchemy import text
@@ -22,6 +20,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @lru_cache
 def migration_head() -> str | None:
+    # Imported here, not at start: alembic's import costs half a second of startup.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_current_head()
 
 

@@ -23,7 +23,7 @@ from app.api.deps import (
     StartYear,
     year_range,
 )
-from app.api.render import reads, render, with_cache_headers
+from app.api.render import reads, render_rows, with_cache_headers
 from app.core.config import get_settings
 from app.errors import ProblemException
 from app.queries import EXPORT_COLUMNS, ObservationKey, all_observations, observations_page
@@ -40,6 +40,7 @@ def present_observation(
 
 
 MAX_LIMIT = get_settings().page_size_max
+PUBLIC_FIELDS = tuple(ObservationPublic.model_fields)
 
 
 def encode_cursor(key: ObservationKey) -> str:
@@ -128,10 +129,9 @@ def list_observations(
         last_row = rows[-1]
         key = (last_row.reporter, last_row.partner, last_row.indicator, last_row.year)
         next_url = str(request.url.include_query_params(cursor=encode_cursor(key)))
-    result = ObservationsPublic(
-        data=[ObservationPublic.model_validate(r) for r in rows], limit=limit, next=next_url
-    )
-    answer = render(request, "json", result, "observations")
+    # Rows go out as they come from the database, in ObservationPublic's field order.
+    data = [{field: getattr(r, field) for field in PUBLIC_FIELDS} for r in rows]
+    answer = render_rows(request, {"data": data, "limit": limit, "next": next_url})
     if next_url:
         answer.headers["Link"] = f'<{next_url}>; rel="next"'
     return answer
