@@ -18,19 +18,28 @@ from app.core.config import get_settings
 def get_engine(database_url: str | None = None) -> Engine:
     settings = get_settings()
     url = make_url(database_url or settings.database_url)
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_pool_size,
+        "pool_timeout": settings.db_pool_timeout,
+    }
     if url.get_backend_name() == "postgresql":
         # Every stored time is UTC; so is the session, whatever the server's default. A write
         # stuck behind another's lock gives up (a 503) rather than hang the request for good.
         lock_ms = int(settings.postgres_lock_timeout * 1000)
         options = f"-c timezone=utc -c lock_timeout={lock_ms}"
-        return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+        return create_engine(
+            url, pool_pre_ping=True, connect_args={"options": options}, **pool
+        )
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **pool)
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout}
+        url,
+        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout},
+        **(pool if url.database not in (None, "", ":memory:") else {}),  # one shared connection
     )
 
     @event.listens_for(engine, "connect")

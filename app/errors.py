@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -110,6 +111,9 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
     return result
 
 
+BUSY = "The database is busy or unavailable. Try again shortly."
+
+
 def database_fault(exc: DBAPIError) -> tuple[str, int] | None:
     """A passing database fault as (what to tell the client, seconds to wait), or None for a
     real bug. SQLite names its errors; PostgreSQL gives SQLSTATEs (25006 read-only
@@ -121,7 +125,7 @@ def database_fault(exc: DBAPIError) -> tuple[str, int] | None:
     if name == "SQLITE_FULL" or state.startswith("53"):
         return "The database is out of space at the moment; reads still work.", 30
     if isinstance(exc, OperationalError):  # locked, busy, unreachable, cut off
-        return "The database is busy or unavailable. Try again shortly.", 1
+        return BUSY, 1
     return None
 
 
@@ -140,8 +144,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DBAPIError)
-    async def _database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
-        fault = database_fault(exc)
+    @app.exception_handler(PoolTimeoutError)
+    async def _database_unavailable(
+        request: Request, exc: DBAPIError | PoolTimeoutError
+    ) -> JSONResponse:
+        if isinstance(exc, PoolTimeoutError):  # every pooled connection stayed in use
+            fault: tuple[str, int] | None = (BUSY, 1)
+        else:
+            fault = database_fault(exc)
         if fault is None:
             return await _unexpected(request, exc)
         detail, retry_after = fault
@@ -150,7 +160,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             "database unavailable on %s %s: %s",
             request.method,
             request.url.path,
-            exc.orig.__class__.__name__,
+            getattr(exc, "orig", exc).__class__.__name__,
         )
         return problem_response(
             request,

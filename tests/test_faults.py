@@ -45,6 +45,8 @@ def engine(databases: Databases, monkeypatch: pytest.MonkeyPatch) -> Iterator[En
     """A seeded copy whose engine waits only briefly for locks, so busy tests are quick."""
     monkeypatch.setenv("SQLITE_BUSY_TIMEOUT", "0.2")
     monkeypatch.setenv("POSTGRES_LOCK_TIMEOUT", "0.2")
+    monkeypatch.setenv("DB_POOL_SIZE", "2")
+    monkeypatch.setenv("DB_POOL_TIMEOUT", "0.2")
     get_settings.cache_clear()
     url = databases.seeded_copy()
     yield get_engine(url)
@@ -238,6 +240,18 @@ def test_a_database_busy_beyond_the_timeout_answers_503_then_recovers(
             assert client.get(READ).status_code == 200  # readers are not blocked
         assert snapshot(url_of(engine)) == before  # the refused write left nothing behind
         assert write(client, auth).status_code == 201
+
+
+def test_every_pooled_connection_in_use_answers_503_then_recovers(engine: Engine) -> None:
+    # The pool holds DB_POOL_SIZE connections and as many again on demand: take them all.
+    held = [engine.connect() for _ in range(2 * get_settings().db_pool_size)]
+    with serve(engine) as client:
+        try:
+            assert_unavailable(client.get(READ), "busy")
+        finally:
+            for connection in held:
+                connection.close()
+        assert client.get(READ).status_code == 200
 
 
 # ----------------------------------------------------------------------------- read-only, full

@@ -14,6 +14,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = 5.0
     # Seconds a PostgreSQL statement waits for another transaction's lock before a 503.
     postgres_lock_timeout: float = 5.0
+    # Connections each worker keeps open, as many again on demand, and the seconds a request
+    # waits for a free one before a 503 (the threadpool runs up to 40 requests at once).
+    db_pool_size: int = 10
+    db_pool_timeout: float = 10.0
     page_size_default: int = 100
     page_size_max: int = 1000
     # Largest request body: one write, or a whole bulk import.
