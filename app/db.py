@@ -28,9 +28,7 @@ def get_engine(database_url: str | None = None) -> Engine:
         # stuck behind another's lock gives up (a 503) rather than hang the request for good.
         lock_ms = int(settings.postgres_lock_timeout * 1000)
         options = f"-c timezone=utc -c lock_timeout={lock_ms}"
-        return create_engine(
-            url, pool_pre_ping=True, connect_args={"options": options}, **pool
-        )
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **pool)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **pool)
 
