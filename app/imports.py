@@ -110,11 +110,23 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             + "; ".join(problems)
             + f". Columns: {', '.join(IMPORT_COLUMNS)}.",
         )
-    for record in reader:
-        yield (
-            reader.line_num,
-            {k: _cell(k, v) for k, v in record.items() if k in IMPORT_COLUMNS and v is not None},
-        )
+    try:
+        for record in reader:
+            yield (
+                reader.line_num,
+                {
+                    k: _cell(k, v)
+                    for k, v in record.items()
+                    if k in IMPORT_COLUMNS and v is not None
+                },
+            )
+    except csv.Error as exc:  # a cell over csv's size limit, say, or a quote never closed
+        raise ProblemException(
+            400,
+            "malformed-import",
+            "Malformed import",
+            f"The CSV cannot be read after line {reader.line_num}: {exc}.",
+        ) from exc
 
 
 _INTEGER_COLUMNS = ("year", "multiplier", "precision", "source_id", "publication_id")
@@ -163,6 +175,10 @@ def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any
             raise ProblemException(
                 400, "malformed-import", "Malformed import", "The CSV is not UTF-8."
             ) from exc
+        if "\x00" in text:  # PostgreSQL cannot store it; refuse it alike everywhere
+            raise ProblemException(
+                400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
+            )
         return csv_rows(text)
     return json_rows(body)
 
