@@ -99,7 +99,10 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if c not in header
     ]
     if unknown or missing:
-        problems = ([f"unknown columns: {', '.join(unknown)}"] if unknown else []) + (
+        more = (
+            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        )  # never echo a huge header
+        problems = ([f"unknown columns: {', '.join(unknown[:10])}{more}"] if unknown else []) + (
             [f"missing columns: {', '.join(missing)}"] if missing else []
         )
         raise ProblemException(
