@@ -99,9 +99,8 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if c not in header
     ]
     if unknown or missing:
-        more = (
-            f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        )  # never echo a huge header
+        # Name ten at most: a hostile header may hold millions.
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         problems = ([f"unknown columns: {', '.join(unknown[:10])}{more}"] if unknown else []) + (
             [f"missing columns: {', '.join(missing)}"] if missing else []
         )
@@ -115,14 +114,10 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         )
     try:
         for record in reader:
-            yield (
-                reader.line_num,
-                {
-                    k: _cell(k, v)
-                    for k, v in record.items()
-                    if k in IMPORT_COLUMNS and v is not None
-                },
-            )
+            cells = {
+                k: _cell(k, v) for k, v in record.items() if k in IMPORT_COLUMNS and v is not None
+            }
+            yield reader.line_num, cells
     except csv.Error as exc:  # a cell over csv's size limit, say, or a quote never closed
         raise ProblemException(
             400,
