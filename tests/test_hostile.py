@@ -1,9 +1,10 @@
 """Hostile input: every case is a clear 4xx problem, and nothing in the database changes.
 
 The read routes and their parameters come from the OpenAPI document, so a new route or
-parameter is attacked too without editing this file. All cases share one seeded database
-per backend; after each one, `fingerprint` (every table's row count and a hash of its rows)
-must equal what it was before the first.
+parameter is attacked too without editing this file. All tests share one seeded database
+per backend; after each test, `fingerprint` (every table's row count and a hash of its
+rows) must equal what it was before the first. A test that refuses several values checks
+each response.
 """
 
 import csv
