@@ -73,6 +73,7 @@ units_ = st.integers(min_value=0, max_value=10**6)
 precision_ = st.integers(min_value=0, max_value=4)
 
 
+@settings(deadline=None)  # a loaded machine is slow; no timing here
 @given(units_, precision_, st.integers(min_value=-30, max_value=30))
 def test_a_figure_stands_for_exactly_what_rounds_to_it(
     units: int, precision: int, offset: int
@@ -94,6 +95,7 @@ def half_even(x: Fraction, decimals: int) -> Fraction:
     return Fraction(round(x * 10**decimals), 10**decimals)  # round() on a Fraction is half-even
 
 
+@settings(deadline=None)  # a loaded machine is slow; no timing here
 @given(
     st.integers(min_value=1, max_value=10**6),
     st.integers(min_value=-(10**6), max_value=10**6),
@@ -169,6 +171,7 @@ def as_range(interval: Interval) -> Range:
     )
 
 
+@settings(deadline=None)  # a loaded machine is slow; no timing here
 @given(st.sampled_from(list(Qualifier)), stated_)
 def test_qualifier_bounds(qualifier: Qualifier, stated: Decimal) -> None:
     assert as_range(allowed_range(qualifier, stated)) == reference_allowed(qualifier, stated)
@@ -224,7 +227,7 @@ def claims(draw: st.DrawFn) -> tuple[ClaimKind, Qualifier, Decimal, int, int, in
     return kind, qualifier, published(stated, decimals), base, p1, later, p2
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)  # no timing here: a loaded machine is slow
 @given(claims())
 @example((ClaimKind.percent_change, Qualifier.exact, Decimal("86.5"), 42, 1, 78, 1))
 @example((ClaimKind.ratio, Qualifier.almost, Decimal("4"), 950, 1, 3752, 1))
@@ -261,6 +264,7 @@ def test_claim_intervals_and_verdicts_match_exact_fractions(
     assert assessment.verdict is expected, assessment.explanation
 
 
+@settings(deadline=None)  # a loaded machine is slow; no timing here
 @given(
     st.integers(min_value=0, max_value=10**5),
     st.integers(min_value=1, max_value=10**5),
