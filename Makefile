@@ -7,7 +7,7 @@ PORT   ?= 8000
 WORKERS ?= 1
 export DATABASE_URL ?= sqlite:///./data/tradestats.db
 
-.PHONY: run serve test soak browser bench bench-smoke wrk lint format migrate seed examples lock clean
+.PHONY: run serve test soak browser bench bench-smoke wrk lint audit format migrate seed examples lock clean
 
 run: migrate seed serve
 
@@ -72,6 +72,12 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check app bench migrations tests
 	$(BIN)/ruff format --check app bench migrations tests
 	$(BIN)/mypy app bench
+
+# Known vulnerabilities in the pinned dependencies, from PyPI's advisory data. The lock
+# files pin every package, so nothing needs resolving (--no-deps) or installing.
+audit: $(VENV)/.dev
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
+		--vulnerability-service pypi -r requirements.lock -r requirements-dev.lock
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix app bench migrations tests

@@ -3,7 +3,6 @@
 Errors are one clear line on stderr and a non-zero exit, never a traceback.
 """
 
-import csv
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -147,7 +146,7 @@ def export(
     indicator: Annotated[str | None, typer.Option(help="e.g. TURNOVER.")] = None,
 ) -> None:
     """Write stored observations as CSV: the columns `import` reads back unchanged."""
-    from app.api.csvio import cell
+    from app.api.csvio import cell, csv_writer
     from app.api.deps import to_alpha3
     from app.queries import EXPORT_COLUMNS, all_observations
 
@@ -162,7 +161,7 @@ def export(
     out = file.open("w", newline="", encoding="utf-8") if file else sys.stdout
     count = 0
     with session() as s:
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out)
         writer.writerow(EXPORT_COLUMNS)
         for row in all_observations(s, filters):
             writer.writerow([cell(getattr(row, c)) for c in EXPORT_COLUMNS])

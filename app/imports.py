@@ -99,7 +99,9 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if c not in header
     ]
     if unknown or missing:
-        problems = ([f"unknown columns: {', '.join(unknown)}"] if unknown else []) + (
+        # Name ten at most: a hostile header may hold millions.
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        problems = ([f"unknown columns: {', '.join(unknown[:10])}{more}"] if unknown else []) + (
             [f"missing columns: {', '.join(missing)}"] if missing else []
         )
         raise ProblemException(
@@ -110,11 +112,19 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             + "; ".join(problems)
             + f". Columns: {', '.join(IMPORT_COLUMNS)}.",
         )
-    for record in reader:
-        yield (
-            reader.line_num,
-            {k: _cell(k, v) for k, v in record.items() if k in IMPORT_COLUMNS and v is not None},
-        )
+    try:
+        for record in reader:
+            cells = {
+                k: _cell(k, v) for k, v in record.items() if k in IMPORT_COLUMNS and v is not None
+            }
+            yield reader.line_num, cells
+    except csv.Error as exc:  # a cell over csv's size limit, say, or a quote never closed
+        raise ProblemException(
+            400,
+            "malformed-import",
+            "Malformed import",
+            f"The CSV cannot be read after line {reader.line_num}: {exc}.",
+        ) from exc
 
 
 _INTEGER_COLUMNS = ("year", "multiplier", "precision", "source_id", "publication_id")
@@ -163,6 +173,10 @@ def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any
             raise ProblemException(
                 400, "malformed-import", "Malformed import", "The CSV is not UTF-8."
             ) from exc
+        if "\x00" in text:  # PostgreSQL cannot store it; refuse it alike everywhere
+            raise ProblemException(
+                400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
+            )
         return csv_rows(text)
     return json_rows(body)
 

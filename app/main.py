@@ -3,11 +3,12 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 
 from app.api.caching import NotModified, not_modified
+from app.api.deps import single_valued_query
 from app.api.openapi import build_openapi
 from app.api.routes import (
     claims,
@@ -86,6 +87,7 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        dependencies=[Depends(single_valued_query)],
         docs_url=None,  # served from local files by install_docs, not from a CDN
         redoc_url=None,
     )

@@ -31,6 +31,8 @@ LATENCY = Histogram(
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 UNMETERED = {"/healthz", "/readyz", "/metrics"}
+# Longest path and query string, in bytes, as many servers and proxies allow.
+MAX_URL_BYTES = 8192
 
 
 def client_of(scope: Scope, headers: dict[bytes, bytes]) -> str:
@@ -81,9 +83,28 @@ class OperationsMiddleware:
                 message["headers"] = headers + [h for h in extra if h[0] not in present]
             await send(message)
 
+        url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(
+            scope.get("query_string", b"")
+        )
         try:
-            if verdict is not None and not verdict.allowed:
-                await self._too_many(scope, send_with_headers, verdict.reset)
+            if url_bytes > MAX_URL_BYTES:
+                await send_problem(
+                    send_with_headers,
+                    414,
+                    "uri-too-long",
+                    "URI too long",
+                    f"The path and query string are limited to {MAX_URL_BYTES} bytes.",
+                )
+            elif verdict is not None and not verdict.allowed:
+                await send_problem(
+                    send_with_headers,
+                    429,
+                    "too-many-requests",
+                    "Too many requests",
+                    f"This client's request budget is spent; retry in {verdict.reset} s.",
+                    scope["path"],
+                    [(b"retry-after", str(verdict.reset).encode())],
+                )
             else:
                 await self.app(scope, receive, send_with_headers)
         finally:
@@ -103,21 +124,30 @@ class OperationsMiddleware:
                 }
             )
 
-    @staticmethod
-    async def _too_many(scope: Scope, send: Send, retry_after: int) -> None:
-        body = json.dumps(
-            {
-                "type": TYPE_PREFIX + "too-many-requests",
-                "title": "Too many requests",
-                "status": 429,
-                "instance": scope["path"],
-                "detail": f"This client's request budget is spent; retry in {retry_after} s.",
-            }
-        ).encode()
-        headers: list[Any] = [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(retry_after).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 429, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+async def send_problem(
+    send: Send,
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: list[Any] | None = None,
+) -> None:
+    """A problem answered before the app sees the request (so without its handlers).
+
+    `instance` is left out when the path itself is the problem: it may be huge."""
+    problem = {"type": TYPE_PREFIX + kind, "title": title, "status": status, "detail": detail}
+    body = json.dumps(problem | ({"instance": instance} if instance else {})).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

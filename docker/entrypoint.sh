@@ -10,5 +10,5 @@ export PROMETHEUS_MULTIPROC_DIR
 alembic upgrade head
 python3 -m app.seed
 # The app writes its own JSON access log, and no Server header names the software.
-exec uvicorn app.main:app --host 0.0.0.0 --port "$PORT" --workers "$WORKERS" \
+exec uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "$PORT" --workers "$WORKERS" \
     --no-access-log --no-server-header

@@ -5,6 +5,7 @@ Each test gets its own copy of a migrated, seeded template: a copied file on SQL
 on one server never collide, and they are dropped at the end.
 """
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -12,8 +13,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app.db import get_engine
@@ -102,3 +103,18 @@ class PostgresDatabases:
     def close(self) -> None:
         self.drop(self.template)
         self.admin.dispose()
+
+
+def fingerprint(engine: Engine) -> dict[str, tuple[int, str]]:
+    """Every table's row count and a SHA-256 of all its rows: equal means nothing changed.
+
+    Rows are hashed in a sorted order of their text, so the order a backend returns them in
+    does not matter; any changed, added or removed row changes the hash."""
+    result = {}
+    with engine.connect() as connection:
+        for table in sorted(inspect(connection).get_table_names()):
+            rows = sorted(
+                repr(tuple(row)) for row in connection.execute(text(f'SELECT * FROM "{table}"'))
+            )
+            result[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+    return result

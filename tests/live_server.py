@@ -6,8 +6,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import IO
 
 import httpx
@@ -21,32 +21,44 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def uvicorn_command(port: int, workers: int = 1, log_level: str = "warning") -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        log_level,
+    ]
+
+
 @contextmanager
 def live_server(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    command: Callable[[int], list[str]] | None = None,
+    output: IO[str] | None = None,
 ) -> Iterator[str]:
-    """Serve app.main:app on the database; yields the base URL; stops the server after."""
+    """Serve app.main:app on the database; yields the base URL; stops the server after.
+
+    `command(port)` replaces the plain uvicorn command line (PORT is in its environment
+    too); `output`, a readable file, receives everything the server writes."""
     port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up (64 KB of access log)
     # and then blocks every worker mid-request.
-    with tempfile.TemporaryFile(mode="w+") as log:
+    with nullcontext(output) if output else tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
+            command(port) if command else uvicorn_command(port, workers),
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
+            env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,

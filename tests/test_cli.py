@@ -41,10 +41,7 @@ def test_export_matches_the_api_and_imports_again(
     path = tmp_path / "all.csv"
     done = run_cli(url(engine), "export", str(path))
     assert done.returncode == 0 and "exported 4 observations" in done.stderr
-    assert (
-        path.read_text(encoding="utf-8")
-        == client.get("/v1/observations", params={"format": "csv"}).text
-    )
+    assert path.read_bytes() == client.get("/v1/observations", params={"format": "csv"}).content
     frame = pd.read_csv(io.StringIO(path.read_text(encoding="utf-8")))
     assert sorted(frame["value"]) == [4.2, 7.8, 303.6, 375.2]
     again = run_cli(url(engine), "import", str(path))

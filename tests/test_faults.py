@@ -6,7 +6,6 @@ service answers a 503 problem with Retry-After while the fault lasts, keeps serv
 where it can, changes nothing it did not acknowledge, and recovers when the fault clears.
 """
 
-import hashlib
 import os
 import shutil
 import signal
@@ -23,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -34,7 +33,7 @@ from app.db import get_engine, get_session
 from app.imports import BATCH, IMPORT_COLUMNS
 from app.main import app
 from tests.conftest import BASE_URL, TURNOVER_2023, run_cli
-from tests.databases import ROOT, PostgresDatabases, SqliteDatabases
+from tests.databases import ROOT, PostgresDatabases, SqliteDatabases, fingerprint
 
 Databases = SqliteDatabases | PostgresDatabases
 READ = "/v1/observations?reporter=KAZ&partner=BGR"
@@ -98,17 +97,12 @@ def url_of(engine: Engine) -> str:
 
 
 def snapshot(url: str) -> dict[str, tuple[int, str]]:
-    """Every table's row count and a checksum of its rows, in a stable order."""
+    """Every table's row count and a checksum of its rows, on a connection of its own."""
     engine = create_engine(url, poolclass=NullPool)
-    result = {}
-    with engine.connect() as connection:
-        for table in inspect(connection).get_table_names():
-            rows = sorted(
-                repr(tuple(row)) for row in connection.execute(text(f"SELECT * FROM {table}"))
-            )
-            result[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
-    engine.dispose()
-    return result
+    try:
+        return fingerprint(engine)
+    finally:
+        engine.dispose()
 
 
 # ----------------------------------------------------------------------------- a killed import

@@ -1,5 +1,6 @@
 """Rounding-aware verdicts, qualifier bounds and implied ranges, without HTTP."""
 
+from decimal import ROUND_CEILING, localcontext
 from decimal import Decimal as D
 
 import pytest
@@ -16,6 +17,14 @@ from app.stats.verdicts import (
     assess_identity,
     stated_phrase,
 )
+
+
+def divided_up(numerator: D, denominator: D) -> D:
+    """Upper bounds are rounded up (outward) at 28 digits, so they hold every value."""
+    with localcontext() as ctx:
+        ctx.rounding = ROUND_CEILING
+        return numerator / denominator
+
 
 LABELS = Labels("FDI_INFLOW", "KAZ–BGR", 2023, 2024, "USD millions")
 
@@ -161,7 +170,7 @@ def test_missing_base_implies_its_range() -> None:
     assert a.verdict is Verdict.unverifiable
     assert a.missing_years == (2023,)
     assert a.implied_year == 2023
-    assert a.implied == Interval(D("375.15") / 4, D("375.25") / D("3.6"))
+    assert a.implied == Interval(D("375.15") / 4, divided_up(D("375.25"), D("3.6")))
     assert "no FDI_INFLOW figure is recorded for KAZ–BGR in 2023" in a.explanation
     assert "93.78 to 104.24 USD millions" in a.explanation
 
@@ -170,7 +179,7 @@ def test_missing_base_under_more_than_is_bounded_above_only() -> None:
     a = assess_growth_claim(
         ClaimKind.ratio, Qualifier.more_than, D("11"), None, fig("303.6"), LABELS
     )
-    assert a.implied == Interval(D(0), D("303.65") / 11, False, False)
+    assert a.implied == Interval(D(0), divided_up(D("303.65"), D(11)), False, False)
     assert "less than 27.61 USD millions" in a.explanation
 
 

@@ -16,7 +16,8 @@ from app.core.config import get_settings
 from app.errors import FieldError, ProblemException, field_errors, invalid_fields
 
 Model = TypeVar("Model", bound=BaseModel)
-JSON_TYPES = ("application/json", "application/merge-patch+json")
+JSON_TYPES = ("application/json",)
+MERGE_PATCH_TYPES = ("application/json", "application/merge-patch+json")  # PATCH takes both
 
 
 def too_large(limit: int) -> ProblemException:
@@ -53,6 +54,23 @@ def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
     return media_type
 
 
+def no_nul(data: Any) -> Any:
+    """The data, unless a string in it holds NUL (\\u0000): no field takes one, and
+    PostgreSQL cannot store it, so refuse it here alike on every backend."""
+    pending = [data]
+    while pending:  # a loop, not recursion: the data may be nested deep
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            raise ProblemException(
+                400, "malformed-json", "Malformed JSON", "The body holds a NUL character."
+            )
+        if isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return data
+
+
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
@@ -60,7 +78,7 @@ def _reject_constant(name: str) -> None:
 def parse_json(body: bytes) -> Any:
     """JSON with exact decimals; a 400 problem when it cannot be parsed."""
     try:
-        return json.loads(
+        data = json.loads(
             body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant
         )
     except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
@@ -68,11 +86,31 @@ def parse_json(body: bytes) -> Any:
         raise ProblemException(
             400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {reason}."
         ) from exc
+    return no_nul(data)
 
 
 async def json_body(request: Request) -> Any:
+    """A POST or PUT body: application/json only (415 otherwise)."""
     require_media_type(request, JSON_TYPES)
     return parse_json(await read_body(request, get_settings().max_body_bytes))
+
+
+async def merge_patch_body(request: Request) -> Any:
+    """A PATCH body: a JSON merge patch, sent as either of its media types."""
+    require_media_type(request, MERGE_PATCH_TYPES)
+    return parse_json(await read_body(request, get_settings().max_body_bytes))
+
+
+async def no_body(request: Request) -> None:
+    """DELETE takes no body: one that is sent is refused, not silently ignored."""
+    async for chunk in request.stream():
+        if chunk:
+            raise ProblemException(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                f"{request.method} takes no body; send none.",
+            )
 
 
 def validate(model: type[Model], data: Any, extra: list[FieldError] | None = None) -> Model:

@@ -14,12 +14,13 @@ from pydantic import BaseModel
 from sqlalchemy import Row
 from sqlmodel import Session, select
 
-from app.api.body import json_body
+from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
 from app.api.deps import AsOf, SessionDep
 from app.api.openapi import problems, request_body
 from app.api.render import CSV_RESPONSE, Format, reads, render
 from app.auth import WriterKey
+from app.errors import not_found
 from app.models import ApiKey, as_utc
 from app.queries import one_row
 from app.schemas import ApiKeyRef, RevisionPublic, RevisionsPublic, _json_number, _rfc3339
@@ -41,6 +42,7 @@ IfMatch = Annotated[
     str | None, Header(description="The ETag you read; a stale one is a 412.", examples=['"5"'])
 ]
 Body = Annotated[Any, Depends(json_body)]
+PatchBody = Annotated[Any, Depends(merge_patch_body)]
 
 WRITE_NOTE = """
 
@@ -121,7 +123,8 @@ def add_item_routes(
         row = one_row(session=session, model=resource.model, row_id=item_id, as_of=as_of)
         if row is None:
             live_or_gone(session, resource, item_id)  # raises 404 or 410
-            raise AssertionError("unreachable")
+            # It is live now, so it was created after `as_of`.
+            raise not_found(f"The {name} {item_id} did not exist yet at {as_of}.")
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
             etag = etag_for(current_revision_id(session, resource.model, item_id) or 0)
             if matches(request.headers.get("if-none-match"), etag):
@@ -155,7 +158,7 @@ def add_item_routes(
         key: WriterKey,
         response: Response,
         item_id: one,
-        body: Body,
+        body: PatchBody,
         if_match: IfMatch = None,
     ) -> BaseModel:
         return reply(
@@ -235,11 +238,12 @@ def add_item_routes(
         delete_item,
         methods=["DELETE"],
         status_code=204,
+        dependencies=[Depends(no_body)],
         summary=f"Delete a {name}",
         operation_id=f"delete_{name}",
         description=f"Remove a {name} from reads. Its history stays at `/revisions`, and "
         "`as_of` reads before the delete still see it. Honours `If-Match`." + WRITE_NOTE,
-        responses=problems(401, 404, 409, 410, 412, 422),
+        responses=problems(401, 404, 409, 410, 412, 415, 422),
     )
     router.add_api_route(
         f"{item}/revisions",

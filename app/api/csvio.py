@@ -1,7 +1,9 @@
 """CSV responses: streamed row by row, so memory stays flat however many rows there are.
 
-Cells that a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with an
-apostrophe; the importer strips it again, so an export still imports unchanged.
+Cells that a spreadsheet would run as a formula (=, +, -, @, tab or CR first) are prefixed
+with an apostrophe (OWASP's advice); the importer strips it again, so an export still
+imports unchanged. Text that already starts with apostrophes before a formula character
+gets one more, so that stripping one gives back exactly what was stored.
 """
 
 import csv
@@ -21,12 +23,14 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 def neutralise(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def restore(text: str) -> str:
     """The importer's inverse of `neutralise`."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    return (
+        text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
+    )
 
 
 def cell(value: Any) -> Any:
@@ -47,12 +51,19 @@ def _time_cell(value: datetime) -> str:
     return _rfc3339(value)
 
 
+def csv_writer(out: Any) -> Any:
+    """RFC 4180's CRLF line ends: csv quotes only cells holding a character of the line
+    end, so with "\n" alone a cell holding a bare CR would be written unquoted and split
+    its row in two for any reader."""
+    return csv.writer(out, lineterminator="\r\n")
+
+
 def stream_csv(
     header: Iterable[str], rows: Iterable[Iterable[Any]], filename: str
 ) -> StreamingResponse:
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv_writer(buffer)
         writer.writerow(header)
         yield buffer.getvalue()  # at once: the first byte need not wait for a query
         buffer.seek(0)

@@ -1,18 +1,36 @@
 """Shared dependencies and parameter types for the routes."""
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated
 
 import pycountry
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 from sqlmodel import Session
 
 from app.db import get_session
-from app.errors import invalid
+from app.errors import FieldError, invalid, invalid_fields
 from app.models import IndicatorCode
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def single_valued_query(request: Request) -> None:
+    """`?reporter=KAZ&reporter=BGR` is a 422: answering for one of them would be a guess.
+
+    Every route depends on this. No parameter takes a list; one that does must be exempted.
+    """
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = [name for name, count in counts.items() if count > 1]
+    if repeated:
+        raise invalid_fields(
+            [
+                FieldError(location="query", field=name, message="given more than once")
+                for name in repeated
+            ]
+        )
+
 
 # ISO 3166-1 alpha-3 and alpha-2, upper case, to alpha-3.
 _COUNTRY_CODES = {code: c.alpha_3 for c in pycountry.countries for code in (c.alpha_3, c.alpha_2)}

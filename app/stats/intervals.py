@@ -93,18 +93,22 @@ def divide(numerator: Interval, denominator: Interval) -> Interval | None:
     """
     if denominator.low is None or denominator.low < 0 or numerator.low is None or numerator.low < 0:
         raise ValueError("divide() takes non-negative intervals")
+    # 0 ÷ anything is 0, so a closed zero numerator reaches 0 whatever the denominator.
+    zero = numerator.low == 0 and numerator.low_closed
     with localcontext() as ctx:
         ctx.prec = DIGITS
         if denominator.high is None:
-            low, low_closed = Decimal(0), numerator.low == 0 and numerator.low_closed
+            low, low_closed = Decimal(0), zero
         elif denominator.high == 0:
             return None
         else:
+            ctx.rounding = ROUND_FLOOR  # rounded outward, so the bound holds every quotient
             low = numerator.low / denominator.high
-            low_closed = numerator.low_closed and denominator.high_closed
+            low_closed = zero or (numerator.low_closed and denominator.high_closed)
         if numerator.high is None or denominator.low == 0:
             high, high_closed = None, False
         else:
+            ctx.rounding = ROUND_CEILING
             high = numerator.high / denominator.low
             high_closed = numerator.high_closed and denominator.low_closed
     return Interval(low, high, low_closed, high_closed)
@@ -116,11 +120,14 @@ def multiply(a: Interval, b: Interval) -> Interval:
         raise ValueError("multiply() takes non-negative intervals")
     with localcontext() as ctx:
         ctx.prec = DIGITS
+        ctx.rounding = ROUND_FLOOR  # rounded outward, so the bounds hold every product
         low = a.low * b.low
+        ctx.rounding = ROUND_CEILING
         high = None if a.high is None or b.high is None else a.high * b.high
+    zero = (a.low == 0 and a.low_closed) or (b.low == 0 and b.low_closed)  # 0 × y is 0
     return Interval(
         low,
         high,
-        a.low_closed and b.low_closed,
+        zero or (a.low_closed and b.low_closed),
         high is not None and a.high_closed and b.high_closed,
     )
