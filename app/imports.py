@@ -157,10 +157,18 @@ class _Cells(dict[str, Any]):
         self.column = column
 
     def __missing__(self, text: str) -> Any:
+        if self.column == "value" and text[:1] in _NUMBER_STARTS:  # read at once, not kept
+            try:
+                return _number(Decimal(text), text)
+            except InvalidOperation:
+                return text  # the validator names the problem
         value = _cell(self.column, text)
         if len(self) < CELL_MEMORY:
             self[text] = value
         return value
+
+
+_NUMBER_STARTS = frozenset("-.0123456789")
 
 
 def _cell(column: str, text: str) -> Any:
@@ -172,11 +180,14 @@ def _cell(column: str, text: str) -> Any:
         return int(text)
     if column == "value":
         try:
-            number = Decimal(text)
+            return _number(Decimal(text), text)
         except InvalidOperation:
             return text  # the validator names the problem
-        return number if number.is_finite() else text
     return text
+
+
+def _number(number: Decimal, text: str) -> Decimal | str:
+    return number if number.is_finite() else text
 
 
 def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -353,6 +364,10 @@ class _Writer:
     def apply(self, batch: list[tuple[Any, ...]], report: ImportReport) -> None:
         pairs = list({(values[0], values[1]) for values in batch})
         existing = {KEY_OF(row[1:]): row for row in self._rows_of(pairs)}
+        if not existing:  # brand-new figures, the common case of a big import
+            self._create(batch, pairs)
+            report.created += len(batch)
+            return
         creates, updates = [], []
         for values in batch:
             old = existing.get(KEY_OF(values))

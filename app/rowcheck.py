@@ -6,8 +6,8 @@ Python: a pydantic model per row costs about 25 µs, and a million-row import ca
 spend that. tests/test_rowcheck.py holds the two to the same answers on random rows.
 """
 
+from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from app.api.deps import _COUNTRY_CODES, to_alpha3
@@ -44,34 +44,41 @@ _REQUIRED = frozenset(REQUIRED)
 # but for created_at and updated_at, which the write sets.
 COLUMNS = tuple(ObservationData.model_fields)[:-2]
 INDICATORS = [code.value for code in IndicatorCode]
-_INDICATOR_SPELLINGS = {spelling: code for code in INDICATORS for spelling in (code, code.lower())}
 MAGNITUDE_DIGITS = len(str(MAX_MAGNITUDE)) - 1  # a value this many digits long may be too big
 REPORTED = ObservationStatus.reported.value
 
 
-@lru_cache(maxsize=4096)
-def _lookup_country(code: str) -> str | None:
+class _Spellings(dict[str, str | None]):
+    """Codes as typed to their canonical form (None when unknown). The usual spellings
+    answer from the dict itself; any other goes through `canonical`, and is remembered
+    while the dict is small, so a hostile file cannot grow it without bound."""
+
+    def __init__(self, usual: dict[str, str], canonical: Callable[[str], str | None]) -> None:
+        super().__init__(usual)
+        self.canonical = canonical
+        self.limit = len(usual) + 4096
+
+    def __missing__(self, code: str) -> str | None:
+        answer = self.canonical(code)
+        if len(self) < self.limit:
+            self[code] = answer
+        return answer
+
+
+def _alpha3(code: str) -> str | None:
     try:
         return to_alpha3(code)
     except ValueError:
         return None
 
 
-# The usual spellings (KAZ, kaz, KZ, kz) answer from one dict; others go through to_alpha3.
-_SPELLINGS = {
-    spelling: alpha3 for code, alpha3 in _COUNTRY_CODES.items() for spelling in (code, code.lower())
-}
+def _indicator(code: str) -> str | None:
+    return code.strip().upper() if code.strip().upper() in INDICATORS else None
 
 
-def _country(code: Any) -> str | None:
-    if not isinstance(code, str):
-        return None
-    alpha3 = _SPELLINGS.get(code)
-    return alpha3 if alpha3 is not None else _lookup_country(code)
-
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int  # bool is an int subclass, and not a number here
+# KAZ, kaz, KZ and kz; EXPORTS and exports.
+_COUNTRIES = _Spellings({s: a for c, a in _COUNTRY_CODES.items() for s in (c, c.lower())}, _alpha3)
+_INDICATORS = _Spellings({s: c for c in INDICATORS for s in (c, c.lower())}, _indicator)
 
 
 def check_row(
@@ -101,18 +108,16 @@ def check_values(
         errors += [_problem(name, "Field required") for name in REQUIRED if name not in row]
     get = row.get
 
-    reporter = _country(get("reporter"))
+    reporter, partner, indicator = get("reporter"), get("partner"), get("indicator")
+    reporter = _COUNTRIES[reporter] if isinstance(reporter, str) else None
     if reporter is None and "reporter" in row:
         errors.append(_bad_country("reporter", row["reporter"]))
-    partner = _country(get("partner"))
+    partner = _COUNTRIES[partner] if isinstance(partner, str) else None
     if partner is None and "partner" in row:
         errors.append(_bad_country("partner", row["partner"]))
-    indicator = get("indicator")
-    indicator = _INDICATOR_SPELLINGS.get(indicator) if type(indicator) is str else None
+    indicator = _INDICATORS[indicator] if isinstance(indicator, str) else None
     if indicator is None and "indicator" in row:
-        indicator = _indicator(row["indicator"])
-        if indicator is None:
-            errors.append(_problem("indicator", "must be one of " + ", ".join(INDICATORS)))
+        errors.append(_problem("indicator", "must be one of " + ", ".join(INDICATORS)))
 
     year = get("year")
     if "year" in row and not (type(year) is int and FIRST_YEAR <= year <= last_year):
@@ -139,19 +144,20 @@ def check_values(
     if not (isinstance(currency, str) and currency in CURRENCIES):
         errors.append(_problem("currency", f"unknown ISO 4217 currency {currency!r}"))
     multiplier = get("multiplier", 6)
-    if not (_is_int(multiplier) and multiplier in MULTIPLIERS):
+    if not (type(multiplier) is int and multiplier in MULTIPLIERS):
         errors.append(_problem("multiplier", "must be one of 0, 3, 6, 9 (10^n units)"))
     precision = get("precision")
-    if precision is not None and not (_is_int(precision) and 0 <= precision <= MAX_DECIMALS):
+    if precision is not None and not (type(precision) is int and 0 <= precision <= MAX_DECIMALS):
         errors.append(_problem("precision", f"must be an integer from 0 to {MAX_DECIMALS}"))
         precision = None
 
+    # `type(...) is int`: bool is an int subclass, and not a number here.
     source_id = get("source_id")
-    if not (_is_int(source_id) and source_id in source_ids) and "source_id" in row:
+    if not (type(source_id) is int and source_id in source_ids) and "source_id" in row:
         errors.append(_problem("source_id", f"no source has id {source_id}"))
     publication_id = get("publication_id")
     if publication_id is not None and not (
-        _is_int(publication_id) and publication_id in source_ids
+        type(publication_id) is int and publication_id in source_ids
     ):
         errors.append(_problem("publication_id", f"no source has id {publication_id}"))
 
@@ -205,12 +211,6 @@ def _digits(value: Decimal) -> tuple[str, int]:
 def _padded(text: str, decimals: int, places: int) -> str:
     """Plain digits with trailing zeros up to `places` decimals: 12.3 at 2 is 12.30."""
     return text + ("." if decimals == 0 else "") + "0" * (places - decimals)
-
-
-def _indicator(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip().upper() in INDICATORS:
-        return value.strip().upper()
-    return None
 
 
 def _problem(field: str, message: str) -> FieldError:
