@@ -13,6 +13,7 @@ ignored here, so an export imports again unchanged.
 import csv
 import io
 import json
+import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.api.body import parse_json
+from app.api.body import _reject_constant, parse_json
 from app.api.csvio import restore
 from app.errors import FieldError, ProblemException
 from app.inputs import FIRST_YEAR, latest_year
@@ -203,12 +204,72 @@ def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
             'A JSON import is an array of observations, or {"observations": [...]}.',
         )
     for index, row in enumerate(data, start=1):
-        if not isinstance(row, dict):
-            yield index, {"__row__": row}
-        elif EXPORT_ONLY_SET.isdisjoint(row):
-            yield index, row
+        yield index, _json_row(row)
+
+
+def _json_row(row: Any) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        return {"__row__": row}
+    if EXPORT_ONLY_SET.isdisjoint(row):
+        return row
+    return {k: v for k, v in row.items() if k not in EXPORT_ONLY_SET}
+
+
+JSON_CHUNK = 1 << 20  # characters read at a time
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    """json_rows for a stream holding a JSON array, decoded one element at a time, so
+    a file of millions of rows never sits in memory whole."""
+    text, at, offset, index = "", 0, 0, 0  # text[at] is character offset + at of the file
+
+    def more() -> bool:
+        nonlocal text, at, offset
+        chunk = stream.read(JSON_CHUNK)
+        text, offset, at = text[at:] + chunk, offset + at, 0
+        return chunk != ""
+
+    def next_char() -> str:  # the next character that is not white space ("" at the end)
+        nonlocal at
+        while True:
+            at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+            if at < len(text) or not more():
+                return text[at : at + 1]
+
+    try:
+        if next_char() != "[":
+            raise ValueError("expected '['")
+        at += 1
+        if next_char() == "]":
+            at += 1
         else:
-            yield index, {k: v for k, v in row.items() if k not in EXPORT_ONLY_SET}
+            while True:
+                next_char()
+                try:  # an element is whole when `text` holds the separator after it
+                    row, end = _DECODER.raw_decode(text, at)
+                    stop = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+                    if text[stop : stop + 1] not in (",", "]"):
+                        raise json.JSONDecodeError("expected ',' or ']'", text, stop)
+                except json.JSONDecodeError:
+                    if more():
+                        continue
+                    raise
+                at, index = end, index + 1
+                yield index, _json_row(row)
+                at = stop + 1
+                if text[stop] == "]":
+                    break
+        if next_char():
+            raise ValueError(f"extra data at character {offset + at}")
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        if isinstance(exc, json.JSONDecodeError):
+            reason = f"{exc.msg} at character {offset + exc.pos}"
+        raise ProblemException(
+            400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {reason}."
+        ) from exc
 
 
 def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -222,9 +283,15 @@ def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any
 
 
 def rows_from_file(path: Path, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """rows_from for a file, read as the rows are taken when it is CSV."""
+    """rows_from for a file, read as the rows are taken (a JSON array, or CSV)."""
     if media_type != "text/csv":
-        yield from json_rows(path.read_bytes())
+        with path.open("rb") as peek:
+            array = peek.read(JSON_CHUNK).lstrip(b" \t\n\r").startswith(b"[")
+        if not array:  # {"observations": [...]}, or not JSON at all
+            yield from json_rows(path.read_bytes())
+            return
+        with path.open(encoding="utf-8") as stream:
+            yield from json_array_rows(stream)
         return
     with path.open(encoding="utf-8-sig", newline="") as stream:
         try:
