@@ -71,20 +71,25 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # {line, field, message}
+    problems: int = 0  # every problem, though `errors` keeps only the first MAX_ERRORS
     dry_run: bool = False
+
+    def add_problems(self, line: int, errors: list[FieldError]) -> None:
+        self.problems += len(errors)
+        kept = errors[: MAX_ERRORS - len(self.errors)]  # memory stays flat on a broken file
+        self.errors += [{"line": line, "field": e.field, "message": e.message} for e in kept]
 
 
 class ImportFailed(ProblemException):
     def __init__(self, report: ImportReport) -> None:
-        shown = report.errors[:MAX_ERRORS]
         super().__init__(
             422,
             "import-invalid",
             "Invalid import",
-            f"{len(report.errors)} problems in {report.rows} rows; nothing was imported.",
+            f"{report.problems} problems in {report.rows} rows; nothing was imported.",
             [
                 FieldError(location=f"line {e['line']}", field=e["field"], message=e["message"])
-                for e in shown
+                for e in report.errors
             ],
         )
         self.report = report
@@ -256,7 +261,7 @@ def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
                     if more():
                         continue
                     raise
-                at, index = end, index + 1
+                index += 1
                 yield index, _json_row(row)
                 at = stop + 1
                 if text[stop] == "]":
@@ -324,11 +329,11 @@ def import_observations(
     try:
         writer = _Writer(session, api_key_id, utcnow())
         for batch in _checked_batches(session, rows, report):
-            if not report.errors:
+            if not report.problems:
                 writer.apply(batch, report)
             if progress:
                 progress(len(batch))
-        if report.errors:
+        if report.problems:
             raise ImportFailed(report)
         if dry_run:
             session.rollback()
@@ -374,7 +379,7 @@ def _checked_batches(
                     location="body", field="year", message=f"repeats the figure on line {first}"
                 )
             ]
-        report.errors += [{"line": line, "field": e.field, "message": e.message} for e in values]
+        report.add_problems(line, values)
     if batch:
         yield batch
 

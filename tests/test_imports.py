@@ -336,3 +336,13 @@ def test_cli_imports_a_json_file(engine: Engine, tmp_path: Path) -> None:
     path.write_text(json.dumps([{**r, "source_id": 2, "quote": "Q."} for r in rows]))
     done = cli(engine, "import", str(path))
     assert "imported 2 rows: 2 created, 0 updated, 0 unchanged" in done.stderr, done.stderr
+
+
+def test_a_broken_file_counts_every_problem_and_lists_the_first(
+    client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "MAX_ERRORS", 2)
+    response = post_csv(client, auth, GOOD.replace("USD", "XXY"))  # three bad currencies
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("3 problems in 3 rows")
+    assert [e["location"] for e in response.json()["errors"]] == ["line 2", "line 3"]
