@@ -12,21 +12,25 @@ ignored here, so an export imports again unchanged.
 
 import csv
 import io
+import json
+import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from operator import itemgetter
-from typing import Any
+from operator import getitem, itemgetter
+from pathlib import Path
+from typing import Any, TextIO
 
-from sqlalchemy import Table, bindparam, select, text, tuple_, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.api.body import parse_json
+from app.api.body import _reject_constant, parse_json
 from app.api.csvio import restore
 from app.errors import FieldError, ProblemException
-from app.inputs import latest_year
+from app.inputs import FIRST_YEAR, latest_year
 from app.models import (
     Observation,
     ObservationRevision,
@@ -35,7 +39,7 @@ from app.models import (
     as_utc,
     utcnow,
 )
-from app.rowcheck import check_row
+from app.rowcheck import COLUMNS, check_values
 from app.versioning import HISTORY
 from app.writes import lock_for_write
 
@@ -54,6 +58,7 @@ IMPORT_COLUMNS = (
     "note",
 )
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
+EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
 KEY = ("reporter", "partner", "indicator", "year")
 BATCH = 2000
 MAX_ERRORS = 1000  # reported in full up to this many; a broken file need not list them all
@@ -66,20 +71,25 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # {line, field, message}
+    problems: int = 0  # every problem, though `errors` keeps only the first MAX_ERRORS
     dry_run: bool = False
+
+    def add_problems(self, line: int, errors: list[FieldError]) -> None:
+        self.problems += len(errors)
+        kept = errors[: MAX_ERRORS - len(self.errors)]  # memory stays flat on a broken file
+        self.errors += [{"line": line, "field": e.field, "message": e.message} for e in kept]
 
 
 class ImportFailed(ProblemException):
     def __init__(self, report: ImportReport) -> None:
-        shown = report.errors[:MAX_ERRORS]
         super().__init__(
             422,
             "import-invalid",
             "Invalid import",
-            f"{len(report.errors)} problems in {report.rows} rows; nothing was imported.",
+            f"{report.problems} problems in {report.rows} rows; nothing was imported.",
             [
                 FieldError(location=f"line {e['line']}", field=e["field"], message=e["message"])
-                for e in shown
+                for e in report.errors
             ],
         )
         self.report = report
@@ -88,10 +98,39 @@ class ImportFailed(ProblemException):
 # ----------------------------------------------------------------------------- parsing
 
 
-def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, row) pairs; CSV cells become the types a JSON body would carry."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+def csv_rows(source: str | TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) pairs; CSV cells become the types a JSON body would carry.
+    `source` is the whole text, or a text stream (newline="") read as rows are taken."""
+    reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
+    try:
+        header = next(reader, [])
+        columns = _usable_columns(header)
+        kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
+        names = [header[i] for i in kept]
+        pick = itemgetter(*kept)
+        cells = [_Cells(name) for name in names]
+        for record in reader:
+            if len(record) >= len(header):  # the usual case, converted without a Python loop
+                converted = map(getitem, cells, pick(record))
+                yield reader.line_num, dict(zip(names, converted, strict=True))
+            elif record:  # a short row lacks its last columns; blank lines are skipped
+                columns_in = zip(kept, names, cells, strict=True)
+                yield (
+                    reader.line_num,
+                    {n: c[record[i]] for i, n, c in columns_in if i < len(record)},
+                )
+    except csv.Error as exc:
+        raise ProblemException(
+            400,
+            "malformed-import",
+            "Malformed import",
+            f"The CSV cannot be read at line {reader.line_num}: {exc}. Columns: {columns}.",
+        ) from exc
+
+
+def _usable_columns(header: list[str]) -> str:
+    """The import columns, listed; a 422 when the header cannot be imported."""
+    columns = ", ".join(IMPORT_COLUMNS)
     unknown = [c for c in header if c not in IMPORT_COLUMNS and c not in EXPORT_ONLY]
     missing = [
         c
@@ -108,42 +147,59 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             422,
             "import-invalid",
             "Invalid import",
-            "The CSV header is not usable: "
-            + "; ".join(problems)
-            + f". Columns: {', '.join(IMPORT_COLUMNS)}.",
+            "The CSV header is not usable: " + "; ".join(problems) + f". Columns: {columns}.",
         )
-    try:
-        for record in reader:
-            cells = {
-                k: _cell(k, v) for k, v in record.items() if k in IMPORT_COLUMNS and v is not None
-            }
-            yield reader.line_num, cells
-    except csv.Error as exc:  # a cell over csv's size limit, say, or a quote never closed
-        raise ProblemException(
-            400,
-            "malformed-import",
-            "Malformed import",
-            f"The CSV cannot be read after line {reader.line_num}: {exc}.",
-        ) from exc
+    return columns
 
 
 _INTEGER_COLUMNS = ("year", "multiplier", "precision", "source_id", "publication_id")
+CELL_MEMORY = 4096  # distinct cells remembered per column
+
+
+class _Cells(dict[str, Any]):
+    """One column's cells as the JSON values they stand for. Most cells repeat (codes,
+    years, sources), so each distinct one is converted once, up to CELL_MEMORY of them."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__()
+        self.column = column
+
+    def __missing__(self, text: str) -> Any:
+        if self.column == "value" and text[:1] in _NUMBER_STARTS:  # read at once, not kept
+            try:
+                return _number(Decimal(text), text)
+            except InvalidOperation:
+                return text  # the validator names the problem
+        value = _cell(self.column, text)
+        if len(self) < CELL_MEMORY:
+            self[text] = value
+        return value
+
+
+_NUMBER_STARTS = frozenset("-.0123456789")
 
 
 def _cell(column: str, text: str) -> Any:
     """A CSV cell as the JSON value it stands for; what cannot be read stays text."""
     if text == "":
         return None
+    if "\x00" in text:  # PostgreSQL cannot store it; refuse it alike everywhere
+        raise ProblemException(
+            400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
+        )
     text = restore(text)
     if column in _INTEGER_COLUMNS and text.lstrip("-").isdigit():
         return int(text)
     if column == "value":
         try:
-            number = Decimal(text)
+            return _number(Decimal(text), text)
         except InvalidOperation:
             return text  # the validator names the problem
-        return number if number.is_finite() else text
     return text
+
+
+def _number(number: Decimal, text: str) -> Decimal | str:
+    return number if number.is_finite() else text
 
 
 def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -159,10 +215,72 @@ def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
             'A JSON import is an array of observations, or {"observations": [...]}.',
         )
     for index, row in enumerate(data, start=1):
-        if isinstance(row, dict):
-            yield index, {k: v for k, v in row.items() if k not in EXPORT_ONLY}
+        yield index, _json_row(row)
+
+
+def _json_row(row: Any) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        return {"__row__": row}
+    if EXPORT_ONLY_SET.isdisjoint(row):
+        return row
+    return {k: v for k, v in row.items() if k not in EXPORT_ONLY_SET}
+
+
+JSON_CHUNK = 1 << 20  # characters read at a time
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    """json_rows for a stream holding a JSON array, decoded one element at a time, so
+    a file of millions of rows never sits in memory whole."""
+    text, at, offset, index = "", 0, 0, 0  # text[at] is character offset + at of the file
+
+    def more() -> bool:
+        nonlocal text, at, offset
+        chunk = stream.read(JSON_CHUNK)
+        text, offset, at = text[at:] + chunk, offset + at, 0
+        return chunk != ""
+
+    def next_char() -> str:  # the next character that is not white space ("" at the end)
+        nonlocal at
+        while True:
+            at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+            if at < len(text) or not more():
+                return text[at : at + 1]
+
+    try:
+        if next_char() != "[":
+            raise ValueError("expected '['")
+        at += 1
+        if next_char() == "]":
+            at += 1
         else:
-            yield index, {"__row__": row}
+            while True:
+                next_char()
+                try:  # an element is whole when `text` holds the separator after it
+                    row, end = _DECODER.raw_decode(text, at)
+                    stop = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+                    if text[stop : stop + 1] not in (",", "]"):
+                        raise json.JSONDecodeError("expected ',' or ']'", text, stop)
+                except json.JSONDecodeError:
+                    if more():
+                        continue
+                    raise
+                index += 1
+                yield index, _json_row(row)
+                at = stop + 1
+                if text[stop] == "]":
+                    break
+        if next_char():
+            raise ValueError(f"extra data at character {offset + at}")
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        if isinstance(exc, json.JSONDecodeError):
+            reason = f"{exc.msg} at character {offset + exc.pos}"
+        raise ProblemException(
+            400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {reason}."
+        ) from exc
 
 
 def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -170,55 +288,34 @@ def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ProblemException(
-                400, "malformed-import", "Malformed import", "The CSV is not UTF-8."
-            ) from exc
-        if "\x00" in text:  # PostgreSQL cannot store it; refuse it alike everywhere
-            raise ProblemException(
-                400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
-            )
+            raise _not_utf8() from exc
         return csv_rows(text)
     return json_rows(body)
 
 
+def rows_from_file(path: Path, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """rows_from for a file, read as the rows are taken (a JSON array, or CSV)."""
+    if media_type != "text/csv":
+        with path.open("rb") as peek:
+            array = peek.read(JSON_CHUNK).lstrip(b" \t\n\r").startswith(b"[")
+        if not array:  # {"observations": [...]}, or not JSON at all
+            yield from json_rows(path.read_bytes())
+            return
+        with path.open(encoding="utf-8") as stream:
+            yield from json_array_rows(stream)
+        return
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        try:
+            yield from csv_rows(stream)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8() from exc
+
+
+def _not_utf8() -> ProblemException:
+    return ProblemException(400, "malformed-import", "Malformed import", "The CSV is not UTF-8.")
+
+
 # ----------------------------------------------------------------------------- applying
-
-
-def _validate_rows(
-    session: Session, rows: Iterable[tuple[int, dict[str, Any]]], report: ImportReport
-) -> list[tuple[int, dict[str, Any]]]:
-    source_ids = set(session.execute(select(Source.id)).scalars())  # type: ignore[call-overload]
-    seen: dict[tuple[Any, ...], int] = {}
-    last_year = latest_year()
-    valid = []
-    for line, row in rows:
-        report.rows += 1
-        errors = _row_errors(row, source_ids, last_year)
-        if isinstance(errors, dict):
-            key = key_of(errors)
-            if key in seen:
-                errors = [
-                    FieldError(
-                        location="body",
-                        field="year",
-                        message=(f"repeats the figure on line {seen[key]}"),
-                    )
-                ]
-            else:
-                seen[key] = line
-                valid.append((line, errors))
-                continue
-        report.errors += [{"line": line, "field": e.field, "message": e.message} for e in errors]
-    return valid
-
-
-def _row_errors(
-    row: dict[str, Any], source_ids: set[int], last_year: int
-) -> dict[str, Any] | list[FieldError]:
-    """The row's column values, or its problems."""
-    if "__row__" in row:
-        return [FieldError(location="body", field="row", message="must be a JSON object")]
-    return check_row(row, source_ids, last_year)
 
 
 def import_observations(
@@ -228,20 +325,22 @@ def import_observations(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Validate every row, then apply them all in one transaction, or nothing."""
+    """Validate every row and apply them all in one transaction, or nothing.
+
+    Rows stream through in batches: each valid batch is written at once, and the
+    transaction is rolled back at the end if any row was bad (or on a dry run), so memory
+    stays flat however long the file is. Once a row is bad, later rows are only checked."""
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
-    valid = _validate_rows(session, rows, report)
-    if report.errors:
-        session.rollback()
-        raise ImportFailed(report)
-    now = utcnow()
     try:
-        for start in range(0, len(valid), BATCH):
-            batch = [columns for _, columns in valid[start : start + BATCH]]
-            _apply_batch(session, batch, report, api_key_id, now)
+        writer = _Writer(session, api_key_id, utcnow())
+        for batch in _checked_batches(session, rows, report):
+            if not report.problems:
+                writer.apply(batch, report)
             if progress:
                 progress(len(batch))
+        if report.problems:
+            raise ImportFailed(report)
         if dry_run:
             session.rollback()
         else:
@@ -261,76 +360,179 @@ def import_observations(
     return report
 
 
-DATA = HISTORY[Observation].fields  # what a revision copies, created_at and updated_at last
-CHECKED = DATA[:-2]  # what check_row returns, in the same order
-row_values, key_of = itemgetter(*CHECKED), itemgetter(*KEY)
-VALUE = CHECKED.index("value")
+def _checked_batches(
+    session: Session, rows: Iterable[tuple[int, dict[str, Any]]], report: ImportReport
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The valid rows' column values (rowcheck.COLUMNS), BATCH at a time; every problem
+    goes to the report, a row repeating an earlier one's key included."""
+    source_ids = set(session.execute(select(Source.id)).scalars())  # type: ignore[call-overload]
+    last_year = latest_year()
+    seen = FirstLines(last_year)
+    batch: list[tuple[Any, ...]] = []
+    for line, row in rows:
+        report.rows += 1
+        values = check_values(row, source_ids, last_year) if "__row__" not in row else NOT_AN_OBJECT
+        if isinstance(values, tuple):
+            first = seen.first_line(values[0], values[1], values[2], values[3], line)
+            if first is None:
+                batch.append(values)
+                if len(batch) == BATCH:
+                    yield batch
+                    batch = []
+                continue
+            values = [
+                FieldError(
+                    location="body", field="year", message=f"repeats the figure on line {first}"
+                )
+            ]
+        report.add_problems(line, values)
+    if batch:
+        yield batch
 
 
-def _apply_batch(
-    session: Session,
-    batch: list[dict[str, Any]],
-    report: ImportReport,
-    api_key_id: int | None,
-    now: datetime,
-) -> None:
-    table: Table = Observation.__table__  # type: ignore[attr-defined]
-    rev_table: Table = ObservationRevision.__table__  # type: ignore[attr-defined]
-    # Rows come grouped by pair, so a batch touches few pairs: look those up whole.
-    pairs = list({(row["reporter"], row["partner"]) for row in batch})
-    existing = {
-        key_of(r): r
-        for r in session.execute(
-            select(table).where(tuple_(table.c.reporter, table.c.partner).in_(pairs))
-        ).mappings()
-    }
+NOT_AN_OBJECT = [FieldError(location="body", field="row", message="must be a JSON object")]
 
-    creates, updates = [], []
-    for row in batch:
-        key = key_of(row)
-        old = existing.get(key)
-        if old is None:
-            creates.append((key, row_values(row)))
-        elif any(old[c] != v for c, v in row.items()) or old["precision"] != row["precision"]:
-            updates.append(
-                {**row, "id": old["id"], "created_at": old["created_at"], "updated_at": now}
-            )
-        else:
-            report.unchanged += 1
 
-    when = _driver_time(session, now)
-    revisions: list[tuple[Any, ...]] = []
-    if creates:
+class FirstLines:
+    """The line where each key (reporter, partner, indicator, year) first appeared.
+
+    A dict of millions of tuples would take gigabytes; one small array of line numbers
+    per series, indexed by year, takes about 500 bytes per series."""
+
+    def __init__(self, last_year: int) -> None:
+        self.years = last_year - FIRST_YEAR + 1
+        self.series: dict[tuple[str, str, str], array[int]] = {}
+
+    def first_line(
+        self, reporter: str, partner: str, indicator: str, year: int, line: int
+    ) -> int | None:
+        """None the first time a key is seen (and `line` is remembered), else its first line."""
+        key = (reporter, partner, indicator)
+        lines = self.series.get(key)
+        if lines is None:
+            lines = self.series[key] = array("I", [0] * self.years)
+        first = lines[year - FIRST_YEAR]
+        if first:
+            return first
+        lines[year - FIRST_YEAR] = line
+        return None
+
+
+DATA = tuple(HISTORY[Observation].fields)  # what a revision copies, created_at and updated_at last
+KEY_OF = itemgetter(*range(4))  # reporter, partner, indicator, year in COLUMNS
+REVISION_COLUMNS = (*DATA, "observation_id", "action", "valid_from", "api_key_id")
+
+
+class _Writer:
+    """Writes batches of checked rows straight through the driver (executemany), with
+    values already as it stores them: SQLAlchemy's per-row type processing and ORM
+    objects would cost more than the inserts. Revisions are copied from the written rows
+    by one INSERT ... SELECT per batch, so no Python builds them row by row."""
+
+    def __init__(self, session: Session, api_key_id: int | None, now: datetime) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.sqlite = self.connection.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+        self.api_key_id = api_key_id
+        self.now = now
+        # A time as the driver stores it: SQLite keeps UTC text, PostgreSQL takes datetimes.
+        self.when: Any = as_utc(now).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
+
+    def apply(self, batch: list[tuple[Any, ...]], report: ImportReport) -> None:
+        pairs = list({(values[0], values[1]) for values in batch})
+        existing = {KEY_OF(row[1:]): row for row in self._rows_of(pairs)}
+        if not existing:  # brand-new figures, the common case of a big import
+            self._create(batch, pairs)
+            report.created += len(batch)
+            return
+        creates, updates = [], []
+        for values in batch:
+            old = existing.get(KEY_OF(values))
+            if old is None:
+                creates.append(values)
+            elif old[1:] != values:
+                updates.append((*values, self.when, old[0]))
+            else:
+                report.unchanged += 1
+        if creates:
+            self._create(creates, pairs)
+            report.created += len(creates)
+        if updates:
+            columns = ", ".join(f"{c} = {self.mark}" for c in (*COLUMNS, "updated_at"))
+            self._run(f"UPDATE observation SET {columns} WHERE id = {self.mark}", updates)
+            ids = [row[-1] for row in updates]
+            _close_revisions(self.session, ids, self.now)
+            self._copy_to_revisions(ids, RevisionAction.update)
+            report.updated += len(updates)
+
+    def _create(self, creates: list[tuple[Any, ...]], pairs: list[tuple[str, str]]) -> None:
         # A figure deleted before and imported again keeps its id, and so one history.
-        deleted = _deleted_ids(session, pairs)
-        reused = {key: deleted[key] for key, _ in creates if key in deleted}
-        ids = iter(_reserve_ids(session, table, len(creates) - len(reused)))
-        rows = []
-        for key, values in creates:
-            row_id = reused.get(key) or next(ids)
-            data = (*values[:VALUE], format(values[VALUE], "f"), *values[VALUE + 1 :], when, when)
-            rows.append((row_id, *data))
-            revisions.append((*data, row_id, RevisionAction.create.value))
-        _insert_raw(session, table, ("id", *DATA), rows)
-        _close_revisions(session, list(reused.values()), now)
-        report.created += len(creates)
-    if updates:  # executemany: one UPDATE by id, with each row's new values
-        session.execute(
-            update(table).where(table.c.id == bindparam("row_id")),
-            [{**row, "row_id": row["id"]} for row in updates],
+        deleted = self._deleted_ids(pairs)
+        reused = [deleted.get(KEY_OF(values)) for values in creates]
+        new_ids = iter(_reserve_ids(self.session, reused.count(None)))
+        ids = [row_id if row_id is not None else next(new_ids) for row_id in reused]
+        self._run(
+            _insert_sql("observation", ("id", *DATA), self.mark),
+            [
+                (row_id, *values, self.when, self.when)
+                for row_id, values in zip(ids, creates, strict=True)
+            ],
         )
-        _close_revisions(session, [row["id"] for row in updates], now)
-        for row in updates:
-            data = tuple(_driver_value(session, row[c]) for c in DATA)
-            revisions.append((*data, row["id"], RevisionAction.update.value))
-        report.updated += len(updates)
-    if revisions:
-        _insert_raw(
-            session,
-            rev_table,
-            (*DATA, "observation_id", "action", "valid_from", "api_key_id"),
-            [(*r, when, api_key_id) for r in revisions],
+        _close_revisions(self.session, [row_id for row_id in reused if row_id], self.now)
+        self._copy_to_revisions(ids, RevisionAction.create)
+
+    def _copy_to_revisions(self, ids: list[int], action: RevisionAction) -> None:
+        """Open a revision holding each row's data as just written."""
+        m = self.mark
+        self._run(
+            f"INSERT INTO observation_revision ({', '.join(REVISION_COLUMNS)}) "
+            f"SELECT {', '.join(DATA)}, id, {m}, {m}, CAST({m} AS INTEGER) "
+            f"FROM observation WHERE {self._ids_in()}",
+            (action.value, self.when, self.api_key_id, self._id_list(ids)),
         )
+
+    def _rows_of(self, pairs: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
+        """The live rows (id, *COLUMNS) of these reporter-partner pairs."""
+        return self._query(
+            f"SELECT id, {', '.join(COLUMNS)} FROM observation AS o "
+            f"JOIN ({self._pairs_table(pairs)}) AS p "
+            "ON o.reporter = p.column1 AND o.partner = p.column2",
+            pairs,
+        )
+
+    def _deleted_ids(self, pairs: list[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
+        rows = self._query(
+            f"SELECT {', '.join(KEY)}, observation_id FROM observation_revision AS r "
+            f"JOIN ({self._pairs_table(pairs)}) AS p "
+            "ON r.reporter = p.column1 AND r.partner = p.column2 "
+            f"WHERE r.action = '{RevisionAction.delete.value}' AND r.valid_to IS NULL",
+            pairs,
+        )
+        return {tuple(row[:4]): row[4] for row in rows}
+
+    def _pairs_table(self, pairs: list[tuple[str, str]]) -> str:
+        # A join on a VALUES list uses the (reporter, partner, ...) indexes; SQLite's
+        # `(reporter, partner) IN (...)` scans the whole table instead.
+        return "VALUES " + ", ".join([f"({self.mark}, {self.mark})"] * len(pairs))
+
+    def _ids_in(self) -> str:
+        # One parameter for any number of ids: a JSON array on SQLite, an array on PostgreSQL.
+        return "id IN (SELECT value FROM json_each(?))" if self.sqlite else "id = ANY(%s)"
+
+    def _id_list(self, ids: list[int]) -> Any:
+        return json.dumps(ids) if self.sqlite else ids
+
+    def _query(self, sql: str, pairs: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
+        params = tuple(code for pair in pairs for code in pair)
+        return [tuple(row) for row in self.connection.exec_driver_sql(sql, params)]
+
+    def _run(self, sql: str, params: Any) -> None:
+        self.connection.exec_driver_sql(sql, params)
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 def _close_revisions(session: Session, observation_ids: list[int], now: datetime) -> None:
@@ -344,43 +546,7 @@ def _close_revisions(session: Session, observation_ids: list[int], now: datetime
         )
 
 
-def _insert_raw(
-    session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """executemany straight on the driver, with values already as it stores them:
-    SQLAlchemy's per-row type processing would cost more than the insert itself."""
-    placeholder = "?" if session.connection().dialect.name == "sqlite" else "%s"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([placeholder] * len(columns))})"
-    )
-    session.connection().exec_driver_sql(sql, rows)
-
-
-def _driver_time(session: Session, moment: datetime) -> Any:
-    """A time as the driver stores it: SQLite keeps UTC text, PostgreSQL takes datetimes."""
-    if session.connection().dialect.name == "sqlite":
-        return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return moment
-
-
-def _driver_value(session: Session, value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value, "f")  # DecimalText stores the digits
-    return _driver_time(session, value) if isinstance(value, datetime) else value
-
-
-def _deleted_ids(session: Session, pairs: list[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
-    rev = ObservationRevision.__table__  # type: ignore[attr-defined]
-    query = select(rev.c.observation_id, *(rev.c[c] for c in KEY)).where(
-        rev.c.action == RevisionAction.delete,
-        rev.c.valid_to.is_(None),
-        tuple_(rev.c.reporter, rev.c.partner).in_(pairs),
-    )
-    return {tuple(row[1:]): row[0] for row in session.execute(query)}
-
-
-def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+def _reserve_ids(session: Session, count: int) -> list[int]:
     """Ids for `count` new rows, taken up front so one executemany inserts them all."""
     if count <= 0:
         return []
@@ -389,7 +555,7 @@ def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
         return list(
             connection.execute(
                 text(
-                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                    "SELECT nextval(pg_get_serial_sequence('observation', 'id')) "
                     "FROM generate_series(1, :n)"
                 ),
                 {"n": count},
@@ -399,10 +565,9 @@ def _reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     last = (
         connection.execute(
             text(
-                "SELECT max(seq) FROM (SELECT seq FROM sqlite_sequence WHERE name = :t "
-                f"UNION ALL SELECT max(id) FROM {table.name})"
-            ),
-            {"t": table.name},
+                "SELECT max(seq) FROM (SELECT seq FROM sqlite_sequence WHERE name = 'observation' "
+                "UNION ALL SELECT max(id) FROM observation)"
+            )
         ).scalar()
         or 0
     )

@@ -1,7 +1,9 @@
 """Bulk import: all or nothing, idempotent, with every bad row reported by line."""
 
+import io
 import json
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.imports import IMPORT_COLUMNS
+from app import imports
+from app.errors import ProblemException
+from app.imports import IMPORT_COLUMNS, csv_rows, json_array_rows, json_rows
 from tests.conftest import count_rows, run_cli
 
 HEADER = ",".join(IMPORT_COLUMNS)
@@ -257,3 +261,88 @@ KAZ,BGR,TURNOVER,2022,1.5,USD,6,,2,,Back again.,
     history = client.get(f"{url}/revisions").json()["data"]
     assert [r["action"] for r in history] == ["create", "delete", "create"]
     assert history[1]["valid_to"] is not None
+
+
+def test_rows_are_applied_in_batches_yet_a_late_bad_row_undoes_them_all(
+    client: TestClient, auth: dict, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "BATCH", 1)  # every row before the repeat is written first
+    before = state(session)
+    repeat = GOOD + "KAZ,BGR,EXPORTS,2023,20.0,USD,6,,2,1,Again.,\n"
+    response = post_csv(client, auth, repeat)
+    assert response.status_code == 422
+    assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [("line 5", "year")]
+    assert response.json()["errors"][0]["message"] == "repeats the figure on line 2"
+    assert state(session) == before
+    assert post_csv(client, auth, GOOD).json()["created"] == 3
+
+
+def test_csv_rows_keep_short_rows_short_and_skip_blank_lines() -> None:
+    text = "reporter,partner,indicator,year,value,source_id,quote,id\nkz,BGR\n\n"
+    text += "KAZ,BGR,EXPORTS,2023,1.50,2,'=Q,7,extra cell\n"
+    assert list(csv_rows(text)) == [
+        (2, {"reporter": "kz", "partner": "BGR"}),
+        (
+            4,
+            {
+                "reporter": "KAZ",
+                "partner": "BGR",
+                "indicator": "EXPORTS",
+                "year": 2023,
+                "value": Decimal("1.50"),
+                "source_id": 2,
+                "quote": "=Q",
+            },
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "[]",
+        ' [ {"value": 1.50, "quote": "a,]}"} , {"id": 3, "year": 2024}, 7, "x", null ]\n',
+        "[123456789, 1.0e5, -0.25]",
+        "[1,]",
+        "[1 2]",
+        "[1",
+        '[{"value": NaN}]',
+        "[1] extra",
+        "[" * 3000 + "]" * 3000,
+    ],
+)
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 20])
+def test_a_json_file_read_in_pieces_gives_what_the_whole_gives(
+    document: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "JSON_CHUNK", chunk)
+
+    def rows(read: object) -> object:
+        try:
+            return list(read())  # type: ignore[operator]
+        except ProblemException as exc:
+            return exc.status
+
+    whole = rows(lambda: json_rows(document.encode()))
+    assert rows(lambda: json_array_rows(io.StringIO(document))) == whole
+
+
+def test_cli_imports_a_json_file(engine: Engine, tmp_path: Path) -> None:
+    rows = [
+        {"reporter": "KAZ", "partner": "DEU", "indicator": "EXPORTS", "year": y, "value": 1.5}
+        for y in (2020, 2021)
+    ]
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps([{**r, "source_id": 2, "quote": "Q."} for r in rows]))
+    done = cli(engine, "import", str(path))
+    assert "imported 2 rows: 2 created, 0 updated, 0 unchanged" in done.stderr, done.stderr
+
+
+def test_a_broken_file_counts_every_problem_and_lists_the_first(
+    client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "MAX_ERRORS", 2)
+    response = post_csv(client, auth, GOOD.replace("USD", "XXY"))  # three bad currencies
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("3 problems in 3 rows")
+    assert [e["location"] for e in response.json()["errors"]] == ["line 2", "line 3"]

@@ -53,7 +53,11 @@ rows = st.fixed_dictionaries(
             st.decimals(
                 min_value=-1000, max_value=10**6, allow_nan=False, allow_infinity=False, places=2
             )
-            | st.integers(0, 10**6),
+            | st.integers(0, 10**6)
+            # Spellings whose digits are not the plain ones: exponents, trailing zeros, -0.
+            | st.sampled_from(
+                [Decimal("1E+2"), Decimal("-0.0"), Decimal("0E-3"), Decimal("12.300"), 10**15 - 1]
+            ),
             st.sampled_from(["12", False, None, Decimal("1E+20"), Decimal("0.1234567")]),
         ),
         "source_id": maybe(st.sampled_from([1, 2, 3]), st.sampled_from([0, 9, "1", True])),
