@@ -12,9 +12,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from app.api.deps import to_alpha3
+from app.api.deps import CountryCode
 from app.models import IndicatorCode
 from app.stats.verdicts import ClaimKind, Qualifier
 
@@ -49,6 +49,10 @@ def check_year(year: int) -> int:
     if not FIRST_YEAR <= year <= latest_year():
         raise ValueError(f"must be between {FIRST_YEAR} and {latest_year()}")
     return year
+
+
+def year_bounds() -> dict[str, int]:
+    return {"minimum": FIRST_YEAR, "maximum": latest_year()}
 
 
 def check_currency(code: str) -> str:
@@ -88,14 +92,28 @@ def one_of(enum: type[StrEnum], upper: bool = False) -> BeforeValidator:
     return BeforeValidator(parse)
 
 
-ExactNumber = Annotated[Decimal, BeforeValidator(exact_number)]
+ExactNumber = Annotated[
+    Decimal,
+    BeforeValidator(exact_number),
+    WithJsonSchema(
+        {
+            "type": "number",
+            "exclusiveMinimum": -int(MAX_MAGNITUDE),
+            "exclusiveMaximum": int(MAX_MAGNITUDE),
+            "description": f"A JSON number with at most {MAX_DECIMALS} decimals.",
+        }
+    ),
+]
 CountryIn = Annotated[
-    str,
-    AfterValidator(to_alpha3),
+    CountryCode,
     Field(description="ISO alpha-3 or alpha-2, any case.", examples=["KAZ"]),
 ]
 IndicatorIn = Annotated[IndicatorCode, one_of(IndicatorCode, upper=True)]
-YearIn = Annotated[int, AfterValidator(check_year), Field(examples=[2023])]
+YearIn = Annotated[
+    int,
+    AfterValidator(check_year),
+    Field(examples=[2023], json_schema_extra=lambda schema: schema.update(year_bounds())),
+]
 Quote = Annotated[
     str,
     Field(
@@ -105,8 +123,21 @@ Quote = Annotated[
     ),
 ]
 Note = Annotated[str | None, Field(max_length=NOTE_MAX)]
-# Dates arrive as ISO strings, which strict mode would refuse.
-DateIn = Annotated[date | None, Field(strict=False, examples=["2025-06-12"])]
+
+
+def iso_date(value: Any) -> Any:
+    """Dates arrive as ISO strings, which strict mode would refuse; lax mode would also
+    take a number (a Unix time), which no client means."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date string: 2025-06-12")
+    return value
+
+
+DateIn = Annotated[
+    Annotated[date, Field(strict=False)] | None,
+    BeforeValidator(iso_date),
+    Field(examples=["2025-06-12"]),
+]
 STRICT = ConfigDict(strict=True, extra="forbid")
 
 
@@ -122,9 +153,15 @@ class ObservationCreate(BaseModel):
         description="A JSON number, written as published: 375.20 keeps its two decimals.",
         examples=[92.5],
     )
-    currency: Annotated[str, AfterValidator(check_currency)] = "USD"
+    currency: Annotated[
+        str,
+        AfterValidator(check_currency),
+        Field(description="ISO 4217.", json_schema_extra={"enum": sorted(CURRENCIES)}),
+    ] = "USD"
     multiplier: Annotated[int, AfterValidator(check_multiplier)] = Field(
-        default=6, description="Units of 10^multiplier: 6 for millions."
+        default=6,
+        description="Units of 10^multiplier: 6 for millions.",
+        json_schema_extra={"enum": list(MULTIPLIERS)},
     )
     precision: int | None = Field(
         default=None,
@@ -145,12 +182,24 @@ class SourceCreate(BaseModel):
     slug: Annotated[
         str,
         AfterValidator(check_slug),
-        Field(min_length=1, max_length=100, examples=["un-comtrade"]),
+        Field(
+            min_length=1,
+            max_length=100,
+            examples=["un-comtrade"],
+            json_schema_extra={"pattern": SLUG.pattern},
+        ),
     ]
     kind: Annotated[str, Field(pattern="^(agency|publication)$", examples=["agency"])]
     publisher: Annotated[str | None, Field(max_length=200)] = None
     title: Annotated[str, Field(min_length=1, max_length=300)]
-    url: Annotated[str, AfterValidator(check_url), Field(max_length=2000)] | None = None
+    url: (
+        Annotated[
+            str,
+            AfterValidator(check_url),
+            Field(max_length=2000, json_schema_extra={"pattern": "^https?://"}),
+        ]
+        | None
+    ) = None
     published_on: DateIn = None
     retrieved_on: DateIn = None
     note: Note = None
