@@ -41,6 +41,14 @@ def exact_number(value: Any) -> Decimal:
     return number
 
 
+def whole(value: Any) -> Any:
+    """JSON has one kind of number: 2023.0 is the integer 2023, as JSON Schema reads it.
+    (The body parser makes it a Decimal, which a strict int field would refuse.)"""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 def latest_year() -> int:
     return datetime.now(UTC).year + 1
 
@@ -109,8 +117,11 @@ CountryIn = Annotated[
     Field(description="ISO alpha-3 or alpha-2, any case.", examples=["KAZ"]),
 ]
 IndicatorIn = Annotated[IndicatorCode, one_of(IndicatorCode, upper=True)]
+# Bounds go before the validator, or the schema shows pydantic's names for them (ge, le).
+WholeNumber = Annotated[int, BeforeValidator(whole)]
+SourceId = Annotated[int, Field(ge=1), BeforeValidator(whole)]
 YearIn = Annotated[
-    int,
+    WholeNumber,
     AfterValidator(check_year),
     Field(examples=[2023], json_schema_extra=lambda schema: schema.update(year_bounds())),
 ]
@@ -158,20 +169,18 @@ class ObservationCreate(BaseModel):
         AfterValidator(check_currency),
         Field(description="ISO 4217.", json_schema_extra={"enum": sorted(CURRENCIES)}),
     ] = "USD"
-    multiplier: Annotated[int, AfterValidator(check_multiplier)] = Field(
+    multiplier: Annotated[WholeNumber, AfterValidator(check_multiplier)] = Field(
         default=6,
         description="Units of 10^multiplier: 6 for millions.",
         json_schema_extra={"enum": list(MULTIPLIERS)},
     )
-    precision: int | None = Field(
+    precision: Annotated[int, Field(ge=0, le=MAX_DECIMALS), BeforeValidator(whole)] | None = Field(
         default=None,
-        ge=0,
-        le=MAX_DECIMALS,
         description="Decimals as published; inferred from `value` when omitted.",
     )
-    source_id: int = Field(ge=1, description="The agency that produced the figure.")
-    publication_id: int | None = Field(
-        default=None, ge=1, description="The document that printed it."
+    source_id: SourceId = Field(description="The agency that produced the figure.")
+    publication_id: SourceId | None = Field(
+        default=None, description="The document that printed it."
     )
     quote: Quote
     note: Note = None
@@ -217,7 +226,7 @@ class ClaimCreate(BaseModel):
         default=None, description="The number the source gives; null for an identity.", examples=[4]
     )
     qualifier: Annotated[Qualifier, one_of(Qualifier)] = Qualifier.exact
-    source_id: int = Field(ge=1)
-    publication_id: int | None = Field(default=None, ge=1)
+    source_id: SourceId
+    publication_id: SourceId | None = None
     quote: Quote
     note: Note = None

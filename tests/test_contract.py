@@ -54,3 +54,13 @@ def test_country_codes_are_listed_once() -> None:
     assert {"KAZ", "KZ", "BGR", "BG"} <= set(codes)
     reporter = document["paths"]["/v1/turnover"]["get"]["parameters"][0]
     assert reporter["schema"]["$ref"] == "#/components/schemas/CountryCode"
+
+
+def test_a_whole_number_may_be_written_with_a_fraction(client: TestClient, auth: dict) -> None:
+    """JSON Schema reads 2023.0 as the integer 2023; so do the write routes."""
+    body = {**TURNOVER_2023, "year": 2023.0, "source_id": 2.0}
+    response = client.post("/v1/observations", json=body, headers=auth)
+    assert response.status_code == 201
+    assert response.json()["year"] == 2023
+    half = client.post("/v1/observations", json={**TURNOVER_2023, "year": 2023.5}, headers=auth)
+    assert half.status_code == 422
