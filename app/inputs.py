@@ -20,6 +20,7 @@ from app.stats.verdicts import ClaimKind, Qualifier
 
 FIRST_YEAR = 1900
 MAX_DECIMALS = 6
+MAX_ID = 2**31 - 1  # ids are 32-bit in both databases; a larger one would overflow
 MAX_MAGNITUDE = Decimal(10) ** 15
 MULTIPLIERS = (0, 3, 6, 9)
 CURRENCIES = {c.alpha_3 for c in pycountry.currencies}
@@ -119,7 +120,7 @@ CountryIn = Annotated[
 IndicatorIn = Annotated[IndicatorCode, one_of(IndicatorCode, upper=True)]
 # Bounds go before the validator, or the schema shows pydantic's names for them (ge, le).
 WholeNumber = Annotated[int, BeforeValidator(whole)]
-SourceId = Annotated[int, Field(ge=1), BeforeValidator(whole)]
+SourceId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole)]
 YearIn = Annotated[
     WholeNumber,
     AfterValidator(check_year),

@@ -64,3 +64,10 @@ def test_a_whole_number_may_be_written_with_a_fraction(client: TestClient, auth:
     assert response.json()["year"] == 2023
     half = client.post("/v1/observations", json={**TURNOVER_2023, "year": 2023.5}, headers=auth)
     assert half.status_code == 422
+
+
+def test_a_source_id_too_large_for_the_database_is_a_422(client: TestClient, auth: dict) -> None:
+    body = {**TURNOVER_2023, "source_id": 2**63}
+    response = client.post("/v1/observations", json=body, headers=auth)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "source_id"
