@@ -11,7 +11,8 @@ import secrets
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, col, select
 
 from app.db import get_session
@@ -102,7 +103,20 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
     return row
 
 
-def require_key(request: Request, session: Annotated[Session, Depends(get_session)]) -> ApiKey:
+# Declares the scheme in the OpenAPI document (and /docs' "Authorize" button); the header
+# itself is checked by `authenticate`, which words each 401.
+BEARER = HTTPBearer(
+    scheme_name="apiKey",
+    description="An API key (`tradestats keys create`), sent as `Authorization: Bearer <key>`.",
+    auto_error=False,
+)
+
+
+def require_key(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+) -> ApiKey:
     return authenticate(session, request.headers.get("authorization"))
 
 

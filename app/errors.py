@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:tradestats:problem:"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 log = logging.getLogger("tradestats")
 
 
@@ -129,6 +131,20 @@ def database_fault(exc: DBAPIError) -> tuple[str, int] | None:
     return None
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's own 405 names only the
+    methods of the first route that matched, but a path may have several routes."""
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemException)
     async def _problem(request: Request, exc: ProblemException) -> JSONResponse:
@@ -183,13 +199,16 @@ def install_problem_handlers(app: FastAPI) -> None:
                 405: f"{request.method} is not allowed on {request.url.path}.",
             }.get(exc.status_code, phrase)
         )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return problem_response(
             request,
             exc.status_code,
             _kind_for(exc.status_code),
             title,
             detail,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)

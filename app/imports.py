@@ -30,7 +30,7 @@ from sqlmodel import Session
 from app.api.body import _reject_constant, parse_json
 from app.api.csvio import restore
 from app.errors import FieldError, ProblemException
-from app.inputs import FIRST_YEAR, latest_year
+from app.inputs import FIRST_YEAR, latest_year, whole
 from app.models import (
     Observation,
     ObservationRevision,
@@ -59,6 +59,7 @@ IMPORT_COLUMNS = (
 )
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
 EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
+WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
 KEY = ("reporter", "partner", "indicator", "year")
 BATCH = 2000
 MAX_ERRORS = 1000  # reported in full up to this many; a broken file need not list them all
@@ -221,6 +222,9 @@ def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
 def _json_row(row: Any) -> dict[str, Any]:
     if not isinstance(row, dict):
         return {"__row__": row}
+    for key in WHOLE_NUMBERS:  # 2023.0 is the integer 2023, as JSON Schema reads it
+        if key in row:
+            row[key] = whole(row[key])
     if EXPORT_ONLY_SET.isdisjoint(row):
         return row
     return {k: v for k, v in row.items() if k not in EXPORT_ONLY_SET}

@@ -12,14 +12,15 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from app.api.deps import to_alpha3
+from app.api.deps import CountryCode
 from app.models import IndicatorCode
 from app.stats.verdicts import ClaimKind, Qualifier
 
 FIRST_YEAR = 1900
 MAX_DECIMALS = 6
+MAX_ID = 2**31 - 1  # ids are 32-bit in both databases; a larger one would overflow
 MAX_MAGNITUDE = Decimal(10) ** 15
 MULTIPLIERS = (0, 3, 6, 9)
 CURRENCIES = {c.alpha_3 for c in pycountry.currencies}
@@ -41,6 +42,14 @@ def exact_number(value: Any) -> Decimal:
     return number
 
 
+def whole(value: Any) -> Any:
+    """JSON has one kind of number: 2023.0 is the integer 2023, as JSON Schema reads it.
+    (The body parser makes it a Decimal, which a strict int field would refuse.)"""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 def latest_year() -> int:
     return datetime.now(UTC).year + 1
 
@@ -49,6 +58,10 @@ def check_year(year: int) -> int:
     if not FIRST_YEAR <= year <= latest_year():
         raise ValueError(f"must be between {FIRST_YEAR} and {latest_year()}")
     return year
+
+
+def year_bounds() -> dict[str, int]:
+    return {"minimum": FIRST_YEAR, "maximum": latest_year()}
 
 
 def check_currency(code: str) -> str:
@@ -88,14 +101,31 @@ def one_of(enum: type[StrEnum], upper: bool = False) -> BeforeValidator:
     return BeforeValidator(parse)
 
 
-ExactNumber = Annotated[Decimal, BeforeValidator(exact_number)]
+ExactNumber = Annotated[
+    Decimal,
+    BeforeValidator(exact_number),
+    WithJsonSchema(
+        {
+            "type": "number",
+            "exclusiveMinimum": -int(MAX_MAGNITUDE),
+            "exclusiveMaximum": int(MAX_MAGNITUDE),
+            "description": f"A JSON number with at most {MAX_DECIMALS} decimals.",
+        }
+    ),
+]
 CountryIn = Annotated[
-    str,
-    AfterValidator(to_alpha3),
+    CountryCode,
     Field(description="ISO alpha-3 or alpha-2, any case.", examples=["KAZ"]),
 ]
 IndicatorIn = Annotated[IndicatorCode, one_of(IndicatorCode, upper=True)]
-YearIn = Annotated[int, AfterValidator(check_year), Field(examples=[2023])]
+# Bounds go before the validator, or the schema shows pydantic's names for them (ge, le).
+WholeNumber = Annotated[int, BeforeValidator(whole)]
+SourceId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole)]
+YearIn = Annotated[
+    WholeNumber,
+    AfterValidator(check_year),
+    Field(examples=[2023], json_schema_extra=lambda schema: schema.update(year_bounds())),
+]
 Quote = Annotated[
     str,
     Field(
@@ -105,8 +135,21 @@ Quote = Annotated[
     ),
 ]
 Note = Annotated[str | None, Field(max_length=NOTE_MAX)]
-# Dates arrive as ISO strings, which strict mode would refuse.
-DateIn = Annotated[date | None, Field(strict=False, examples=["2025-06-12"])]
+
+
+def iso_date(value: Any) -> Any:
+    """Dates arrive as ISO strings, which strict mode would refuse; lax mode would also
+    take a number (a Unix time), which no client means."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date string: 2025-06-12")
+    return value
+
+
+DateIn = Annotated[
+    Annotated[date, Field(strict=False)] | None,
+    BeforeValidator(iso_date),
+    Field(examples=["2025-06-12"]),
+]
 STRICT = ConfigDict(strict=True, extra="forbid")
 
 
@@ -122,19 +165,23 @@ class ObservationCreate(BaseModel):
         description="A JSON number, written as published: 375.20 keeps its two decimals.",
         examples=[92.5],
     )
-    currency: Annotated[str, AfterValidator(check_currency)] = "USD"
-    multiplier: Annotated[int, AfterValidator(check_multiplier)] = Field(
-        default=6, description="Units of 10^multiplier: 6 for millions."
+    currency: Annotated[
+        str,
+        AfterValidator(check_currency),
+        Field(description="ISO 4217.", json_schema_extra={"enum": sorted(CURRENCIES)}),
+    ] = "USD"
+    multiplier: Annotated[WholeNumber, AfterValidator(check_multiplier)] = Field(
+        default=6,
+        description="Units of 10^multiplier: 6 for millions.",
+        json_schema_extra={"enum": list(MULTIPLIERS)},
     )
-    precision: int | None = Field(
+    precision: Annotated[int, Field(ge=0, le=MAX_DECIMALS), BeforeValidator(whole)] | None = Field(
         default=None,
-        ge=0,
-        le=MAX_DECIMALS,
         description="Decimals as published; inferred from `value` when omitted.",
     )
-    source_id: int = Field(ge=1, description="The agency that produced the figure.")
-    publication_id: int | None = Field(
-        default=None, ge=1, description="The document that printed it."
+    source_id: SourceId = Field(description="The agency that produced the figure.")
+    publication_id: SourceId | None = Field(
+        default=None, description="The document that printed it."
     )
     quote: Quote
     note: Note = None
@@ -145,12 +192,24 @@ class SourceCreate(BaseModel):
     slug: Annotated[
         str,
         AfterValidator(check_slug),
-        Field(min_length=1, max_length=100, examples=["un-comtrade"]),
+        Field(
+            min_length=1,
+            max_length=100,
+            examples=["un-comtrade"],
+            json_schema_extra={"pattern": SLUG.pattern},
+        ),
     ]
     kind: Annotated[str, Field(pattern="^(agency|publication)$", examples=["agency"])]
     publisher: Annotated[str | None, Field(max_length=200)] = None
     title: Annotated[str, Field(min_length=1, max_length=300)]
-    url: Annotated[str, AfterValidator(check_url), Field(max_length=2000)] | None = None
+    url: (
+        Annotated[
+            str,
+            AfterValidator(check_url),
+            Field(max_length=2000, json_schema_extra={"pattern": "^https?://"}),
+        ]
+        | None
+    ) = None
     published_on: DateIn = None
     retrieved_on: DateIn = None
     note: Note = None
@@ -168,7 +227,7 @@ class ClaimCreate(BaseModel):
         default=None, description="The number the source gives; null for an identity.", examples=[4]
     )
     qualifier: Annotated[Qualifier, one_of(Qualifier)] = Qualifier.exact
-    source_id: int = Field(ge=1)
-    publication_id: int | None = Field(default=None, ge=1)
+    source_id: SourceId
+    publication_id: SourceId | None = None
     quote: Quote
     note: Note = None

@@ -271,8 +271,8 @@ def replace(
 ) -> Versioned:
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
+    columns = _validated(session, resource, data)  # an invalid body is a 422, stale or not
     check_if_match(if_match, etag_for(current_revision_id(session, resource.model, row_id) or 0))
-    columns = _validated(session, resource, data)
     existing = _existing_id(session, resource, columns)
     if existing is not None and existing != row_id:
         raise _conflict(resource, columns, existing)
@@ -302,6 +302,12 @@ def patch(
             "A merge patch is a JSON object of the fields to change.",
         )
     row = live_or_gone(session, resource, row_id)
+    merged = merge_patch(resource, row, changes)
+    return replace(session, resource, row_id, merged, api_key_id, if_match)
+
+
+def merge_patch(resource: Resource, row: Versioned, changes: dict[str, Any]) -> dict[str, Any]:
+    """The stored row as a client would send it, with the patch's fields replacing its own."""
     current = {
         field: _as_json(getattr(row, field))
         for field in resource.create_model.model_fields
@@ -309,7 +315,7 @@ def patch(
     }
     if resource is OBSERVATIONS and "value" in changes and "precision" not in changes:
         current.pop("precision")  # a new value brings its own precision
-    return replace(session, resource, row_id, {**current, **changes}, api_key_id, if_match)
+    return {**current, **changes}
 
 
 def delete(

@@ -1,12 +1,13 @@
 """Shared dependencies and parameter types for the routes."""
 
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated
 
 import pycountry
 from fastapi import Depends, Query, Request
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from sqlmodel import Session
 
 from app.db import get_session
@@ -46,7 +47,10 @@ def to_alpha3(code: str) -> str:
     return alpha3
 
 
-CountryCode = Annotated[str, AfterValidator(to_alpha3)]
+# The schema lists the upper-case codes (the API takes lower case too); the OpenAPI
+# document holds the list once, as the component CountryCode (app/api/openapi.py).
+COUNTRY_CODE_SCHEMA = {"type": "string", "enum": sorted(_COUNTRY_CODES)}
+CountryCode = Annotated[str, AfterValidator(to_alpha3), WithJsonSchema(COUNTRY_CODE_SCHEMA)]
 MIN_YEAR, MAX_YEAR = 1900, 2100
 Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 
@@ -115,6 +119,17 @@ def distinct_pair(reporter: str, partner: str) -> None:
         raise invalid("partner", f"partner must differ from reporter ({reporter})")
 
 
+# RFC 3339 date-time, as the schema's `format: date-time` says. Pydantic alone would also
+# take a bare number as a Unix timestamp (`as_of=0.5`), which no client means.
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, str) and not RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time with a time zone: 2026-11-28T12:00:00Z")
+    return value
+
+
 def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs a time zone, as RFC 3339 requires: 2026-11-28T12:00:00Z")
@@ -122,7 +137,7 @@ def _aware_utc(value: datetime) -> datetime:
 
 
 AsOf = Annotated[
-    Annotated[datetime, AfterValidator(_aware_utc)] | None,
+    Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_aware_utc)] | None,
     Query(
         description="Answer as the API would have at this moment (RFC 3339, with a time "
         "zone): figures, derived values, growth and verdicts as they stood then.",

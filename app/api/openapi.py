@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from app.api.deps import COUNTRY_CODE_SCHEMA
 from app.errors import PROBLEM_MEDIA_TYPE, Problem
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
@@ -141,6 +142,23 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
         content[example["content_type"]]["example"] = example["body"]
 
 
+def share_country_codes(node: Any) -> None:
+    """Replace each inline copy of the country code list with a reference to one."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, dict) and value.get("enum") == COUNTRY_CODE_SCHEMA["enum"]:
+                rest = {k: v for k, v in value.items() if k not in COUNTRY_CODE_SCHEMA}
+                node[key] = {"$ref": "#/components/schemas/CountryCode", **rest}
+            else:
+                share_country_codes(value)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, dict) and value.get("enum") == COUNTRY_CODE_SCHEMA["enum"]:
+                node[index] = {"$ref": "#/components/schemas/CountryCode"}
+            else:
+                share_country_codes(value)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -155,6 +173,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem_schema.pop("$defs", {}))
     components["Problem"] = problem_schema
+    components["CountryCode"] = {
+        **COUNTRY_CODE_SCHEMA,
+        "description": "ISO 3166-1 alpha-3 or alpha-2; lower case is accepted too.",
+    }
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)  # FastAPI's own 422 shape, replaced by Problem
     for name, model in REQUEST_MODELS.items():
@@ -168,6 +190,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         }
         patch_schema.pop("required", None)
         components[patch_schema["title"]] = patch_schema
+    share_country_codes(schema["paths"])
+    share_country_codes({k: v for k, v in components.items() if k != "CountryCode"})
 
     for path_item in schema["paths"].values():
         for operation in path_item.values():
