@@ -131,6 +131,8 @@ def test_over_the_limit_is_a_429_problem(engine: Engine, monkeypatch: pytest.Mon
     assert int(third.headers["retry-after"]) >= 1
     assert third.json()["type"] == "urn:tradestats:problem:too-many-requests"
     assert client.get("/healthz").status_code == 200  # health checks are never limited
+    documented = app.openapi()["paths"]["/v1/sources"]["get"]["responses"]["429"]
+    assert {name.lower() for name in documented["headers"]} <= set(third.headers)
 
 
 @pytest.fixture

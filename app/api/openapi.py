@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from app.api.deps import COUNTRY_CODE_SCHEMA
 from app.errors import PROBLEM_MEDIA_TYPE, Problem
+from app.middleware import UNMETERED
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 EXAMPLES: dict[str, dict[str, Any]] = (
@@ -74,7 +75,9 @@ PROBLEM_DESCRIPTIONS = {
     412: "The `If-Match` ETag is stale: someone wrote since you read",
     413: "The body is larger than the documented limit",
     415: "The body is not of a media type this route accepts",
+    414: "The path and query string are longer than 8 kB",
     422: "Invalid parameters or body; `errors` lists each one",
+    429: "This client's read or write budget is spent; retry after `Retry-After` seconds",
     500: "Unexpected failure, logged on the server",
     503: "The database is busy or unavailable; retry after `Retry-After` seconds",
 }
@@ -117,13 +120,35 @@ def _problem_content(status: int) -> dict[str, Any]:
     }
 
 
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "integer", "minimum": 0}}
+
+
+RETRY_AFTER = {"Retry-After": _header("Seconds to wait before trying again")}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": _header("Requests this client may make per window, of this kind"),
+    "RateLimit-Remaining": _header("Requests left in this window"),
+    "RateLimit-Reset": _header("Seconds until the window starts again"),
+}
+
+
+def _problem_headers(status: int) -> dict[str, Any]:
+    if status == 429:
+        return {"headers": RETRY_AFTER | RATE_LIMIT_HEADERS}
+    if status == 503:
+        return {"headers": RETRY_AFTER}
+    return {}
+
+
 PROBLEM_KINDS = {
     401: "unauthorized",
     409: "conflict",
     410: "gone",
     412: "precondition-failed",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
+    429: "too-many-requests",
     503: "database-unavailable",
 }
 
@@ -193,15 +218,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     share_country_codes(schema["paths"])
     share_country_codes({k: v for k, v in components.items() if k != "CountryCode"})
 
-    for path_item in schema["paths"].values():
+    for path, path_item in schema["paths"].items():
         for operation in path_item.values():
             responses = operation["responses"]
-            for status in ("500", "503"):
-                responses.setdefault(status, {"description": PROBLEM_DESCRIPTIONS[int(status)]})
+            # What the middleware and the database can answer on any route.
+            for status in (414, 500, 503) if path in UNMETERED else (414, 429, 500, 503):
+                responses.setdefault(str(status), {})
             for status, response in responses.items():
                 if int(status) >= 400:
                     response["description"] = PROBLEM_DESCRIPTIONS[int(status)]
                     response["content"] = _problem_content(int(status))
+                    response.update(_problem_headers(int(status)))
             example = EXAMPLES.get(operation["operationId"])
             if example is not None:
                 _add_example(operation, example)
