@@ -26,6 +26,7 @@ from app.db import get_session
 from app.errors import install_problem_handlers
 from app.logs import configure_logging
 from app.middleware import OperationsMiddleware
+from app.protocol_errors import install as install_protocol_errors
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from app.web import pages
 from app.web.docs import install_docs
@@ -94,6 +95,7 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     install_problem_handlers(app)
+    install_protocol_errors()  # what uvicorn answers itself, before the app sees a request
     app.add_exception_handler(NotModified, not_modified)
     # Outermost last: operations see every response, compressed or not.
     app.add_middleware(GZipMiddleware, minimum_size=1024)

@@ -5,6 +5,7 @@ the container's entrypoint and `tradestats serve`), because the `Server` banner 
 uvicorn's, not the app's: only its command line can turn it off.
 """
 
+import json
 import re
 import secrets
 import shlex
@@ -191,28 +192,35 @@ def test_security_headers_on_every_response_of_a_real_server(
             assert response.headers["x-content-type-options"] == "nosniff", path
             if response.headers["content-type"].startswith(("text/html", "image/svg")):
                 assert "default-src" in response.headers["content-security-policy"], path
-        # Bytes no HTTP client would send: uvicorn refuses them itself, before the app, so
-        # its plain-text 400 is not a problem document; but no 5xx and no banner either.
-        for target in RAW_TARGETS:
-            status, headers = raw_request(base, target)
-            assert status == 400 and "server" not in headers, (target, status, headers)
+        # Bytes no HTTP client would send: uvicorn refuses them before the app runs, and
+        # app/protocol_errors.py makes that refusal a problem like every other.
+        for request in RAW_REQUESTS:
+            status, headers, body = raw_request(base, request)
+            assert status == 400 and "server" not in headers, (request, status, headers)
+            assert headers["content-type"] == "application/problem+json", request
+            assert headers["x-content-type-options"] == "nosniff", request
+            assert json.loads(body)["type"] == "urn:tradestats:problem:bad-request", request
 
 
-RAW_TARGETS = [
-    b"/v1/turnover?reporter=\xff&partner=BGR",
-    b"/v1/\xff\xfe",
-    b"/v1/" + b"a" * 100_000,
+CLOSE = b"Host: x\r\nConnection: close\r\n\r\n"
+RAW_REQUESTS = [
+    b"GET /v1/turnover?reporter=\xff&partner=BGR HTTP/1.1\r\n" + CLOSE,
+    b"GET /v1/\xff\xfe HTTP/1.1\r\n" + CLOSE,
+    b"GET /v1/" + b"a" * 100_000 + b" HTTP/1.1\r\n" + CLOSE,
+    b"GET /healthz HTTP/1.1\r\nA header without a colon\r\n" + CLOSE,
+    b"NOT HTTP AT ALL\r\n\r\n",
 ]
 
 
-def raw_request(base: str, target: bytes) -> tuple[int, dict[str, str]]:
-    """Send a request line as raw bytes; the status and (lower-case) header names."""
+def raw_request(base: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes; the status, (lower-case) headers and body of the reply."""
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        connection.sendall(request)
         reply = b""
         while chunk := connection.recv(65536):
             reply += chunk
-    head = reply.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    head_bytes, _, body = reply.partition(b"\r\n\r\n")
+    head = head_bytes.decode("latin-1").split("\r\n")
     headers = dict(line.lower().split(": ", 1) for line in head[1:])
-    return int(head[0].split()[1]), headers
+    return int(head[0].split()[1]), headers, body

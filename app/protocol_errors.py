@@ -1,0 +1,44 @@
+"""Requests too malformed to reach the app still get a problem, not uvicorn's plain text.
+
+uvicorn answers a request it cannot parse (a bad request line, a header without a colon,
+control bytes in the target) with its own `text/plain` 400 before any ASGI code runs, and
+no middleware sees it. Its protocol classes expose that answer as `send_400_response`, so
+`install()` replaces it in both of them (httptools, which uvicorn picks when installed, and
+h11) with the same problem document and headers every other error has.
+"""
+
+import json
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.errors import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
+
+BODY = json.dumps(
+    {
+        "type": TYPE_PREFIX + "bad-request",
+        "title": "Bad request",
+        "status": 400,
+        "detail": "The request is not valid HTTP/1.1: its request line or a header could not "
+        "be parsed. Percent-encode bytes outside ASCII in the path and query.",
+    }
+).encode()
+
+
+def _send_problem_400(protocol: H11Protocol | HttpToolsProtocol, msg: str) -> None:
+    """Write the 400 and close: after a parse error the connection cannot be trusted."""
+    head = [b"HTTP/1.1 400 Bad Request"]
+    head += [name + b": " + value for name, value in protocol.server_state.default_headers]
+    head += [
+        b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
+        b"content-length: " + str(len(BODY)).encode(),
+        b"x-content-type-options: nosniff",
+        b"connection: close",
+    ]
+    protocol.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + BODY)
+    protocol.transport.close()
+
+
+def install() -> None:
+    for protocol in (H11Protocol, HttpToolsProtocol):
+        protocol.send_400_response = _send_problem_400  # type: ignore[method-assign, assignment]
