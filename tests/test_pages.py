@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.main import app
 from app.models import Source
 from app.web.headers import source_hash
+from app.web.pages import MAX_PAIRS
 from tests.conftest import record_figure
 
 
@@ -72,6 +73,20 @@ def test_overview_follows_the_data(client: TestClient, session: Session) -> None
     # Exports alone fix no other series, and series with no figures are left out.
     assert html.count("<svg ") == 5 + 1
     assert "Exports: Bulgaria – Kazakhstan</title>" in html
+
+
+def test_overview_shows_the_first_pairs_and_says_where_the_rest_are(
+    client: TestClient, session: Session
+) -> None:
+    assert 'id="more-pairs"' not in page(client)
+    partners = ["ARE", "ARG", "ARM", "AUS", "AUT", "AZE", "BEL", "BGD", "BLR", "BRA", "CAN"]
+    partners += ["CHE", "CHN", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA", "GBR", "GEO"]
+    for partner in partners:  # 22 more pairs, all before KAZ–BGR in code order
+        record_figure(session, "EXPORTS", 2024, "1.5", reporter="ALB", partner=partner)
+    html = page(client)
+    shown = re.findall(r'<section id="([A-Z]{3}-[A-Z]{3})">', html)
+    assert shown == [f"ALB-{partner}" for partner in partners[:MAX_PAIRS]]
+    assert 'id="more-pairs"' in html and 'href="/v1/observations"' in html
 
 
 def test_overview_loads_nothing_from_elsewhere_and_runs_no_script(client: TestClient) -> None:

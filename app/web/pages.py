@@ -110,15 +110,30 @@ puts a missing figure</span></li>
 """
 
 
+# A whole trade matrix (tens of thousands of pairs) is no page for people: show the first
+# pairs and say where the rest are.
+MAX_PAIRS = 20
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(session: SessionDep) -> HTMLResponse:
+    pairs = pairs_with_figures(session=session, limit=MAX_PAIRS + 1)
     sections = [
         _pair([(route, _series(session, route, reporter, partner)) for route in SERIES_ROUTES])
-        for reporter, partner in pairs_with_figures(session=session)
+        for reporter, partner in pairs[:MAX_PAIRS]
     ]
+    if len(pairs) > MAX_PAIRS:
+        sections.append(MORE_PAIRS)
     sections.append(_claims(claims_public(session, claims(session=session))))
     sections.append(_sources(sources(session=session)))
     return HTMLResponse(_page("".join(sections)), headers=PAGE_HEADERS)
+
+
+MORE_PAIRS = f"""<p class="meta" id="more-pairs">These are the first {MAX_PAIRS} pairs with
+figures, in code order. Every pair's series is in the API, as
+<code>/v1/turnover?reporter=…&amp;partner=…</code> (and likewise for each series) and as a
+chart at <code>/v1/turnover.svg?reporter=…&amp;partner=…</code>;
+<a href="/v1/observations">/v1/observations</a> lists every figure.</p>"""
 
 
 def _series(session: Session, route: SeriesRoute, reporter: str, partner: str) -> Series:
