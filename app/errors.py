@@ -72,6 +72,16 @@ def invalid_fields(errors: list[FieldError]) -> ProblemException:
     return ProblemException(422, "validation-error", "Invalid request", detail, errors)
 
 
+def problem_bytes(
+    status: int, kind: str, title: str, detail: str, instance: str | None = None
+) -> bytes:
+    """A problem document as bytes, for answers sent below FastAPI's handlers."""
+    problem = Problem(
+        type=TYPE_PREFIX + kind, title=title, status=status, detail=detail, instance=instance
+    )
+    return problem.model_dump_json(exclude_none=True).encode()
+
+
 def problem_response(
     request: Request,
     status: int,

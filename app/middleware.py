@@ -4,7 +4,6 @@ One pure ASGI middleware rather than a stack of BaseHTTPMiddleware layers, which
 cost a task and a copy of the body per request.
 """
 
-import json
 import logging
 import re
 import time
@@ -14,7 +13,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
+from app.errors import PROBLEM_MEDIA_TYPE, problem_bytes
 from app.ratelimit import RateLimiter
 
 log = logging.getLogger("tradestats.access")
@@ -30,6 +29,7 @@ LATENCY = Histogram(
 )
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 UNMETERED = {"/healthz", "/readyz", "/metrics"}
 # Longest path and query string, in bytes, as many servers and proxies allow.
 MAX_URL_BYTES = 8192
@@ -57,7 +57,7 @@ class OperationsMiddleware:
         headers = dict(scope["headers"])
         sent_id = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = sent_id if REQUEST_ID.match(sent_id) else uuid.uuid4().hex
-        extra = [(b"x-request-id", request_id.encode()), (b"x-content-type-options", b"nosniff")]
+        extra = [(b"x-request-id", request_id.encode()), NOSNIFF]
         status = 500
 
         verdict = None
@@ -137,8 +137,7 @@ async def send_problem(
     """A problem answered before the app sees the request (so without its handlers).
 
     `instance` is left out when the path itself is the problem: it may be huge."""
-    problem = {"type": TYPE_PREFIX + kind, "title": title, "status": status, "detail": detail}
-    body = json.dumps(problem | ({"instance": instance} if instance else {})).encode()
+    body = problem_bytes(status, kind, title, detail, instance)
     await send(
         {
             "type": "http.response.start",

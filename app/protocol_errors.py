@@ -7,22 +7,19 @@ no middleware sees it. Its protocol classes expose that answer as `send_400_resp
 h11) with the same problem document and headers every other error has.
 """
 
-import json
-
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.errors import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
+from app.errors import PROBLEM_MEDIA_TYPE, problem_bytes
+from app.middleware import NOSNIFF
 
-BODY = json.dumps(
-    {
-        "type": TYPE_PREFIX + "bad-request",
-        "title": "Bad request",
-        "status": 400,
-        "detail": "The request is not valid HTTP/1.1: its request line or a header could not "
-        "be parsed. Percent-encode bytes outside ASCII in the path and query.",
-    }
-).encode()
+BODY = problem_bytes(
+    400,
+    "bad-request",
+    "Bad request",
+    "The request is not valid HTTP/1.1: its request line or a header could not be parsed. "
+    "Percent-encode bytes outside ASCII in the path and query.",
+)
 
 
 def _send_problem_400(protocol: H11Protocol | HttpToolsProtocol, msg: str) -> None:
@@ -32,7 +29,7 @@ def _send_problem_400(protocol: H11Protocol | HttpToolsProtocol, msg: str) -> No
     head += [
         b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
         b"content-length: " + str(len(BODY)).encode(),
-        b"x-content-type-options: nosniff",
+        b": ".join(NOSNIFF),
         b"connection: close",
     ]
     protocol.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + BODY)

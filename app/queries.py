@@ -307,8 +307,8 @@ def growth_pairs(
 def pairs_with_figures(
     *, session: Session, as_of: datetime | None = None, limit: int | None = None
 ) -> list[tuple[str, str]]:
-    """(reporter, partner) pairs with at least one stored figure, in code order; the first
-    `limit` of them read from the start of the unique index, without a scan of the rest."""
+    """(reporter, partner) pairs with at least one stored figure, in code order. With a
+    `limit`, today's pairs come from the start of the unique index, not a scan of it all."""
     t = table_at(Observation, as_of)
     query = select(t.c.reporter, t.c.partner).distinct().order_by(t.c.reporter, t.c.partner)
     return [(reporter, partner) for reporter, partner in session.execute(query.limit(limit))]

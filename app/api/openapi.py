@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from app.api.deps import COUNTRY_CODE_SCHEMA
 from app.errors import PROBLEM_MEDIA_TYPE, Problem
-from app.middleware import UNMETERED
+from app.middleware import MAX_URL_BYTES, UNMETERED
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 EXAMPLES: dict[str, dict[str, Any]] = (
@@ -74,8 +74,8 @@ PROBLEM_DESCRIPTIONS = {
     410: "Deleted; the history remains at `/revisions`",
     412: "The `If-Match` ETag is stale: someone wrote since you read",
     413: "The body is larger than the documented limit",
+    414: f"The path and query string are longer than {MAX_URL_BYTES} bytes",
     415: "The body is not of a media type this route accepts",
-    414: "The path and query string are longer than 8 kB",
     422: "Invalid parameters or body; `errors` lists each one",
     429: "This client's read or write budget is spent; retry after `Retry-After` seconds",
     500: "Unexpected failure, logged on the server",

@@ -113,6 +113,11 @@ puts a missing figure</span></li>
 # A whole trade matrix (tens of thousands of pairs) is no page for people: show the first
 # pairs and say where the rest are.
 MAX_PAIRS = 20
+MORE_PAIRS = f"""<p class="meta" id="more-pairs">These are the first {MAX_PAIRS} pairs with
+figures, in code order. Every pair's series is in the API, as
+<code>/v1/turnover?reporter=…&amp;partner=…</code> (and likewise for each series) and as a
+chart at <code>/v1/turnover.svg?reporter=…&amp;partner=…</code>;
+<a href="/v1/observations">/v1/observations</a> lists every figure.</p>"""
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -127,13 +132,6 @@ def overview(session: SessionDep) -> HTMLResponse:
     sections.append(_claims(claims_public(session, claims(session=session))))
     sections.append(_sources(sources(session=session)))
     return HTMLResponse(_page("".join(sections)), headers=PAGE_HEADERS)
-
-
-MORE_PAIRS = f"""<p class="meta" id="more-pairs">These are the first {MAX_PAIRS} pairs with
-figures, in code order. Every pair's series is in the API, as
-<code>/v1/turnover?reporter=…&amp;partner=…</code> (and likewise for each series) and as a
-chart at <code>/v1/turnover.svg?reporter=…&amp;partner=…</code>;
-<a href="/v1/observations">/v1/observations</a> lists every figure.</p>"""
 
 
 def _series(session: Session, route: SeriesRoute, reporter: str, partner: str) -> Series:
