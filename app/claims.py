@@ -5,10 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
-from sqlmodel import Session
 
 from app.models import ObservationStatus
-from app.queries import Point, YearPoints, pair_points, stored_by_year, year_points
+from app.queries import Point, Reader, YearPoints, pair_points, stored_by_year, year_points
 from app.stats.figures import Figure, unit_label
 from app.stats.identities import IDENTITIES, TRADE_INDICATORS, identity_formula, solve
 from app.stats.verdicts import (
@@ -36,7 +35,7 @@ class Checked:
     multiplier: int = 6
 
 
-def check_claim(session: Session, claim: Row[Any], as_of: datetime | None = None) -> Checked:
+def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None) -> Checked:
     """A claim's verdict on the figures as they stood at `as_of` (now, when None)."""
     by_year = pair_points(
         session=session,
@@ -115,7 +114,7 @@ def check_identity(
 
 def identity_checks(
     *,
-    session: Session,
+    session: Reader,
     reporter: str,
     partner: str,
     start_year: int | None,

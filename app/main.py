@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from sqlmodel import Session
 
 from app.api.caching import NotModified, not_modified
 from app.api.deps import single_valued_query
@@ -22,7 +23,7 @@ from app.api.routes import (
 )
 from app.auth import provision_key
 from app.core.config import Settings, get_settings
-from app.db import get_session
+from app.db import database
 from app.errors import install_problem_handlers
 from app.logs import configure_logging
 from app.middleware import OperationsMiddleware
@@ -75,8 +76,8 @@ def rate_limiter(settings: Settings) -> RateLimiter | None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     key = get_settings().tradestats_admin_key
     if key:  # for containers: make the operator's key valid (never logged)
-        make_session = app.dependency_overrides.get(get_session, get_session)
-        for session in make_session():
+        engine = await app.dependency_overrides.get(database, database)()
+        with Session(engine) as session:
             provision_key(session, key)
     yield
 

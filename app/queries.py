@@ -2,15 +2,31 @@
 
 Every query reads `table_at(model, as_of)`: the live table, or the rows as they stood at
 `as_of` (app/versioning.py). Rows come back as plain SQLAlchemy rows, not ORM objects.
+
+The hot queries are built once per shape (the names of the parameters given) and cached,
+with every value a bound parameter: building a select per request cost SQLAlchemy more
+than it cost SQLite to run it.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    tuple_,
+)
 from sqlmodel import Session
 
 from app.models import Claim, Observation, ObservationStatus, Source
@@ -20,6 +36,8 @@ from app.versioning import table_at
 
 # A row of `observation` (or of its past); attribute access as on the model.
 ObservationRow = Row[Any]
+# What queries run on: a request's session, or a bare connection (app.db.read).
+Reader = Session | Connection
 
 
 @dataclass(frozen=True)
@@ -59,18 +77,21 @@ YearPoints = dict[str, Point]  # indicator code -> point, for one year
 
 def pair_points(
     *,
-    session: Session,
+    session: Reader,
     indicator: str,
     reporter: str,
     partner: str,
     start_year: int | None,
     end_year: int | None,
     as_of: datetime | None = None,
+    others_only_to_derive: bool = False,
 ) -> dict[int, YearPoints]:
     """For each year, the indicator's point and those it was derived from.
 
     Trade indicators are read together, so that a missing one can be derived
-    from the others (IMPORTS = TURNOVER − EXPORTS).
+    from the others (IMPORTS = TURNOVER − EXPORTS). With `others_only_to_derive`, the
+    others are read only for years where the indicator itself is not stored: a series
+    needs no more, and a check of an identity needs them all.
     """
     related = TRADE_INDICATORS if indicator in TRADE_INDICATORS else (indicator,)
     stored = stored_by_year(
@@ -81,6 +102,7 @@ def pair_points(
         start_year=start_year,
         end_year=end_year,
         as_of=as_of,
+        unless_stored=indicator if others_only_to_derive and len(related) > 1 else None,
     )
     result = {year: year_points(figures, wanted=indicator) for year, figures in stored.items()}
     return {year: pts for year, pts in result.items() if indicator in pts}
@@ -88,24 +110,50 @@ def pair_points(
 
 def stored_by_year(
     *,
-    session: Session,
+    session: Reader,
     reporter: str,
     partner: str,
     indicators: Iterable[str],
     start_year: int | None,
     end_year: int | None,
     as_of: datetime | None = None,
+    unless_stored: str | None = None,
 ) -> dict[int, dict[str, ObservationRow]]:
-    """Stored figures for one pair, by year (ascending) and indicator."""
-    t = table_at(Observation, as_of)
-    query = select(t).where(
-        t.c.reporter == reporter, t.c.partner == partner, t.c.indicator.in_(list(indicators))
-    )
-    query = _year_filter(query, t, start_year, end_year)
+    """Stored figures for one pair, by year (ascending) and indicator. With
+    `unless_stored`, the other indicators only in years without that one."""
+    params = {"reporter": reporter, "partner": partner, **_years(start_year, end_year)}
+    if as_of is not None:
+        params["as_of"] = as_of
+    query = _pair_query(tuple(indicators), unless_stored, frozenset(params))
     result: dict[int, dict[str, ObservationRow]] = defaultdict(dict)
-    for obs in session.execute(query.order_by(t.c.year)):
+    for obs in session.execute(query, params):
         result[obs.year][obs.indicator] = obs
     return result
+
+
+@lru_cache
+def _pair_query(
+    indicators: tuple[str, ...], unless_stored: str | None, names: frozenset[str]
+) -> Select[Any]:
+    t = table_at(Observation, _as_of(names))
+    wanted: ColumnElement[bool] = t.c.indicator.in_(indicators)
+    if unless_stored is not None:
+        same = table_at(Observation, _as_of(names)).alias("same_year")
+        stored_that_year = exists().where(
+            same.c.reporter == t.c.reporter,
+            same.c.partner == t.c.partner,
+            same.c.indicator == unless_stored,
+            same.c.year == t.c.year,
+        )
+        wanted = or_(t.c.indicator == unless_stored, and_(wanted, ~stored_that_year))
+    query = select(t).where(
+        t.c.reporter == bindparam("reporter"), t.c.partner == bindparam("partner"), wanted
+    )
+    return _year_filter(query, t, names).order_by(t.c.year)
+
+
+def _as_of(names: Collection[str]) -> ColumnElement[Any] | None:
+    return bindparam("as_of") if "as_of" in names else None
 
 
 def year_points(stored: dict[str, ObservationRow], wanted: str | None = None) -> YearPoints:
@@ -133,35 +181,51 @@ def year_points(stored: dict[str, ObservationRow], wanted: str | None = None) ->
     return result
 
 
-def _year_filter(query: Any, t: Any, start_year: int | None, end_year: int | None) -> Any:
+def _years(start_year: int | None, end_year: int | None) -> dict[str, int]:
+    """A year filter's parameters: `year`, or `start_year` and/or `end_year`."""
     if start_year is not None and start_year == end_year:
+        return {"year": start_year}
+    bounds = (("start_year", start_year), ("end_year", end_year))
+    return {name: value for name, value in bounds if value is not None}
+
+
+def _year_filter(query: Any, t: Any, names: Collection[str]) -> Any:
+    if "year" in names:
         # Equality, not a range: then an index on (…, year, partner) also gives the order.
-        return query.where(t.c.year == start_year)
-    if start_year is not None:
-        query = query.where(t.c.year >= start_year)
-    if end_year is not None:
-        query = query.where(t.c.year <= end_year)
+        return query.where(t.c.year == bindparam("year"))
+    if "start_year" in names:
+        query = query.where(t.c.year >= bindparam("start_year"))
+    if "end_year" in names:
+        query = query.where(t.c.year <= bindparam("end_year"))
     return query
 
 
 def sources_by_id(
-    *, session: Session, ids: Iterable[int | None], as_of: datetime | None = None
+    *, session: Reader, ids: Iterable[int | None], as_of: datetime | None = None
 ) -> dict[int, Row[Any]]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    t = table_at(Source, as_of)
-    return {s.id: s for s in session.execute(select(t).where(t.c.id.in_(wanted)))}
+    params: dict[str, Any] = {"ids": sorted(wanted)}
+    if as_of is not None:
+        params["as_of"] = as_of
+    return {s.id: s for s in session.execute(_sources_query(frozenset(params)), params)}
 
 
-def sources(*, session: Session, as_of: datetime | None = None) -> list[Row[Any]]:
+@lru_cache
+def _sources_query(names: frozenset[str]) -> Select[Any]:
+    t = table_at(Source, _as_of(names))
+    return select(t).where(t.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def sources(*, session: Reader, as_of: datetime | None = None) -> list[Row[Any]]:
     t = table_at(Source, as_of)
     return list(session.execute(select(t).order_by(t.c.id)))
 
 
 def one_row(
     *,
-    session: Session,
+    session: Reader,
     model: type[Source] | type[Observation] | type[Claim],
     row_id: int,
     as_of: datetime | None = None,
@@ -172,7 +236,7 @@ def one_row(
 
 def claims(
     *,
-    session: Session,
+    session: Reader,
     indicator: str | None = None,
     reporter: str | None = None,
     partner: str | None = None,
@@ -191,7 +255,7 @@ ObservationKey = tuple[str, str, str, int]
 
 def observations_page(
     *,
-    session: Session,
+    session: Reader,
     reporter: str | None,
     partner: str | None,
     indicator: str | None,
@@ -202,29 +266,43 @@ def observations_page(
     as_of: datetime | None = None,
 ) -> list[ObservationRow]:
     """Stored figures in key order, starting after `after` (keyset pagination)."""
-    query = _observations(reporter, partner, indicator, start_year, end_year, as_of)
+    params = _observation_params(reporter, partner, indicator, start_year, end_year, as_of)
+    params["limit"] = limit
     if after is not None:
-        t = query.selected_columns
-        query = query.where(tuple_(t.reporter, t.partner, t.indicator, t.year) > tuple_(*after))
-    return list(session.execute(query.limit(limit)))
+        params.update(zip(AFTER, after, strict=True))
+    return list(session.execute(_observations(frozenset(params)), params))
 
 
-def _observations(
+AFTER = ("after_reporter", "after_partner", "after_indicator", "after_year")
+
+
+def _observation_params(
     reporter: str | None,
     partner: str | None,
     indicator: str | None,
     start_year: int | None,
     end_year: int | None,
     as_of: datetime | None,
-) -> Any:
-    """Stored figures matching the filters, in key order: reporter, partner, indicator, year."""
-    t = table_at(Observation, as_of)
+) -> dict[str, Any]:
+    given = {"reporter": reporter, "partner": partner, "indicator": indicator, "as_of": as_of}
+    return {k: v for k, v in given.items() if v is not None} | _years(start_year, end_year)
+
+
+@lru_cache
+def _observations(names: frozenset[str]) -> Select[Any]:
+    """Stored figures matching the filters named, in key order: reporter, partner,
+    indicator, year; with `after_…`, from after that key; with `limit`, that many."""
+    t = table_at(Observation, _as_of(names))
     query = select(t)
-    for column, wanted in (("reporter", reporter), ("partner", partner), ("indicator", indicator)):
-        if wanted is not None:
-            query = query.where(t.c[column] == wanted)
-    query = _year_filter(query, t, start_year, end_year)
-    return query.order_by(t.c.reporter, t.c.partner, t.c.indicator, t.c.year)
+    for column in ("reporter", "partner", "indicator"):
+        if column in names:
+            query = query.where(t.c[column] == bindparam(column))
+    query = _year_filter(query, t, names)
+    if AFTER[0] in names:
+        key = tuple_(t.c.reporter, t.c.partner, t.c.indicator, t.c.year)
+        query = query.where(key > tuple_(*(bindparam(name) for name in AFTER)))
+    query = query.order_by(t.c.reporter, t.c.partner, t.c.indicator, t.c.year)
+    return query.limit(bindparam("limit")) if "limit" in names else query
 
 
 # What GET /v1/observations?format=csv and `tradestats export` write: the import columns
@@ -250,18 +328,19 @@ EXPORT_COLUMNS = (
 EXPORT_BATCH = 1000
 
 
-def all_observations(session: Session, filters: dict[str, Any]) -> Iterator[ObservationRow]:
+def all_observations(session: Reader, filters: dict[str, Any]) -> Iterator[ObservationRow]:
     """Every matching row in key order, streamed from one cursor so memory stays flat.
 
     One query rather than keyset pages: each page re-seeked the index and, with
     filters that the key order does not lead with, rescanned what the last one had."""
-    query = _observations(**filters)
-    yield from session.execute(query, execution_options={"yield_per": EXPORT_BATCH})
+    params = _observation_params(**filters)
+    query = _observations(frozenset(params))
+    yield from session.execute(query, params, execution_options={"yield_per": EXPORT_BATCH})
 
 
 def growth_pairs(
     *,
-    session: Session,
+    session: Reader,
     indicator: str,
     reporter: str,
     from_year: int,
@@ -305,7 +384,7 @@ def growth_pairs(
 
 
 def pairs_with_figures(
-    *, session: Session, as_of: datetime | None = None, limit: int | None = None
+    *, session: Reader, as_of: datetime | None = None, limit: int | None = None
 ) -> list[tuple[str, str]]:
     """(reporter, partner) pairs with at least one stored figure, in code order. With a
     `limit`, today's pairs come from the start of the unique index, not a scan of it all."""

@@ -75,7 +75,11 @@ def record_revision(
     )
 
 
-def table_at(model: type[SQLModel], as_of: datetime | None) -> FromClause:
+# A moment: a time, or a bound parameter that will hold one.
+Moment = datetime | ColumnElement[Any]
+
+
+def table_at(model: type[SQLModel], as_of: Moment | None) -> FromClause:
     """The model's rows as they stood at `as_of` (now, when None)."""
     live: Table = model.__table__  # type: ignore[attr-defined]
     if as_of is None:
@@ -92,7 +96,7 @@ def table_at(model: type[SQLModel], as_of: datetime | None) -> FromClause:
     )
 
 
-def valid_at(revisions: Table | FromClause, as_of: datetime) -> list[ColumnElement[Any]]:
+def valid_at(revisions: Table | FromClause, as_of: Moment) -> list[ColumnElement[Any]]:
     return [
         revisions.c.valid_from <= as_of,
         or_(revisions.c.valid_to.is_(None), revisions.c.valid_to > as_of),

@@ -12,13 +12,14 @@ import pytest
 # The suite makes thousands of requests as one client; rate limits get their own tests.
 os.environ.setdefault("RATE_LIMIT_READS", "1000000")
 os.environ.setdefault("RATE_LIMIT_WRITES", "1000000")
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import create_key
-from app.db import get_engine, get_session
+from app.db import database, get_engine
 from app.main import app
 from app.models import Observation
 from app.seed import precision_of
@@ -104,13 +105,18 @@ def record_figure(
     session.commit()
 
 
+def serve_from(engine: Engine, served: FastAPI = app) -> None:
+    """Point the app's `database` dependency, and so every session, at this engine."""
+
+    async def test_database() -> Engine:
+        return engine
+
+    served.dependency_overrides[database] = test_database
+
+
 @pytest.fixture
 def client(engine: Engine) -> Iterator[TestClient]:
-    def session_override() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
+    serve_from(engine)
     # The base URL users run on, so `next` links match the documented examples.
     with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as test_client:
         yield test_client

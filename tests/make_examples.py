@@ -21,11 +21,11 @@ from sqlmodel import Session
 
 from app.api.openapi import EXAMPLES_FILE
 from app.auth import create_key
-from app.db import get_engine, get_session
+from app.db import get_engine
 from app.imports import IMPORT_COLUMNS
 from app.main import app
 from app.seed import seed
-from tests.conftest import BASE_URL, sqlite_url
+from tests.conftest import BASE_URL, serve_from, sqlite_url
 from tests.databases import alembic_config
 
 PAIR = "reporter=KAZ&partner=BGR"
@@ -175,11 +175,7 @@ def run_scenario(directory: Path) -> Iterator[tuple[Step, int, Any]]:
         seed(session)
         _, key = create_key(session, "docs")
 
-    def session_override():  # type: ignore[no-untyped-def]
-        with Session(get_engine(url)) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
+    serve_from(get_engine(url))
     client = TestClient(app, base_url=BASE_URL)
     headers = {"Authorization": f"Bearer {key}"}
     try:

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from app.auth import create_key, hash_key, provision_key, revoke_key
 from app.main import create_app
 from app.models import ApiKey
-from tests.conftest import count_rows
+from tests.conftest import count_rows, serve_from
 
 SOURCE = {"slug": "test-agency", "kind": "agency", "title": "Test agency"}
 
@@ -62,17 +62,12 @@ def test_keys_are_stored_only_as_hashes(session: Session) -> None:
 
 def test_the_environment_key_is_provisioned_at_start(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from app.core.config import get_settings
-    from app.db import get_session
 
     monkeypatch.setenv("TRADESTATS_ADMIN_KEY", "operator-chosen-secret")
     get_settings.cache_clear()
     app = create_app()
 
-    def session_override():  # type: ignore[no-untyped-def]
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session_override
+    serve_from(engine, app)
     try:
         with TestClient(app) as client:  # the lifespan runs on entering
             response = client.post(

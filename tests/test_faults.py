@@ -29,10 +29,10 @@ from sqlmodel import Session
 
 from app.auth import create_key
 from app.core.config import get_settings
-from app.db import get_engine, get_session
+from app.db import get_engine
 from app.imports import BATCH, IMPORT_COLUMNS
 from app.main import app
-from tests.conftest import BASE_URL, TURNOVER_2023, run_cli
+from tests.conftest import BASE_URL, TURNOVER_2023, run_cli, serve_from
 from tests.databases import ROOT, PostgresDatabases, SqliteDatabases, fingerprint
 
 Databases = SqliteDatabases | PostgresDatabases
@@ -67,11 +67,7 @@ def auth(engine: Engine) -> dict[str, str]:
 
 @contextmanager
 def serve(engine: Engine) -> Iterator[TestClient]:
-    def session_override() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
+    serve_from(engine)
     try:
         with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
             yield client

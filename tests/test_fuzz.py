@@ -27,7 +27,6 @@ from app.api.body import parse_json
 from app.api.deps import distinct_pair, to_alpha3, year_range
 from app.api.routes.imports import IMPORT_TYPES
 from app.api.routes.observations import decode_cursor
-from app.db import get_session
 from app.errors import ProblemException
 from app.imports import import_observations, rows_from
 from app.inputs import MAX_DECIMALS
@@ -42,6 +41,7 @@ from app.writes import (
     etag_for,
     merge_patch,
 )
+from tests.conftest import serve_from
 from tests.databases import ROOT, PostgresDatabases, SqliteDatabases
 
 SUMMARY_FILE = ROOT / "test-artifacts" / "fuzz-summary.json"
@@ -77,11 +77,7 @@ def summary(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def serve(engine: Engine) -> None:
-    def session_override() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
+    serve_from(engine)
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ from sqlmodel import Session
 from app.api.csvio import FORMULA_STARTS
 from app.auth import create_key
 from app.core.config import get_settings
-from app.db import get_engine, get_session
+from app.db import get_engine
 from app.errors import PROBLEM_MEDIA_TYPE, TYPE_PREFIX, Problem
 from app.main import app
-from tests.conftest import BASE_URL, TURNOVER_2023
+from tests.conftest import BASE_URL, TURNOVER_2023, serve_from
 from tests.databases import PostgresDatabases, SqliteDatabases, fingerprint
 
 SCHEMA = app.openapi()
@@ -170,11 +170,7 @@ def hostile(shared: tuple[Engine, str, dict[str, tuple[int, str]]]) -> Iterator[
     """A client with a valid key (so writes get past 401); checks nothing changed after."""
     engine, key, before = shared
 
-    def session_override() -> Iterator[Session]:
-        with Session(engine) as session:
-            yield session
-
-    app.dependency_overrides[get_session] = session_override
+    serve_from(engine)
     client = TestClient(app, base_url=BASE_URL, raise_server_exceptions=False)
     client.headers["Authorization"] = f"Bearer {key}"
     yield client

@@ -9,12 +9,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from app.core.config import get_settings
-from app.db import get_session
 from app.main import create_app
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
+from tests.conftest import serve_from
 from tests.databases import PostgresDatabases, SqliteDatabases
 from tests.live_server import live_server
 
@@ -34,11 +33,7 @@ def test_readyz_is_503_without_a_schema(
 
     url = databases.empty()
 
-    def empty_session():  # type: ignore[no-untyped-def]
-        with Session(get_engine(url)) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = empty_session
+    serve_from(get_engine(url), app)
     try:
         response = client.get("/readyz")
     finally:
@@ -117,11 +112,7 @@ def test_over_the_limit_is_a_429_problem(engine: Engine, monkeypatch: pytest.Mon
     app = create_app()
     get_settings.cache_clear()
 
-    def session_override():  # type: ignore[no-untyped-def]
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session_override
+    serve_from(engine, app)
     client = TestClient(app)
     first, second, third = (client.get("/v1/sources") for _ in range(3))
     assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)

@@ -17,7 +17,7 @@ from app.models import IndicatorCode
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:
     """`?reporter=KAZ&reporter=BGR` is a 422: answering for one of them would be a guess.
 
     Every route depends on this. No parameter takes a list; one that does must be exempted.

@@ -1,15 +1,18 @@
 """Turn query results into the documented response shapes."""
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, select
+from pydantic import BaseModel
+from sqlalchemy import URL, Row, Select, Table, bindparam, select
 from sqlmodel import Session
 
 from app.claims import IDENTITY_FOR, Checked, check_claim
 from app.errors import not_found
 from app.models import Country, Indicator, ObservationStatus
-from app.queries import Point, YearPoints, claims, pair_points, sources_by_id
+from app.queries import Point, Reader, YearPoints, claims, pair_points, sources_by_id
 from app.schemas import (
     ClaimPublic,
     CountryPublic,
@@ -18,11 +21,8 @@ from app.schemas import (
     IndicatorPublic,
     IntervalPublic,
     MissingFigure,
-    Series,
-    SeriesPoint,
     SourceRef,
     Unit,
-    YearGrowth,
 )
 from app.stats.figures import unit_label
 from app.stats.growth import growth
@@ -30,134 +30,185 @@ from app.stats.identities import identity_formula
 from app.stats.intervals import Interval
 from app.stats.verdicts import ClaimKind, Qualifier, allowed_range, stated_phrase
 
+# Series are built as plain data (dicts in the documented models' field order), which
+# is what their JSON is written from: building and validating a model per point cost
+# more than the rest of a series read. Routes that need the model (CSV, charts, the
+# overview page) validate the data once: `Series.model_validate(series_data(...))`.
+Data = dict[str, Any]
+
+
+def unit_data(currency: str, multiplier: int) -> Data:
+    return {
+        "currency": currency,
+        "multiplier": multiplier,
+        "label": unit_label(currency, multiplier),
+    }
+
 
 def unit(currency: str, multiplier: int) -> Unit:
-    return Unit(currency=currency, multiplier=multiplier, label=unit_label(currency, multiplier))
+    return Unit(**unit_data(currency, multiplier))
 
 
 INTERVAL_DECIMALS = 6  # bounds are rounded outward to this many places
 
 
-def interval_public(interval: Interval) -> IntervalPublic:
+def interval_data(interval: Interval) -> Data:
     shown = interval.rounded_outward(INTERVAL_DECIMALS)
-    return IntervalPublic(
-        low=shown.low,
-        high=shown.high,
-        low_inclusive=shown.low_closed,
-        high_inclusive=shown.high_closed,
-    )
+    return {
+        "low": shown.low,
+        "high": shown.high,
+        "low_inclusive": shown.low_closed,
+        "high_inclusive": shown.high_closed,
+    }
+
+
+def interval_public(interval: Interval) -> IntervalPublic:
+    return IntervalPublic(**interval_data(interval))
+
+
+def figure_data(point: Point, multiplier: int | None = None) -> Data:
+    """A point as an input, optionally expressed with another multiplier."""
+    figure = point.figure if multiplier is None else point.figure.in_multiplier(multiplier)
+    return {
+        "indicator": point.indicator,
+        "year": point.year,
+        "value": figure.value,
+        "precision": figure.precision,
+        "status": point.status,
+        "observation_id": point.observation_id,
+    }
 
 
 def figure_used(point: Point, multiplier: int | None = None) -> FigureUsed:
-    """A point as an input, optionally expressed with another multiplier."""
-    figure = point.figure if multiplier is None else point.figure.in_multiplier(multiplier)
-    return FigureUsed(
-        indicator=point.indicator,
-        year=point.year,
-        value=figure.value,
-        precision=figure.precision,
-        status=point.status,
-        observation_id=point.observation_id,
-    )
+    return FigureUsed(**figure_data(point, multiplier))
 
 
-def source_ref(sources: dict[int, Row[Any]], source_id: int | None) -> SourceRef | None:
-    source = sources.get(source_id) if source_id is not None else None
-    return SourceRef.model_validate(source) if source else None
+SOURCE_REF_FIELDS = tuple(SourceRef.model_fields)
 
 
-def _reference_row(session: Session, model: type[Country] | type[Indicator], key: str) -> Any:
-    """A row of a reference table, read as plain columns: loading it as an ORM object
-    cost a fifth of a series read."""
+SourceRefs = dict[int | None, Data]  # source id -> the source as a figure cites it
+
+
+def source_refs(
+    session: Reader, ids: Iterable[int | None], as_of: datetime | None = None
+) -> SourceRefs:
+    rows = sources_by_id(session=session, ids=ids, as_of=as_of)
+    return {i: {f: getattr(row, f) for f in SOURCE_REF_FIELDS} for i, row in rows.items()}
+
+
+def source_ref(refs: SourceRefs, source_id: int | None) -> SourceRef | None:
+    data = refs.get(source_id)
+    return SourceRef(**data) if data else None
+
+
+# Countries and indicators are reference data that only migrations and the seed write,
+# and the seed never changes a row it finds: a row once read is kept, per database.
+_REFERENCE_ROWS: dict[tuple[URL, str, str], Data] = {}
+
+
+def _reference_data(
+    session: Reader, model: type[Country] | type[Indicator], key: str, public: type[BaseModel]
+) -> Data | None:
+    """A row of a reference table as the public model's fields (shared: do not change it)."""
+    engine = (session.get_bind() if isinstance(session, Session) else session).engine
     table = model.__table__  # type: ignore[union-attr]
+    cache_key = (engine.url, table.name, key)
+    if cache_key not in _REFERENCE_ROWS:
+        row = session.execute(_reference_query(table), {"key": key}).first()
+        if row is None:
+            return None
+        _REFERENCE_ROWS[cache_key] = {f: getattr(row, f) for f in public.model_fields}
+    return _REFERENCE_ROWS[cache_key]
+
+
+@lru_cache
+def _reference_query(table: Table) -> Select[Any]:
     (pk,) = table.primary_key.columns
-    return session.connection().execute(select(table).where(pk == key)).first()
+    return select(table).where(pk == bindparam("key"))
 
 
-def country(session: Session, alpha3: str) -> CountryPublic:
-    row = _reference_row(session, Country, alpha3)
-    if row is None:  # the country table is seeded from pycountry, like the validator
+def country_data(session: Reader, alpha3: str) -> Data:
+    data = _reference_data(session, Country, alpha3, CountryPublic)
+    if data is None:  # the country table is seeded from pycountry, like the validator
         raise not_found(f"Country {alpha3} is not in the database; run the seed.")
-    return CountryPublic.model_validate(row)
+    return data
 
 
-def indicator(session: Session, code: str) -> IndicatorPublic:
-    row = _reference_row(session, Indicator, code)
-    if row is None:
+def indicator_data(session: Reader, code: str) -> Data:
+    data = _reference_data(session, Indicator, code, IndicatorPublic)
+    if data is None:
         raise not_found(f"Indicator {code} is not in the database; run the seed.")
-    return IndicatorPublic.model_validate(row)
+    return data
 
 
-def year_growth(point: Point, previous: Point | None) -> YearGrowth:
+def growth_data(point: Point, previous: Point | None) -> Data:
     """Growth from the year before; null with a reason when that cannot be computed."""
     base_year = point.year - 1
-    if previous is None:
-        return YearGrowth(
-            base_year=base_year, ratio=None, pch=None, chg=None, reason=f"no {base_year} value"
+    if previous is None or previous.currency != point.currency:
+        reason = (
+            f"no {base_year} value"
+            if previous is None
+            else f"the {base_year} value is in another currency"
         )
-    if previous.currency != point.currency:
-        return YearGrowth(
-            base_year=base_year,
-            ratio=None,
-            pch=None,
-            chg=None,
-            reason=f"the {base_year} value is in another currency",
-        )
-    multiplier = min(point.figure.multiplier, previous.figure.multiplier)
-    g = growth(
-        previous.figure.in_multiplier(multiplier).value,
-        point.figure.in_multiplier(multiplier).value,
-        1,
-        rates=False,
-    )
-    return YearGrowth(base_year=base_year, ratio=g.ratio, pch=g.pch, chg=g.chg, reason=g.reason)
+        return {"base_year": base_year, "ratio": None, "pch": None, "chg": None, "reason": reason}
+    earlier, later = previous.figure, point.figure
+    if earlier.multiplier != later.multiplier:
+        multiplier = min(earlier.multiplier, later.multiplier)
+        earlier, later = earlier.in_multiplier(multiplier), later.in_multiplier(multiplier)
+    g = growth(earlier.value, later.value, 1, rates=False)
+    return {
+        "base_year": base_year,
+        "ratio": g.ratio,
+        "pch": g.pch,
+        "chg": g.chg,
+        "reason": g.reason,
+    }
 
 
-def series_point(
-    point: Point, year_points: YearPoints, previous: Point | None, sources: dict[int, Row[Any]]
-) -> SeriesPoint:
-    obs = point.observation
-    inputs = None
-    if point.derivation is not None:
-        inputs = [figure_used(year_points[code]) for code in point.derivation.inputs]
+def point_data(
+    point: Point, year_points: YearPoints, previous: Point | None, sources: SourceRefs
+) -> Data:
+    """One year of a series, as SeriesPoint."""
+    obs, derivation = point.observation, point.derivation
+    return {
+        "year": point.year,
+        "value": point.figure.value,
+        "precision": point.figure.precision,
+        "unit": unit_data(point.currency, point.figure.multiplier),
+        "status": point.status,
+        "interval": interval_data(point.figure.interval),
+        "observation_id": point.observation_id,
+        "source": sources.get(obs.source_id) if obs else None,
+        "published_in": sources.get(obs.publication_id) if obs else None,
+        "quote": obs.quote if obs else None,
+        "note": obs.note if obs else None,
+        "formula": derivation.formula if derivation else None,
+        "inputs": [figure_data(year_points[code]) for code in derivation.inputs]
+        if derivation
+        else None,
+        "claim_id": None,
+        "explanation": None,
+        "growth": growth_data(point, previous),
+    }
 
-    return SeriesPoint(
-        year=point.year,
-        value=point.figure.value,
-        precision=point.figure.precision,
-        unit=unit(point.currency, point.figure.multiplier),
-        status=point.status,
-        interval=interval_public(point.figure.interval),
-        observation_id=point.observation_id,
-        source=source_ref(sources, obs.source_id) if obs else None,
-        published_in=source_ref(sources, obs.publication_id) if obs else None,
-        quote=obs.quote if obs else None,
-        note=obs.note if obs else None,
-        formula=point.derivation.formula if point.derivation else None,
-        inputs=inputs,
-        growth=year_growth(point, previous),
-    )
 
-
-def series_points(
-    session: Session,
+def points_data(
+    session: Reader,
     code: str,
     by_year: dict[int, YearPoints],
     first_year: int | None,
     as_of: datetime | None = None,
-) -> list[SeriesPoint]:
+) -> list[Data]:
     """The indicator's points in year order, each with growth from the year before.
 
     `by_year` may hold the year before `first_year`, fetched only as a growth base.
     """
     observations = [pts[code].observation for pts in by_year.values()]
-    sources = sources_by_id(
-        session=session,
-        ids=[i for o in observations if o for i in (o.source_id, o.publication_id)],
-        as_of=as_of,
+    sources = source_refs(
+        session, [i for o in observations if o for i in (o.source_id, o.publication_id)], as_of
     )
     return [
-        series_point(pts[code], pts, by_year.get(year - 1, {}).get(code), sources)
+        point_data(pts[code], pts, by_year.get(year - 1, {}).get(code), sources)
         for year, pts in by_year.items()
         if first_year is None or year >= first_year
     ]
@@ -192,7 +243,7 @@ def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str
     }
 
 
-def claim_public(claim: Row[Any], checked: Checked, sources: dict[int, Row[Any]]) -> ClaimPublic:
+def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> ClaimPublic:
     kind, qualifier = ClaimKind(claim.kind), Qualifier(claim.qualifier)
     if claim.stated is None:  # an identity states no number
         statement, allowed = identity_formula(IDENTITY_FOR[claim.indicator]), None
@@ -220,7 +271,7 @@ def claim_public(claim: Row[Any], checked: Checked, sources: dict[int, Row[Any]]
 
 
 def implied_points(
-    session: Session,
+    session: Reader,
     code: str,
     reporter: str,
     partner: str,
@@ -228,7 +279,7 @@ def implied_points(
     last: int | None,
     known_years: set[int],
     as_of: datetime | None = None,
-) -> list[SeriesPoint]:
+) -> list[Data]:
     """Ranges that claims give the indicator in years with no figure, labelled `implied`."""
     result = []
     for claim in claims(
@@ -243,28 +294,30 @@ def implied_points(
             continue
         known_years.add(year)
         result.append(
-            SeriesPoint(
-                year=year,
-                value=None,
-                precision=max(p.figure.precision for p in checked.inputs),
-                unit=unit(checked.currency, checked.multiplier),
-                status=ObservationStatus.implied,
-                interval=interval_public(a.implied),
-                observation_id=None,
-                source=None,
-                published_in=None,
-                quote=None,
-                note=None,
-                claim_id=claim.id,
-                explanation=a.explanation,
-                growth=None,
-            )
+            {
+                "year": year,
+                "value": None,
+                "precision": max(p.figure.precision for p in checked.inputs),
+                "unit": unit_data(checked.currency, checked.multiplier),
+                "status": ObservationStatus.implied,
+                "interval": interval_data(a.implied),
+                "observation_id": None,
+                "source": None,
+                "published_in": None,
+                "quote": None,
+                "note": None,
+                "formula": None,
+                "inputs": None,
+                "claim_id": claim.id,
+                "explanation": a.explanation,
+                "growth": None,
+            }
         )
     return result
 
 
-def series_public(
-    session: Session,
+def series_data(
+    session: Reader,
     code: str,
     reporter: str,
     partner: str,
@@ -273,9 +326,9 @@ def series_public(
     *,
     implied: bool,
     as_of: datetime | None = None,
-) -> Series:
-    """One indicator for a pair over [first, last], each point with growth from the year
-    before; with `implied`, the ranges claims give missing years too."""
+) -> Data:
+    """One indicator for a pair over [first, last], as Series: each point with growth
+    from the year before; with `implied`, the ranges claims give missing years too."""
     by_year = pair_points(
         session=session,
         indicator=code,
@@ -284,27 +337,28 @@ def series_public(
         start_year=first - 1 if first else None,
         end_year=last,
         as_of=as_of,
+        others_only_to_derive=True,
     )
-    points = series_points(session, code, by_year, first, as_of)
+    points = points_data(session, code, by_year, first, as_of)
     if implied:
-        known = {p.year for p in points}
+        known = {p["year"] for p in points}
         extra = implied_points(session, code, reporter, partner, first, last, known, as_of)
-        points = sorted(points + extra, key=lambda p: p.year)
-    units = {(p.unit.currency, p.unit.multiplier) for p in points}
-    return Series(
-        indicator=indicator(session, code),
-        reporter=country(session, reporter),
-        partner=country(session, partner),
-        unit=unit(*units.pop()) if len(units) == 1 else None,
-        observations=points,
-    )
+        points = sorted(points + extra, key=lambda p: p["year"])
+    units = {(p["unit"]["currency"], p["unit"]["multiplier"]) for p in points}
+    return {
+        "indicator": indicator_data(session, code),
+        "reporter": country_data(session, reporter),
+        "partner": country_data(session, partner),
+        "unit": unit_data(*units.pop()) if len(units) == 1 else None,
+        "observations": points,
+    }
 
 
 def claims_public(
     session: Session, rows: list[Row[Any]], as_of: datetime | None = None
 ) -> list[ClaimPublic]:
     """Claims with their verdicts, checked against the figures as they stood at `as_of`."""
-    sources = sources_by_id(
-        session=session, ids=[i for c in rows for i in (c.source_id, c.publication_id)], as_of=as_of
+    sources = source_refs(
+        session, [i for c in rows for i in (c.source_id, c.publication_id)], as_of
     )
     return [claim_public(c, check_claim(session, c, as_of), sources) for c in rows]

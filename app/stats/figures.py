@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from app.stats.intervals import Interval
 
@@ -12,6 +13,12 @@ def unit_label(currency: str, multiplier: int) -> str:
     """'USD millions', or 'USD ×10^5' for a multiplier without a common name."""
     name = MULTIPLIER_NAMES.get(multiplier, f"×10^{multiplier}")
     return f"{currency} {name}".strip()
+
+
+@cache
+def half_unit(precision: int) -> Decimal:
+    """Half a unit of the last of `precision` decimals: 0.05 for 1."""
+    return Decimal(5).scaleb(-(precision + 1))
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,7 @@ class Figure:
     def half_width(self) -> Decimal:
         if self.tolerance is not None:
             return self.tolerance
-        return Decimal(5).scaleb(-(self.precision + 1))
+        return half_unit(self.precision)
 
     @property
     def interval(self) -> Interval:

@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
+from app.stats.intervals import quantum
+
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
 HUNDRED = Decimal(100)
@@ -25,7 +27,7 @@ class Growth:
 
 
 def _round(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    return value.quantize(quantum(decimals), rounding=ROUND_HALF_EVEN)
 
 
 def _rounded_ln(x: Decimal, decimals: int) -> Decimal:

@@ -7,8 +7,15 @@ rounding 4.25 itself prints as 4.2.
 
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from functools import cache
 
 DIGITS = 28  # significant digits for interval arithmetic
+
+
+@cache
+def quantum(decimals: int) -> Decimal:
+    """10^-decimals, the step `quantize` rounds to."""
+    return Decimal(1).scaleb(-decimals)
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,10 @@ class Interval:
 
     def rounded_outward(self, decimals: int) -> "Interval":
         """For display: widened to `decimals` places, so it still holds every value."""
-        quantum = Decimal(1).scaleb(-decimals)
+        step = quantum(decimals)
         return Interval(
-            None if self.low is None else self.low.quantize(quantum, ROUND_FLOOR),
-            None if self.high is None else self.high.quantize(quantum, ROUND_CEILING),
+            None if self.low is None else self.low.quantize(step, ROUND_FLOOR),
+            None if self.high is None else self.high.quantize(step, ROUND_CEILING),
             self.low_closed,
             self.high_closed,
         )

@@ -15,7 +15,7 @@ from sqlalchemy import Row
 from sqlmodel import Session
 
 from app.api.deps import SessionDep
-from app.api.presenters import claims_public, series_public
+from app.api.presenters import claims_public, series_data
 from app.api.routes.series import SERIES_ROUTES, SeriesRoute
 from app.queries import claims, pairs_with_figures, sources
 from app.schemas import ClaimPublic, Series, SeriesPoint
@@ -136,7 +136,8 @@ def overview(session: SessionDep) -> HTMLResponse:
 
 def _series(session: Session, route: SeriesRoute, reporter: str, partner: str) -> Series:
     """Every year of one series, with the ranges claims imply for missing years."""
-    return series_public(session, route.code.value, reporter, partner, None, None, implied=True)
+    data = series_data(session, route.code.value, reporter, partner, None, None, implied=True)
+    return Series.model_validate(data)
 
 
 def _page(body: str) -> str:

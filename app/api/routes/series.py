@@ -1,12 +1,12 @@
 """The five series endpoints (/v1/turnover … /v1/investment) and their one-year variants."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlmodel import Session
+from sqlalchemy import Connection
 
+from app.api.caching import check_etag
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
@@ -21,8 +21,9 @@ from app.api.deps import (
     year_range,
 )
 from app.api.openapi import problems
-from app.api.presenters import series_public
-from app.api.render import Format, reads, render
+from app.api.presenters import Data, series_data
+from app.api.render import Format, reads, render_plain
+from app.db import DatabaseDep, read
 from app.errors import not_found
 from app.models import IndicatorCode
 from app.schemas import Series, SeriesPoint
@@ -98,31 +99,20 @@ class SVGResponse(Response):
     media_type = "image/svg+xml"
 
 
-def checked_series(
-    code: str,
-    session: Session,
-    reporter: str,
-    partner: str,
-    year: int | None,
-    start_year: int | None,
-    end_year: int | None,
-    include: str | None,
-    as_of: datetime | None,
-) -> Series:
-    """The series for the parameters, checked: shared by its JSON, CSV and chart."""
+def checked_range(
+    reporter: str, partner: str, year: int | None, start_year: int | None, end_year: int | None
+) -> tuple[int | None, int | None]:
+    """The series' first and last years, once the parameters are checked."""
     distinct_pair(reporter, partner)
-    first, last = year_range(year, start_year, end_year)
-    return series_public(
-        session, code, reporter, partner, first, last, implied=include == "implied", as_of=as_of
-    )
+    return year_range(year, start_year, end_year)
 
 
 def add_series_routes(route: SeriesRoute) -> None:
     code = route.code.value
 
-    def get_series(
+    async def get_series(
         request: Request,
-        session: SessionDep,
+        engine: DatabaseDep,
         reporter: Reporter,
         partner: Partner,
         year: OneYear = None,
@@ -132,10 +122,17 @@ def add_series_routes(route: SeriesRoute) -> None:
         as_of: AsOf = None,
         format: Format = None,
     ) -> Any:
-        series = checked_series(
-            code, session, reporter, partner, year, start_year, end_year, include, as_of
-        )
-        return render(request, format, series, f"{route.path}-{reporter}-{partner}")
+        first, last = checked_range(reporter, partner, year, start_year, end_year)
+
+        def answer(connection: Connection) -> Data:
+            check_etag(request, connection)
+            implied = include == "implied"
+            return series_data(
+                connection, code, reporter, partner, first, last, implied=implied, as_of=as_of
+            )
+
+        data = await read(engine, answer)
+        return render_plain(request, format, data, Series, f"{route.path}-{reporter}-{partner}")
 
     def get_chart(
         session: SessionDep,
@@ -147,14 +144,16 @@ def add_series_routes(route: SeriesRoute) -> None:
         include: Include = None,
         as_of: AsOf = None,
     ) -> Response:
-        series = checked_series(
-            code, session, reporter, partner, year, start_year, end_year, include, as_of
+        first, last = checked_range(reporter, partner, year, start_year, end_year)
+        implied = include == "implied"
+        data = series_data(
+            session, code, reporter, partner, first, last, implied=implied, as_of=as_of
         )
-        return SVGResponse(series_chart(series), headers=SVG_HEADERS)
+        return SVGResponse(series_chart(Series.model_validate(data)), headers=SVG_HEADERS)
 
-    def get_year(
+    async def get_year(
         request: Request,
-        session: SessionDep,
+        engine: DatabaseDep,
         reporter: Reporter,
         partner: Partner,
         year: int = Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024]),
@@ -162,12 +161,19 @@ def add_series_routes(route: SeriesRoute) -> None:
         format: Format = None,
     ) -> Any:
         distinct_pair(reporter, partner)
-        points = series_public(
-            session, code, reporter, partner, year, year, as_of=as_of, implied=False
-        ).observations
+
+        def answer(connection: Connection) -> list[Data]:
+            check_etag(request, connection)
+            series = series_data(
+                connection, code, reporter, partner, year, year, as_of=as_of, implied=False
+            )
+            return list(series["observations"])
+
+        points = await read(engine, answer)
         if not points:
             raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
-        return render(request, format, points[0], f"{route.path}-{reporter}-{partner}-{year}")
+        name = f"{route.path}-{reporter}-{partner}-{year}"
+        return render_plain(request, format, points[0], SeriesPoint, name)
 
     router.add_api_route(
         f"/{route.path}",
@@ -177,7 +183,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         summary=f"{code} series for a reporter and partner",
         description=SERIES_DESCRIPTION.format(noun=route.noun, code=code),
         operation_id=f"get_{route.path}_series",
-        **reads(422),
+        **reads(422, tags_itself=True),
     )
     router.add_api_route(
         f"/{route.path}.svg",
@@ -197,7 +203,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         summary=f"One year of {code}",
         description=YEAR_DESCRIPTION.format(noun=route.noun, code=code),
         operation_id=f"get_{route.path}_year",
-        **reads(404, 422),
+        **reads(404, 422, tags_itself=True),
     )
 
 
