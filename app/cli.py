@@ -175,7 +175,7 @@ def export(
         writer = csv_writer(out)
         writer.writerow(EXPORT_COLUMNS)
         for row in all_observations(s, filters):
-            writer.writerow([cell(getattr(row, c)) for c in EXPORT_COLUMNS])
+            writer.writerow([cell(value) for value in row])
             count += 1
     if file:
         out.close()

@@ -263,14 +263,16 @@ def observations_page(
     end_year: int | None,
     after: ObservationKey | None,
     limit: int,
+    columns: tuple[str, ...],
     as_of: datetime | None = None,
 ) -> list[ObservationRow]:
-    """Stored figures in key order, starting after `after` (keyset pagination)."""
+    """Stored figures in key order, starting after `after` (keyset pagination): rows of
+    `columns`, in that order."""
     params = _observation_params(reporter, partner, indicator, start_year, end_year, as_of)
     params["limit"] = limit
     if after is not None:
         params.update(zip(AFTER, after, strict=True))
-    return list(session.execute(_observations(frozenset(params)), params))
+    return list(session.execute(_observations(frozenset(params), columns), params).all())
 
 
 AFTER = ("after_reporter", "after_partner", "after_indicator", "after_year")
@@ -289,11 +291,11 @@ def _observation_params(
 
 
 @lru_cache
-def _observations(names: frozenset[str]) -> Select[Any]:
+def _observations(names: frozenset[str], columns: tuple[str, ...]) -> Select[Any]:
     """Stored figures matching the filters named, in key order: reporter, partner,
     indicator, year; with `after_…`, from after that key; with `limit`, that many."""
     t = table_at(Observation, _as_of(names))
-    query = select(t)
+    query = select(*(t.c[column] for column in columns))
     for column in ("reporter", "partner", "indicator"):
         if column in names:
             query = query.where(t.c[column] == bindparam(column))
@@ -329,12 +331,13 @@ EXPORT_BATCH = 1000
 
 
 def all_observations(session: Reader, filters: dict[str, Any]) -> Iterator[ObservationRow]:
-    """Every matching row in key order, streamed from one cursor so memory stays flat.
+    """Every matching row in key order, as EXPORT_COLUMNS in that order, streamed from one
+    cursor so memory stays flat.
 
     One query rather than keyset pages: each page re-seeked the index and, with
     filters that the key order does not lead with, rescanned what the last one had."""
     params = _observation_params(**filters)
-    query = _observations(frozenset(params))
+    query = _observations(frozenset(params), EXPORT_COLUMNS)
     yield from session.execute(query, params, execution_options={"yield_per": EXPORT_BATCH})
 
 
@@ -348,39 +351,38 @@ def growth_pairs(
     as_of: datetime | None = None,
 ) -> list[Row[Any]]:
     """Both years' stored figures for every partner of one reporter, in one SQL join."""
-    earlier, later = (
-        table_at(Observation, as_of).alias("a"),
-        table_at(Observation, as_of).alias("b"),
-    )
-    query = (
+    params: dict[str, Any] = {"indicator": indicator, "reporter": reporter}
+    params |= {"from_year": from_year, "to_year": to_year}
+    if as_of is not None:
+        params["as_of"] = as_of
+    return list(session.execute(_growth_pairs(frozenset(params)), params))
+
+
+@lru_cache
+def _growth_pairs(names: frozenset[str]) -> Select[Any]:
+    earlier = table_at(Observation, _as_of(names)).alias("a")
+    later = table_at(Observation, _as_of(names)).alias("b")
+    columns = ("value", "precision", "multiplier", "currency", "id")
+    return (
         select(
             earlier.c.partner,
-            earlier.c.value.label("earlier_value"),
-            earlier.c.precision.label("earlier_precision"),
-            earlier.c.multiplier.label("earlier_multiplier"),
-            earlier.c.currency.label("earlier_currency"),
-            earlier.c.id.label("earlier_id"),
-            later.c.value.label("later_value"),
-            later.c.precision.label("later_precision"),
-            later.c.multiplier.label("later_multiplier"),
-            later.c.currency.label("later_currency"),
-            later.c.id.label("later_id"),
+            *(earlier.c[c].label(f"earlier_{c}") for c in columns),
+            *(later.c[c].label(f"later_{c}") for c in columns),
         )
         .join(
             later,
             (later.c.reporter == earlier.c.reporter)
             & (later.c.partner == earlier.c.partner)
             & (later.c.indicator == earlier.c.indicator)
-            & (later.c.year == to_year),
+            & (later.c.year == bindparam("to_year")),
         )
         .where(
-            earlier.c.reporter == reporter,
-            earlier.c.indicator == indicator,
-            earlier.c.year == from_year,
+            earlier.c.reporter == bindparam("reporter"),
+            earlier.c.indicator == bindparam("indicator"),
+            earlier.c.year == bindparam("from_year"),
         )
         .order_by(earlier.c.partner)
     )
-    return list(session.execute(query))
 
 
 def pairs_with_figures(

@@ -3,7 +3,9 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import Connection, Row
 
+from app.api.caching import check_etag
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
@@ -16,6 +18,7 @@ from app.api.deps import (
 )
 from app.api.presenters import figure_used, unit
 from app.api.render import Format, reads, render, render_plain
+from app.db import DatabaseDep, read
 from app.errors import invalid, not_found
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
@@ -112,11 +115,11 @@ has a stored figure in both years, in partner order: the same transformations as
 here (use `/v1/growth` for one pair). Partners whose figures differ in currency or unit
 are left out.""",
     operation_id="list_partner_growth",
-    **reads(422),
+    **reads(422, tags_itself=True),
 )
-def list_partner_growth(
+async def list_partner_growth(
     request: Request,
-    session: SessionDep,
+    engine: DatabaseDep,
     indicator: IndicatorParam,
     reporter: Reporter,
     from_year: FromYear,
@@ -126,15 +129,20 @@ def list_partner_growth(
 ) -> Any:
     if from_year >= to_year:
         raise invalid("to", f"`to` ({to_year}) must be after `from` ({from_year})")
+
+    def pairs(connection: Connection) -> list[Row[Any]]:
+        check_etag(request, connection)
+        return growth_pairs(
+            session=connection,
+            indicator=indicator.value,
+            reporter=reporter,
+            from_year=from_year,
+            to_year=to_year,
+            as_of=as_of,
+        )
+
     data = []
-    for row in growth_pairs(
-        session=session,
-        indicator=indicator.value,
-        reporter=reporter,
-        from_year=from_year,
-        to_year=to_year,
-        as_of=as_of,
-    ):
+    for row in await read(engine, pairs):
         if (row.earlier_currency, row.earlier_multiplier) != (
             row.later_currency,
             row.later_multiplier,

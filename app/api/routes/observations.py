@@ -2,13 +2,16 @@
 
 import base64
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Row
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Connection, Engine, Row
 from sqlmodel import Session
 
+from app.api.caching import check_etag
 from app.api.crud import add_item_routes
 from app.api.csvio import stream_csv, wants_csv
 from app.api.deps import (
@@ -19,12 +22,12 @@ from app.api.deps import (
     OneYear,
     OptionalCountry,
     OptionalIndicator,
-    SessionDep,
     StartYear,
     year_range,
 )
 from app.api.render import reads, render_rows, with_cache_headers
 from app.core.config import get_settings
+from app.db import DatabaseDep, read
 from app.errors import ProblemException
 from app.queries import EXPORT_COLUMNS, ObservationKey, all_observations, observations_page
 from app.schemas import ObservationPublic, ObservationsPublic
@@ -76,11 +79,11 @@ stored and so are not listed here; the series endpoints show them.
 Pages hold `limit` rows (at most {MAX_LIMIT}). Follow `next` (also sent as an RFC 8288
 `Link: <…>; rel="next"` header) until it is null. Cursors are opaque.""",
     operation_id="list_observations",
-    **reads(400, 422),
+    **reads(400, 422, tags_itself=True),
 )
-def list_observations(
+async def list_observations(
     request: Request,
-    session: SessionDep,
+    engine: DatabaseDep,
     reporter: OptionalCountry = None,
     partner: OptionalCountry = None,
     indicator: OptionalIndicator = None,
@@ -108,33 +111,39 @@ def list_observations(
         "as_of": as_of,
     }
     if wants_csv(format, request.headers.get("accept")):
-        every = all_observations(session, filters)
-        return with_cache_headers(
-            request,
-            stream_csv(
-                EXPORT_COLUMNS,
-                ([getattr(r, c) for c in EXPORT_COLUMNS] for r in every),
-                "observations.csv",
-            ),
+        await read(engine, lambda connection: check_etag(request, connection))
+        return with_cache_headers(request, export_csv(engine, filters))
+    after = decode_cursor(cursor) if cursor else None
+
+    def page(connection: Connection) -> list[Row[Any]]:
+        check_etag(request, connection)
+        # One more row than asked tells whether another page exists.
+        return observations_page(
+            session=connection, after=after, limit=limit + 1, columns=PUBLIC_FIELDS, **filters
         )
-    rows = observations_page(
-        session=session,
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,  # one more than asked tells whether another page exists
-        **filters,
-    )
+
+    rows = await read(engine, page)
+    # Rows go out as they come from the database, in ObservationPublic's field order.
+    data = [dict(zip(PUBLIC_FIELDS, row, strict=True)) for row in rows[:limit]]
     next_url = None
     if len(rows) > limit:
-        rows = rows[:limit]
-        last_row = rows[-1]
-        key = (last_row.reporter, last_row.partner, last_row.indicator, last_row.year)
+        final = data[-1]
+        key = (final["reporter"], final["partner"], final["indicator"], final["year"])
         next_url = str(request.url.include_query_params(cursor=encode_cursor(key)))
-    # Rows go out as they come from the database, in ObservationPublic's field order.
-    data = [{field: getattr(r, field) for field in PUBLIC_FIELDS} for r in rows]
     answer = render_rows(request, {"data": data, "limit": limit, "next": next_url})
     if next_url:
         answer.headers["Link"] = f'<{next_url}>; rel="next"'
     return answer
+
+
+def export_csv(engine: Engine, filters: dict[str, Any]) -> StreamingResponse:
+    """Every matching row, streamed from one connection held while the rows are sent."""
+
+    def rows() -> Iterator[Row[Any]]:
+        with engine.connect() as connection:
+            yield from all_observations(connection, filters)
+
+    return stream_csv(EXPORT_COLUMNS, rows(), "observations.csv")
 
 
 add_item_routes(router, OBSERVATIONS, ObservationPublic, present_observation, example_id=3)
