@@ -157,9 +157,9 @@ def export(
     indicator: Annotated[str | None, typer.Option(help="e.g. TURNOVER.")] = None,
 ) -> None:
     """Write stored observations as CSV: the columns `import` reads back unchanged."""
-    from app.api.csvio import cell, csv_writer
+    from app.api.csvio import cells_except, csv_writer
     from app.api.deps import to_alpha3
-    from app.queries import EXPORT_COLUMNS, all_observations
+    from app.queries import EXPORT_COLUMNS, EXPORT_VERBATIM, all_observations
 
     filters = {
         "reporter": reporter and to_alpha3(reporter),
@@ -174,8 +174,9 @@ def export(
     with session() as s:
         writer = csv_writer(out)
         writer.writerow(EXPORT_COLUMNS)
+        cells = cells_except(EXPORT_COLUMNS, EXPORT_VERBATIM)
         for row in all_observations(s, filters):
-            writer.writerow([cell(value) for value in row])
+            writer.writerow(cells(row))
             count += 1
     if file:
         out.close()

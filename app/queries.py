@@ -136,7 +136,8 @@ def _pair_query(
     indicators: tuple[str, ...], unless_stored: str | None, names: frozenset[str]
 ) -> Select[Any]:
     t = table_at(Observation, _as_of(names))
-    wanted: ColumnElement[bool] = t.c.indicator.in_(indicators)
+    # ORs of equalities, not IN: a fixed list needs no SQL rewritten for each execution.
+    wanted = or_(*(t.c.indicator == code for code in indicators))
     if unless_stored is not None:
         same = table_at(Observation, _as_of(names)).alias("same_year")
         stored_that_year = exists().where(
@@ -327,6 +328,20 @@ EXPORT_COLUMNS = (
     "created_at",
     "updated_at",
 )
+# Written as they are: ints, nulls and validated codes (see app.api.csvio.cells_except).
+EXPORT_VERBATIM = (
+    "id",
+    "reporter",
+    "partner",
+    "indicator",
+    "year",
+    "currency",
+    "multiplier",
+    "precision",
+    "source_id",
+    "publication_id",
+    "status",
+)
 EXPORT_BATCH = 1000
 
 
@@ -349,20 +364,22 @@ def growth_pairs(
     from_year: int,
     to_year: int,
     as_of: datetime | None = None,
-) -> list[Row[Any]]:
-    """Both years' stored figures for every partner of one reporter, in one SQL join."""
+) -> list[Any]:
+    """Both years' stored figures for every partner of one reporter, in one SQL join:
+    rows of (partner, earlier value, currency, multiplier, later value, currency,
+    multiplier)."""
     params: dict[str, Any] = {"indicator": indicator, "reporter": reporter}
     params |= {"from_year": from_year, "to_year": to_year}
     if as_of is not None:
         params["as_of"] = as_of
-    return list(session.execute(_growth_pairs(frozenset(params)), params))
+    return list(session.execute(_growth_pairs(frozenset(params)), params).all())
 
 
 @lru_cache
 def _growth_pairs(names: frozenset[str]) -> Select[Any]:
     earlier = table_at(Observation, _as_of(names)).alias("a")
     later = table_at(Observation, _as_of(names)).alias("b")
-    columns = ("value", "precision", "multiplier", "currency", "id")
+    columns = ("value", "currency", "multiplier")
     return (
         select(
             earlier.c.partner,

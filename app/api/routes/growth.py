@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from app.api.caching import check_etag
 from app.api.deps import (
@@ -130,7 +130,7 @@ async def list_partner_growth(
     if from_year >= to_year:
         raise invalid("to", f"`to` ({to_year}) must be after `from` ({from_year})")
 
-    def pairs(connection: Connection) -> list[Row[Any]]:
+    def pairs(connection: Connection) -> list[Any]:
         check_etag(request, connection)
         return growth_pairs(
             session=connection,
@@ -142,20 +142,17 @@ async def list_partner_growth(
         )
 
     data = []
-    for row in await read(engine, pairs):
-        if (row.earlier_currency, row.earlier_multiplier) != (
-            row.later_currency,
-            row.later_multiplier,
-        ):
+    for partner, earlier, currency, multiplier, later, *later_unit in await read(engine, pairs):
+        if [currency, multiplier] != later_unit:
             continue
-        g = growth(row.earlier_value, row.later_value, to_year - from_year)
+        g = growth(earlier, later, to_year - from_year)
         # Plain dicts in PartnerGrowth's field order: a model per partner cost more than
         # the query.
         data.append(
             {
-                "partner": row.partner,
-                "earlier": row.earlier_value,
-                "later": row.later_value,
+                "partner": partner,
+                "earlier": earlier,
+                "later": later,
                 "ratio": g.ratio,
                 "chg": g.chg,
                 "pch": g.pch,

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.api.caching import check_etag
 from app.api.crud import add_item_routes
-from app.api.csvio import stream_csv, wants_csv
+from app.api.csvio import cells_except, stream_csv, wants_csv
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
@@ -29,7 +29,13 @@ from app.api.render import reads, render_rows, with_cache_headers
 from app.core.config import get_settings
 from app.db import DatabaseDep, read
 from app.errors import ProblemException
-from app.queries import EXPORT_COLUMNS, ObservationKey, all_observations, observations_page
+from app.queries import (
+    EXPORT_COLUMNS,
+    EXPORT_VERBATIM,
+    ObservationKey,
+    all_observations,
+    observations_page,
+)
 from app.schemas import ObservationPublic, ObservationsPublic
 from app.writes import OBSERVATIONS
 
@@ -143,7 +149,8 @@ def export_csv(engine: Engine, filters: dict[str, Any]) -> StreamingResponse:
         with engine.connect() as connection:
             yield from all_observations(connection, filters)
 
-    return stream_csv(EXPORT_COLUMNS, rows(), "observations.csv")
+    cells = cells_except(EXPORT_COLUMNS, EXPORT_VERBATIM)
+    return stream_csv(EXPORT_COLUMNS, rows(), "observations.csv", cells)
 
 
 add_item_routes(router, OBSERVATIONS, ObservationPublic, present_observation, example_id=3)
