@@ -112,17 +112,18 @@ class OperationsMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(elapsed)
-            log.info(
-                {
-                    "event": "request",
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "route": route,
-                    "status": status,
-                    "ms": round(elapsed * 1000, 2),
-                    "client": (scope.get("client") or ("-",))[0],
-                }
-            )
+            if log.isEnabledFor(logging.INFO):  # the record is built only to be written
+                log.info(
+                    {
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                        "client": (scope.get("client") or ("-",))[0],
+                    }
+                )
 
 
 async def send_problem(

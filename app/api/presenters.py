@@ -37,7 +37,10 @@ from app.stats.verdicts import ClaimKind, Qualifier, allowed_range, stated_phras
 Data = dict[str, Any]
 
 
+@lru_cache
 def unit_data(currency: str, multiplier: int) -> Data:
+    """A unit as data; one shared dict per unit (do not change it), as most points share
+    their unit."""
     return {
         "currency": currency,
         "multiplier": multiplier,

@@ -72,20 +72,17 @@ def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) 
             None,
             reason,
         )
+    rounded_pch = _round(pch, PERCENT_DECIMALS)
     cagr = log = None
-    if rates:
+    if rates and years == 1:  # over one year the compound rate is the percent change
+        cagr = rounded_pch
+    elif rates:
         cagr = _round(
             DIGITS.multiply(
                 DIGITS.subtract(DIGITS.power(ratio, DIGITS.divide(1, years)), 1), HUNDRED
             ),
             PERCENT_DECIMALS,
         )
+    if rates:
         log = _rounded_ln(ratio, RATIO_DECIMALS)
-    return Growth(
-        chg=chg,
-        ratio=_round(ratio, RATIO_DECIMALS),
-        pch=_round(pch, PERCENT_DECIMALS),
-        cagr=cagr,
-        log=log,
-        reason=None,
-    )
+    return Growth(chg, _round(ratio, RATIO_DECIMALS), rounded_pch, cagr, log, None)
