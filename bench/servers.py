@@ -85,13 +85,13 @@ def _launch(
         time.sleep(0.01)
 
 
-def start_tradestats(database: Path, logs: Path) -> Server:
+def start_tradestats(database: Path, logs: Path, port: int = TRADESTATS_PORT) -> Server:
     """One uvicorn worker, as `make serve` runs it, on the benchmark database."""
     env = {**os.environ, **TRADESTATS_ENV, "DATABASE_URL": url_of(database)}
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST]
-    command += ["--port", str(TRADESTATS_PORT), "--workers", "1"]
+    command += ["--port", str(port), "--workers", "1"]
     command += ["--no-access-log", "--no-server-header"]
-    return _launch("tradestats", TRADESTATS_PORT, command, "/healthz", logs / "tradestats.log", env)
+    return _launch("tradestats", port, command, "/healthz", logs / "tradestats.log", env)
 
 
 def start_datasette(database: Path, logs: Path) -> Server:
