@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +76,7 @@ def _launch(
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:
                     return Server(name, port, process, time.perf_counter() - started)
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or a read that timed out (URLError is one too)
             pass
         if time.perf_counter() - started > 120:
             process.kill()
