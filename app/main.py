@@ -1,5 +1,13 @@
 """The FastAPI application: routers, problem handlers and OpenAPI metadata."""
 
+import gc
+
+# Importing the app makes over 100,000 objects (modules, classes, schemas, routes) that live
+# as long as the process. The cyclic collector would walk them again and again while they
+# are made, and again before the first request: paused until the app exists, then they are
+# frozen, so that it never walks them (100 ms of a 0.8 s start).
+gc.disable()
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -135,3 +143,5 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
+gc.freeze()
+gc.enable()
