@@ -31,6 +31,9 @@ COPY migrations ./migrations
 COPY seed ./seed
 COPY docker/entrypoint.sh ./docker/
 COPY app ./app
+# Bytecode made once, here: at run time nothing may write it (PYTHONDONTWRITEBYTECODE, and
+# /app is not the user's), so each start would compile every module again (50 ms or more).
+RUN python3 -m compileall -q app migrations
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000

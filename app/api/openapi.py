@@ -184,6 +184,14 @@ def share_country_codes(node: Any) -> None:
                 share_country_codes(value)
 
 
+def _tag_rank(app: FastAPI, path_item: dict[str, Any]) -> int:
+    """Where a path goes in the document: with the first of its operations' tags, in the
+    order app.openapi_tags gives them, not in the order routers are matched in."""
+    names = [tag["name"] for tag in app.openapi_tags or []]
+    tags = {tag for operation in path_item.values() for tag in operation.get("tags", [])}
+    return min((names.index(tag) for tag in tags if tag in names), default=len(names))
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -194,6 +202,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=app.openapi_tags,
     )
+    schema["paths"] = dict(sorted(schema["paths"].items(), key=lambda p: _tag_rank(app, p[1])))
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem_schema.pop("$defs", {}))
