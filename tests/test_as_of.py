@@ -90,9 +90,14 @@ def test_before_anything_was_recorded_there_is_nothing(client: TestClient) -> No
 
 
 def test_sources_as_they_were(client: TestClient, auth: dict) -> None:
+    # A series read keeps today's sources in memory for the data version it saw.
+    cited = client.get("/v1/investment", params=PAIR).json()["observations"][0]["source"]
+    assert cited["title"].startswith("Bulgarian direct")
     before = now()
     client.patch("/v1/sources/3", json={"title": "Renamed"}, headers=auth)
     assert client.get("/v1/sources/3").json()["title"] == "Renamed"
+    series = client.get("/v1/investment", params=PAIR).json()
+    assert series["observations"][0]["source"]["title"] == "Renamed"
     assert (
         client.get("/v1/sources/3", params={"as_of": before})
         .json()["title"]

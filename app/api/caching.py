@@ -49,19 +49,20 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def check_etag(request: Request, session: Reader) -> str:
-    """The response's tag, from the data version; raises NotModified when the client has it.
-
-    Kept on the request for responses built by hand (app/api/render.py)."""
+    """Tag the response from the data version, which it returns; raises NotModified when
+    the client has that tag. The tag is kept on the request (app/api/render.py)."""
+    version = data_version(session)
     variant = f"{request.url.path}?{request.url.query}|{request.headers.get('accept', '')}"
     digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
-    etag = f'W/"{data_version(session)}-{digest}"'
+    etag = f'W/"{version}-{digest}"'
     if matches(request.headers.get("if-none-match"), etag):
         raise NotModified(etag)
     request.state.etag = etag
-    return etag
+    return version
 
 
 def conditional_get(request: Request, response: Response, session: SessionDep) -> None:
     """Tag the response with the data version; answer 304 when the client has it."""
-    response.headers["ETag"] = check_etag(request, session)
+    check_etag(request, session)
+    response.headers["ETag"] = request.state.etag
     response.headers["Cache-Control"] = CACHE_CONTROL

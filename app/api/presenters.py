@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.claims import IDENTITY_FOR, Checked, check_claim
 from app.errors import not_found
 from app.models import Country, Indicator, ObservationStatus
-from app.queries import Point, Reader, YearPoints, claims, pair_points, sources_by_id
+from app.queries import Point, Reader, YearPoints, claims, pair_points, sources, sources_by_id
 from app.schemas import (
     ClaimPublic,
     CountryPublic,
@@ -90,13 +90,31 @@ SOURCE_REF_FIELDS = tuple(SourceRef.model_fields)
 
 
 SourceRefs = dict[int | None, Data]  # source id -> the source as a figure cites it
+# Today's sources of each database, as of one data version. Every write to a source moves
+# the data version (app/api/caching.py), so these are current as long as it is the same.
+_SOURCES_AT: dict[URL, tuple[str, SourceRefs]] = {}
 
 
 def source_refs(
-    session: Reader, ids: Iterable[int | None], as_of: datetime | None = None
+    session: Reader,
+    ids: Iterable[int | None],
+    as_of: datetime | None = None,
+    version: str | None = None,
 ) -> SourceRefs:
-    rows = sources_by_id(session=session, ids=ids, as_of=as_of)
-    return {i: {f: getattr(row, f) for f in SOURCE_REF_FIELDS} for i, row in rows.items()}
+    """The sources with these ids; given the data version, today's come from memory."""
+    if version is None or as_of is not None:
+        rows = sources_by_id(session=session, ids=ids, as_of=as_of)
+        return {i: _source_ref(row) for i, row in rows.items()}
+    engine = (session.get_bind() if isinstance(session, Session) else session).engine
+    kept_version, refs = _SOURCES_AT.get(engine.url, (None, {}))
+    if kept_version != version:
+        refs = {row.id: _source_ref(row) for row in sources(session=session)}
+        _SOURCES_AT[engine.url] = (version, refs)
+    return refs
+
+
+def _source_ref(row: Row[Any]) -> Data:
+    return {f: getattr(row, f) for f in SOURCE_REF_FIELDS}
 
 
 def source_ref(refs: SourceRefs, source_id: int | None) -> SourceRef | None:
@@ -201,15 +219,15 @@ def points_data(
     by_year: dict[int, YearPoints],
     first_year: int | None,
     as_of: datetime | None = None,
+    version: str | None = None,
 ) -> list[Data]:
     """The indicator's points in year order, each with growth from the year before.
 
     `by_year` may hold the year before `first_year`, fetched only as a growth base.
     """
     observations = [pts[code].observation for pts in by_year.values()]
-    sources = source_refs(
-        session, [i for o in observations if o for i in (o.source_id, o.publication_id)], as_of
-    )
+    ids = [i for o in observations if o for i in (o.source_id, o.publication_id)]
+    sources = source_refs(session, ids, as_of, version)
     return [
         point_data(pts[code], pts, by_year.get(year - 1, {}).get(code), sources)
         for year, pts in by_year.items()
@@ -329,9 +347,11 @@ def series_data(
     *,
     implied: bool,
     as_of: datetime | None = None,
+    version: str | None = None,
 ) -> Data:
     """One indicator for a pair over [first, last], as Series: each point with growth
-    from the year before; with `implied`, the ranges claims give missing years too."""
+    from the year before; with `implied`, the ranges claims give missing years too.
+    `version`, the data version when the caller has it, lets sources come from memory."""
     by_year = pair_points(
         session=session,
         indicator=code,
@@ -342,7 +362,7 @@ def series_data(
         as_of=as_of,
         others_only_to_derive=True,
     )
-    points = points_data(session, code, by_year, first, as_of)
+    points = points_data(session, code, by_year, first, as_of, version)
     if implied:
         known = {p["year"] for p in points}
         extra = implied_points(session, code, reporter, partner, first, last, known, as_of)

@@ -125,10 +125,18 @@ def add_series_routes(route: SeriesRoute) -> None:
         first, last = checked_range(reporter, partner, year, start_year, end_year)
 
         def answer(connection: Connection) -> Data:
-            check_etag(request, connection)
+            version = check_etag(request, connection)
             implied = include == "implied"
             return series_data(
-                connection, code, reporter, partner, first, last, implied=implied, as_of=as_of
+                connection,
+                code,
+                reporter,
+                partner,
+                first,
+                last,
+                implied=implied,
+                as_of=as_of,
+                version=version,
             )
 
         data = await read(engine, answer)
@@ -163,9 +171,17 @@ def add_series_routes(route: SeriesRoute) -> None:
         distinct_pair(reporter, partner)
 
         def answer(connection: Connection) -> list[Data]:
-            check_etag(request, connection)
+            version = check_etag(request, connection)
             series = series_data(
-                connection, code, reporter, partner, year, year, as_of=as_of, implied=False
+                connection,
+                code,
+                reporter,
+                partner,
+                year,
+                year,
+                implied=False,
+                as_of=as_of,
+                version=version,
             )
             return list(series["observations"])
 
