@@ -1,6 +1,8 @@
 """The five series endpoints (/v1/turnover … /v1/investment) and their one-year variants."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -107,6 +109,36 @@ def checked_range(
     return year_range(year, start_year, end_year)
 
 
+def tagged_series(
+    request: Request,
+    code: str,
+    reporter: str,
+    partner: str,
+    first: int | None,
+    last: int | None,
+    implied: bool,
+    as_of: datetime | None,
+) -> Callable[[Connection], Data]:
+    """The read of a series (for app.db.read) that first tags the response with the data
+    version it sees, or answers 304."""
+
+    def answer(connection: Connection) -> Data:
+        version = check_etag(request, connection)
+        return series_data(
+            connection,
+            code,
+            reporter,
+            partner,
+            first,
+            last,
+            implied=implied,
+            as_of=as_of,
+            version=version,
+        )
+
+    return answer
+
+
 def add_series_routes(route: SeriesRoute) -> None:
     code = route.code.value
 
@@ -123,23 +155,10 @@ def add_series_routes(route: SeriesRoute) -> None:
         format: Format = None,
     ) -> Any:
         first, last = checked_range(reporter, partner, year, start_year, end_year)
-
-        def answer(connection: Connection) -> Data:
-            version = check_etag(request, connection)
-            implied = include == "implied"
-            return series_data(
-                connection,
-                code,
-                reporter,
-                partner,
-                first,
-                last,
-                implied=implied,
-                as_of=as_of,
-                version=version,
-            )
-
-        data = await read(engine, answer)
+        implied = include == "implied"
+        data = await read(
+            engine, tagged_series(request, code, reporter, partner, first, last, implied, as_of)
+        )
         return render_plain(request, format, data, Series, f"{route.path}-{reporter}-{partner}")
 
     def get_chart(
@@ -169,23 +188,10 @@ def add_series_routes(route: SeriesRoute) -> None:
         format: Format = None,
     ) -> Any:
         distinct_pair(reporter, partner)
-
-        def answer(connection: Connection) -> list[Data]:
-            version = check_etag(request, connection)
-            series = series_data(
-                connection,
-                code,
-                reporter,
-                partner,
-                year,
-                year,
-                implied=False,
-                as_of=as_of,
-                version=version,
-            )
-            return list(series["observations"])
-
-        points = await read(engine, answer)
+        series = await read(
+            engine, tagged_series(request, code, reporter, partner, year, year, False, as_of)
+        )
+        points = series["observations"]
         if not points:
             raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
         name = f"{route.path}-{reporter}-{partner}-{year}"
