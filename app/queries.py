@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    URL,
     ColumnElement,
     Connection,
     Row,
@@ -39,6 +40,11 @@ from app.versioning import table_at
 ObservationRow = Row[Any]
 # What queries run on: a request's session, or a bare connection (app.db.read).
 Reader = Session | Connection
+
+
+def database_of(session: Reader) -> URL:
+    """The database a reader reads: the key of what is kept in memory for it."""
+    return (session.get_bind() if isinstance(session, Session) else session).engine.url
 
 
 class StoredFigure(NamedTuple):

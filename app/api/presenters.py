@@ -12,7 +12,16 @@ from sqlmodel import Session
 from app.claims import IDENTITY_FOR, Checked, check_claim
 from app.errors import not_found
 from app.models import Country, Indicator, ObservationStatus
-from app.queries import Point, Reader, YearPoints, claims, pair_points, sources, sources_by_id
+from app.queries import (
+    Point,
+    Reader,
+    YearPoints,
+    claims,
+    database_of,
+    pair_points,
+    sources,
+    sources_by_id,
+)
 from app.schemas import (
     ClaimPublic,
     CountryPublic,
@@ -105,11 +114,11 @@ def source_refs(
     if version is None or as_of is not None:
         rows = sources_by_id(session=session, ids=ids, as_of=as_of)
         return {i: _source_ref(row) for i, row in rows.items()}
-    engine = (session.get_bind() if isinstance(session, Session) else session).engine
-    kept_version, refs = _SOURCES_AT.get(engine.url, (None, {}))
+    database = database_of(session)
+    kept_version, refs = _SOURCES_AT.get(database, (None, {}))
     if kept_version != version:
         refs = {row.id: _source_ref(row) for row in sources(session=session)}
-        _SOURCES_AT[engine.url] = (version, refs)
+        _SOURCES_AT[database] = (version, refs)
     return refs
 
 
@@ -131,9 +140,8 @@ def _reference_data(
     session: Reader, model: type[Country] | type[Indicator], key: str, public: type[BaseModel]
 ) -> Data | None:
     """A row of a reference table as the public model's fields (shared: do not change it)."""
-    engine = (session.get_bind() if isinstance(session, Session) else session).engine
     table = model.__table__  # type: ignore[union-attr]
-    cache_key = (engine.url, table.name, key)
+    cache_key = (database_of(session), table.name, key)
     if cache_key not in _REFERENCE_ROWS:
         row = session.execute(_reference_query(table), {"key": key}).first()
         if row is None:
