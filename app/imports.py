@@ -15,10 +15,11 @@ import io
 import json
 import re
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from operator import getitem, itemgetter
 from pathlib import Path
 from typing import Any, TextIO
@@ -62,6 +63,7 @@ EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
 WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
 KEY = ("reporter", "partner", "indicator", "year")
 BATCH = 2000
+PARAMETERS = 32766  # bound values per statement: SQLite's limit (PostgreSQL's is 65535)
 MAX_ERRORS = 1000  # reported in full up to this many; a broken file need not list them all
 
 
@@ -476,15 +478,30 @@ class _Writer:
         reused = [deleted.get(KEY_OF(values)) for values in creates]
         new_ids = iter(_reserve_ids(self.session, reused.count(None)))
         ids = [row_id if row_id is not None else next(new_ids) for row_id in reused]
-        self._run(
-            _insert_sql("observation", ("id", *DATA), self.mark),
-            [
-                (row_id, *values, self.when, self.when)
-                for row_id, values in zip(ids, creates, strict=True)
-            ],
-        )
+        times = [self.when] * len(ids)
+        self._insert("observation", ("id", *DATA), [ids, *zip(*creates, strict=True), times, times])
         _close_revisions(self.session, [row_id for row_id in reused if row_id], self.now)
         self._copy_to_revisions(ids, RevisionAction.create)
+
+    def _insert(self, table: str, names: tuple[str, ...], columns: list[Sequence[Any]]) -> None:
+        """INSERT rows given column by column (the first column must differ from row to
+        row). Binding a value costs about as much as inserting it, so a column that every
+        row shares (the source, the quote, the times) is bound once per statement, and the
+        rest once per row, from a VALUES list of up to PARAMETERS values."""
+        varying = [0] + [i for i, c in enumerate(columns) if i and c.count(c[0]) != len(c)]
+        shared = [i for i in range(len(columns)) if i not in varying]
+        per_statement = (PARAMETERS - len(shared)) // len(varying)
+        picked = [columns[i] for i in varying]
+        for start in range(0, len(columns[0]), per_statement):
+            rows = [c[start : start + per_statement] for c in picked]
+            selected = {v: f"column{n}" for n, v in enumerate(varying, start=1)}
+            one = f"({', '.join([self.mark] * len(varying))})"
+            self._run(
+                f"INSERT INTO {table} ({', '.join(names)}) "
+                f"SELECT {', '.join(selected.get(i, self.mark) for i in range(len(columns)))} "
+                f"FROM (VALUES {', '.join([one] * len(rows[0]))}) AS v",
+                (*(columns[i][0] for i in shared), *chain.from_iterable(zip(*rows, strict=True))),
+            )
 
     def _copy_to_revisions(self, ids: list[int], action: RevisionAction) -> None:
         """Open a revision holding each row's data as just written."""
@@ -533,10 +550,6 @@ class _Writer:
 
     def _run(self, sql: str, params: Any) -> None:
         self.connection.exec_driver_sql(sql, params)
-
-
-def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 def _close_revisions(session: Session, observation_ids: list[int], now: datetime) -> None:
