@@ -191,7 +191,7 @@ def _cell(column: str, text: str) -> Any:
             400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
         )
     text = restore(text)
-    if column in _INTEGER_COLUMNS and text.lstrip("-").isdigit():
+    if column in _INTEGER_COLUMNS and text.removeprefix("-").isdecimal():
         return int(text)
     if column == "value":
         try:

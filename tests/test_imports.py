@@ -297,6 +297,15 @@ def test_csv_rows_keep_short_rows_short_and_skip_blank_lines() -> None:
     ]
 
 
+@pytest.mark.parametrize("year", ["²", "--2023", "-", "1_999"])
+def test_a_whole_number_cell_int_cannot_read_is_a_problem_not_a_crash(
+    client: TestClient, auth: dict, year: str
+) -> None:
+    response = post_csv(client, auth, GOOD.replace("2022", year))
+    assert response.status_code == 422
+    assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [("line 4", "year")]
+
+
 @pytest.mark.parametrize(
     "document",
     [
