@@ -40,7 +40,7 @@ from app.models import (
     as_utc,
     utcnow,
 )
-from app.rowcheck import COLUMNS, check_values
+from app.rowcheck import COLUMNS, DEFAULTS, FIELDS, Rules, check_values
 from app.versioning import HISTORY
 from app.writes import lock_for_write
 
@@ -101,34 +101,63 @@ class ImportFailed(ProblemException):
 # ----------------------------------------------------------------------------- parsing
 
 
-def csv_rows(source: str | TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, row) pairs; CSV cells become the types a JSON body would carry.
-    `source` is the whole text, or a text stream (newline="") read as rows are taken."""
-    reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
-    try:
-        header = next(reader, [])
-        columns = _usable_columns(header)
-        kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
-        names = [header[i] for i in kept]
-        pick = itemgetter(*kept)
-        cells = [_Cells(name) for name in names]
-        for record in reader:
-            if len(record) >= len(header):  # the usual case, converted without a Python loop
-                converted = map(getitem, cells, pick(record))
-                yield reader.line_num, dict(zip(names, converted, strict=True))
-            elif record:  # a short row lacks its last columns; blank lines are skipped
-                columns_in = zip(kept, names, cells, strict=True)
-                yield (
-                    reader.line_num,
-                    {n: c[record[i]] for i, n, c in columns_in if i < len(record)},
-                )
-    except csv.Error as exc:
-        raise ProblemException(
-            400,
-            "malformed-import",
-            "Malformed import",
-            f"The CSV cannot be read at line {reader.line_num}: {exc}. Columns: {columns}.",
-        ) from exc
+class CsvRows:
+    """The rows of a CSV import. Iterating gives (line number, row) pairs, with cells as
+    the types a JSON body would carry; `checked` gives each row's column values or its
+    problems, as check_values would, applying each field's rule once per distinct cell.
+    `source` is the whole text, or lines (a text stream opened with newline="")."""
+
+    def __init__(self, source: str | Iterable[str]) -> None:
+        self.source = source
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        return self._read(None)
+
+    def checked(self, rules: Rules) -> Iterator[tuple[int, tuple[Any, ...] | list[FieldError]]]:
+        return self._read(rules)
+
+    def _read(self, rules: Rules | None) -> Iterator[tuple[int, Any]]:
+        source = self.source
+        reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
+        try:
+            header = next(reader, [])
+            columns = _usable_columns(header)
+            kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
+            names = [header[i] for i in kept]
+            pick = itemgetter(*kept)
+            cells = [_Cells(name) for name in names]
+            if rules is not None:
+                checks = [_Cells(name, rules.each[FIELDS.index(name)]) for name in names]
+                # A field's place among the cells (the last, if the header repeats it), or
+                # among the defaults after them.
+                place = {name: i for i, name in enumerate(names)}
+                defaults = tuple(DEFAULTS[f] for f in FIELDS if f not in place)
+                absent = iter(range(len(names), len(names) + len(defaults)))
+                arrange = itemgetter(*(place[f] if f in place else next(absent) for f in FIELDS))
+            for record in reader:
+                if len(record) >= len(header):  # the usual case, without a loop in Python
+                    if rules is None:
+                        converted = map(getitem, cells, pick(record))
+                        yield reader.line_num, dict(zip(names, converted, strict=True))
+                    else:
+                        found = (*map(getitem, checks, pick(record)), *defaults)
+                        yield reader.line_num, rules.finish(arrange(found))
+                elif record:  # a short row lacks its last columns; blank lines are skipped
+                    columns_in = zip(kept, names, cells, strict=True)
+                    row = {n: c[record[i]] for i, n, c in columns_in if i < len(record)}
+                    yield reader.line_num, row if rules is None else check_values(row, rules)
+        except csv.Error as exc:
+            raise ProblemException(
+                400,
+                "malformed-import",
+                "Malformed import",
+                f"The CSV cannot be read at line {reader.line_num}: {exc}. Columns: {columns}.",
+            ) from exc
+
+
+def csv_rows(source: str | Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) pairs; CSV cells become the types a JSON body would carry."""
+    return iter(CsvRows(source))
 
 
 def _usable_columns(header: list[str]) -> str:
@@ -160,20 +189,25 @@ CELL_MEMORY = 4096  # distinct cells remembered per column
 
 
 class _Cells(dict[str, Any]):
-    """One column's cells as the JSON values they stand for. Most cells repeat (codes,
-    years, sources), so each distinct one is converted once, up to CELL_MEMORY of them."""
+    """One column's cells as the JSON values they stand for, or with the field's rule,
+    as what the rule makes of those. Most cells repeat (codes, years, sources), so each
+    distinct one is converted once, up to CELL_MEMORY of them."""
 
-    def __init__(self, column: str) -> None:
+    def __init__(self, column: str, rule: Callable[[Any], Any] | None = None) -> None:
         super().__init__()
         self.column = column
+        self.rule = rule
 
     def __missing__(self, text: str) -> Any:
         if self.column == "value" and text[:1] in _NUMBER_STARTS:  # read at once, not kept
             try:
-                return _number(Decimal(text), text)
+                value = _number(Decimal(text), text)
             except InvalidOperation:
-                return text  # the validator names the problem
+                value = text  # the validator names the problem
+            return value if self.rule is None else self.rule(value)
         value = _cell(self.column, text)
+        if self.rule is not None:
+            value = self.rule(value)
         if len(self) < CELL_MEMORY:
             self[text] = value
         return value
@@ -289,32 +323,57 @@ def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
         ) from exc
 
 
-def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
+class DictRows:
+    """Rows that arrive as dicts (a JSON import): each checked by check_values."""
+
+    def __init__(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        return iter(self.rows)
+
+    def checked(self, rules: Rules) -> Iterator[tuple[int, tuple[Any, ...] | list[FieldError]]]:
+        for line, row in self.rows:
+            yield line, NOT_AN_OBJECT if "__row__" in row else check_values(row, rules)
+
+
+Rows = CsvRows | DictRows
+NOT_AN_OBJECT = [FieldError(location="body", field="row", message="must be a JSON object")]
+
+
+def rows_from(body: bytes, media_type: str) -> Rows:
     if media_type == "text/csv":
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _not_utf8() from exc
-        return csv_rows(text)
-    return json_rows(body)
+        return CsvRows(text)
+    return DictRows(json_rows(body))
 
 
-def rows_from_file(path: Path, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def rows_from_file(path: Path, media_type: str) -> Rows:
     """rows_from for a file, read as the rows are taken (a JSON array, or CSV)."""
-    if media_type != "text/csv":
-        with path.open("rb") as peek:
-            array = peek.read(JSON_CHUNK).lstrip(b" \t\n\r").startswith(b"[")
-        if not array:  # {"observations": [...]}, or not JSON at all
-            yield from json_rows(path.read_bytes())
-            return
-        with path.open(encoding="utf-8") as stream:
-            yield from json_array_rows(stream)
-        return
+    if media_type == "text/csv":
+        return CsvRows(_csv_lines(path))
+    return DictRows(_json_file_rows(path))
+
+
+def _csv_lines(path: Path) -> Iterator[str]:
     with path.open(encoding="utf-8-sig", newline="") as stream:
         try:
-            yield from csv_rows(stream)
+            yield from stream
         except UnicodeDecodeError as exc:
             raise _not_utf8() from exc
+
+
+def _json_file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as peek:
+        array = peek.read(JSON_CHUNK).lstrip(b" \t\n\r").startswith(b"[")
+    if not array:  # {"observations": [...]}, or not JSON at all
+        yield from json_rows(path.read_bytes())
+        return
+    with path.open(encoding="utf-8") as stream:
+        yield from json_array_rows(stream)
 
 
 def _not_utf8() -> ProblemException:
@@ -326,7 +385,7 @@ def _not_utf8() -> ProblemException:
 
 def import_observations(
     session: Session,
-    rows: Iterable[tuple[int, dict[str, Any]]],
+    rows: Rows | Iterable[tuple[int, dict[str, Any]]],
     api_key_id: int | None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -337,6 +396,8 @@ def import_observations(
     transaction is rolled back at the end if any row was bad (or on a dry run), so memory
     stays flat however long the file is. Once a row is bad, later rows are only checked."""
     report = ImportReport(dry_run=dry_run)
+    if not isinstance(rows, CsvRows | DictRows):
+        rows = DictRows(rows)
     lock_for_write(session)
     try:
         writer = _Writer(session, api_key_id, utcnow())
@@ -367,7 +428,7 @@ def import_observations(
 
 
 def _checked_batches(
-    session: Session, rows: Iterable[tuple[int, dict[str, Any]]], report: ImportReport
+    session: Session, rows: Rows, report: ImportReport
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The valid rows' column values (rowcheck.COLUMNS), BATCH at a time; every problem
     goes to the report, a row repeating an earlier one's key included."""
@@ -375,9 +436,8 @@ def _checked_batches(
     last_year = latest_year()
     seen = FirstLines(last_year)
     batch: list[tuple[Any, ...]] = []
-    for line, row in rows:
+    for line, values in rows.checked(Rules(source_ids, last_year)):
         report.rows += 1
-        values = check_values(row, source_ids, last_year) if "__row__" not in row else NOT_AN_OBJECT
         if isinstance(values, tuple):
             first = seen.first_line(values[0], values[1], values[2], values[3], line)
             if first is None:
@@ -394,9 +454,6 @@ def _checked_batches(
         report.add_problems(line, values)
     if batch:
         yield batch
-
-
-NOT_AN_OBJECT = [FieldError(location="body", field="row", message="must be a JSON object")]
 
 
 class FirstLines:
