@@ -40,7 +40,7 @@ from app.models import (
     as_utc,
     utcnow,
 )
-from app.rowcheck import COLUMNS, DEFAULTS, FIELDS, Rules, check_values
+from app.rowcheck import COLUMNS, DEFAULTS, FIELDS, Problem, Rules, check_values
 from app.versioning import HISTORY
 from app.writes import lock_for_write
 
@@ -127,7 +127,8 @@ class CsvRows:
             pick = itemgetter(*kept)
             cells = [_Cells(name) for name in names]
             if rules is not None:
-                checks = [_Cells(name, rules.each[FIELDS.index(name)]) for name in names]
+                tally = _Tally()
+                checks = [_Cells(name, rules.each[FIELDS.index(name)], tally) for name in names]
                 # A field's place among the cells (the last, if the header repeats it), or
                 # among the defaults after them.
                 place = {name: i for i, name in enumerate(names)}
@@ -140,8 +141,12 @@ class CsvRows:
                         converted = map(getitem, cells, pick(record))
                         yield reader.line_num, dict(zip(names, converted, strict=True))
                     else:
-                        found = (*map(getitem, checks, pick(record)), *defaults)
-                        yield reader.line_num, rules.finish(arrange(found))
+                        fields = arrange((*map(getitem, checks, pick(record)), *defaults))
+                        if tally.problems:  # a rule found a problem in one of these cells
+                            tally.problems = 0
+                            yield reader.line_num, rules.finish(fields)
+                        else:
+                            yield reader.line_num, rules.join(fields)
                 elif record:  # a short row lacks its last columns; blank lines are skipped
                     columns_in = zip(kept, names, cells, strict=True)
                     row = {n: c[record[i]] for i, n, c in columns_in if i < len(record)}
@@ -188,15 +193,23 @@ _INTEGER_COLUMNS = ("year", "multiplier", "precision", "source_id", "publication
 CELL_MEMORY = 4096  # distinct cells remembered per column
 
 
+class _Tally:
+    problems = 0
+
+
 class _Cells(dict[str, Any]):
     """One column's cells as the JSON values they stand for, or with the field's rule,
     as what the rule makes of those. Most cells repeat (codes, years, sources), so each
-    distinct one is converted once, up to CELL_MEMORY of them."""
+    distinct one is converted once, up to CELL_MEMORY of them. A Problem is never kept
+    but counted in `tally`, so a row's cells are known good without looking at each."""
 
-    def __init__(self, column: str, rule: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self, column: str, rule: Callable[[Any], Any] | None = None, tally: _Tally | None = None
+    ) -> None:
         super().__init__()
         self.column = column
         self.rule = rule
+        self.tally = tally or _Tally()
 
     def __missing__(self, text: str) -> Any:
         if self.column == "value" and text[:1] in _NUMBER_STARTS:  # read at once, not kept
@@ -204,12 +217,19 @@ class _Cells(dict[str, Any]):
                 value = _number(Decimal(text), text)
             except InvalidOperation:
                 value = text  # the validator names the problem
-            return value if self.rule is None else self.rule(value)
+            return value if self.rule is None else self._checked(value)
         value = _cell(self.column, text)
         if self.rule is not None:
-            value = self.rule(value)
-        if len(self) < CELL_MEMORY:
+            value = self._checked(value)
+        if len(self) < CELL_MEMORY and type(value) is not Problem:
             self[text] = value
+        return value
+
+    def _checked(self, value: Any) -> Any:
+        assert self.rule is not None
+        value = self.rule(value)
+        if type(value) is Problem:
+            self.tally.problems += 1
         return value
 
 
@@ -439,7 +459,7 @@ def _checked_batches(
     for line, values in rows.checked(Rules(source_ids, last_year)):
         report.rows += 1
         if isinstance(values, tuple):
-            first = seen.first_line(values[0], values[1], values[2], values[3], line)
+            first = seen.first_line(values, line)
             if first is None:
                 batch.append(values)
                 if len(batch) == BATCH:
@@ -466,18 +486,17 @@ class FirstLines:
         self.years = last_year - FIRST_YEAR + 1
         self.series: dict[tuple[str, str, str], array[int]] = {}
 
-    def first_line(
-        self, reporter: str, partner: str, indicator: str, year: int, line: int
-    ) -> int | None:
-        """None the first time a key is seen (and `line` is remembered), else its first line."""
-        key = (reporter, partner, indicator)
-        lines = self.series.get(key)
+    def first_line(self, values: tuple[Any, ...], line: int) -> int | None:
+        """None the first time the key of a row's values (COLUMNS) is seen (and `line` is
+        remembered), else the line where it first was."""
+        lines = self.series.get(values[:3])
         if lines is None:
-            lines = self.series[key] = array("I", [0] * self.years)
-        first = lines[year - FIRST_YEAR]
+            lines = self.series[values[:3]] = array("I", [0] * self.years)
+        year = values[3] - FIRST_YEAR
+        first = lines[year]
         if first:
             return first
-        lines[year - FIRST_YEAR] = line
+        lines[year] = line
         return None
 
 

@@ -62,22 +62,20 @@ MAGNITUDE_DIGITS = len(str(MAX_MAGNITUDE)) - 1  # a value this many digits long 
 REPORTED = ObservationStatus.reported.value
 
 
+# A valid value: its plain digits (as format(value, "f") writes them), its decimals,
+# whether it is below zero, and the number. A plain tuple: one is made for every row.
+Number = tuple[str, int, bool, Decimal]
+
+
 class Problem(NamedTuple):
-    """What is wrong with one field's value."""
+    """What is wrong with one field's value. A value with too many decimals keeps its
+    number, so the checks of fields taken together still see it."""
 
     message: str
+    number: Number | None = None
 
 
 ABSENT = Problem("")  # a required field left out: "Field required" says it all
-
-
-class Number(NamedTuple):
-    """A valid value: its plain digits (as format(value, "f") writes them), decimals and sign."""
-
-    text: str
-    decimals: int
-    negative: bool
-    value: Decimal
 
 
 class _Spellings(dict[str, str | None]):
@@ -166,7 +164,10 @@ class Rules:
         else:
             dot = text.find(".")
             decimals = 0 if dot < 0 else len(text) - dot - 1
-        return Number(text, decimals, value.is_signed() and value < 0, value)
+        number = (text, decimals, value.is_signed() and value < 0, value)
+        if decimals > MAX_DECIMALS:
+            return Problem(f"has more than {MAX_DECIMALS} decimals", number)
+        return number
 
     @staticmethod
     def currency(code: Any) -> str | Problem:
@@ -205,42 +206,54 @@ class Rules:
         )
 
     def finish(self, fields: tuple[Any, ...]) -> tuple[Any, ...] | list[FieldError]:
-        """The row's column values (COLUMNS order) from its fields' rules (FIELDS order),
-        or every problem: each field's, then those of fields taken together."""
-        (reporter, partner, indicator, _, number, _, _, precision, _, _, _, _) = fields
-        if (
-            Problem in map(type, fields)
-            or reporter == partner
-            or number.decimals > MAX_DECIMALS
-            or (number.negative and indicator != "BALANCE")
-            or (precision is not None and precision < number.decimals)
-        ):
+        """The row's column values (COLUMNS order) from what its fields' rules gave
+        (FIELDS order), or every problem: each field's, then those of fields together."""
+        return _problems(fields) if Problem in map(type, fields) else self.join(fields)
+
+    @staticmethod
+    def join(fields: tuple[Any, ...]) -> tuple[Any, ...] | list[FieldError]:
+        """finish, for fields each known to be valid on its own."""
+        (reporter, partner, indicator, year, number, currency, multiplier, precision,
+         source_id, publication_id, quote, note) = fields  # fmt: skip
+        if _together(reporter, partner, indicator, number, precision):
             return _problems(fields)
-        text, decimals = number.text, number.decimals
+        text, decimals = number[0], number[1]
         if precision is None:
             precision = decimals
         elif precision > decimals:  # 12.3 published as 12.30 keeps both decimals
             text += ("." if decimals == 0 else "") + "0" * (precision - decimals)
-        return (*fields[:4], text, *fields[5:7], precision, REPORTED, *fields[8:])
+        return (reporter, partner, indicator, year, text, currency, multiplier, precision,
+                REPORTED, source_id, publication_id, quote, note)  # fmt: skip
 
 
 def _problems(fields: tuple[Any, ...]) -> list[FieldError]:
-    errors = []
-    for name, result in zip(FIELDS, fields, strict=True):
-        if type(result) is Problem:
-            if result is not ABSENT:
-                errors.append(_problem(name, result.message))
-        elif name == "value" and result.decimals > MAX_DECIMALS:
-            errors.append(_problem("value", f"has more than {MAX_DECIMALS} decimals"))
+    errors = [
+        _problem(name, result.message)
+        for name, result in zip(FIELDS, fields, strict=True)
+        if type(result) is Problem and result is not ABSENT
+    ]
     reporter, partner, indicator, _, number, _, _, precision, *_ = (
-        None if type(result) is Problem else result for result in fields
+        result if type(result) is not Problem else result.number for result in fields
     )
+    return errors + _together(reporter, partner, indicator, number, precision)
+
+
+def _together(
+    reporter: str | None,
+    partner: str | None,
+    indicator: str | None,
+    number: Number | None,
+    precision: int | None,
+) -> list[FieldError]:
+    """The problems of fields taken together (None: a field that is missing or wrong)."""
+    errors = []
     if reporter and reporter == partner:
         errors.append(_problem("partner", "must differ from reporter"))
-    if number is not None and number.negative and indicator and indicator != "BALANCE":
-        errors.append(_problem("value", f"{indicator} cannot be negative"))
-    if precision is not None and number is not None and precision < number.decimals:
-        errors.append(_problem("precision", f"{number.value} has more than {precision} decimals"))
+    if number is not None:
+        if number[2] and indicator and indicator != "BALANCE":
+            errors.append(_problem("value", f"{indicator} cannot be negative"))
+        if precision is not None and precision < number[1]:
+            errors.append(_problem("precision", f"{number[3]} has more than {precision} decimals"))
     return errors
 
 
