@@ -232,9 +232,8 @@ def _problems(fields: tuple[Any, ...]) -> list[FieldError]:
         for name, result in zip(FIELDS, fields, strict=True)
         if type(result) is Problem and result is not ABSENT
     ]
-    reporter, partner, indicator, _, number, _, _, precision, *_ = (
-        result if type(result) is not Problem else result.number for result in fields
-    )
+    valid: list[Any] = [r if type(r) is not Problem else r.number for r in fields]
+    reporter, partner, indicator, _, number, _, _, precision, *_ = valid
     return errors + _together(reporter, partner, indicator, number, precision)
 
 
