@@ -125,10 +125,10 @@ class CsvRows:
             kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
             names = [header[i] for i in kept]
             pick = itemgetter(*kept)
-            cells = [_Cells(name) for name in names]
+            cells = [_column(name) for name in names]
             if rules is not None:
                 tally = _Tally()
-                checks = [_Cells(name, rules.each[FIELDS.index(name)], tally) for name in names]
+                checks = [_column(name, rules.each[FIELDS.index(name)], tally) for name in names]
                 # A field's place among the cells (the last, if the header repeats it), or
                 # among the defaults after them.
                 place = {name: i for i, name in enumerate(names)}
@@ -212,25 +212,31 @@ class _Cells(dict[str, Any]):
         self.tally = tally or _Tally()
 
     def __missing__(self, text: str) -> Any:
-        if self.column == "value" and text[:1] in _NUMBER_STARTS:  # read at once, not kept
-            try:
-                value = _number(Decimal(text), text)
-            except InvalidOperation:
-                value = text  # the validator names the problem
-            return value if self.rule is None else self._checked(value)
-        value = _cell(self.column, text)
-        if self.rule is not None:
-            value = self._checked(value)
+        value = self.check(_cell(self.column, text))
         if len(self) < CELL_MEMORY and type(value) is not Problem:
             self[text] = value
         return value
 
-    def _checked(self, value: Any) -> Any:
-        assert self.rule is not None
+    def check(self, value: Any) -> Any:
+        if self.rule is None:
+            return value
         value = self.rule(value)
         if type(value) is Problem:
             self.tally.problems += 1
         return value
+
+
+class _Numbers(_Cells):
+    """The value column's cells: numbers seldom repeat, so each is read as met, none kept."""
+
+    def __getitem__(self, text: str) -> Any:
+        return self.check(_number(text) if text[:1] in _NUMBER_STARTS else _cell("value", text))
+
+
+def _column(
+    name: str, rule: Callable[[Any], Any] | None = None, tally: _Tally | None = None
+) -> _Cells:
+    return (_Numbers if name == "value" else _Cells)(name, rule, tally)
 
 
 _NUMBER_STARTS = frozenset("-.0123456789")
@@ -248,14 +254,16 @@ def _cell(column: str, text: str) -> Any:
     if column in _INTEGER_COLUMNS and text.removeprefix("-").isdecimal():
         return int(text)
     if column == "value":
-        try:
-            return _number(Decimal(text), text)
-        except InvalidOperation:
-            return text  # the validator names the problem
+        return _number(text)
     return text
 
 
-def _number(number: Decimal, text: str) -> Decimal | str:
+def _number(text: str) -> Decimal | str:
+    """A finite number, or the text: the validator names the problem."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
     return number if number.is_finite() else text
 
 
