@@ -16,11 +16,12 @@ import json
 import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from itertools import chain
-from operator import getitem, itemgetter
+from itertools import chain, compress, islice, repeat
+from operator import attrgetter, getitem, itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,7 +41,7 @@ from app.models import (
     as_utc,
     utcnow,
 )
-from app.rowcheck import COLUMNS, DEFAULTS, FIELDS, Problem, Rules, check_values
+from app.rowcheck import COLUMNS, DEFAULTS, FIELDS, Problem, Rules, check_values, join_columns
 from app.versioning import HISTORY
 from app.writes import lock_for_write
 
@@ -62,7 +63,8 @@ EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
 EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
 WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
 KEY = ("reporter", "partner", "indicator", "year")
-BATCH = 2000
+BATCH = 2000  # rows written at a time
+CHUNK = 500  # rows read and checked at a time: fewer objects alive at once, less for the GC
 PARAMETERS = 32766  # bound values per statement: SQLite's limit (PostgreSQL's is 65535)
 MAX_ERRORS = 1000  # reported in full up to this many; a broken file need not list them all
 
@@ -101,63 +103,145 @@ class ImportFailed(ProblemException):
 # ----------------------------------------------------------------------------- parsing
 
 
+@dataclass
+class Chunk:
+    """Rows read together, by line: when every row is valid (`results` is None), their
+    `columns` (rowcheck.COLUMNS, one sequence each); else each row's `results`, its column
+    values or its problems."""
+
+    lines: Sequence[int]
+    columns: list[Sequence[Any]] | None = None
+    results: list[tuple[Any, ...] | list[FieldError]] | None = None
+
+
 class CsvRows:
     """The rows of a CSV import. Iterating gives (line number, row) pairs, with cells as
-    the types a JSON body would carry; `checked` gives each row's column values or its
-    problems, as check_values would, applying each field's rule once per distinct cell.
-    `source` is the whole text, or lines (a text stream opened with newline="")."""
+    the types a JSON body would carry; `checked` gives Chunks of rows checked as
+    check_values would, but column by column, each field's rule seeing each distinct cell
+    once. `source` is the whole text, or lines (a text stream opened with newline="")."""
 
     def __init__(self, source: str | Iterable[str]) -> None:
         self.source = source
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        return self._read(None)
+        reader, header = self._open()
+        columns = _CsvColumns(header)
+        with _readable(reader):
+            for record in reader:
+                if record:  # blank lines are skipped
+                    yield reader.line_num, columns.row(record)
 
-    def checked(self, rules: Rules) -> Iterator[tuple[int, tuple[Any, ...] | list[FieldError]]]:
-        return self._read(rules)
+    def checked(self, rules: Rules, size: int) -> Iterator[Chunk]:
+        """Chunks of up to `size` rows."""
+        reader, header = self._open()
+        columns = _CsvColumns(header, rules)
+        # Each record with the line it ends on, read without a Python loop.
+        records = zip(reader, map(attrgetter("line_num"), repeat(reader)), strict=False)
+        with _readable(reader):
+            while True:
+                chunk: list[tuple[list[str], int]] = []
+                try:
+                    chunk.extend(islice(records, size))  # keeps the records read before an error
+                except csv.Error:
+                    if chunk:  # the rows before the unreadable one go first
+                        yield columns.checked(chunk)
+                    raise
+                if not chunk:
+                    return
+                yield columns.checked(chunk)
 
-    def _read(self, rules: Rules | None) -> Iterator[tuple[int, Any]]:
+    def _open(self) -> tuple[Any, list[str]]:
         source = self.source
         reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
-        try:
+        with _readable(reader):
             header = next(reader, [])
-            columns = _usable_columns(header)
-            kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
-            names = [header[i] for i in kept]
-            pick = itemgetter(*kept)
-            cells = [_column(name) for name in names]
-            if rules is not None:
-                tally = _Tally()
-                checks = [_column(name, rules.each[FIELDS.index(name)], tally) for name in names]
-                # A field's place among the cells (the last, if the header repeats it), or
-                # among the defaults after them.
-                place = {name: i for i, name in enumerate(names)}
-                defaults = tuple(DEFAULTS[f] for f in FIELDS if f not in place)
-                absent = iter(range(len(names), len(names) + len(defaults)))
-                arrange = itemgetter(*(place[f] if f in place else next(absent) for f in FIELDS))
-            for record in reader:
-                if len(record) >= len(header):  # the usual case, without a loop in Python
-                    if rules is None:
-                        converted = map(getitem, cells, pick(record))
-                        yield reader.line_num, dict(zip(names, converted, strict=True))
-                    else:
-                        fields = arrange((*map(getitem, checks, pick(record)), *defaults))
-                        if tally.problems:  # a rule found a problem in one of these cells
-                            tally.problems = 0
-                            yield reader.line_num, rules.finish(fields)
-                        else:
-                            yield reader.line_num, rules.join(fields)
-                elif record:  # a short row lacks its last columns; blank lines are skipped
-                    columns_in = zip(kept, names, cells, strict=True)
-                    row = {n: c[record[i]] for i, n, c in columns_in if i < len(record)}
-                    yield reader.line_num, row if rules is None else check_values(row, rules)
-        except csv.Error as exc:
-            raise ProblemException(
-                400,
-                "malformed-import",
-                "Malformed import",
-                f"The CSV cannot be read at line {reader.line_num}: {exc}. Columns: {columns}.",
-            ) from exc
+        _usable_columns(header)
+        return reader, header
+
+
+class _CsvColumns:
+    """How one CSV file's columns are read: cells to JSON values (_Cells), and with the
+    import's rules, checked (each field's rule applied to the last column of its name)."""
+
+    def __init__(self, header: list[str], rules: Rules | None = None) -> None:
+        self.width = len(header)
+        self.kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
+        self.names = [header[i] for i in self.kept]
+        self.cells = [_column(name) for name in self.names]
+        self.pick = itemgetter(*self.kept)
+        if rules is None:
+            return
+        self.rules = rules
+        self.tally = _Tally()
+        last = {name: i for i, name in enumerate(self.names)}  # a repeated column: the last
+        self.checks = [
+            _column(name, rules.each[FIELDS.index(name)], self.tally) if last[name] == i else cells
+            for i, (name, cells) in enumerate(zip(self.names, self.cells, strict=True))
+        ]
+        self.defaults = {name: DEFAULTS[name] for name in FIELDS if name not in last}
+        # A row's fields (FIELDS order) from its checked cells and the defaults after them.
+        place = {name: i for i, name in enumerate(self.names)} | {
+            name: len(self.names) + i for i, name in enumerate(self.defaults)
+        }
+        self.arrange = itemgetter(*(place[name] for name in FIELDS))
+
+    def row(self, record: list[str]) -> dict[str, Any]:
+        """A record as a JSON object would hold it (a short record lacks its last columns)."""
+        if len(record) >= self.width:  # the usual case, without a loop in Python
+            converted = map(getitem, self.cells, self.pick(record))
+            return dict(zip(self.names, converted, strict=True))
+        columns = zip(self.kept, self.names, self.cells, strict=True)
+        return {name: cells[record[i]] for i, name, cells in columns if i < len(record)}
+
+    def checked(self, chunk: list[tuple[list[str], int]]) -> Chunk:
+        """The rows of these (record, line) pairs checked; blank records are skipped."""
+        if not chunk or min(len(record) for record, _ in chunk) < self.width:
+            return self._checked_one_by_one(chunk)
+        records = [record for record, _ in chunk]
+        found = {  # a repeated column is read every time, and its last reading counts
+            name: list(map(getitem, repeat(check), map(itemgetter(i), records)))
+            for i, name, check in zip(self.kept, self.names, self.checks, strict=True)
+        }
+        n = len(records)
+        fields: list[Sequence[Any]] = [
+            found[name] if name in found else [self.defaults[name]] * n for name in FIELDS
+        ]
+        lines = [line for _, line in chunk]
+        columns = None if self.tally.problems else join_columns(fields)
+        if columns is not None:
+            return Chunk(lines, columns)
+        self.tally.problems = 0  # a field's problem, or fields to check together: row by row
+        return Chunk(lines, results=list(map(self.rules.finish, zip(*fields, strict=True))))
+
+    def _checked_one_by_one(self, chunk: list[tuple[list[str], int]]) -> Chunk:
+        lines, results = [], []
+        defaults = tuple(self.defaults.values())
+        for record, line in chunk:
+            if len(record) >= self.width:
+                found = (*map(getitem, self.checks, self.pick(record)), *defaults)
+                results.append(self.rules.finish(self.arrange(found)))
+            elif record:
+                results.append(check_values(self.row(record), self.rules))
+            else:
+                continue  # a blank line
+            lines.append(line)
+        self.tally.problems = 0
+        return Chunk(lines, results=results)
+
+
+@contextmanager
+def _readable(reader: Any) -> Iterator[None]:
+    """A CSV the reader cannot read is a 400 naming the line."""
+    try:
+        yield
+    except csv.Error as exc:
+        raise ProblemException(
+            400,
+            "malformed-import",
+            "Malformed import",
+            f"The CSV cannot be read at line {reader.line_num}: {exc}. "
+            f"Columns: {', '.join(IMPORT_COLUMNS)}.",
+        ) from exc
 
 
 def csv_rows(source: str | Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -360,9 +444,17 @@ class DictRows:
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         return iter(self.rows)
 
-    def checked(self, rules: Rules) -> Iterator[tuple[int, tuple[Any, ...] | list[FieldError]]]:
-        for line, row in self.rows:
-            yield line, NOT_AN_OBJECT if "__row__" in row else check_values(row, rules)
+    def checked(self, rules: Rules, size: int) -> Iterator[Chunk]:
+        """Chunks of up to `size` rows, each checked by check_values."""
+        rows = iter(self.rows)
+        while chunk := list(islice(rows, size)):
+            yield Chunk(
+                [line for line, _ in chunk],
+                results=[
+                    NOT_AN_OBJECT if "__row__" in row else check_values(row, rules)
+                    for _, row in chunk
+                ],
+            )
 
 
 Rows = CsvRows | DictRows
@@ -433,7 +525,7 @@ def import_observations(
             if not report.problems:
                 writer.apply(batch, report)
             if progress:
-                progress(len(batch))
+                progress(len(batch[0]))
         if report.problems:
             raise ImportFailed(report)
         if dry_run:
@@ -457,31 +549,47 @@ def import_observations(
 
 def _checked_batches(
     session: Session, rows: Rows, report: ImportReport
-) -> Iterator[list[tuple[Any, ...]]]:
-    """The valid rows' column values (rowcheck.COLUMNS), BATCH at a time; every problem
-    goes to the report, a row repeating an earlier one's key included."""
+) -> Iterator[list[list[Any]]]:
+    """The valid rows' column values, BATCH rows at a time, column by column
+    (rowcheck.COLUMNS); every problem goes to the report, a repeated key included."""
     source_ids = set(session.execute(select(Source.id)).scalars())  # type: ignore[call-overload]
     last_year = latest_year()
     seen = FirstLines(last_year)
-    batch: list[tuple[Any, ...]] = []
-    for line, values in rows.checked(Rules(source_ids, last_year)):
-        report.rows += 1
-        if isinstance(values, tuple):
-            first = seen.first_line(values, line)
-            if first is None:
-                batch.append(values)
-                if len(batch) == BATCH:
-                    yield batch
-                    batch = []
-                continue
-            values = [
-                FieldError(
-                    location="body", field="year", message=f"repeats the figure on line {first}"
-                )
+    batch: list[list[Any]] = [[] for _ in COLUMNS]
+    for chunk in rows.checked(Rules(source_ids, last_year), min(BATCH, CHUNK)):
+        report.rows += len(chunk.lines)
+        lines, columns, problems = chunk.lines, chunk.columns, []
+        if chunk.results is not None:
+            valid = [
+                (line, v) for line, v in zip(lines, chunk.results, strict=True) if type(v) is tuple
             ]
-        report.add_problems(line, values)
-    if batch:
+            problems = [
+                (line, v) for line, v in zip(lines, chunk.results, strict=True) if type(v) is list
+            ]
+            lines = [line for line, _ in valid]
+            columns = list(zip(*(values for _, values in valid), strict=True)) if valid else None
+        if columns:
+            repeats = seen.repeats(lines, columns)
+            if repeats:
+                problems += [(lines[at], _repeat(first)) for at, first in repeats.items()]
+                problems.sort(key=itemgetter(0))
+                kept = [at not in repeats for at in range(len(lines))]
+                columns = [list(compress(column, kept)) for column in columns]
+            for gathered, column in zip(batch, columns, strict=True):
+                gathered += column
+        for line, errors in problems:
+            report.add_problems(line, errors)
+        if len(batch[0]) >= BATCH:
+            yield batch
+            batch = [[] for _ in COLUMNS]
+    if batch[0]:
         yield batch
+
+
+def _repeat(first: int) -> list[FieldError]:
+    return [
+        FieldError(location="body", field="year", message=f"repeats the figure on line {first}")
+    ]
 
 
 class FirstLines:
@@ -494,18 +602,21 @@ class FirstLines:
         self.years = last_year - FIRST_YEAR + 1
         self.series: dict[tuple[str, str, str], array[int]] = {}
 
-    def first_line(self, values: tuple[Any, ...], line: int) -> int | None:
-        """None the first time the key of a row's values (COLUMNS) is seen (and `line` is
-        remembered), else the line where it first was."""
-        lines = self.series.get(values[:3])
-        if lines is None:
-            lines = self.series[values[:3]] = array("I", [0] * self.years)
-        year = values[3] - FIRST_YEAR
-        first = lines[year]
-        if first:
-            return first
-        lines[year] = line
-        return None
+    def repeats(self, lines: Sequence[int], columns: list[Sequence[Any]]) -> dict[int, int]:
+        """{row: first line} for the rows (given by line, and by column: COLUMNS) whose key
+        was seen before; the other rows' lines are remembered."""
+        repeats = {}
+        years, series = self.years, self.series
+        keys = zip(columns[0], columns[1], columns[2], strict=True)
+        for at, (key, year, line) in enumerate(zip(keys, columns[3], lines, strict=True)):
+            seen = series.get(key)
+            if seen is None:
+                seen = series[key] = array("I", bytes(4 * years))
+            if seen[year - FIRST_YEAR]:
+                repeats[at] = seen[year - FIRST_YEAR]
+            else:
+                seen[year - FIRST_YEAR] = line
+        return repeats
 
 
 DATA = tuple(HISTORY[Observation].fields)  # what a revision copies, created_at and updated_at last
@@ -529,15 +640,16 @@ class _Writer:
         # A time as the driver stores it: SQLite keeps UTC text, PostgreSQL takes datetimes.
         self.when: Any = as_utc(now).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
 
-    def apply(self, batch: list[tuple[Any, ...]], report: ImportReport) -> None:
-        pairs = list({(values[0], values[1]) for values in batch})
+    def apply(self, columns: Sequence[Sequence[Any]], report: ImportReport) -> None:
+        """Write rows given column by column (COLUMNS)."""
+        pairs = list(set(zip(columns[0], columns[1], strict=True)))
         existing = {KEY_OF(row[1:]): row for row in self._rows_of(pairs)}
         if not existing:  # brand-new figures, the common case of a big import
-            self._create(batch, pairs)
-            report.created += len(batch)
+            self._create(columns, pairs)
+            report.created += len(columns[0])
             return
         creates, updates = [], []
-        for values in batch:
+        for values in zip(*columns, strict=True):
             old = existing.get(KEY_OF(values))
             if old is None:
                 creates.append(values)
@@ -546,28 +658,28 @@ class _Writer:
             else:
                 report.unchanged += 1
         if creates:
-            self._create(creates, pairs)
+            self._create(list(zip(*creates, strict=True)), pairs)
             report.created += len(creates)
         if updates:
-            columns = ", ".join(f"{c} = {self.mark}" for c in (*COLUMNS, "updated_at"))
-            self._run(f"UPDATE observation SET {columns} WHERE id = {self.mark}", updates)
+            columns_set = ", ".join(f"{c} = {self.mark}" for c in (*COLUMNS, "updated_at"))
+            self._run(f"UPDATE observation SET {columns_set} WHERE id = {self.mark}", updates)
             ids = [row[-1] for row in updates]
             _close_revisions(self.session, ids, self.now)
             self._copy_to_revisions(ids, RevisionAction.update)
             report.updated += len(updates)
 
-    def _create(self, creates: list[tuple[Any, ...]], pairs: list[tuple[str, str]]) -> None:
+    def _create(self, columns: Sequence[Sequence[Any]], pairs: list[tuple[str, str]]) -> None:
         # A figure deleted before and imported again keeps its id, and so one history.
         deleted = self._deleted_ids(pairs)
         if deleted:
-            reused = [deleted.get(KEY_OF(values)) for values in creates]
+            reused = [deleted.get(key) for key in zip(*columns[:4], strict=True)]
             new_ids = iter(_reserve_ids(self.session, reused.count(None)))
             ids = [row_id if row_id is not None else next(new_ids) for row_id in reused]
             _close_revisions(self.session, [row_id for row_id in reused if row_id], self.now)
         else:
-            ids = _reserve_ids(self.session, len(creates))
+            ids = _reserve_ids(self.session, len(columns[0]))
         times = [self.when] * len(ids)
-        self._insert("observation", ("id", *DATA), [ids, *zip(*creates, strict=True), times, times])
+        self._insert("observation", ("id", *DATA), [ids, *columns, times, times])
         self._copy_to_revisions(ids, RevisionAction.create)
 
     def _insert(self, table: str, names: tuple[str, ...], columns: list[Sequence[Any]]) -> None:

@@ -11,8 +11,9 @@ import goes through `check_values`; the CSV reader (app/imports.py) applies each
 once per distinct cell and `finish` once per row, since most cells repeat.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from operator import eq, itemgetter
 from typing import Any, NamedTuple
 
 from app.api.deps import _COUNTRY_CODES, to_alpha3
@@ -224,6 +225,33 @@ class Rules:
             text += ("." if decimals == 0 else "") + "0" * (precision - decimals)
         return (reporter, partner, indicator, year, text, currency, multiplier, precision,
                 REPORTED, source_id, publication_id, quote, note)  # fmt: skip
+
+
+def join_columns(fields: list[Sequence[Any]]) -> list[Sequence[Any]] | None:
+    """Rules.join for many rows at once, given column by column (FIELDS order), each field
+    of each row valid on its own: the columns of COLUMNS. None when some row may have a
+    problem of fields together (_together), or a precision to check: join those one by one."""
+    reporter, partner, indicator, year, number, currency, multiplier, precision, *rest = fields
+    if (
+        any(map(eq, reporter, partner))
+        or any(map(itemgetter(2), number))  # a value below zero
+        or precision.count(None) != len(precision)
+    ):
+        return None
+    texts, decimals = list(map(itemgetter(0), number)), list(map(itemgetter(1), number))
+    status = [REPORTED] * len(texts)
+    return [
+        reporter,
+        partner,
+        indicator,
+        year,
+        texts,
+        currency,
+        multiplier,
+        decimals,
+        status,
+        *rest,
+    ]
 
 
 def _problems(fields: tuple[Any, ...]) -> list[FieldError]:
