@@ -644,22 +644,28 @@ class _Writer:
         """Write rows given column by column (COLUMNS)."""
         pairs = list(set(zip(columns[0], columns[1], strict=True)))
         existing = {KEY_OF(row[1:]): row for row in self._rows_of(pairs)}
-        if not existing:  # brand-new figures, the common case of a big import
+        updates = []
+        if existing:
+            # Only rows of a pair found can be there already: few, when a pair's rows were
+            # split between this batch and the last.
+            rows = list(zip(*columns, strict=True))
+            new = [True] * len(rows)
+            found = {key[:2] for key in existing}
+            for at in compress(
+                range(len(rows)), map(found.__contains__, zip(*columns[:2], strict=True))
+            ):
+                old = existing.get(KEY_OF(rows[at]))
+                if old is not None:
+                    new[at] = False
+                    if old[1:] != rows[at]:
+                        updates.append((*rows[at], self.when, old[0]))
+                    else:
+                        report.unchanged += 1
+            if not all(new):
+                columns = [list(compress(column, new)) for column in columns]
+        if columns[0]:
             self._create(columns, pairs)
             report.created += len(columns[0])
-            return
-        creates, updates = [], []
-        for values in zip(*columns, strict=True):
-            old = existing.get(KEY_OF(values))
-            if old is None:
-                creates.append(values)
-            elif old[1:] != values:
-                updates.append((*values, self.when, old[0]))
-            else:
-                report.unchanged += 1
-        if creates:
-            self._create(list(zip(*creates, strict=True)), pairs)
-            report.created += len(creates)
         if updates:
             columns_set = ", ".join(f"{c} = {self.mark}" for c in (*COLUMNS, "updated_at"))
             self._run(f"UPDATE observation SET {columns_set} WHERE id = {self.mark}", updates)
