@@ -41,7 +41,16 @@ from app.models import (
     as_utc,
     utcnow,
 )
-from app.rowcheck import COLUMNS, DEFAULTS, FIELDS, Problem, Rules, check_values, join_columns
+from app.rowcheck import (
+    COLUMNS,
+    DEFAULTS,
+    FIELDS,
+    Problem,
+    Rules,
+    check_values,
+    join_columns,
+    plain_values,
+)
 from app.versioning import HISTORY
 from app.writes import lock_for_write
 
@@ -195,18 +204,19 @@ class _CsvColumns:
 
     def checked(self, chunk: list[tuple[list[str], int]]) -> Chunk:
         """The rows of these (record, line) pairs checked; blank records are skipped."""
-        if not chunk or min(len(record) for record, _ in chunk) < self.width:
+        records, lines = zip(*chunk, strict=True)
+        if min(map(len, records)) < self.width:
             return self._checked_one_by_one(chunk)
-        records = [record for record, _ in chunk]
-        found = {  # a repeated column is read every time, and its last reading counts
-            name: list(map(getitem, repeat(check), map(itemgetter(i), records)))
-            for i, name, check in zip(self.kept, self.names, self.checks, strict=True)
-        }
+        cells = list(zip(*records, strict=False))  # column by column; extra cells are cut
+        found: dict[str, list[Any]] = {}
+        for i, name, check in zip(self.kept, self.names, self.checks, strict=True):
+            # A repeated column is read every time, and its last reading counts.
+            plain = plain_values(cells[i]) if name == "value" and check.rule else None
+            found[name] = plain or list(map(getitem, repeat(check), cells[i]))
         n = len(records)
         fields: list[Sequence[Any]] = [
             found[name] if name in found else [self.defaults[name]] * n for name in FIELDS
         ]
-        lines = [line for _, line in chunk]
         columns = None if self.tally.problems else join_columns(fields)
         if columns is not None:
             return Chunk(lines, columns)

@@ -11,8 +11,10 @@ import goes through `check_values`; the CSV reader (app/imports.py) applies each
 once per distinct cell and `finish` once per row, since most cells repeat.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import repeat
 from operator import eq, itemgetter
 from typing import Any, NamedTuple
 
@@ -225,6 +227,22 @@ class Rules:
             text += ("." if decimals == 0 else "") + "0" * (precision - decimals)
         return (reporter, partner, indicator, year, text, currency, multiplier, precision,
                 REPORTED, source_id, publication_id, quote, note)  # fmt: skip
+
+
+# A value cell written plainly: digits, no leading zero, perhaps a fraction of at most
+# MAX_DECIMALS digits, and below MAX_MAGNITUDE. Rules.value takes it as written.
+_PLAIN = rf"(?:0|[1-9][0-9]{{0,{MAGNITUDE_DIGITS - 1}}})(?:\.[0-9]{{1,{MAX_DECIMALS}}})?"
+_PLAIN_LINES = re.compile(rf"(?:{_PLAIN}\n)*{_PLAIN}")
+
+
+def plain_values(texts: Sequence[str]) -> list[Number] | None:
+    """What Rules.value makes of these CSV value cells, in one regular expression for
+    all, when every one is written plainly (the usual case); None when any is not."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1 or not _PLAIN_LINES.fullmatch(joined):
+        return None
+    decimals = map(len, map(itemgetter(2), map(str.partition, texts, repeat("."))))
+    return list(zip(texts, decimals, repeat(False), map(Decimal, texts), strict=False))
 
 
 def join_columns(fields: list[Sequence[Any]]) -> list[Sequence[Any]] | None:
