@@ -73,7 +73,7 @@ EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
 WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
 KEY = ("reporter", "partner", "indicator", "year")
 BATCH = 2000  # rows written at a time
-CHUNK = 500  # rows read and checked at a time: fewer objects alive at once, less for the GC
+CHUNK = 100  # rows read and checked at a time: few records alive at once, so few outlive a GC pass
 PARAMETERS = 32766  # bound values per statement: SQLite's limit (PostgreSQL's is 65535)
 MAX_ERRORS = 1000  # reported in full up to this many; a broken file need not list them all
 
