@@ -68,6 +68,7 @@ IMPORT_COLUMNS = (
     "quote",
     "note",
 )
+COLUMN_LIST = ", ".join(IMPORT_COLUMNS)
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
 EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
 WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
@@ -207,12 +208,12 @@ class _CsvColumns:
         records, lines = zip(*chunk, strict=True)
         if min(map(len, records)) < self.width:
             return self._checked_one_by_one(chunk)
-        cells = list(zip(*records, strict=False))  # column by column; extra cells are cut
+        texts = list(zip(*records, strict=False))  # column by column; extra cells are cut
         found: dict[str, list[Any]] = {}
         for i, name, check in zip(self.kept, self.names, self.checks, strict=True):
             # A repeated column is read every time, and its last reading counts.
-            plain = plain_values(cells[i]) if name == "value" and check.rule else None
-            found[name] = plain or list(map(getitem, repeat(check), cells[i]))
+            plain = plain_values(texts[i]) if name == "value" and check.rule else None
+            found[name] = plain or list(map(getitem, repeat(check), texts[i]))
         n = len(records)
         fields: list[Sequence[Any]] = [
             found[name] if name in found else [self.defaults[name]] * n for name in FIELDS
@@ -249,8 +250,7 @@ def _readable(reader: Any) -> Iterator[None]:
             400,
             "malformed-import",
             "Malformed import",
-            f"The CSV cannot be read at line {reader.line_num}: {exc}. "
-            f"Columns: {', '.join(IMPORT_COLUMNS)}.",
+            f"The CSV cannot be read at line {reader.line_num}: {exc}. Columns: {COLUMN_LIST}.",
         ) from exc
 
 
@@ -259,9 +259,8 @@ def csv_rows(source: str | Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]
     return iter(CsvRows(source))
 
 
-def _usable_columns(header: list[str]) -> str:
-    """The import columns, listed; a 422 when the header cannot be imported."""
-    columns = ", ".join(IMPORT_COLUMNS)
+def _usable_columns(header: list[str]) -> None:
+    """A 422 when the header cannot be imported."""
     unknown = [c for c in header if c not in IMPORT_COLUMNS and c not in EXPORT_ONLY]
     missing = [
         c
@@ -278,9 +277,8 @@ def _usable_columns(header: list[str]) -> str:
             422,
             "import-invalid",
             "Invalid import",
-            "The CSV header is not usable: " + "; ".join(problems) + f". Columns: {columns}.",
+            "The CSV header is not usable: " + "; ".join(problems) + f". Columns: {COLUMN_LIST}.",
         )
-    return columns
 
 
 _INTEGER_COLUMNS = ("year", "multiplier", "precision", "source_id", "publication_id")
@@ -288,6 +286,8 @@ CELL_MEMORY = 4096  # distinct cells remembered per column
 
 
 class _Tally:
+    """How many Problems the rules found in a chunk's cells."""
+
     problems = 0
 
 

@@ -7,8 +7,10 @@ spend that. tests/test_rowcheck.py holds the two to the same answers on random r
 
 Each field has one rule (`Rules.<field>`: a JSON value to its column value, or a
 Problem), and `Rules.finish` applies what the fields decide together. A row of a JSON
-import goes through `check_values`; the CSV reader (app/imports.py) applies each rule
-once per distinct cell and `finish` once per row, since most cells repeat.
+import goes through `check_values`. The CSV reader (app/imports.py) works on a chunk of
+rows column by column: each rule sees each distinct cell once (most cells repeat), value
+cells written plainly are read together (`plain_values`), and `join_columns` finishes
+rows whose every field is valid; any other chunk is finished row by row.
 """
 
 import re
