@@ -15,11 +15,13 @@ import io
 import json
 import re
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from operator import getitem, itemgetter
+from itertools import chain, compress, islice, repeat
+from operator import attrgetter, getitem, itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,7 +41,16 @@ from app.models import (
     as_utc,
     utcnow,
 )
-from app.rowcheck import COLUMNS, check_values
+from app.rowcheck import (
+    COLUMNS,
+    DEFAULTS,
+    FIELDS,
+    Problem,
+    Rules,
+    check_values,
+    join_columns,
+    plain_values,
+)
 from app.versioning import HISTORY
 from app.writes import lock_for_write
 
@@ -57,11 +68,14 @@ IMPORT_COLUMNS = (
     "quote",
     "note",
 )
+COLUMN_LIST = ", ".join(IMPORT_COLUMNS)
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
 EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
 WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
 KEY = ("reporter", "partner", "indicator", "year")
-BATCH = 2000
+BATCH = 2000  # rows written at a time
+CHUNK = 100  # rows read and checked at a time: few records alive at once, so few outlive a GC pass
+PARAMETERS = 32766  # bound values per statement: SQLite's limit (PostgreSQL's is 65535)
 MAX_ERRORS = 1000  # reported in full up to this many; a broken file need not list them all
 
 
@@ -99,39 +113,154 @@ class ImportFailed(ProblemException):
 # ----------------------------------------------------------------------------- parsing
 
 
-def csv_rows(source: str | TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, row) pairs; CSV cells become the types a JSON body would carry.
-    `source` is the whole text, or a text stream (newline="") read as rows are taken."""
-    reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
+@dataclass
+class Chunk:
+    """Rows read together, by line: when every row is valid (`results` is None), their
+    `columns` (rowcheck.COLUMNS, one sequence each); else each row's `results`, its column
+    values or its problems."""
+
+    lines: Sequence[int]
+    columns: list[Sequence[Any]] | None = None
+    results: list[tuple[Any, ...] | list[FieldError]] | None = None
+
+
+class CsvRows:
+    """The rows of a CSV import. Iterating gives (line number, row) pairs, with cells as
+    the types a JSON body would carry; `checked` gives Chunks of rows checked as
+    check_values would, but column by column, each field's rule seeing each distinct cell
+    once. `source` is the whole text, or lines (a text stream opened with newline="")."""
+
+    def __init__(self, source: str | Iterable[str]) -> None:
+        self.source = source
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        reader, header = self._open()
+        columns = _CsvColumns(header)
+        with _readable(reader):
+            for record in reader:
+                if record:  # blank lines are skipped
+                    yield reader.line_num, columns.row(record)
+
+    def checked(self, rules: Rules, size: int) -> Iterator[Chunk]:
+        """Chunks of up to `size` rows."""
+        reader, header = self._open()
+        columns = _CsvColumns(header, rules)
+        # Each record with the line it ends on, read without a Python loop.
+        records = zip(reader, map(attrgetter("line_num"), repeat(reader)), strict=False)
+        with _readable(reader):
+            while True:
+                chunk: list[tuple[list[str], int]] = []
+                try:
+                    chunk.extend(islice(records, size))  # keeps the records read before an error
+                except csv.Error:
+                    if chunk:  # the rows before the unreadable one go first
+                        yield columns.checked(chunk)
+                    raise
+                if not chunk:
+                    return
+                yield columns.checked(chunk)
+
+    def _open(self) -> tuple[Any, list[str]]:
+        source = self.source
+        reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
+        with _readable(reader):
+            header = next(reader, [])
+        _usable_columns(header)
+        return reader, header
+
+
+class _CsvColumns:
+    """How one CSV file's columns are read: cells to JSON values (_Cells), and with the
+    import's rules, checked (each field's rule applied to the last column of its name)."""
+
+    def __init__(self, header: list[str], rules: Rules | None = None) -> None:
+        self.width = len(header)
+        self.kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
+        self.names = [header[i] for i in self.kept]
+        self.cells = [_column(name) for name in self.names]
+        self.pick = itemgetter(*self.kept)
+        if rules is None:
+            return
+        self.rules = rules
+        self.tally = _Tally()
+        last = {name: i for i, name in enumerate(self.names)}  # a repeated column: the last
+        self.checks = [
+            _column(name, rules.each[FIELDS.index(name)], self.tally) if last[name] == i else cells
+            for i, (name, cells) in enumerate(zip(self.names, self.cells, strict=True))
+        ]
+        self.defaults = {name: DEFAULTS[name] for name in FIELDS if name not in last}
+        # A row's fields (FIELDS order) from its checked cells and the defaults after them.
+        place = {name: i for i, name in enumerate(self.names)} | {
+            name: len(self.names) + i for i, name in enumerate(self.defaults)
+        }
+        self.arrange = itemgetter(*(place[name] for name in FIELDS))
+
+    def row(self, record: list[str]) -> dict[str, Any]:
+        """A record as a JSON object would hold it (a short record lacks its last columns)."""
+        if len(record) >= self.width:  # the usual case, without a loop in Python
+            converted = map(getitem, self.cells, self.pick(record))
+            return dict(zip(self.names, converted, strict=True))
+        columns = zip(self.kept, self.names, self.cells, strict=True)
+        return {name: cells[record[i]] for i, name, cells in columns if i < len(record)}
+
+    def checked(self, chunk: list[tuple[list[str], int]]) -> Chunk:
+        """The rows of these (record, line) pairs checked; blank records are skipped."""
+        records, lines = zip(*chunk, strict=True)
+        if min(map(len, records)) < self.width:
+            return self._checked_one_by_one(chunk)
+        texts = list(zip(*records, strict=False))  # column by column; extra cells are cut
+        found: dict[str, list[Any]] = {}
+        for i, name, check in zip(self.kept, self.names, self.checks, strict=True):
+            # A repeated column is read every time, and its last reading counts.
+            plain = plain_values(texts[i]) if name == "value" and check.rule else None
+            found[name] = plain or list(map(getitem, repeat(check), texts[i]))
+        n = len(records)
+        fields: list[Sequence[Any]] = [
+            found[name] if name in found else [self.defaults[name]] * n for name in FIELDS
+        ]
+        columns = None if self.tally.problems else join_columns(fields)
+        if columns is not None:
+            return Chunk(lines, columns)
+        self.tally.problems = 0  # a field's problem, or fields to check together: row by row
+        return Chunk(lines, results=list(map(self.rules.finish, zip(*fields, strict=True))))
+
+    def _checked_one_by_one(self, chunk: list[tuple[list[str], int]]) -> Chunk:
+        lines, results = [], []
+        defaults = tuple(self.defaults.values())
+        for record, line in chunk:
+            if len(record) >= self.width:
+                found = (*map(getitem, self.checks, self.pick(record)), *defaults)
+                results.append(self.rules.finish(self.arrange(found)))
+            elif record:
+                results.append(check_values(self.row(record), self.rules))
+            else:
+                continue  # a blank line
+            lines.append(line)
+        self.tally.problems = 0
+        return Chunk(lines, results=results)
+
+
+@contextmanager
+def _readable(reader: Any) -> Iterator[None]:
+    """A CSV the reader cannot read is a 400 naming the line."""
     try:
-        header = next(reader, [])
-        columns = _usable_columns(header)
-        kept = [i for i, name in enumerate(header) if name in IMPORT_COLUMNS]
-        names = [header[i] for i in kept]
-        pick = itemgetter(*kept)
-        cells = [_Cells(name) for name in names]
-        for record in reader:
-            if len(record) >= len(header):  # the usual case, converted without a Python loop
-                converted = map(getitem, cells, pick(record))
-                yield reader.line_num, dict(zip(names, converted, strict=True))
-            elif record:  # a short row lacks its last columns; blank lines are skipped
-                columns_in = zip(kept, names, cells, strict=True)
-                yield (
-                    reader.line_num,
-                    {n: c[record[i]] for i, n, c in columns_in if i < len(record)},
-                )
+        yield
     except csv.Error as exc:
         raise ProblemException(
             400,
             "malformed-import",
             "Malformed import",
-            f"The CSV cannot be read at line {reader.line_num}: {exc}. Columns: {columns}.",
+            f"The CSV cannot be read at line {reader.line_num}: {exc}. Columns: {COLUMN_LIST}.",
         ) from exc
 
 
-def _usable_columns(header: list[str]) -> str:
-    """The import columns, listed; a 422 when the header cannot be imported."""
-    columns = ", ".join(IMPORT_COLUMNS)
+def csv_rows(source: str | Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) pairs; CSV cells become the types a JSON body would carry."""
+    return iter(CsvRows(source))
+
+
+def _usable_columns(header: list[str]) -> None:
+    """A 422 when the header cannot be imported."""
     unknown = [c for c in header if c not in IMPORT_COLUMNS and c not in EXPORT_ONLY]
     missing = [
         c
@@ -148,33 +277,60 @@ def _usable_columns(header: list[str]) -> str:
             422,
             "import-invalid",
             "Invalid import",
-            "The CSV header is not usable: " + "; ".join(problems) + f". Columns: {columns}.",
+            "The CSV header is not usable: " + "; ".join(problems) + f". Columns: {COLUMN_LIST}.",
         )
-    return columns
 
 
 _INTEGER_COLUMNS = ("year", "multiplier", "precision", "source_id", "publication_id")
 CELL_MEMORY = 4096  # distinct cells remembered per column
 
 
-class _Cells(dict[str, Any]):
-    """One column's cells as the JSON values they stand for. Most cells repeat (codes,
-    years, sources), so each distinct one is converted once, up to CELL_MEMORY of them."""
+class _Tally:
+    """How many Problems the rules found in a chunk's cells."""
 
-    def __init__(self, column: str) -> None:
+    problems = 0
+
+
+class _Cells(dict[str, Any]):
+    """One column's cells as the JSON values they stand for, or with the field's rule,
+    as what the rule makes of those. Most cells repeat (codes, years, sources), so each
+    distinct one is converted once, up to CELL_MEMORY of them. A Problem is never kept
+    but counted in `tally`, so a row's cells are known good without looking at each."""
+
+    def __init__(
+        self, column: str, rule: Callable[[Any], Any] | None = None, tally: _Tally | None = None
+    ) -> None:
         super().__init__()
         self.column = column
+        self.rule = rule
+        self.tally = tally or _Tally()
 
     def __missing__(self, text: str) -> Any:
-        if self.column == "value" and text[:1] in _NUMBER_STARTS:  # read at once, not kept
-            try:
-                return _number(Decimal(text), text)
-            except InvalidOperation:
-                return text  # the validator names the problem
-        value = _cell(self.column, text)
-        if len(self) < CELL_MEMORY:
+        value = self.check(_cell(self.column, text))
+        if len(self) < CELL_MEMORY and type(value) is not Problem:
             self[text] = value
         return value
+
+    def check(self, value: Any) -> Any:
+        if self.rule is None:
+            return value
+        value = self.rule(value)
+        if type(value) is Problem:
+            self.tally.problems += 1
+        return value
+
+
+class _Numbers(_Cells):
+    """The value column's cells: numbers seldom repeat, so each is read as met, none kept."""
+
+    def __getitem__(self, text: str) -> Any:
+        return self.check(_number(text) if text[:1] in _NUMBER_STARTS else _cell("value", text))
+
+
+def _column(
+    name: str, rule: Callable[[Any], Any] | None = None, tally: _Tally | None = None
+) -> _Cells:
+    return (_Numbers if name == "value" else _Cells)(name, rule, tally)
 
 
 _NUMBER_STARTS = frozenset("-.0123456789")
@@ -189,17 +345,19 @@ def _cell(column: str, text: str) -> Any:
             400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
         )
     text = restore(text)
-    if column in _INTEGER_COLUMNS and text.lstrip("-").isdigit():
+    if column in _INTEGER_COLUMNS and text.removeprefix("-").isdecimal():
         return int(text)
     if column == "value":
-        try:
-            return _number(Decimal(text), text)
-        except InvalidOperation:
-            return text  # the validator names the problem
+        return _number(text)
     return text
 
 
-def _number(number: Decimal, text: str) -> Decimal | str:
+def _number(text: str) -> Decimal | str:
+    """A finite number, or the text: the validator names the problem."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
     return number if number.is_finite() else text
 
 
@@ -287,32 +445,65 @@ def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
         ) from exc
 
 
-def rows_from(body: bytes, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
+class DictRows:
+    """Rows that arrive as dicts (a JSON import): each checked by check_values."""
+
+    def __init__(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        return iter(self.rows)
+
+    def checked(self, rules: Rules, size: int) -> Iterator[Chunk]:
+        """Chunks of up to `size` rows, each checked by check_values."""
+        rows = iter(self.rows)
+        while chunk := list(islice(rows, size)):
+            yield Chunk(
+                [line for line, _ in chunk],
+                results=[
+                    NOT_AN_OBJECT if "__row__" in row else check_values(row, rules)
+                    for _, row in chunk
+                ],
+            )
+
+
+Rows = CsvRows | DictRows
+NOT_AN_OBJECT = [FieldError(location="body", field="row", message="must be a JSON object")]
+
+
+def rows_from(body: bytes, media_type: str) -> Rows:
     if media_type == "text/csv":
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _not_utf8() from exc
-        return csv_rows(text)
-    return json_rows(body)
+        return CsvRows(text)
+    return DictRows(json_rows(body))
 
 
-def rows_from_file(path: Path, media_type: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def rows_from_file(path: Path, media_type: str) -> Rows:
     """rows_from for a file, read as the rows are taken (a JSON array, or CSV)."""
-    if media_type != "text/csv":
-        with path.open("rb") as peek:
-            array = peek.read(JSON_CHUNK).lstrip(b" \t\n\r").startswith(b"[")
-        if not array:  # {"observations": [...]}, or not JSON at all
-            yield from json_rows(path.read_bytes())
-            return
-        with path.open(encoding="utf-8") as stream:
-            yield from json_array_rows(stream)
-        return
+    if media_type == "text/csv":
+        return CsvRows(_csv_lines(path))
+    return DictRows(_json_file_rows(path))
+
+
+def _csv_lines(path: Path) -> Iterator[str]:
     with path.open(encoding="utf-8-sig", newline="") as stream:
         try:
-            yield from csv_rows(stream)
+            yield from stream
         except UnicodeDecodeError as exc:
             raise _not_utf8() from exc
+
+
+def _json_file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as peek:
+        array = peek.read(JSON_CHUNK).lstrip(b" \t\n\r").startswith(b"[")
+    if not array:  # {"observations": [...]}, or not JSON at all
+        yield from json_rows(path.read_bytes())
+        return
+    with path.open(encoding="utf-8") as stream:
+        yield from json_array_rows(stream)
 
 
 def _not_utf8() -> ProblemException:
@@ -324,7 +515,7 @@ def _not_utf8() -> ProblemException:
 
 def import_observations(
     session: Session,
-    rows: Iterable[tuple[int, dict[str, Any]]],
+    rows: Rows | Iterable[tuple[int, dict[str, Any]]],
     api_key_id: int | None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -335,6 +526,8 @@ def import_observations(
     transaction is rolled back at the end if any row was bad (or on a dry run), so memory
     stays flat however long the file is. Once a row is bad, later rows are only checked."""
     report = ImportReport(dry_run=dry_run)
+    if not isinstance(rows, CsvRows | DictRows):
+        rows = DictRows(rows)
     lock_for_write(session)
     try:
         writer = _Writer(session, api_key_id, utcnow())
@@ -342,7 +535,7 @@ def import_observations(
             if not report.problems:
                 writer.apply(batch, report)
             if progress:
-                progress(len(batch))
+                progress(len(batch[0]))
         if report.problems:
             raise ImportFailed(report)
         if dry_run:
@@ -365,36 +558,48 @@ def import_observations(
 
 
 def _checked_batches(
-    session: Session, rows: Iterable[tuple[int, dict[str, Any]]], report: ImportReport
-) -> Iterator[list[tuple[Any, ...]]]:
-    """The valid rows' column values (rowcheck.COLUMNS), BATCH at a time; every problem
-    goes to the report, a row repeating an earlier one's key included."""
+    session: Session, rows: Rows, report: ImportReport
+) -> Iterator[list[list[Any]]]:
+    """The valid rows' column values, BATCH rows at a time, column by column
+    (rowcheck.COLUMNS); every problem goes to the report, a repeated key included."""
     source_ids = set(session.execute(select(Source.id)).scalars())  # type: ignore[call-overload]
     last_year = latest_year()
     seen = FirstLines(last_year)
-    batch: list[tuple[Any, ...]] = []
-    for line, row in rows:
-        report.rows += 1
-        values = check_values(row, source_ids, last_year) if "__row__" not in row else NOT_AN_OBJECT
-        if isinstance(values, tuple):
-            first = seen.first_line(values[0], values[1], values[2], values[3], line)
-            if first is None:
-                batch.append(values)
-                if len(batch) == BATCH:
-                    yield batch
-                    batch = []
-                continue
-            values = [
-                FieldError(
-                    location="body", field="year", message=f"repeats the figure on line {first}"
-                )
+    batch: list[list[Any]] = [[] for _ in COLUMNS]
+    for chunk in rows.checked(Rules(source_ids, last_year), min(BATCH, CHUNK)):
+        report.rows += len(chunk.lines)
+        lines, columns, problems = chunk.lines, chunk.columns, []
+        if chunk.results is not None:
+            valid = [
+                (line, v) for line, v in zip(lines, chunk.results, strict=True) if type(v) is tuple
             ]
-        report.add_problems(line, values)
-    if batch:
+            problems = [
+                (line, v) for line, v in zip(lines, chunk.results, strict=True) if type(v) is list
+            ]
+            lines = [line for line, _ in valid]
+            columns = list(zip(*(values for _, values in valid), strict=True)) if valid else None
+        if columns:
+            repeats = seen.repeats(lines, columns)
+            if repeats:
+                problems += [(lines[at], _repeat(first)) for at, first in repeats.items()]
+                problems.sort(key=itemgetter(0))
+                kept = [at not in repeats for at in range(len(lines))]
+                columns = [list(compress(column, kept)) for column in columns]
+            for gathered, column in zip(batch, columns, strict=True):
+                gathered += column
+        for line, errors in problems:
+            report.add_problems(line, errors)
+        if len(batch[0]) >= BATCH:
+            yield batch
+            batch = [[] for _ in COLUMNS]
+    if batch[0]:
         yield batch
 
 
-NOT_AN_OBJECT = [FieldError(location="body", field="row", message="must be a JSON object")]
+def _repeat(first: int) -> list[FieldError]:
+    return [
+        FieldError(location="body", field="year", message=f"repeats the figure on line {first}")
+    ]
 
 
 class FirstLines:
@@ -407,19 +612,21 @@ class FirstLines:
         self.years = last_year - FIRST_YEAR + 1
         self.series: dict[tuple[str, str, str], array[int]] = {}
 
-    def first_line(
-        self, reporter: str, partner: str, indicator: str, year: int, line: int
-    ) -> int | None:
-        """None the first time a key is seen (and `line` is remembered), else its first line."""
-        key = (reporter, partner, indicator)
-        lines = self.series.get(key)
-        if lines is None:
-            lines = self.series[key] = array("I", [0] * self.years)
-        first = lines[year - FIRST_YEAR]
-        if first:
-            return first
-        lines[year - FIRST_YEAR] = line
-        return None
+    def repeats(self, lines: Sequence[int], columns: list[Sequence[Any]]) -> dict[int, int]:
+        """{row: first line} for the rows (given by line, and by column: COLUMNS) whose key
+        was seen before; the other rows' lines are remembered."""
+        repeats = {}
+        years, series = self.years, self.series
+        keys = zip(columns[0], columns[1], columns[2], strict=True)
+        for at, (key, year, line) in enumerate(zip(keys, columns[3], lines, strict=True)):
+            seen = series.get(key)
+            if seen is None:
+                seen = series[key] = array("I", bytes(4 * years))
+            if seen[year - FIRST_YEAR]:
+                repeats[at] = seen[year - FIRST_YEAR]
+            else:
+                seen[year - FIRST_YEAR] = line
+        return repeats
 
 
 DATA = tuple(HISTORY[Observation].fields)  # what a revision copies, created_at and updated_at last
@@ -443,57 +650,85 @@ class _Writer:
         # A time as the driver stores it: SQLite keeps UTC text, PostgreSQL takes datetimes.
         self.when: Any = as_utc(now).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
 
-    def apply(self, batch: list[tuple[Any, ...]], report: ImportReport) -> None:
-        pairs = list({(values[0], values[1]) for values in batch})
+    def apply(self, columns: Sequence[Sequence[Any]], report: ImportReport) -> None:
+        """Write rows given column by column (COLUMNS)."""
+        pairs = list(set(zip(columns[0], columns[1], strict=True)))
         existing = {KEY_OF(row[1:]): row for row in self._rows_of(pairs)}
-        if not existing:  # brand-new figures, the common case of a big import
-            self._create(batch, pairs)
-            report.created += len(batch)
-            return
-        creates, updates = [], []
-        for values in batch:
-            old = existing.get(KEY_OF(values))
-            if old is None:
-                creates.append(values)
-            elif old[1:] != values:
-                updates.append((*values, self.when, old[0]))
-            else:
-                report.unchanged += 1
-        if creates:
-            self._create(creates, pairs)
-            report.created += len(creates)
+        updates = []
+        if existing:
+            # Only rows of a pair found can be there already: few, when a pair's rows were
+            # split between this batch and the last.
+            rows = list(zip(*columns, strict=True))
+            new = [True] * len(rows)
+            found = {key[:2] for key in existing}
+            for at in compress(
+                range(len(rows)), map(found.__contains__, zip(*columns[:2], strict=True))
+            ):
+                old = existing.get(KEY_OF(rows[at]))
+                if old is not None:
+                    new[at] = False
+                    if old[1:] != rows[at]:
+                        updates.append((*rows[at], self.when, old[0]))
+                    else:
+                        report.unchanged += 1
+            if not all(new):
+                columns = [list(compress(column, new)) for column in columns]
+        if columns[0]:
+            self._create(columns, pairs)
+            report.created += len(columns[0])
         if updates:
-            columns = ", ".join(f"{c} = {self.mark}" for c in (*COLUMNS, "updated_at"))
-            self._run(f"UPDATE observation SET {columns} WHERE id = {self.mark}", updates)
+            columns_set = ", ".join(f"{c} = {self.mark}" for c in (*COLUMNS, "updated_at"))
+            self._run(f"UPDATE observation SET {columns_set} WHERE id = {self.mark}", updates)
             ids = [row[-1] for row in updates]
             _close_revisions(self.session, ids, self.now)
             self._copy_to_revisions(ids, RevisionAction.update)
             report.updated += len(updates)
 
-    def _create(self, creates: list[tuple[Any, ...]], pairs: list[tuple[str, str]]) -> None:
+    def _create(self, columns: Sequence[Sequence[Any]], pairs: list[tuple[str, str]]) -> None:
         # A figure deleted before and imported again keeps its id, and so one history.
         deleted = self._deleted_ids(pairs)
-        reused = [deleted.get(KEY_OF(values)) for values in creates]
-        new_ids = iter(_reserve_ids(self.session, reused.count(None)))
-        ids = [row_id if row_id is not None else next(new_ids) for row_id in reused]
-        self._run(
-            _insert_sql("observation", ("id", *DATA), self.mark),
-            [
-                (row_id, *values, self.when, self.when)
-                for row_id, values in zip(ids, creates, strict=True)
-            ],
-        )
-        _close_revisions(self.session, [row_id for row_id in reused if row_id], self.now)
+        if deleted:
+            reused = [deleted.get(key) for key in zip(*columns[:4], strict=True)]
+            new_ids = iter(_reserve_ids(self.session, reused.count(None)))
+            ids = [row_id if row_id is not None else next(new_ids) for row_id in reused]
+            _close_revisions(self.session, [row_id for row_id in reused if row_id], self.now)
+        else:
+            ids = _reserve_ids(self.session, len(columns[0]))
+        times = [self.when] * len(ids)
+        self._insert("observation", ("id", *DATA), [ids, *columns, times, times])
         self._copy_to_revisions(ids, RevisionAction.create)
+
+    def _insert(self, table: str, names: tuple[str, ...], columns: list[Sequence[Any]]) -> None:
+        """INSERT rows given column by column (the first column must differ from row to
+        row). Binding a value costs about as much as inserting it, so a column that every
+        row shares (the source, the quote, the times) is bound once per statement, and the
+        rest once per row, from a VALUES list of up to PARAMETERS values."""
+        varying = [0] + [i for i, c in enumerate(columns) if i and c.count(c[0]) != len(c)]
+        shared = [i for i in range(len(columns)) if i not in varying]
+        per_statement = (PARAMETERS - len(shared)) // len(varying)
+        picked = [columns[i] for i in varying]
+        for start in range(0, len(columns[0]), per_statement):
+            rows = [c[start : start + per_statement] for c in picked]
+            selected = {v: f"column{n}" for n, v in enumerate(varying, start=1)}
+            one = f"({', '.join([self.mark] * len(varying))})"
+            self._run(
+                f"INSERT INTO {table} ({', '.join(names)}) "
+                f"SELECT {', '.join(selected.get(i, self.mark) for i in range(len(columns)))} "
+                f"FROM (VALUES {', '.join([one] * len(rows[0]))}) AS v",
+                (*(columns[i][0] for i in shared), *chain.from_iterable(zip(*rows, strict=True))),
+            )
 
     def _copy_to_revisions(self, ids: list[int], action: RevisionAction) -> None:
         """Open a revision holding each row's data as just written."""
         m = self.mark
+        # New ids are usually consecutive: a range is read faster than a list of ids.
+        consecutive = ids == list(range(ids[0], ids[0] + len(ids)))
         self._run(
             f"INSERT INTO observation_revision ({', '.join(REVISION_COLUMNS)}) "
-            f"SELECT {', '.join(DATA)}, id, {m}, {m}, CAST({m} AS INTEGER) "
-            f"FROM observation WHERE {self._ids_in()}",
-            (action.value, self.when, self.api_key_id, self._id_list(ids)),
+            f"SELECT {', '.join(DATA)}, id, {m}, {m}, CAST({m} AS INTEGER) FROM observation "
+            f"WHERE {f'id BETWEEN {m} AND {m}' if consecutive else self._ids_in()}",
+            (action.value, self.when, self.api_key_id)
+            + ((ids[0], ids[-1]) if consecutive else (self._id_list(ids),)),
         )
 
     def _rows_of(self, pairs: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
@@ -533,10 +768,6 @@ class _Writer:
 
     def _run(self, sql: str, params: Any) -> None:
         self.connection.exec_driver_sql(sql, params)
-
-
-def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 def _close_revisions(session: Session, observation_ids: list[int], now: datetime) -> None:

@@ -4,11 +4,21 @@ It accepts exactly what `POST /v1/observations` accepts (the strict ObservationC
 model plus app/writes.py's checks) and returns the same column values, but in plain
 Python: a pydantic model per row costs about 25 µs, and a million-row import cannot
 spend that. tests/test_rowcheck.py holds the two to the same answers on random rows.
+
+Each field has one rule (`Rules.<field>`: a JSON value to its column value, or a
+Problem), and `Rules.finish` applies what the fields decide together. A row of a JSON
+import goes through `check_values`. The CSV reader (app/imports.py) works on a chunk of
+rows column by column: each rule sees each distinct cell once (most cells repeat), value
+cells written plainly are read together (`plain_values`), and `join_columns` finishes
+rows whose every field is valid; any other chunk is finished row by row.
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from itertools import repeat
+from operator import eq, itemgetter
+from typing import Any, NamedTuple
 
 from app.api.deps import _COUNTRY_CODES, to_alpha3
 from app.errors import FieldError
@@ -24,7 +34,8 @@ from app.inputs import (
 )
 from app.models import IndicatorCode, ObservationData, ObservationStatus
 
-FIELDS = {
+# The fields of a row, in the order their problems are listed; optional ones have defaults.
+FIELDS = (
     "reporter",
     "partner",
     "indicator",
@@ -37,15 +48,39 @@ FIELDS = {
     "publication_id",
     "quote",
     "note",
-}
+)
+_FIELD_SET = frozenset(FIELDS)
 REQUIRED = ("reporter", "partner", "indicator", "year", "value", "source_id", "quote")
 _REQUIRED = frozenset(REQUIRED)
+DEFAULTS: dict[str, Any] = {
+    "currency": "USD",
+    "multiplier": 6,
+    "precision": None,
+    "publication_id": None,
+    "note": None,
+}
 # What check_row returns, in the order check_values gives it: an observation's data
 # but for created_at and updated_at, which the write sets.
 COLUMNS = tuple(ObservationData.model_fields)[:-2]
 INDICATORS = [code.value for code in IndicatorCode]
 MAGNITUDE_DIGITS = len(str(MAX_MAGNITUDE)) - 1  # a value this many digits long may be too big
 REPORTED = ObservationStatus.reported.value
+
+
+# A valid value: its plain digits (as format(value, "f") writes them), its decimals,
+# whether it is below zero, and the number. A plain tuple: one is made for every row.
+Number = tuple[str, int, bool, Decimal]
+
+
+class Problem(NamedTuple):
+    """What is wrong with one field's value. A value with too many decimals keeps its
+    number, so the checks of fields taken together still see it."""
+
+    message: str
+    number: Number | None = None
+
+
+ABSENT = Problem("")  # a required field left out: "Field required" says it all
 
 
 class _Spellings(dict[str, str | None]):
@@ -79,53 +114,45 @@ def _indicator(code: str) -> str | None:
 # KAZ, kaz, KZ and kz; EXPORTS and exports.
 _COUNTRIES = _Spellings({s: a for c, a in _COUNTRY_CODES.items() for s in (c, c.lower())}, _alpha3)
 _INDICATORS = _Spellings({s: c for c in INDICATORS for s in (c, c.lower())}, _indicator)
+_BAD_INDICATOR = Problem("must be one of " + ", ".join(INDICATORS))
+_BAD_NUMBER = Problem("must be a finite JSON number below 1E+15 in size")
+_BAD_MULTIPLIER = Problem("must be one of 0, 3, 6, 9 (10^n units)")
+_BAD_PRECISION = Problem(f"must be an integer from 0 to {MAX_DECIMALS}")
+_BAD_QUOTE = Problem(f"must be text of 1 to {QUOTE_MAX} characters")
+_BAD_NOTE = Problem(f"must be text of at most {NOTE_MAX} characters")
 
 
-def check_row(
-    row: dict[str, Any], source_ids: set[int], last_year: int | None = None
-) -> dict[str, Any] | list[FieldError]:
-    """The row's column values, or every problem with it. Pass `last_year` (next year)
-    when checking many rows, rather than asking the clock for each."""
-    values = check_values(row, source_ids, last_year or latest_year())
-    if isinstance(values, list):
-        return values
-    columns = dict(zip(COLUMNS, values, strict=True))
-    columns["value"] = Decimal(columns["value"])
-    return columns
+class Rules:
+    """The rules of one import: which sources exist, and the latest year allowed."""
 
+    def __init__(self, source_ids: set[int], last_year: int) -> None:
+        self.source_ids = source_ids
+        self.last_year = last_year
+        self.bad_year = Problem(f"must be an integer between {FIRST_YEAR} and {last_year}")
+        self.each: tuple[Callable[[Any], Any], ...] = tuple(getattr(self, f) for f in FIELDS)
 
-def check_values(
-    row: dict[str, Any], source_ids: set[int], last_year: int
-) -> tuple[Any, ...] | list[FieldError]:
-    """check_row's answer as a tuple in COLUMNS order, with the value as the text the
-    database stores (DecimalText), or every problem with the row. This runs once per
-    imported row, so it avoids what costs there: Decimal.as_tuple, quantize, closures."""
-    errors: list[FieldError] = []
-    keys = row.keys()
-    if not keys <= FIELDS:
-        errors += [_problem(name, "Extra inputs are not permitted") for name in keys - FIELDS]
-    if not keys >= _REQUIRED:
-        errors += [_problem(name, "Field required") for name in REQUIRED if name not in row]
-    get = row.get
+    # One rule per field: the JSON value to its column value, or a Problem.
 
-    reporter, partner, indicator = get("reporter"), get("partner"), get("indicator")
-    reporter = _COUNTRIES[reporter] if isinstance(reporter, str) else None
-    if reporter is None and "reporter" in row:
-        errors.append(_bad_country("reporter", row["reporter"]))
-    partner = _COUNTRIES[partner] if isinstance(partner, str) else None
-    if partner is None and "partner" in row:
-        errors.append(_bad_country("partner", row["partner"]))
-    indicator = _INDICATORS[indicator] if isinstance(indicator, str) else None
-    if indicator is None and "indicator" in row:
-        errors.append(_problem("indicator", "must be one of " + ", ".join(INDICATORS)))
+    @staticmethod
+    def reporter(code: Any) -> str | Problem:
+        alpha3 = _COUNTRIES[code] if isinstance(code, str) else None
+        return alpha3 or Problem(
+            f"unknown country code {code!r}: use ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)"
+        )
 
-    year = get("year")
-    if "year" in row and not (type(year) is int and FIRST_YEAR <= year <= last_year):
-        errors.append(_problem("year", f"must be an integer between {FIRST_YEAR} and {last_year}"))
+    partner = reporter
 
-    value = get("value")
-    text, decimals = None, 0
-    if "value" in row:
+    @staticmethod
+    def indicator(code: Any) -> str | Problem:
+        return (_INDICATORS[code] if isinstance(code, str) else None) or _BAD_INDICATOR
+
+    def year(self, year: Any) -> int | Problem:
+        # `type(...) is int`: bool is an int subclass, and not a number here.
+        return year if type(year) is int and FIRST_YEAR <= year <= self.last_year else self.bad_year
+
+    @staticmethod
+    def value(value: Any) -> Number | Problem:
+        """Avoids what costs once per row: Decimal.as_tuple, quantize, closures."""
         if type(value) is int:
             value = Decimal(value)
         if (
@@ -133,91 +160,181 @@ def check_values(
             or not value.is_finite()
             or (value.adjusted() >= MAGNITUDE_DIGITS and abs(value) >= MAX_MAGNITUDE)
         ):
-            errors.append(_problem("value", "must be a finite JSON number below 1E+15 in size"))
-            value = None
+            return _BAD_NUMBER
+        text = str(value)  # plain notation unless the exponent is positive or very small
+        if "E" in text:
+            exponent = value.as_tuple().exponent
+            assert isinstance(exponent, int)  # finite
+            text, decimals = format(value, "f"), max(0, -exponent)
         else:
-            text, decimals = _digits(value)
-            if decimals > MAX_DECIMALS:
-                errors.append(_problem("value", f"has more than {MAX_DECIMALS} decimals"))
+            dot = text.find(".")
+            decimals = 0 if dot < 0 else len(text) - dot - 1
+        number = (text, decimals, value.is_signed() and value < 0, value)
+        if decimals > MAX_DECIMALS:
+            return Problem(f"has more than {MAX_DECIMALS} decimals", number)
+        return number
 
-    currency = get("currency", "USD")
-    if not (isinstance(currency, str) and currency in CURRENCIES):
-        errors.append(_problem("currency", f"unknown ISO 4217 currency {currency!r}"))
-    multiplier = get("multiplier", 6)
-    if not (type(multiplier) is int and multiplier in MULTIPLIERS):
-        errors.append(_problem("multiplier", "must be one of 0, 3, 6, 9 (10^n units)"))
-    precision = get("precision")
-    if precision is not None and not (type(precision) is int and 0 <= precision <= MAX_DECIMALS):
-        errors.append(_problem("precision", f"must be an integer from 0 to {MAX_DECIMALS}"))
-        precision = None
+    @staticmethod
+    def currency(code: Any) -> str | Problem:
+        if isinstance(code, str) and code in CURRENCIES:
+            return code
+        return Problem(f"unknown ISO 4217 currency {code!r}")
 
-    # `type(...) is int`: bool is an int subclass, and not a number here.
-    source_id = get("source_id")
-    if not (type(source_id) is int and source_id in source_ids) and "source_id" in row:
-        errors.append(_problem("source_id", f"no source has id {source_id}"))
-    publication_id = get("publication_id")
-    if publication_id is not None and not (
-        type(publication_id) is int and publication_id in source_ids
+    @staticmethod
+    def multiplier(multiplier: Any) -> int | Problem:
+        return (
+            multiplier if type(multiplier) is int and multiplier in MULTIPLIERS else _BAD_MULTIPLIER
+        )
+
+    @staticmethod
+    def precision(precision: Any) -> int | Problem | None:
+        if precision is None or (type(precision) is int and 0 <= precision <= MAX_DECIMALS):
+            return precision
+        return _BAD_PRECISION
+
+    def source_id(self, source_id: Any) -> int | Problem:
+        if type(source_id) is int and source_id in self.source_ids:
+            return source_id
+        return Problem(f"no source has id {source_id}")
+
+    def publication_id(self, publication_id: Any) -> int | Problem | None:
+        return None if publication_id is None else self.source_id(publication_id)
+
+    @staticmethod
+    def quote(quote: Any) -> str | Problem:
+        return quote if isinstance(quote, str) and 1 <= len(quote) <= QUOTE_MAX else _BAD_QUOTE
+
+    @staticmethod
+    def note(note: Any) -> str | Problem | None:
+        return (
+            note if note is None or (isinstance(note, str) and len(note) <= NOTE_MAX) else _BAD_NOTE
+        )
+
+    def finish(self, fields: tuple[Any, ...]) -> tuple[Any, ...] | list[FieldError]:
+        """The row's column values (COLUMNS order) from what its fields' rules gave
+        (FIELDS order), or every problem: each field's, then those of fields together."""
+        return _problems(fields) if Problem in map(type, fields) else self.join(fields)
+
+    @staticmethod
+    def join(fields: tuple[Any, ...]) -> tuple[Any, ...] | list[FieldError]:
+        """finish, for fields each known to be valid on its own."""
+        (reporter, partner, indicator, year, number, currency, multiplier, precision,
+         source_id, publication_id, quote, note) = fields  # fmt: skip
+        if _together(reporter, partner, indicator, number, precision):
+            return _problems(fields)
+        text, decimals = number[0], number[1]
+        if precision is None:
+            precision = decimals
+        elif precision > decimals:  # 12.3 published as 12.30 keeps both decimals
+            text += ("." if decimals == 0 else "") + "0" * (precision - decimals)
+        return (reporter, partner, indicator, year, text, currency, multiplier, precision,
+                REPORTED, source_id, publication_id, quote, note)  # fmt: skip
+
+
+# A value cell written plainly: digits, no leading zero, perhaps a fraction of at most
+# MAX_DECIMALS digits, and below MAX_MAGNITUDE. Rules.value takes it as written.
+_PLAIN = rf"(?:0|[1-9][0-9]{{0,{MAGNITUDE_DIGITS - 1}}})(?:\.[0-9]{{1,{MAX_DECIMALS}}})?"
+_PLAIN_LINES = re.compile(rf"(?:{_PLAIN}\n)*{_PLAIN}")
+
+
+def plain_values(texts: Sequence[str]) -> list[Number] | None:
+    """What Rules.value makes of these CSV value cells, in one regular expression for
+    all, when every one is written plainly (the usual case); None when any is not."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1 or not _PLAIN_LINES.fullmatch(joined):
+        return None
+    decimals = map(len, map(itemgetter(2), map(str.partition, texts, repeat("."))))
+    return list(zip(texts, decimals, repeat(False), map(Decimal, texts), strict=False))
+
+
+def join_columns(fields: list[Sequence[Any]]) -> list[Sequence[Any]] | None:
+    """Rules.join for many rows at once, given column by column (FIELDS order), each field
+    of each row valid on its own: the columns of COLUMNS. None when some row may have a
+    problem of fields together (_together), or a precision to check: join those one by one."""
+    reporter, partner, indicator, year, number, currency, multiplier, precision, *rest = fields
+    if (
+        any(map(eq, reporter, partner))
+        or any(map(itemgetter(2), number))  # a value below zero
+        or precision.count(None) != len(precision)
     ):
-        errors.append(_problem("publication_id", f"no source has id {publication_id}"))
-
-    quote, note = get("quote"), get("note")
-    if not (isinstance(quote, str) and 1 <= len(quote) <= QUOTE_MAX) and "quote" in row:
-        errors.append(_problem("quote", f"must be text of 1 to {QUOTE_MAX} characters"))
-    if note is not None and not (isinstance(note, str) and len(note) <= NOTE_MAX):
-        errors.append(_problem("note", f"must be text of at most {NOTE_MAX} characters"))
-
-    if reporter and reporter == partner:
-        errors.append(_problem("partner", "must differ from reporter"))
-    negative = value is not None and value.is_signed() and value < 0
-    if negative and indicator and indicator != "BALANCE":
-        errors.append(_problem("value", f"{indicator} cannot be negative"))
-    if precision is not None and value is not None and precision < decimals:
-        errors.append(_problem("precision", f"{value} has more than {precision} decimals"))
-    if errors:
-        return errors
-
-    assert text is not None
-    if precision is not None and precision > decimals:
-        text = _padded(text, decimals, precision)
-    return (
+        return None
+    texts, decimals = list(map(itemgetter(0), number)), list(map(itemgetter(1), number))
+    status = [REPORTED] * len(texts)
+    return [
         reporter,
         partner,
         indicator,
         year,
-        text,
+        texts,
         currency,
         multiplier,
-        decimals if precision is None else precision,
-        REPORTED,
-        source_id,
-        publication_id,
-        quote,
-        note,
+        decimals,
+        status,
+        *rest,
+    ]
+
+
+def _problems(fields: tuple[Any, ...]) -> list[FieldError]:
+    errors = [
+        _problem(name, result.message)
+        for name, result in zip(FIELDS, fields, strict=True)
+        if type(result) is Problem and result is not ABSENT
+    ]
+    valid: list[Any] = [r if type(r) is not Problem else r.number for r in fields]
+    reporter, partner, indicator, _, number, _, _, precision, *_ = valid
+    return errors + _together(reporter, partner, indicator, number, precision)
+
+
+def _together(
+    reporter: str | None,
+    partner: str | None,
+    indicator: str | None,
+    number: Number | None,
+    precision: int | None,
+) -> list[FieldError]:
+    """The problems of fields taken together (None: a field that is missing or wrong)."""
+    errors = []
+    if reporter and reporter == partner:
+        errors.append(_problem("partner", "must differ from reporter"))
+    if number is not None:
+        if number[2] and indicator and indicator != "BALANCE":
+            errors.append(_problem("value", f"{indicator} cannot be negative"))
+        if precision is not None and precision < number[1]:
+            errors.append(_problem("precision", f"{number[3]} has more than {precision} decimals"))
+    return errors
+
+
+def check_row(
+    row: dict[str, Any], source_ids: set[int], last_year: int | None = None
+) -> dict[str, Any] | list[FieldError]:
+    """The row's column values, or every problem with it. Pass `last_year` (next year)
+    when checking many rows, rather than asking the clock for each."""
+    values = check_values(row, Rules(source_ids, last_year or latest_year()))
+    if isinstance(values, list):
+        return values
+    columns = dict(zip(COLUMNS, values, strict=True))
+    columns["value"] = Decimal(columns["value"])
+    return columns
+
+
+def check_values(row: dict[str, Any], rules: Rules) -> tuple[Any, ...] | list[FieldError]:
+    """check_row's answer as a tuple in COLUMNS order, with the value as the text the
+    database stores (DecimalText), or every problem with the row."""
+    errors: list[FieldError] = []
+    keys = row.keys()
+    if not keys <= _FIELD_SET:
+        errors += [_problem(name, "Extra inputs are not permitted") for name in keys - _FIELD_SET]
+    if not keys >= _REQUIRED:
+        errors += [_problem(name, "Field required") for name in REQUIRED if name not in row]
+    fields = tuple(
+        rule(row[name]) if name in row else DEFAULTS.get(name, ABSENT)
+        for name, rule in zip(FIELDS, rules.each, strict=True)
     )
-
-
-def _digits(value: Decimal) -> tuple[str, int]:
-    """The value's plain digits (as format(value, "f") writes them) and its decimals."""
-    text = str(value)  # plain notation unless the exponent is positive or very small
-    if "E" not in text:
-        dot = text.find(".")
-        return text, 0 if dot < 0 else len(text) - dot - 1
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite
-    return format(value, "f"), max(0, -exponent)
-
-
-def _padded(text: str, decimals: int, places: int) -> str:
-    """Plain digits with trailing zeros up to `places` decimals: 12.3 at 2 is 12.30."""
-    return text + ("." if decimals == 0 else "") + "0" * (places - decimals)
+    result = rules.finish(fields)
+    if isinstance(result, list):
+        return errors + result
+    return errors or result
 
 
 def _problem(field: str, message: str) -> FieldError:
     return FieldError(location="body", field=field, message=message)
-
-
-def _bad_country(field: str, code: Any) -> FieldError:
-    return _problem(
-        field, f"unknown country code {code!r}: use ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)"
-    )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pycountry
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import get_engine
@@ -110,29 +111,37 @@ class ImportResult:
 
 def build(database: Path, plan: Plan, say: Callable[[str], None] = print) -> ImportResult:
     """A fresh database holding the plan's figures; returns the import's timing."""
-    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        path.unlink(missing_ok=True)
-    database.parent.mkdir(parents=True, exist_ok=True)
-    migrate(database)
-    engine = get_engine(url_of(database))
-    with Session(engine) as session:
-        source_id = _reference_data(session)
-
+    engine, source_id = fresh(database)
     result = ImportResult(rows=0, seconds=0.0, created=0)
     for number, reporter in enumerate(plan.reporters, start=1):
-        body = reporter_csv(plan, reporter, source_id)
-        with Session(engine) as session:
-            started = time.perf_counter()
-            report = import_observations(session, rows_from(body, "text/csv"), None)
-            result.seconds += time.perf_counter() - started
-        result.rows += report.rows
-        result.created += report.created
+        timed_import(engine, reporter_csv(plan, reporter, source_id), result)
         if number % 20 == 0 or number == len(plan.reporters):
             say(f"  imported {result.rows:,} rows ({result.rows_per_s:,.0f} rows/s)")
     with engine.connect() as connection:  # both servers start from the same plain file
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
     return result
+
+
+def fresh(database: Path) -> tuple[Engine, int]:
+    """A new, migrated database with the reference data: its engine and the source's id."""
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        path.unlink(missing_ok=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    migrate(database)
+    engine = get_engine(url_of(database))
+    with Session(engine) as session:
+        return engine, _reference_data(session)
+
+
+def timed_import(engine: Engine, body: bytes, result: ImportResult) -> None:
+    """Import one CSV file as `tradestats import` does, adding its rows and time to `result`."""
+    with Session(engine) as session:
+        started = time.perf_counter()
+        report = import_observations(session, rows_from(body, "text/csv"), None)
+        result.seconds += time.perf_counter() - started
+    result.rows += report.rows
+    result.created += report.created
 
 
 def _reference_data(session: Session) -> int:

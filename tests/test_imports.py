@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -277,6 +278,158 @@ def test_rows_are_applied_in_batches_yet_a_late_bad_row_undoes_them_all(
     assert post_csv(client, auth, GOOD).json()["created"] == 3
 
 
+def stored(session: Session) -> dict[tuple[str, str, int], tuple[str, int, str]]:
+    """Each figure's (value as stored, precision, quote), by (partner, indicator, year)."""
+    rows = session.execute(
+        text("SELECT partner, indicator, year, value, precision, quote FROM observation")
+    )
+    return {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in rows}
+
+
+def figures(*rows: tuple[str, str, int, str]) -> str:
+    """A CSV of KAZ's figures: (partner, indicator, year, value) each."""
+    lines = [f"KAZ,{p},{i},{y},{v},USD,6,,2,,Q {p} {i} {y}.," for p, i, y, v in rows]
+    return HEADER + "\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("batch", "chunk"), [(1, 1), (3, 2), (4, 100), (2000, 100)])
+def test_new_changed_and_unchanged_rows_mixed_across_batches(
+    client: TestClient,
+    auth: dict,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
+    chunk: int,
+) -> None:
+    """Rows of one pair split between batches, some already there, some new: each batch
+    finds the ones written before it (by this import too), and only those."""
+    monkeypatch.setattr(imports, "BATCH", batch)
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    first = [("DEU", "EXPORTS", y, f"{y - 2000}.5") for y in range(2001, 2006)]
+    assert post_csv(client, auth, figures(*first)).json()["created"] == 5
+    before = state(session)
+    second = [
+        ("DEU", "EXPORTS", 2000, "9.5"),  # new
+        ("DEU", "EXPORTS", 2001, "1.5"),  # unchanged
+        ("DEU", "EXPORTS", 2002, "2.50"),  # changed: one more decimal
+        ("DEU", "EXPORTS", 2003, "3.5"),  # unchanged
+        ("DEU", "EXPORTS", 2006, "6.5"),  # new
+        ("DEU", "EXPORTS", 2004, "40.5"),  # changed
+        ("DEU", "EXPORTS", 2005, "5.5"),  # unchanged
+        ("DEU", "EXPORTS", 2007, "7.5"),  # new
+        ("FRA", "EXPORTS", 2001, "1.0"),  # new, another pair
+    ]
+    report = post_csv(client, auth, figures(*second)).json()
+    assert (report["created"], report["updated"], report["unchanged"]) == (4, 2, 3)
+    assert state(session) == (before[0] + 4, before[1] + 4 + 2)
+    assert {k: v[:2] for k, v in stored(session).items() if k[0] in ("DEU", "FRA")} == {
+        ("DEU", "EXPORTS", 2000): ("9.5", 1),
+        ("DEU", "EXPORTS", 2001): ("1.5", 1),
+        ("DEU", "EXPORTS", 2002): ("2.50", 2),
+        ("DEU", "EXPORTS", 2003): ("3.5", 1),
+        ("DEU", "EXPORTS", 2004): ("40.5", 1),
+        ("DEU", "EXPORTS", 2005): ("5.5", 1),
+        ("DEU", "EXPORTS", 2006): ("6.5", 1),
+        ("DEU", "EXPORTS", 2007): ("7.5", 1),
+        ("FRA", "EXPORTS", 2001): ("1.0", 1),
+    }
+    # Each changed figure has two revisions, the first closed; the others one, open.
+    open_revisions = session.execute(
+        text(
+            "SELECT o.year, count(*), count(r.valid_to) FROM observation AS o "
+            "JOIN observation_revision AS r ON r.observation_id = o.id "
+            "WHERE o.partner = 'DEU' GROUP BY o.year ORDER BY o.year"
+        )
+    ).all()
+    assert [tuple(r) for r in open_revisions] == [
+        (y, 2 if y in (2002, 2004) else 1, 1 if y in (2002, 2004) else 0) for y in range(2000, 2008)
+    ]
+    again = post_csv(client, auth, figures(*second)).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 9)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 100])
+def test_repeats_and_bad_rows_are_listed_in_line_order_whatever_the_chunks(
+    client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    body = figures(
+        ("DEU", "EXPORTS", 2001, "1.5"),  # line 2
+        ("DEU", "EXPORTS", 2002, "2.5"),  # line 3
+        ("DEU", "EXPORTS", 2001, "1.5"),  # line 4: repeats line 2
+        ("DEU", "EXPORTS", 2003, "x"),  # line 5: not a number
+        ("DEU", "EXPORTS", 2002, "9.5"),  # line 6: repeats line 3
+        ("FRA", "EXPORTS", 2002, "2.5"),  # line 7
+    )
+    response = post_csv(client, auth, body)
+    assert response.status_code == 422
+    assert [(e["location"], e["field"], e["message"]) for e in response.json()["errors"]] == [
+        ("line 4", "year", "repeats the figure on line 2"),
+        ("line 5", "value", "must be a finite JSON number below 1E+15 in size"),
+        ("line 6", "year", "repeats the figure on line 3"),
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 100])
+def test_values_are_stored_as_written_and_their_precision_inferred(
+    client: TestClient, auth: dict, session: Session, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Plain numbers (read all at once) and the rest (one by one) alike."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    body = figures(
+        ("DEU", "EXPORTS", 2001, "12.30"),
+        ("DEU", "EXPORTS", 2002, "0"),
+        ("DEU", "EXPORTS", 2003, "0.000001"),
+        ("DEU", "EXPORTS", 2004, "999999999999999.5"),
+        ("DEU", "EXPORTS", 2005, "1E+2"),
+        ("DEU", "EXPORTS", 2006, "007.50"),
+        ("DEU", "BALANCE", 2003, "'-12"),  # as an export writes it for spreadsheets
+        ("DEU", "BALANCE", 2001, "-1.5"),
+        ("DEU", "BALANCE", 2002, "-0.0"),
+    )
+    body += "KAZ,DEU,IMPORTS,2001,1.5,USD,6,3,2,,With a precision.,\n"
+    assert post_csv(client, auth, body).json()["created"] == 10
+    assert {k: v[:2] for k, v in stored(session).items() if k[0] == "DEU"} == {
+        ("DEU", "EXPORTS", 2001): ("12.30", 2),
+        ("DEU", "EXPORTS", 2002): ("0", 0),
+        ("DEU", "EXPORTS", 2003): ("0.000001", 6),
+        ("DEU", "EXPORTS", 2004): ("999999999999999.5", 1),
+        ("DEU", "EXPORTS", 2005): ("100", 0),
+        ("DEU", "EXPORTS", 2006): ("7.50", 2),
+        ("DEU", "BALANCE", 2003): ("-12", 0),
+        ("DEU", "BALANCE", 2001): ("-1.5", 1),
+        ("DEU", "BALANCE", 2002): ("-0.0", 1),
+        ("DEU", "IMPORTS", 2001): ("1.500", 3),
+    }
+
+
+def test_a_row_spanning_lines_is_reported_at_the_line_it_ends_on(
+    client: TestClient, auth: dict
+) -> None:
+    body = (
+        f"{HEADER}\n"
+        'KAZ,BGR,EXPORTS,2023,1.5,USD,6,,2,,"Two\nlines.",\n'
+        "\n"
+        "KAZ,BGR,EXPORTS,2024,x,USD,6,,2,,Bad.,\n"
+    )
+    response = post_csv(client, auth, body)
+    assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [("line 5", "value")]
+
+
+def test_a_repeated_column_counts_the_last_time(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    body = f"{HEADER},quote\nKAZ,DEU,EXPORTS,2023,1.5,USD,6,,2,,First.,,Last.\n"
+    assert post_csv(client, auth, body).json()["created"] == 1
+    assert stored(session)["DEU", "EXPORTS", 2023] == ("1.5", 1, "Last.")
+
+
+def test_an_unreadable_header_is_a_400(client: TestClient, auth: dict) -> None:
+    response = post_csv(client, auth, "reporter," + "x" * 200_000 + "\n")
+    assert response.status_code == 400
+    assert "cannot be read at line 1" in response.json()["detail"]
+
+
 def test_csv_rows_keep_short_rows_short_and_skip_blank_lines() -> None:
     text = "reporter,partner,indicator,year,value,source_id,quote,id\nkz,BGR\n\n"
     text += "KAZ,BGR,EXPORTS,2023,1.50,2,'=Q,7,extra cell\n"
@@ -295,6 +448,15 @@ def test_csv_rows_keep_short_rows_short_and_skip_blank_lines() -> None:
             },
         ),
     ]
+
+
+@pytest.mark.parametrize("year", ["²", "--2023", "-", "1_999"])
+def test_a_whole_number_cell_int_cannot_read_is_a_problem_not_a_crash(
+    client: TestClient, auth: dict, year: str
+) -> None:
+    response = post_csv(client, auth, GOOD.replace("2022", year))
+    assert response.status_code == 422
+    assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [("line 4", "year")]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The import's fast row check accepts and produces exactly what POST does."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -9,7 +9,16 @@ from pydantic import ValidationError
 
 from app.inputs import ObservationCreate
 from app.models import Source
-from app.rowcheck import check_row
+from app.rowcheck import (
+    COLUMNS,
+    DEFAULTS,
+    FIELDS,
+    Problem,
+    Rules,
+    check_row,
+    join_columns,
+    plain_values,
+)
 from app.writes import observation_checks, observation_columns
 
 SOURCES = {1, 2, 3}
@@ -88,3 +97,59 @@ def test_fast_check_agrees_with_the_post_rules(row: dict[str, Any]) -> None:
         assert isinstance(got, list), row
         # The fast check lists at least the fields POST names (often more at once).
         assert bad_fields <= {e.field for e in got}, row
+
+
+def rules_value(text: str) -> Any:
+    try:
+        return Rules.value(Decimal(text))
+    except InvalidOperation:
+        return None
+
+
+number_texts = st.from_regex(r"-?[0-9]{0,17}(\.[0-9]{0,8})?(E[+-]?[0-9])?", fullmatch=True)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.lists(number_texts | st.sampled_from(["0", "1.5", "12.30", "007", "1\n2", " 1", "١"])))
+def test_plain_values_reads_cells_as_the_value_rule_does(texts: list[str]) -> None:
+    plain = plain_values(texts) if texts else None
+    if plain is not None:
+        assert plain == [rules_value(text) for text in texts]
+        assert [number[0] for number in plain] == texts  # stored as written
+
+
+valid_rows = st.fixed_dictionaries(
+    {
+        "reporter": st.sampled_from(["KAZ", "kz", "BGR"]),
+        "partner": st.sampled_from(["BGR", "DEU"]),
+        "indicator": st.sampled_from(["EXPORTS", "BALANCE"]),
+        "year": st.integers(1900, 2027),
+        "value": st.decimals(-100, 10**6, places=2) | st.integers(0, 10**6),
+        "source_id": st.sampled_from([1, 2]),
+        "quote": st.sampled_from(["q", "Q."]),
+    },
+    optional={"precision": st.integers(0, 6), "currency": st.sampled_from(["USD", "EUR"])},
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(valid_rows | rows, min_size=1, max_size=6))
+def test_join_columns_joins_as_rows_are_joined(many: list[dict[str, Any]]) -> None:
+    rules = Rules(SOURCES, 2027)
+    fields = [
+        tuple(
+            rule(row.get(name, DEFAULTS.get(name)))
+            for name, rule in zip(FIELDS, rules.each, strict=True)
+        )
+        for row in many
+    ]
+    fields = [f for f in fields if Problem not in map(type, f)]  # each field valid alone
+    if not fields:
+        return
+    joined = join_columns([list(column) for column in zip(*fields, strict=True)])
+    if joined is not None:
+        assert list(zip(*joined, strict=True)) == [Rules.join(f) for f in fields]
+
+
+def test_columns_are_the_observation_data_but_its_times() -> None:
+    assert (*FIELDS[:8], "status", *FIELDS[8:]) == COLUMNS
