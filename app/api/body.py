@@ -32,7 +32,8 @@ def too_large(limit: int) -> ProblemException:
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refusing anything over `limit` bytes before reading it all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # isdigit() alone admits ² and the like, which int() cannot read.
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     body = bytearray()
     async for chunk in request.stream():
