@@ -13,11 +13,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db import get_session
 from app.errors import ProblemException
 from app.models import ApiKey, utcnow
+from app.writes import lock_for_write
 
 KEY_PREFIX = "ts_"
 ENV_KEY_NAME = "admin (TRADESTATS_ADMIN_KEY)"
@@ -46,13 +48,18 @@ def create_key(session: Session, name: str) -> tuple[ApiKey, str]:
 def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKey:
     """Make sure a given key (from the environment) is valid. Idempotent."""
     prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
+    lock_for_write(session)  # each worker provisions it as it starts: on SQLite, in turn
     row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if row is None:
         row = ApiKey(name=name, prefix=prefix, secret_hash=hash_key(key))
         session.add(row)
     elif not hmac.compare_digest(row.secret_hash, hash_key(key)) or row.revoked_at:
         row.secret_hash, row.revoked_at = hash_key(key), None
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # (PostgreSQL) another worker added it first: check theirs
+        session.rollback()
+        return provision_key(session, key, name)
     session.refresh(row)
     return row
 
@@ -93,6 +100,7 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
         raise _unauthorized("Writes need an API key: send `Authorization: Bearer <key>`.")
     key = key.strip()
     prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
+    lock_for_write(session)  # each worker provisions it as it starts: on SQLite, in turn
     row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     # Compare even when no row matched, so timing does not tell which prefixes exist.
     stored = row.secret_hash if row else hash_key("")

@@ -1,5 +1,8 @@
 """API keys: reads are public, writes need a valid, unrevoked key."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -81,3 +84,24 @@ def test_the_environment_key_is_provisioned_at_start(engine, monkeypatch) -> Non
     with Session(engine) as s:  # provisioning twice keeps one key
         provision_key(s, "operator-chosen-secret")
         assert len(s.exec(select(ApiKey)).all()) == 1
+
+
+def test_workers_starting_together_provision_the_key_once(engine) -> None:  # type: ignore[no-untyped-def]
+    """Each worker provisions TRADESTATS_ADMIN_KEY as it starts; started at the same
+    moment, every one must start (none may fail on the other's insert), with one row."""
+    workers = 4
+    for attempt in range(10):
+        key = f"operator-secret-{attempt}"
+        ready = threading.Barrier(workers)
+
+        def start_worker(key: str = key, ready: threading.Barrier = ready) -> str:
+            with Session(engine) as session:
+                ready.wait()
+                return provision_key(session, key).prefix
+
+        with ThreadPoolExecutor(workers) as pool:
+            prefixes = list(pool.map(lambda _: start_worker(), range(workers)))
+        assert len(set(prefixes)) == 1
+        with Session(engine) as session:
+            rows = session.exec(select(ApiKey).where(ApiKey.prefix == prefixes[0])).all()
+        assert len(rows) == 1 and rows[0].secret_hash == hash_key(key)

@@ -208,7 +208,10 @@ def test_healthcheck_reports_healthy(container: Container) -> None:
     while (status := inspect(container, "Health.Status")) == "starting":
         assert time.monotonic() < deadline, "still starting after 30 s"
         time.sleep(0.5)
-    assert status == "healthy"
+    # On failure, what the checks printed and what the server logged say why.
+    assert status == "healthy", (
+        f"checks: {inspect(container, 'Health.Log')}\nits log:\n{docker('logs', container.name)}"
+    )
 
 
 def test_stops_on_sigterm_and_keeps_its_data_across_a_restart(container: Container) -> None:
