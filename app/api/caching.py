@@ -5,11 +5,14 @@ changes whenever any write lands; the tag also covers the URL and the format ask
 """
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import Request, Response
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from app.api.deps import SessionDep
+from app.db import read
 from app.models import ClaimRevision, ObservationRevision, SourceRevision
 from app.queries import Reader
 
@@ -59,6 +62,16 @@ def check_etag(request: Request, session: Reader) -> str:
         raise NotModified(etag)
     request.state.etag = etag
     return version
+
+
+T = TypeVar("T")
+
+
+async def tagged_read(request: Request, engine: Engine, work: Callable[[Connection, str], T]) -> T:
+    """`app.db.read` for a route that tags its own response (`reads(tags_itself=True)`):
+    the tag comes from the data version read on the same connection as the data (or the
+    answer is a 304 first), and `work` gets that version too."""
+    return await read(engine, lambda connection: work(connection, check_etag(request, connection)))
 
 
 def conditional_get(request: Request, response: Response, session: SessionDep) -> None:

@@ -33,8 +33,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 def reads(*problem_statuses: int, tags_itself: bool = False) -> dict[str, Any]:
     """Decorator arguments for a read route: ETag/304 handling, CSV and problem docs.
 
-    A route that reads through `app.db.read` calls `check_etag` on that connection
-    itself (`tags_itself`), rather than open a session for the tag alone."""
+    A route that reads through `app.api.caching.tagged_read` tags its response on that
+    read's connection (`tags_itself`), rather than open a session for the tag alone."""
     return {
         "dependencies": [] if tags_itself else [Depends(conditional_get)],
         "responses": {**problems(*problem_statuses), **CSV_RESPONSE},

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
-from app.api.caching import check_etag
+from app.api.caching import tagged_read
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
@@ -18,7 +18,7 @@ from app.api.deps import (
 )
 from app.api.presenters import figure_used, unit
 from app.api.render import Format, reads, render, render_plain
-from app.db import DatabaseDep, read
+from app.db import DatabaseDep
 from app.errors import invalid, not_found
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
@@ -130,8 +130,7 @@ async def list_partner_growth(
     if from_year >= to_year:
         raise invalid("to", f"`to` ({to_year}) must be after `from` ({from_year})")
 
-    def pairs(connection: Connection) -> list[Any]:
-        check_etag(request, connection)
+    def pairs(connection: Connection, _version: str) -> list[Any]:
         return growth_pairs(
             session=connection,
             indicator=indicator.value,
@@ -142,7 +141,8 @@ async def list_partner_growth(
         )
 
     data = []
-    for partner, earlier, currency, multiplier, later, *later_unit in await read(engine, pairs):
+    rows = await tagged_read(request, engine, pairs)
+    for partner, earlier, currency, multiplier, later, *later_unit in rows:
         if [currency, multiplier] != later_unit:
             continue
         g = growth(earlier, later, to_year - from_year)

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection, Engine, Row
 from sqlmodel import Session
 
-from app.api.caching import check_etag
+from app.api.caching import tagged_read
 from app.api.crud import add_item_routes
 from app.api.csvio import cells_except, stream_csv, wants_csv
 from app.api.deps import (
@@ -27,7 +27,7 @@ from app.api.deps import (
 )
 from app.api.render import reads, render_rows, with_cache_headers
 from app.core.config import get_settings
-from app.db import DatabaseDep, read
+from app.db import DatabaseDep
 from app.errors import ProblemException
 from app.queries import (
     EXPORT_COLUMNS,
@@ -117,18 +117,17 @@ async def list_observations(
         "as_of": as_of,
     }
     if wants_csv(format, request.headers.get("accept")):
-        await read(engine, lambda connection: check_etag(request, connection))
+        await tagged_read(request, engine, lambda *_: None)  # rows are read as they are sent
         return with_cache_headers(request, export_csv(engine, filters))
     after = decode_cursor(cursor) if cursor else None
 
-    def page(connection: Connection) -> list[Row[Any]]:
-        check_etag(request, connection)
+    def page(connection: Connection, _version: str) -> list[Row[Any]]:
         # One more row than asked tells whether another page exists.
         return observations_page(
             session=connection, after=after, limit=limit + 1, columns=PUBLIC_FIELDS, **filters
         )
 
-    rows = await read(engine, page)
+    rows = await tagged_read(request, engine, page)
     # Rows go out as they come from the database, in ObservationPublic's field order.
     data = [dict(zip(PUBLIC_FIELDS, row, strict=True)) for row in rows[:limit]]
     next_url = None

@@ -1,14 +1,13 @@
 """The five series endpoints (/v1/turnover … /v1/investment) and their one-year variants."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
-from app.api.caching import check_etag
+from app.api.caching import tagged_read
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
@@ -25,7 +24,7 @@ from app.api.deps import (
 from app.api.openapi import problems
 from app.api.presenters import Data, series_data
 from app.api.render import Format, reads, render_plain
-from app.db import DatabaseDep, read
+from app.db import DatabaseDep
 from app.errors import not_found
 from app.models import IndicatorCode
 from app.schemas import Series, SeriesPoint
@@ -109,8 +108,9 @@ def checked_range(
     return year_range(year, start_year, end_year)
 
 
-def tagged_series(
+async def read_series(
     request: Request,
+    engine: Engine,
     code: str,
     reporter: str,
     partner: str,
@@ -118,13 +118,13 @@ def tagged_series(
     last: int | None,
     implied: bool,
     as_of: datetime | None,
-) -> Callable[[Connection], Data]:
-    """The read of a series (for app.db.read) that first tags the response with the data
-    version it sees, or answers 304."""
-
-    def answer(connection: Connection) -> Data:
-        version = check_etag(request, connection)
-        return series_data(
+) -> Data:
+    """A series, read through tagged_read: the data version that tags the response also
+    lets its sources come from memory."""
+    return await tagged_read(
+        request,
+        engine,
+        lambda connection, version: series_data(
             connection,
             code,
             reporter,
@@ -134,9 +134,8 @@ def tagged_series(
             implied=implied,
             as_of=as_of,
             version=version,
-        )
-
-    return answer
+        ),
+    )
 
 
 def add_series_routes(route: SeriesRoute) -> None:
@@ -156,8 +155,8 @@ def add_series_routes(route: SeriesRoute) -> None:
     ) -> Any:
         first, last = checked_range(reporter, partner, year, start_year, end_year)
         implied = include == "implied"
-        data = await read(
-            engine, tagged_series(request, code, reporter, partner, first, last, implied, as_of)
+        data = await read_series(
+            request, engine, code, reporter, partner, first, last, implied, as_of
         )
         return render_plain(request, format, data, Series, f"{route.path}-{reporter}-{partner}")
 
@@ -188,8 +187,8 @@ def add_series_routes(route: SeriesRoute) -> None:
         format: Format = None,
     ) -> Any:
         distinct_pair(reporter, partner)
-        series = await read(
-            engine, tagged_series(request, code, reporter, partner, year, year, False, as_of)
+        series = await read_series(
+            request, engine, code, reporter, partner, year, year, False, as_of
         )
         points = series["observations"]
         if not points:
