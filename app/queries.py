@@ -145,9 +145,7 @@ def stored_by_year(
 ) -> dict[int, dict[str, StoredFigure]]:
     """Stored figures for one pair, by year (ascending) and indicator. With
     `unless_stored`, the other indicators only in years without that one."""
-    params = {"reporter": reporter, "partner": partner, **_years(start_year, end_year)}
-    if as_of is not None:
-        params["as_of"] = as_of
+    params = _bound(reporter=reporter, partner=partner, as_of=as_of, **_years(start_year, end_year))
     query = _pair_query(tuple(indicators), unless_stored, frozenset(params))
     result: dict[int, dict[str, StoredFigure]] = defaultdict(dict)
     for obs in map(StoredFigure._make, session.execute(query, params).all()):
@@ -182,6 +180,12 @@ def _pair_query(
         same.c.year == t.year,
     )
     return union_all(figures([unless_stored]), others.where(~stored_that_year))
+
+
+def _bound(**values: Any) -> dict[str, Any]:
+    """A statement's bound values, without those not given (None): the names left are
+    its shape, the key it is built and cached by."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _as_of(names: Collection[str]) -> ColumnElement[Any] | None:
@@ -238,9 +242,7 @@ def sources_by_id(
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    params: dict[str, Any] = {"ids": sorted(wanted)}
-    if as_of is not None:
-        params["as_of"] = as_of
+    params = _bound(ids=sorted(wanted), as_of=as_of)
     return {s.id: s for s in session.execute(_sources_query(frozenset(params)), params)}
 
 
@@ -318,8 +320,8 @@ def _observation_params(
     end_year: int | None,
     as_of: datetime | None,
 ) -> dict[str, Any]:
-    given = {"reporter": reporter, "partner": partner, "indicator": indicator, "as_of": as_of}
-    return {k: v for k, v in given.items() if v is not None} | _years(start_year, end_year)
+    filters = _bound(reporter=reporter, partner=partner, indicator=indicator, as_of=as_of)
+    return filters | _years(start_year, end_year)
 
 
 @lru_cache
@@ -399,10 +401,9 @@ def growth_pairs(
     """Both years' stored figures for every partner of one reporter, in one SQL join:
     rows of (partner, earlier value, currency, multiplier, later value, currency,
     multiplier)."""
-    params: dict[str, Any] = {"indicator": indicator, "reporter": reporter}
-    params |= {"from_year": from_year, "to_year": to_year}
-    if as_of is not None:
-        params["as_of"] = as_of
+    params = _bound(
+        indicator=indicator, reporter=reporter, from_year=from_year, to_year=to_year, as_of=as_of
+    )
     return list(session.execute(_growth_pairs(frozenset(params)), params).all())
 
 

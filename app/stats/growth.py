@@ -74,15 +74,14 @@ def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) 
         )
     rounded_pch = _round(pch, PERCENT_DECIMALS)
     cagr = log = None
-    if rates and years == 1:  # over one year the compound rate is the percent change
-        cagr = rounded_pch
-    elif rates:
-        cagr = _round(
-            DIGITS.multiply(
-                DIGITS.subtract(DIGITS.power(ratio, DIGITS.divide(1, years)), 1), HUNDRED
-            ),
-            PERCENT_DECIMALS,
-        )
     if rates:
+        # Over one year the compound rate is the percent change itself: no power needed.
+        cagr = rounded_pch if years == 1 else _compound_rate(ratio, years)
         log = _rounded_ln(ratio, RATIO_DECIMALS)
     return Growth(chg, _round(ratio, RATIO_DECIMALS), rounded_pch, cagr, log, None)
+
+
+def _compound_rate(ratio: Decimal, years: int) -> Decimal:
+    """(ratio^(1/years) − 1) × 100, the percent a year that compounds to `ratio`."""
+    yearly = DIGITS.power(ratio, DIGITS.divide(1, years))
+    return _round(DIGITS.multiply(DIGITS.subtract(yearly, 1), HUNDRED), PERCENT_DECIMALS)
