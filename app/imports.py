@@ -54,20 +54,7 @@ from app.rowcheck import (
 from app.versioning import HISTORY
 from app.writes import lock_for_write
 
-IMPORT_COLUMNS = (
-    "reporter",
-    "partner",
-    "indicator",
-    "year",
-    "value",
-    "currency",
-    "multiplier",
-    "precision",
-    "source_id",
-    "publication_id",
-    "quote",
-    "note",
-)
+IMPORT_COLUMNS = FIELDS  # what a row of an import holds, in the order problems are listed
 COLUMN_LIST = ", ".join(IMPORT_COLUMNS)
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
 EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
@@ -190,9 +177,7 @@ class _CsvColumns:
         ]
         self.defaults = {name: DEFAULTS[name] for name in FIELDS if name not in last}
         # A row's fields (FIELDS order) from its checked cells and the defaults after them.
-        place = {name: i for i, name in enumerate(self.names)} | {
-            name: len(self.names) + i for i, name in enumerate(self.defaults)
-        }
+        place = last | {name: len(self.names) + i for i, name in enumerate(self.defaults)}
         self.arrange = itemgetter(*(place[name] for name in FIELDS))
 
     def row(self, record: list[str]) -> dict[str, Any]:
@@ -451,9 +436,6 @@ class DictRows:
     def __init__(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
         self.rows = rows
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        return iter(self.rows)
-
     def checked(self, rules: Rules, size: int) -> Iterator[Chunk]:
         """Chunks of up to `size` rows, each checked by check_values."""
         rows = iter(self.rows)
@@ -515,7 +497,7 @@ def _not_utf8() -> ProblemException:
 
 def import_observations(
     session: Session,
-    rows: Rows | Iterable[tuple[int, dict[str, Any]]],
+    rows: Rows,
     api_key_id: int | None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -526,8 +508,6 @@ def import_observations(
     transaction is rolled back at the end if any row was bad (or on a dry run), so memory
     stays flat however long the file is. Once a row is bad, later rows are only checked."""
     report = ImportReport(dry_run=dry_run)
-    if not isinstance(rows, CsvRows | DictRows):
-        rows = DictRows(rows)
     lock_for_write(session)
     try:
         writer = _Writer(session, api_key_id, utcnow())
@@ -656,19 +636,14 @@ class _Writer:
         existing = {KEY_OF(row[1:]): row for row in self._rows_of(pairs)}
         updates = []
         if existing:
-            # Only rows of a pair found can be there already: few, when a pair's rows were
-            # split between this batch and the last.
             rows = list(zip(*columns, strict=True))
             new = [True] * len(rows)
-            found = {key[:2] for key in existing}
-            for at in compress(
-                range(len(rows)), map(found.__contains__, zip(*columns[:2], strict=True))
-            ):
-                old = existing.get(KEY_OF(rows[at]))
+            for at, row in enumerate(rows):
+                old = existing.get(KEY_OF(row))
                 if old is not None:
                     new[at] = False
-                    if old[1:] != rows[at]:
-                        updates.append((*rows[at], self.when, old[0]))
+                    if old[1:] != row:
+                        updates.append((*row, self.when, old[0]))
                     else:
                         report.unchanged += 1
             if not all(new):

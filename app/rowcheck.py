@@ -30,34 +30,19 @@ from app.inputs import (
     MULTIPLIERS,
     NOTE_MAX,
     QUOTE_MAX,
+    ObservationCreate,
     latest_year,
 )
 from app.models import IndicatorCode, ObservationData, ObservationStatus
 
-# The fields of a row, in the order their problems are listed; optional ones have defaults.
-FIELDS = (
-    "reporter",
-    "partner",
-    "indicator",
-    "year",
-    "value",
-    "currency",
-    "multiplier",
-    "precision",
-    "source_id",
-    "publication_id",
-    "quote",
-    "note",
-)
+# The fields of a row as ObservationCreate (the body of a POST) declares them, in the order
+# their problems are listed; optional ones have its defaults.
+FIELDS = tuple(ObservationCreate.model_fields)
 _FIELD_SET = frozenset(FIELDS)
-REQUIRED = ("reporter", "partner", "indicator", "year", "value", "source_id", "quote")
+REQUIRED = tuple(n for n, f in ObservationCreate.model_fields.items() if f.is_required())
 _REQUIRED = frozenset(REQUIRED)
 DEFAULTS: dict[str, Any] = {
-    "currency": "USD",
-    "multiplier": 6,
-    "precision": None,
-    "publication_id": None,
-    "note": None,
+    n: f.default for n, f in ObservationCreate.model_fields.items() if not f.is_required()
 }
 # What check_row returns, in the order check_values gives it: an observation's data
 # but for created_at and updated_at, which the write sets.
