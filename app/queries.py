@@ -10,7 +10,6 @@ than it cost SQLite to run it.
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -64,8 +63,7 @@ class StoredFigure(NamedTuple):
     note: str | None
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     """One value of a series: a stored figure, or one derived from stored figures."""
 
     indicator: str

@@ -55,7 +55,10 @@ def check_etag(request: Request, session: Reader) -> str:
     """Tag the response from the data version, which it returns; raises NotModified when
     the client has that tag. The tag is kept on the request (app/api/render.py)."""
     version = data_version(session)
-    variant = f"{request.url.path}?{request.url.query}|{request.headers.get('accept', '')}"
+    # From the scope: building request.url would cost more than the hash.
+    scope = request.scope
+    query = scope["query_string"].decode("latin-1")
+    variant = f"{scope['path']}?{query}|{request.headers.get('accept', '')}"
     digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
     etag = f'W/"{version}-{digest}"'
     if matches(request.headers.get("if-none-match"), etag):

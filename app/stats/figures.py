@@ -1,8 +1,8 @@
 """Exact figures in a unit: a decimal value times 10^multiplier of a currency."""
 
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from typing import NamedTuple
 
 from app.stats.intervals import Interval
 
@@ -21,8 +21,7 @@ def half_unit(precision: int) -> Decimal:
     return Decimal(5).scaleb(-(precision + 1))
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     value: Decimal
     multiplier: int
     precision: int  # decimals as published

@@ -5,8 +5,8 @@ decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant 
 """
 
 import math
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from typing import NamedTuple
 
 from app.stats.intervals import quantum
 
@@ -16,8 +16,7 @@ HUNDRED = Decimal(100)
 DIGITS = Context(prec=28)  # significant digits of intermediate results
 
 
-@dataclass(frozen=True)
-class Growth:
+class Growth(NamedTuple):
     chg: Decimal  # absolute change, exact
     ratio: Decimal | None  # later / earlier
     pch: Decimal | None  # percent change

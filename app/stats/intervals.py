@@ -8,6 +8,7 @@ rounding 4.25 itself prints as 4.2.
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from functools import cache
+from typing import NamedTuple
 
 DIGITS = 28  # significant digits for interval arithmetic
 
@@ -18,8 +19,7 @@ def quantum(decimals: int) -> Decimal:
     return Decimal(1).scaleb(-decimals)
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     low: Decimal | None  # None: unbounded below
     high: Decimal | None  # None: unbounded above
     low_closed: bool = True
