@@ -9,7 +9,6 @@ field order, so the columns are stable even when there are no rows.
 import json
 import types
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import orjson
@@ -54,12 +53,6 @@ def render(request: Request, format_: str | None, result: BaseModel, name: str) 
     return with_cache_headers(request, stream_csv(header, rows, f"{name}.csv"))
 
 
-def _plain_number(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return _json_number(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 def render_rows(request: Request, content: dict[str, Any]) -> Response:
     """Plain data (dicts of column values) as JSON, for hot reads of many rows.
 
@@ -67,8 +60,10 @@ def render_rows(request: Request, content: dict[str, Any]) -> Response:
     3339 UTC), without building and validating a model per row: for a page of 200
     observations that was most of the request's time.
     """
+    # orjson writes every type these hold but Decimal, which it hands to `default`. No
+    # type check there: it runs once per number, and a wrapper cost a fifth of the write.
     body = orjson.dumps(
-        content, default=_plain_number, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+        content, default=_json_number, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
     )
     return with_cache_headers(request, Response(body, media_type="application/json"))
 
