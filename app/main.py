@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from app.api.caching import NotModified, not_modified
 from app.api.deps import single_valued_query
+from app.api.lean import install_lean_routes
 from app.api.openapi import build_openapi
 from app.api.routes import (
     claims,
@@ -139,6 +140,8 @@ def create_app() -> FastAPI:
     routers = (health, series, observations, growth, claims, imports, sources, reference, pages)
     for module in routers:
         app.include_router(module.router)
+    # Ahead of them all, lean twins of the hottest reads (app/api/lean.py).
+    install_lean_routes(app, [module.router for module in routers])
     install_docs(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

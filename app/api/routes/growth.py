@@ -16,6 +16,7 @@ from app.api.deps import (
     SessionDep,
     distinct_pair,
 )
+from app.api.lean import lean
 from app.api.presenters import figure_used, unit
 from app.api.render import Format, reads, render, render_plain
 from app.db import DatabaseDep
@@ -117,6 +118,7 @@ are left out.""",
     operation_id="list_partner_growth",
     **reads(422, tags_itself=True),
 )
+@lean
 async def list_partner_growth(
     request: Request,
     engine: DatabaseDep,

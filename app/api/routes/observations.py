@@ -25,6 +25,7 @@ from app.api.deps import (
     StartYear,
     year_range,
 )
+from app.api.lean import lean
 from app.api.render import reads, render_rows, with_cache_headers
 from app.core.config import get_settings
 from app.db import DatabaseDep
@@ -87,6 +88,7 @@ Pages hold `limit` rows (at most {MAX_LIMIT}). Follow `next` (also sent as an RF
     operation_id="list_observations",
     **reads(400, 422, tags_itself=True),
 )
+@lean
 async def list_observations(
     request: Request,
     engine: DatabaseDep,

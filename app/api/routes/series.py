@@ -21,6 +21,7 @@ from app.api.deps import (
     distinct_pair,
     year_range,
 )
+from app.api.lean import lean
 from app.api.openapi import problems
 from app.api.presenters import Data, series_data
 from app.api.render import Format, reads, render_plain
@@ -141,6 +142,7 @@ async def read_series(
 def add_series_routes(route: SeriesRoute) -> None:
     code = route.code.value
 
+    @lean
     async def get_series(
         request: Request,
         engine: DatabaseDep,
@@ -177,6 +179,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         )
         return SVGResponse(series_chart(Series.model_validate(data)), headers=SVG_HEADERS)
 
+    @lean
     async def get_year(
         request: Request,
         engine: DatabaseDep,
