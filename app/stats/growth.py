@@ -40,7 +40,9 @@ def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
         estimate = math.log(approx)
         scaled = abs(estimate) * 10**decimals
         if abs(estimate) < 100 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
-            return _round(Decimal(estimate), decimals)
+            # Python formats a float correctly rounded, half-even: the same digits as
+            # rounding its exact decimal expansion, in a third of the time.
+            return Decimal(f"{estimate:.{decimals}f}")
     return _round(DIGITS.ln(x), decimals)
 
 
