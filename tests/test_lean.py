@@ -5,14 +5,14 @@ out, so FastAPI's own solving answers: status, headers and body must be equal, f
 requests and for every kind of bad parameter."""
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.api.lean import LeanRoute, install_lean_routes, lean
+from app.api.lean import LeanRoute, _Parameters, install_lean_routes, lean
 from app.main import create_app
 from tests.conftest import BASE_URL, serve_from
 
@@ -128,7 +128,7 @@ def test_a_route_reading_more_than_query_and_path_fails_at_startup() -> None:
         return Response(x_token)
 
     with pytest.raises(TypeError, match="a GET of query and path parameters"):
-        install_lean_routes(app, [app.router])
+        install_lean_routes(app)
 
 
 def test_a_dependency_that_yields_cannot_serve_a_lean_route() -> None:
@@ -142,8 +142,8 @@ def test_a_dependency_that_yields_cannot_serve_a_lean_route() -> None:
     async def with_session(value: Annotated[str, Depends(session)]) -> Response:
         return Response(value)
 
-    with pytest.raises(TypeError, match="returns, from the request"):
-        install_lean_routes(app, [app.router])
+    with pytest.raises(TypeError, match="take at most the request"):
+        install_lean_routes(app)
 
 
 def test_metrics_name_the_route_a_lean_twin_served(
@@ -153,3 +153,88 @@ def test_metrics_name_the_route_a_lean_twin_served(
     assert lean_client.get("/v1/exports/2024?reporter=KAZ&partner=BGR").status_code == 200
     metrics = lean_client.get("/metrics").text
     assert 'route="/v1/exports/{year}",status="200"' in metrics
+
+
+def test_the_twin_is_what_serves(
+    clients: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = _Parameters.read
+    seen: list[str] = []
+
+    def spy(self: _Parameters, request: Request) -> dict[str, Any]:
+        seen.append(request.url.path)
+        return read(self, request)
+
+    monkeypatch.setattr(_Parameters, "read", spy)
+    lean_client, fastapi = clients
+    assert lean_client.get("/v1/exports?reporter=KAZ&partner=BGR").status_code == 200
+    assert fastapi.get("/v1/exports?reporter=KAZ&partner=BGR").status_code == 200
+    assert seen == ["/v1/exports"]
+
+
+def deny() -> None:
+    raise HTTPException(403, "denied")
+
+
+def thing_router() -> APIRouter:
+    router = APIRouter(prefix="/v1")
+
+    @router.get("/thing")
+    @lean
+    async def thing(size: int = 1) -> Response:
+        return Response(f"size {size}")
+
+    return router
+
+
+def test_a_twin_keeps_the_prefix_and_dependencies_of_its_inclusion() -> None:
+    app = FastAPI()
+    app.include_router(thing_router(), prefix="/api", dependencies=[Depends(deny)])
+    install_lean_routes(app)
+    assert any(isinstance(r, LeanRoute) and r.path == "/api/v1/thing" for r in app.router.routes)
+    with TestClient(app) as client:
+        assert client.get("/api/v1/thing").status_code == 403
+        assert client.get("/v1/thing").status_code == 404
+
+
+def test_a_dependency_reading_a_header_fails_at_startup() -> None:
+    def key(x_key: Annotated[str | None, Header()] = None) -> None:
+        if x_key is None:
+            raise HTTPException(401)
+
+    app = FastAPI()
+    app.include_router(thing_router(), dependencies=[Depends(key)])
+    with pytest.raises(TypeError, match="take at most the request"):
+        install_lean_routes(app)
+
+
+def test_a_list_parameter_fails_at_startup() -> None:
+    app = FastAPI()
+
+    @app.get("/tags")
+    @lean
+    async def tags(tag: Annotated[list[str], Query()]) -> Response:
+        return Response(",".join(tag))
+
+    with pytest.raises(TypeError, match="tag must be one plain value"):
+        install_lean_routes(app)
+
+
+def test_overrides_are_called_as_fastapi_calls_them() -> None:
+    calls: list[str] = []
+
+    def plain() -> None:  # a plain def, run in the threadpool as FastAPI runs it
+        calls.append("plain")
+
+    async def with_request(request: Request) -> None:
+        calls.append(request.url.path)
+
+    app = FastAPI(dependencies=[Depends(deny)])
+    app.include_router(thing_router())
+    install_lean_routes(app)
+    app.dependency_overrides[deny] = plain
+    with TestClient(app) as client:
+        assert client.get("/v1/thing?size=2").text == "size 2"
+        app.dependency_overrides[deny] = with_request
+        assert client.get("/v1/thing").text == "size 1"
+    assert calls == ["plain", "/v1/thing"]
