@@ -100,7 +100,6 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
         raise _unauthorized("Writes need an API key: send `Authorization: Bearer <key>`.")
     key = key.strip()
     prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
-    lock_for_write(session)  # each worker provisions it as it starts: on SQLite, in turn
     row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     # Compare even when no row matched, so timing does not tell which prefixes exist.
     stored = row.secret_hash if row else hash_key("")

@@ -1,6 +1,8 @@
 """Concurrent writers and readers over real HTTP on one SQLite file (WAL, busy timeout)."""
 
+import socket
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -101,3 +103,38 @@ def test_no_write_is_lost_and_no_reader_sees_half_an_import(engine: Engine, tmp_
         expected = 4 + WRITERS * WRITES_EACH + IMPORTS * IMPORT_ROWS  # 4 seeded
         assert count_rows(session, "observation") == expected
         assert count_rows(session, "observation_revision") == count_rows(session, "observation")
+
+
+def test_an_import_still_uploading_holds_no_lock(engine: Engine) -> None:
+    """Checking the key takes no write lock: a client slow to send its import must not
+    keep every other writer waiting (on SQLite, until the busy timeout, then a 503)."""
+    with Session(engine) as session:
+        _, key = create_key(session, "slow")
+    body = import_csv("EXPORTS").encode()
+    head = (
+        f"POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: text/csv\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with live_server(str(engine.url), env={"SQLITE_BUSY_TIMEOUT": "1"}) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as upload:
+            upload.sendall(head + body[: len(body) // 2])  # then the client pauses
+            time.sleep(0.5)  # the server has read the headers and checked the key
+            write = httpx.post(
+                f"{base}/v1/observations",
+                headers={"Authorization": f"Bearer {key}"},
+                json={
+                    "reporter": "KAZ",
+                    "partner": "CHN",
+                    "indicator": "EXPORTS",
+                    "year": 2020,
+                    "value": 1,
+                    "source_id": 2,
+                    "quote": "Written during an upload.",
+                },
+                timeout=30,
+            )
+            upload.sendall(body[len(body) // 2 :])
+            answer = upload.makefile("rb").read().decode()
+    assert write.status_code == 201, write.text
+    assert answer.startswith("HTTP/1.1 200"), answer[:300]
