@@ -20,6 +20,9 @@ from app.stats.verdicts import ClaimKind, Qualifier
 
 FIRST_YEAR = 1900
 MAX_DECIMALS = 6
+# JSON clients read numbers as doubles, which hold any decimal of 15 significant digits
+# exactly (Excel keeps as many): a figure with more would be served changed.
+MAX_DIGITS = 15
 MAX_ID = 2**31 - 1  # ids are 32-bit in both databases; a larger one would overflow
 MAX_MAGNITUDE = Decimal(10) ** 15
 MULTIPLIERS = (0, 3, 6, 9)
@@ -39,7 +42,21 @@ def exact_number(value: Any) -> Decimal:
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
         raise ValueError(f"has more than {MAX_DECIMALS} decimals")
+    if significant_digits(format(number, "f")) > MAX_DIGITS:
+        raise ValueError(TOO_MANY_DIGITS)
     return number
+
+
+TOO_MANY_DIGITS = (
+    f"has more than {MAX_DIGITS} significant digits, more than a JSON number keeps exactly"
+)
+
+
+def significant_digits(plain: str) -> int:
+    """The digits of a number written plainly that a double must hold: "-0.0120" has 2
+    (its 1 and 2), "1200" has 4. Below MAX_MAGNITUDE, only a fraction can make them many."""
+    digits = plain.lstrip("-").replace(".", "").lstrip("0")
+    return len(digits.rstrip("0")) if "." in plain else len(digits)
 
 
 def whole(value: Any) -> Any:
@@ -109,7 +126,8 @@ ExactNumber = Annotated[
             "type": "number",
             "exclusiveMinimum": -int(MAX_MAGNITUDE),
             "exclusiveMaximum": int(MAX_MAGNITUDE),
-            "description": f"A JSON number with at most {MAX_DECIMALS} decimals.",
+            "description": f"A JSON number with at most {MAX_DECIMALS} decimals and "
+            f"{MAX_DIGITS} significant digits.",
         }
     ),
 ]

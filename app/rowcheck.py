@@ -26,12 +26,15 @@ from app.inputs import (
     CURRENCIES,
     FIRST_YEAR,
     MAX_DECIMALS,
+    MAX_DIGITS,
     MAX_MAGNITUDE,
     MULTIPLIERS,
     NOTE_MAX,
     QUOTE_MAX,
+    TOO_MANY_DIGITS,
     ObservationCreate,
     latest_year,
+    significant_digits,
 )
 from app.models import IndicatorCode, ObservationData, ObservationStatus
 
@@ -157,6 +160,8 @@ class Rules:
         number = (text, decimals, value.is_signed() and value < 0, value)
         if decimals > MAX_DECIMALS:
             return Problem(f"has more than {MAX_DECIMALS} decimals", number)
+        if len(text) > MAX_DIGITS and significant_digits(text) > MAX_DIGITS:
+            return Problem(TOO_MANY_DIGITS, number)
         return number
 
     @staticmethod
@@ -227,6 +232,8 @@ def plain_values(texts: Sequence[str]) -> list[Number] | None:
     all, when every one is written plainly (the usual case); None when any is not."""
     joined = "\n".join(texts)
     if joined.count("\n") != len(texts) - 1 or not _PLAIN_LINES.fullmatch(joined):
+        return None
+    if max(map(len, texts)) > MAX_DIGITS + 1:  # may have too many digits: checked one by one
         return None
     decimals = map(len, map(itemgetter(2), map(str.partition, texts, repeat("."))))
     return list(zip(texts, decimals, repeat(False), map(Decimal, texts), strict=False))

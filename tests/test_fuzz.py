@@ -29,7 +29,7 @@ from app.api.routes.imports import IMPORT_TYPES
 from app.api.routes.observations import decode_cursor
 from app.errors import ProblemException
 from app.imports import import_observations, rows_from
-from app.inputs import MAX_DECIMALS
+from app.inputs import exact_number
 from app.main import app
 from app.writes import (
     CLAIMS,
@@ -122,15 +122,19 @@ def breaks_an_unschematic_rule(case: schemathesis.Case, session: Session) -> boo
 
 
 def too_precise(item: Any) -> bool:
-    """More decimals than a figure may have: JSON Schema's `multipleOf` cannot say this
-    exactly for binary floating point, so the schema says it in words."""
+    """More decimals or significant digits than a figure may have: JSON Schema's
+    `multipleOf` cannot say these exactly for binary floating point, so the schema says
+    them in words."""
     numbers = [item.get(field) for field in ("value", "stated")] if isinstance(item, dict) else []
-    return any(
-        isinstance(number, Decimal)
-        and isinstance(exponent := number.as_tuple().exponent, int)
-        and -exponent > MAX_DECIMALS
-        for number in numbers
-    )
+    return any(isinstance(number, Decimal) and not _exact(number) for number in numbers)
+
+
+def _exact(number: Decimal) -> bool:
+    try:
+        exact_number(number)
+    except ValueError:
+        return False
+    return True
 
 
 def breaks_a_write_rule(case: schemathesis.Case, session: Session, resource: Resource) -> bool:

@@ -380,7 +380,7 @@ def test_values_are_stored_as_written_and_their_precision_inferred(
         ("DEU", "EXPORTS", 2001, "12.30"),
         ("DEU", "EXPORTS", 2002, "0"),
         ("DEU", "EXPORTS", 2003, "0.000001"),
-        ("DEU", "EXPORTS", 2004, "999999999999999.5"),
+        ("DEU", "EXPORTS", 2004, "99999999999999.5"),
         ("DEU", "EXPORTS", 2005, "1E+2"),
         ("DEU", "EXPORTS", 2006, "007.50"),
         ("DEU", "BALANCE", 2003, "'-12"),  # as an export writes it for spreadsheets
@@ -393,7 +393,7 @@ def test_values_are_stored_as_written_and_their_precision_inferred(
         ("DEU", "EXPORTS", 2001): ("12.30", 2),
         ("DEU", "EXPORTS", 2002): ("0", 0),
         ("DEU", "EXPORTS", 2003): ("0.000001", 6),
-        ("DEU", "EXPORTS", 2004): ("999999999999999.5", 1),
+        ("DEU", "EXPORTS", 2004): ("99999999999999.5", 1),
         ("DEU", "EXPORTS", 2005): ("100", 0),
         ("DEU", "EXPORTS", 2006): ("7.50", 2),
         ("DEU", "BALANCE", 2003): ("-12", 0),
@@ -401,6 +401,31 @@ def test_values_are_stored_as_written_and_their_precision_inferred(
         ("DEU", "BALANCE", 2002): ("-0.0", 1),
         ("DEU", "IMPORTS", 2001): ("1.500", 3),
     }
+
+
+@pytest.mark.parametrize("chunk", [1, 100])
+def test_a_value_with_more_digits_than_json_keeps_is_refused(
+    client: TestClient, auth: dict, session: Session, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A double holds 15 significant digits: a 16th would be served changed, so the
+    import refuses it, whether the chunk is read all at once or row by row."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    kept = "123456789.123456"  # 15 digits: as long as a plain value may be
+    body = figures(
+        ("DEU", "EXPORTS", 2001, kept),
+        ("DEU", "EXPORTS", 2002, "1234567890.123456"),
+        ("DEU", "EXPORTS", 2003, "100000000000000.0000"),  # trailing zeros: 1 digit
+    )
+    response = post_csv(client, auth, body)
+    assert response.status_code == 422
+    assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [("line 3", "value")]
+    assert "more than 15 significant digits" in response.json()["errors"][0]["message"]
+    assert [key for key in stored(session) if key[0] == "DEU"] == []
+    body = figures(("DEU", "EXPORTS", 2001, kept), ("DEU", "EXPORTS", 2003, "100000000000000.0000"))
+    assert post_csv(client, auth, body).json()["created"] == 2
+    served = client.get("/v1/exports", params={"reporter": "KAZ", "partner": "DEU"}).text
+    assert f'"value":{kept},' in served
+    assert '"value":100000000000000.0,' in served
 
 
 def test_a_row_spanning_lines_is_reported_at_the_line_it_ends_on(

@@ -53,6 +53,22 @@ def test_published_decimals_are_kept(client: TestClient, auth: dict) -> None:
     assert ",27.50," in csv
 
 
+def test_a_value_with_more_digits_than_json_keeps_is_a_422(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    """123456789012.345678 would be served as 123456789012.34567: refused, not changed."""
+    before = snapshot(session)
+    body = (
+        '{"reporter":"KAZ","partner":"BGR","indicator":"EXPORTS","year":2023,'
+        '"value":123456789012.345678,"source_id":2,"quote":"Too precise."}'
+    )
+    response = post_raw(client, auth, body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "more than 15 significant digits" in response.text
+    assert snapshot(session) == before
+
+
 def test_duplicate_is_a_409_naming_the_existing_figure(
     client: TestClient, auth: dict, session: Session
 ) -> None:
