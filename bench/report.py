@@ -126,6 +126,13 @@ def markdown(results: dict[str, Any]) -> str:
             if name != "Q4"
         ],
     )
+    if any(name.endswith(config.TABLE_API) for name in q):
+        lines += [
+            "",
+            f"Rows marked `{config.TABLE_API}` time Datasette's table API (the URL its pages "
+            "build) against the same tradestats run, for reference; the targets compare with "
+            "its SQL.",
+        ]
     q4 = q["Q4"]
     lines += _table(
         ("Q4: CSV export", "Rows", *EXPORT_COLUMNS, "Ratio"),
