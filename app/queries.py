@@ -28,9 +28,9 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from app.models import Claim, Observation, ObservationStatus, Source
+from app.models import Claim, Country, Observation, ObservationStatus, Source
 from app.stats.figures import Figure
 from app.stats.identities import TRADE_INDICATORS, Derivation, derive
 from app.versioning import table_at
@@ -322,6 +322,19 @@ def _observation_params(
     return filters | _years(start_year, end_year)
 
 
+def _seek_each_reporter(names: frozenset[str]) -> bool:
+    """Whether an export without a reporter is read faster reporter by reporter, each
+    one's figures sought in an index (in key order), than by scanning every figure.
+
+    Measured on 3.6M figures: one partner's, 7 to 8 times faster (as of a time too); one
+    indicator's last three years, 40% faster, but 60% slower as of a time, where no index
+    leads with reporter and indicator. Never for pages: one after a cursor would seek
+    every reporter before it."""
+    if "reporter" in names or "limit" in names:
+        return False
+    return "partner" in names or ("indicator" in names and "as_of" not in names)
+
+
 @lru_cache
 def _observations(names: frozenset[str], columns: tuple[str, ...]) -> Select[Any]:
     """Stored figures matching the filters named, in key order: reporter, partner,
@@ -331,6 +344,9 @@ def _observations(names: frozenset[str], columns: tuple[str, ...]) -> Select[Any
     for column in ("reporter", "partner", "indicator"):
         if column in names:
             query = query.where(t.c[column] == bindparam(column))
+    if _seek_each_reporter(names):
+        # Every reporter is a country (a foreign key says so): naming them changes no row.
+        query = query.where(t.c.reporter.in_(select(col(Country.alpha3))))
     query = _year_filter(query, t, names)
     if AFTER[0] in names:
         key = tuple_(t.c.reporter, t.c.partner, t.c.indicator, t.c.year)
