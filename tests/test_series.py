@@ -1,7 +1,13 @@
 """The five series endpoints and their one-year variants, against the article's figures."""
 
+import json
+from decimal import Decimal
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.conftest import record_figure
 
 PAIR = {"reporter": "KAZ", "partner": "BGR"}
 
@@ -175,3 +181,24 @@ def test_a_pair_without_figures_is_an_empty_series(client: TestClient) -> None:
     body = series(client, "turnover", reporter="BGR", partner="KAZ")
     assert body["observations"] == []
     assert body["unit"] is None
+
+
+def test_numbers_longer_than_a_double_holds_are_written_digit_for_digit(
+    client: TestClient, session: Session
+) -> None:
+    """Stored figures have at most 15 significant digits, but an interval bound, a sum or
+    a change can have more: a double would change them (9876543210987.655 would read
+    9876543210987.654), so they are written with their exact digits, in every route."""
+    record_figure(session, "EXPORTS", 2023, "9876543210987.65", partner="DEU")
+    record_figure(session, "EXPORTS", 2024, "0.000001", partner="DEU")
+    record_figure(session, "TURNOVER", 2024, "100000000000000", partner="DEU")
+    text = client.get("/v1/exports", params={"reporter": "KAZ", "partner": "DEU"}).text
+    assert '"low":9876543210987.645,"high":9876543210987.655,' in text
+    assert '"chg":-9876543210987.649999,' in text
+    text = client.get("/v1/imports/2024", params={"reporter": "KAZ", "partner": "DEU"}).text
+    assert '"value":99999999999999.999999,' in text  # TURNOVER − EXPORTS, derived
+    growth = {"indicator": "EXPORTS", "reporter": "KAZ", "partner": "DEU"}
+    text = client.get("/v1/growth", params={**growth, "from": 2023, "to": 2024}).text
+    assert '"chg":-9876543210987.649999,' in text
+    parsed = json.loads(text, parse_float=Decimal)  # still plain JSON numbers
+    assert parsed["chg"] == Decimal("-9876543210987.649999")
