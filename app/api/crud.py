@@ -18,7 +18,7 @@ from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
 from app.api.deps import AsOf, SessionDep
 from app.api.openapi import problems, request_body
-from app.api.render import CSV_RESPONSE, Format, reads, render
+from app.api.render import CSV_RESPONSE, Format, json_bytes, reads, render
 from app.auth import WriterKey
 from app.errors import not_found
 from app.models import ApiKey, as_utc
@@ -107,10 +107,8 @@ def add_item_routes(
         int, Path(ge=1, le=2**31 - 1, examples=[example_id], description=f"The {name}'s id.")
     ]
 
-    def set_etag(response: Response, session: Session, item_id: int) -> None:
-        response.headers["ETag"] = etag_for(
-            current_revision_id(session, resource.model, item_id) or 0
-        )
+    def etag_of(session: Session, item_id: int) -> str:
+        return etag_for(current_revision_id(session, resource.model, item_id) or 0)
 
     def get_item(
         request: Request,
@@ -126,44 +124,43 @@ def add_item_routes(
             # It is live now, so it was created after `as_of`.
             raise not_found(f"The {name} {item_id} did not exist yet at {as_of}.")
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
-            etag = etag_for(current_revision_id(session, resource.model, item_id) or 0)
+            etag = etag_of(session, item_id)
             if matches(request.headers.get("if-none-match"), etag):
                 raise NotModified(etag)
             response.headers["ETag"] = etag
             request.state.etag = etag
         return render(request, format, present(session, row, as_of), f"{name}-{item_id}")
 
-    def reply(session: Session, response: Response, row: Any) -> BaseModel:
-        set_etag(response, session, row.id)
-        response.headers["Location"] = f"{resource.path}/{row.id}"
-        return present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
+    def reply(session: Session, row: Any, status: int = 200) -> Response:
+        """The item as written, with its ETag and Location; JSON as `render` writes it."""
+        item = present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
+        return Response(
+            json_bytes(item.model_dump()),
+            status_code=status,
+            media_type="application/json",
+            headers={"ETag": etag_of(session, row.id), "Location": f"{resource.path}/{row.id}"},
+        )
 
-    def post_item(session: SessionDep, key: WriterKey, response: Response, body: Body) -> BaseModel:
-        return reply(session, response, create(session, resource, body, key.id or 0))
+    def post_item(session: SessionDep, key: WriterKey, body: Body) -> Response:
+        return reply(session, create(session, resource, body, key.id or 0), 201)
 
     def put_item(
         session: SessionDep,
         key: WriterKey,
-        response: Response,
         item_id: one,
         body: Body,
         if_match: IfMatch = None,
-    ) -> BaseModel:
-        return reply(
-            session, response, replace(session, resource, item_id, body, key.id or 0, if_match)
-        )
+    ) -> Response:
+        return reply(session, replace(session, resource, item_id, body, key.id or 0, if_match))
 
     def patch_item(
         session: SessionDep,
         key: WriterKey,
-        response: Response,
         item_id: one,
         body: PatchBody,
         if_match: IfMatch = None,
-    ) -> BaseModel:
-        return reply(
-            session, response, patch(session, resource, item_id, body, key.id or 0, if_match)
-        )
+    ) -> Response:
+        return reply(session, patch(session, resource, item_id, body, key.id or 0, if_match))
 
     def delete_item(
         session: SessionDep, key: WriterKey, item_id: one, if_match: IfMatch = None
