@@ -1,5 +1,8 @@
 """Writes: strict validation, conflicts, ETags, soft deletes and revisions."""
 
+import csv
+import io
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -248,6 +251,19 @@ def test_revisions_of_seeded_figures_name_no_key(client: TestClient) -> None:
     (revision,) = client.get("/v1/observations/1/revisions").json()["data"]
     assert (revision["action"], revision["api_key"], revision["old"]) == ("create", None, None)
     assert revision["new"]["value"] == 375.2
+
+
+def test_revisions_as_csv_hold_each_version_as_json(client: TestClient, auth: dict) -> None:
+    """One row a revision; its old and new data are cells of JSON, as in the JSON answer."""
+    client.patch("/v1/observations/1", json={"note": "Checked."}, headers=auth)
+    as_json = client.get("/v1/observations/1/revisions").json()["data"]
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/v1/observations/1/revisions?format=csv").text))
+    )
+    assert [row["action"] for row in rows] == ["create", "update"]
+    assert [json.loads(row["new"]) for row in rows] == [r["new"] for r in as_json]
+    assert json.loads(rows[1]["old"]) == as_json[1]["old"]
+    assert rows[0]["old"] == ""
 
 
 def test_unknown_ids(client: TestClient, auth: dict) -> None:

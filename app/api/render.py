@@ -137,6 +137,8 @@ def flatten(item: BaseModel, prefix: str = "") -> dict[str, Any]:
             row.update(flatten(value, f"{prefix}{name}_"))
         elif isinstance(value, list):  # e.g. a derivation's inputs: one cell of JSON
             row[prefix + name] = json.dumps([_plain(v) for v in value], default=str)
+        elif isinstance(value, dict):  # e.g. a revision's data: one cell of JSON too
+            row[prefix + name] = json.dumps(value, default=str)
         else:
             row[prefix + name] = value  # enums are str: they write their value
     return row
