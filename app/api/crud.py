@@ -18,7 +18,7 @@ from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
 from app.api.deps import AsOf, SessionDep
 from app.api.openapi import problems, request_body
-from app.api.render import CSV_RESPONSE, Format, json_bytes, reads, render
+from app.api.render import CSV_RESPONSE, Format, json_response, reads, render
 from app.auth import WriterKey
 from app.errors import not_found
 from app.models import ApiKey, as_utc
@@ -134,12 +134,8 @@ def add_item_routes(
     def reply(session: Session, row: Any, status: int = 200) -> Response:
         """The item as written, with its ETag and Location; JSON as `render` writes it."""
         item = present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
-        return Response(
-            json_bytes(item.model_dump()),
-            status_code=status,
-            media_type="application/json",
-            headers={"ETag": etag_of(session, row.id), "Location": f"{resource.path}/{row.id}"},
-        )
+        headers = {"ETag": etag_of(session, row.id), "Location": f"{resource.path}/{row.id}"}
+        return json_response(item, status, headers)
 
     def post_item(session: SessionDep, key: WriterKey, body: Body) -> Response:
         return reply(session, create(session, resource, body, key.id or 0), 201)

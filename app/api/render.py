@@ -48,8 +48,7 @@ def render(request: Request, format_: str | None, result: BaseModel, name: str) 
     write its decimals through doubles.
     """
     if not wants_csv(format_, request.headers.get("accept")):
-        response = Response(json_bytes(result.model_dump()), media_type="application/json")
-        return with_cache_headers(request, response)
+        return with_cache_headers(request, json_response(result))
     header, rows = table_of(result)
     return with_cache_headers(request, stream_csv(header, rows, f"{name}.csv"))
 
@@ -63,6 +62,14 @@ def render_rows(request: Request, content: dict[str, Any]) -> Response:
     """
     body = json_bytes(content)
     return with_cache_headers(request, Response(body, media_type="application/json"))
+
+
+def json_response(
+    result: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A documented model as a JSON response, written by `json_bytes`."""
+    body = json_bytes(result.model_dump())
+    return Response(body, status_code, headers, media_type="application/json")
 
 
 def json_bytes(content: Any) -> bytes:
@@ -135,16 +142,16 @@ def flatten(item: BaseModel, prefix: str = "") -> dict[str, Any]:
         value = getattr(item, name)
         if isinstance(value, BaseModel):
             row.update(flatten(value, f"{prefix}{name}_"))
-        elif isinstance(value, list):  # e.g. a derivation's inputs: one cell of JSON
-            row[prefix + name] = json.dumps([_plain(v) for v in value], default=str)
-        elif isinstance(value, dict):  # e.g. a revision's data: one cell of JSON too
-            row[prefix + name] = json.dumps(value, default=str)
+        elif isinstance(value, list | dict):  # a derivation's inputs, a revision's data
+            row[prefix + name] = json.dumps(_plain(value), default=str)  # one cell of JSON
         else:
             row[prefix + name] = value  # enums are str: they write their value
     return row
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
