@@ -17,15 +17,30 @@ class Scale:
     name: str
     reporters: int  # every reporter trades with every other: reporters - 1 partners
     years: int  # LAST_YEAR - years + 1 .. LAST_YEAR
-    load_seconds: int  # wrk's -d for each query on each system
+    load_seconds: int  # wrk's -d for each query on each system, in each round
+    rounds: int  # each query is loaded this many times, the systems taking turns
     csv_downloads: int  # Q4 is timed over this many sequential downloads per system
     enforce_targets: bool  # smoke runs report the targets but never fail on them
 
 
 FULL = Scale(
-    "full", reporters=200, years=30, load_seconds=10, csv_downloads=3, enforce_targets=True
+    "full",
+    reporters=200,
+    years=30,
+    load_seconds=5,
+    rounds=3,
+    csv_downloads=3,
+    enforce_targets=True,
 )
-SMOKE = Scale("smoke", reporters=5, years=3, load_seconds=2, csv_downloads=2, enforce_targets=False)
+SMOKE = Scale(
+    "smoke",
+    reporters=5,
+    years=3,
+    load_seconds=2,
+    rounds=1,
+    csv_downloads=2,
+    enforce_targets=False,
+)
 
 # Servers: both pinned to SERVER_CPU, the load generator to LOAD_CPU (where taskset exists).
 HOST = "127.0.0.1"

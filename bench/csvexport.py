@@ -44,8 +44,18 @@ def download(address: str) -> tuple[int, int, float, float]:
     return lines - 1, size, elapsed, first_byte  # less the header row
 
 
-def measure(address: str, downloads: int) -> Export:
-    results = [download(address) for _ in range(downloads)]
+def measure(addresses: list[str], downloads: int) -> list[Export]:
+    """Each address downloaded `downloads` times, taking turns: a slow minute of a shared
+    machine falls on every system, not on one."""
+    results: list[list[tuple[int, int, float, float]]] = [[] for _ in addresses]
+    for _ in range(downloads):
+        for address, done in zip(addresses, results, strict=True):
+            done.append(download(address))
+    return [_summary(done) for done in results]
+
+
+def _summary(results: list[tuple[int, int, float, float]]) -> Export:
+    downloads = len(results)
     rows, size = results[0][0], results[0][1]
     return Export(
         downloads=downloads,

@@ -3,6 +3,7 @@
 import http.client
 import re
 import shutil
+import statistics
 import subprocess
 import threading
 import time
@@ -59,6 +60,18 @@ def run(url: str, seconds: int) -> Load:
     command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
     done = subprocess.run(pinned(LOAD_CPU, command), capture_output=True, text=True, check=True)
     return parse_wrk(done.stdout)
+
+
+def median(loads: list[Load]) -> Load:
+    """Rounds of one URL as one: the median of each figure, and every request counted."""
+    return Load(
+        tool=loads[0].tool,
+        requests=sum(r.requests for r in loads),
+        errors=sum(r.errors for r in loads),
+        rps=statistics.median(r.rps for r in loads),
+        p50_ms=statistics.median(r.p50_ms for r in loads),
+        p99_ms=statistics.median(r.p99_ms for r in loads),
+    )
 
 
 def python_load(url: str, seconds: int) -> Load:

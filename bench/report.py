@@ -104,13 +104,20 @@ def targets(results: dict[str, Any]) -> list[Target]:
     ]
 
 
+def _rounds(results: dict[str, Any]) -> str:
+    rounds, seconds = results.get("rounds", 1), results["load_seconds"]
+    if rounds == 1:
+        return f"{seconds} s per query"
+    return f"{rounds} rounds of {seconds} s per query, the systems taking turns, medians shown"
+
+
 def markdown(results: dict[str, Any]) -> str:
     q = results["queries"]
     lines = [
         f"Run {results['date']} on {results['machine']} ({results['host']}), "
         f"{results['scale']} scale: {results['rows']:,} observations, "
         f"commit {results['commit']}, load by {results['load_tool']}, "
-        f"{config.CONNECTIONS} connections, {results['load_seconds']} s per query.",
+        f"{config.CONNECTIONS} connections, {_rounds(results)}.",
     ]
     lines += _table(
         ("Query", "Rows", *LOAD_COLUMNS, "Ratio"),

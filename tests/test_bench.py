@@ -6,10 +6,11 @@ import io
 from decimal import Decimal
 
 import pycountry
+import pytest
 from sqlmodel import Session
 
 from app.imports import import_observations, rows_from
-from bench import agree, config, dataset, load, report
+from bench import agree, config, csvexport, dataset, load, report
 
 
 def _rows(body: bytes) -> list[dict[str, str]]:
@@ -102,6 +103,30 @@ def test_wrk_reports_are_read_in_milliseconds() -> None:
     result = load.parse_wrk(WRK_OUTPUT)
     assert (result.requests, result.errors, result.rps) == (2013, 7, 2010.55)
     assert (round(result.p50_ms, 6), result.p99_ms) == (0.82, 1020.0)
+
+
+def test_rounds_of_one_url_count_every_request_and_give_each_figure_s_median() -> None:
+    rounds = [load.Load("wrk", 100, 0, rps, p50, p99) for rps, p50, p99 in WRK_ROUNDS]
+    assert load.median(rounds) == load.Load("wrk", 300, 0, 900.0, 2.0, 9.0)
+
+
+WRK_ROUNDS = [(900.0, 3.0, 8.0), (1200.0, 1.0, 12.0), (400.0, 2.0, 9.0)]  # rps, p50, p99
+
+
+def test_csv_downloads_take_turns_and_each_system_gets_the_median(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+    seconds = {"ts": iter([1.0, 9.0, 2.0]), "ds": iter([5.0, 4.0, 6.0])}
+
+    def download(address: str) -> tuple[int, int, float, float]:
+        asked.append(address)
+        return 100, 2000, next(seconds[address]), 0.001
+
+    monkeypatch.setattr(csvexport, "download", download)
+    ts, ds = csvexport.measure(["ts", "ds"], 3)
+    assert asked == ["ts", "ds"] * 3
+    assert (ts.seconds, ds.seconds, ts.downloads, ts.rows_per_s) == (2.0, 5.0, 3, 50.0)
 
 
 def _results(ts_rps: dict[str, float], ds_rps: float) -> dict[str, object]:
