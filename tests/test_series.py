@@ -1,5 +1,7 @@
 """The five series endpoints and their one-year variants, against the article's figures."""
 
+import csv
+import io
 import json
 from decimal import Decimal
 
@@ -202,3 +204,8 @@ def test_numbers_longer_than_a_double_holds_are_written_digit_for_digit(
     assert '"chg":-9876543210987.649999,' in text
     parsed = json.loads(text, parse_float=Decimal)  # still plain JSON numbers
     assert parsed["chg"] == Decimal("-9876543210987.649999")
+    # And in CSV, where a derivation's inputs are a cell of JSON: BALANCE uses IMPORTS.
+    params = {"reporter": "KAZ", "partner": "DEU", "format": "csv"}
+    (row,) = csv.DictReader(io.StringIO(client.get("/v1/balance/2024", params=params).text))
+    inputs = json.loads(row["inputs"], parse_float=Decimal)
+    assert Decimal("99999999999999.999999") in [i["value"] for i in inputs]

@@ -6,7 +6,6 @@ year of a series), nested objects flattened to `parent_child` columns, in the mo
 field order, so the columns are stable even when there are no rows.
 """
 
-import json
 import types
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -15,7 +14,7 @@ import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from app.api.caching import CACHE_CONTROL, conditional_get
+from app.api.caching import cache_headers, conditional_get
 from app.api.csvio import stream_csv, wants_csv
 from app.api.openapi import problems
 from app.schemas import Series, SeriesPoint, json_number
@@ -100,8 +99,7 @@ def with_cache_headers(request: Request, response: Response) -> Response:
     """Responses returned by hand skip FastAPI's header merge: copy the ETag across."""
     etag = getattr(request.state, "etag", None)
     if etag:
-        response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = CACHE_CONTROL
+        response.headers.update(cache_headers(etag))
     return response
 
 
@@ -143,7 +141,8 @@ def flatten(item: BaseModel, prefix: str = "") -> dict[str, Any]:
         if isinstance(value, BaseModel):
             row.update(flatten(value, f"{prefix}{name}_"))
         elif isinstance(value, list | dict):  # a derivation's inputs, a revision's data
-            row[prefix + name] = json.dumps(_plain(value), default=str)  # one cell of JSON
+            # One cell of JSON, its decimals digit for digit as the JSON answer writes them.
+            row[prefix + name] = json_bytes(_plain(value)).decode()
         else:
             row[prefix + name] = value  # enums are str: they write their value
     return row
@@ -152,7 +151,7 @@ def flatten(item: BaseModel, prefix: str = "") -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
-    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return value.model_dump() if isinstance(value, BaseModel) else value
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
