@@ -51,6 +51,30 @@ def test_accept_header_chooses_csv(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("accept", "csv"),
+    [
+        ("text/csv", True),
+        ("TEXT/CSV", True),  # media types are case-insensitive
+        ("application/json;q=0.1, text/csv", True),
+        ("text/csv;q=0.9, application/json;q=0.5", True),
+        ("text/*, application/json;q=0.5", True),
+        ("text/csv, application/json", False),  # a tie: JSON, the default
+        ("text/csv;q=0.5, */*", False),
+        ("text/csv;q=0, */*;q=0.1", False),
+        ("text/csv;q=nan", False),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", False),  # a browser
+    ],
+)
+def test_accept_header_weights_decide_between_csv_and_json(
+    client: TestClient, accept: str, csv: bool
+) -> None:
+    response = client.get("/v1/turnover?reporter=KAZ&partner=BGR", headers={"Accept": accept})
+    assert response.status_code == 200
+    wanted = "text/csv" if csv else "application/json"
+    assert response.headers["content-type"].startswith(wanted)
+
+
+@pytest.mark.parametrize(
     ("path", "rows"),
     [
         ("/v1/countries", 249),
@@ -92,6 +116,7 @@ def test_etag_and_304(client: TestClient, auth: dict) -> None:
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
     as_csv = client.get("/v1/turnover", params={**PAIR, "format": "csv"})
     assert as_csv.headers["etag"] != etag  # another representation, another tag
+    assert "Accept" in first.headers["vary"] and "Accept" in again.headers["vary"]
     client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
     changed = client.get("/v1/turnover", params=PAIR, headers={"If-None-Match": etag})
     assert changed.status_code == 200  # any write changes the data version
@@ -99,8 +124,24 @@ def test_etag_and_304(client: TestClient, auth: dict) -> None:
 
 
 def test_item_etag_serves_304_and_if_match(client: TestClient) -> None:
-    etag = client.get("/v1/observations/1").headers["etag"]
-    assert client.get("/v1/observations/1", headers={"If-None-Match": etag}).status_code == 304
+    first = client.get("/v1/observations/1")
+    etag = first.headers["etag"]
+    assert "Accept" in first.headers["vary"]  # JSON or CSV, by Accept
+    again = client.get("/v1/observations/1", headers={"If-None-Match": etag})
+    assert (again.status_code, again.headers["etag"]) == (304, etag)
+    assert "Accept" in again.headers["vary"]
+
+
+def test_a_claim_is_never_304_by_its_own_revision_as_its_verdict_reads_figures(
+    client: TestClient, auth: dict
+) -> None:
+    first = client.get("/v1/claims/3")
+    etag, verdict = first.headers["etag"], first.json()["verdict"]
+    client.patch("/v1/observations/4", json={"value": 5.0}, headers=auth)  # FDI 2024
+    again = client.get("/v1/claims/3", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert (again.headers["etag"], again.json()["verdict"]) == (etag, "inconsistent")
+    assert verdict != "inconsistent"
 
 
 def test_large_responses_are_compressed(client: TestClient) -> None:

@@ -19,6 +19,12 @@ from app.queries import Reader
 CACHE_CONTROL = "public, no-cache"  # cache, but ask each time; a 304 makes that cheap
 
 
+def cache_headers(etag: str) -> dict[str, str]:
+    """What a tagged read (or its 304) sends. `Vary: Accept`, because the same URL is JSON
+    or CSV by the Accept header: a shared cache must not hand one to a client of the other."""
+    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+
+
 class NotModified(Exception):
     def __init__(self, etag: str) -> None:
         super().__init__(etag)
@@ -27,7 +33,7 @@ class NotModified(Exception):
 
 async def not_modified(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotModified)
-    return Response(status_code=304, headers={"ETag": exc.etag, "Cache-Control": CACHE_CONTROL})
+    return Response(status_code=304, headers=cache_headers(exc.etag))
 
 
 # The latest revision of each versioned table, in one round trip rather than three.
@@ -80,5 +86,4 @@ async def tagged_read(request: Request, engine: Engine, work: Callable[[Connecti
 def conditional_get(request: Request, response: Response, session: SessionDep) -> None:
     """Tag the response with the data version; answer 304 when the client has it."""
     check_etag(request, session)
-    response.headers["ETag"] = request.state.etag
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers.update(cache_headers(request.state.etag))

@@ -44,12 +44,21 @@ IfMatch = Annotated[
 Body = Annotated[Any, Depends(json_body)]
 PatchBody = Annotated[Any, Depends(merge_patch_body)]
 
-WRITE_NOTE = """
+KEY_NOTE = """
 
-Needs `Authorization: Bearer <key>` (401 otherwise). The body is strict JSON: numbers are
-JSON numbers, written as published (375.20 keeps its two decimals); a string or boolean is
-never taken for a number. Every field problem is listed in one 422. The change is recorded
-as a revision (see `/revisions`), and nothing is written unless all of it is valid."""
+Needs `Authorization: Bearer <key>` (401 otherwise)."""
+WRITE_NOTE = (
+    KEY_NOTE
+    + """ The body is strict JSON: numbers are JSON numbers, written
+as published (375.20 is stored with precision 2); a string or boolean is never taken for a
+number. Every field problem is listed in one 422. The change is recorded as a revision
+(see `/revisions`), and nothing is written unless all of it is valid."""
+)
+DELETE_NOTE = (
+    KEY_NOTE
+    + """ It takes no body (415 if one is sent). The delete is recorded as a
+revision (see `/revisions`)."""
+)
 
 
 def _snapshot(row: Any, fields: list[str]) -> dict[str, Any]:
@@ -100,8 +109,12 @@ def add_item_routes(
     public_model: type[BaseModel],
     present: Present,
     example_id: int,
+    self_contained: bool = True,
 ) -> None:
+    """`self_contained=False`: the presented item reads other rows too (a claim's verdict
+    reads figures), so its revision's ETag cannot vouch for its body: no 304 from it."""
     name, path = resource.name, resource.path.removeprefix(router.prefix)
+    a_name = resource.a_name
     item = f"{path}/{{item_id}}"
     one = Annotated[
         int, Path(ge=1, le=2**31 - 1, examples=[example_id], description=f"The {name}'s id.")
@@ -125,7 +138,7 @@ def add_item_routes(
             raise not_found(f"The {name} {item_id} did not exist yet at {as_of}.")
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
             etag = etag_of(session, item_id)
-            if matches(request.headers.get("if-none-match"), etag):
+            if self_contained and matches(request.headers.get("if-none-match"), etag):
                 raise NotModified(etag)
             response.headers["ETag"] = etag
             request.state.etag = etag
@@ -195,9 +208,9 @@ def add_item_routes(
         methods=["POST"],
         status_code=201,
         response_model=public_model,
-        summary=f"Create a {name}",
+        summary=f"Create {a_name}",
         operation_id=f"create_{name}",
-        description=f"Add a {name}. A second one with the same natural key "
+        description=f"Add {a_name}. A second one with the same natural key "
         f"({', '.join(resource.natural_key)}) is a 409 naming the first." + WRITE_NOTE,
         openapi_extra=body_doc,
         responses=problems(400, 401, 409, 413, 415, 422),
@@ -207,9 +220,9 @@ def add_item_routes(
         put_item,
         methods=["PUT"],
         response_model=public_model,
-        summary=f"Replace a {name}",
+        summary=f"Replace {a_name}",
         operation_id=f"replace_{name}",
-        description=f"Replace every field of a {name}. Send `If-Match` with the ETag you read "
+        description=f"Replace every field of {a_name}. Send `If-Match` with the ETag you read "
         "to be sure nobody changed it since (412 if they did)." + WRITE_NOTE,
         openapi_extra=body_doc,
         responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
@@ -219,7 +232,7 @@ def add_item_routes(
         patch_item,
         methods=["PATCH"],
         response_model=public_model,
-        summary=f"Change some fields of a {name}",
+        summary=f"Change some fields of {a_name}",
         operation_id=f"patch_{name}",
         description=f"A JSON merge patch (RFC 7396): the fields sent replace the {name}'s, "
         "and the result is validated as a whole. Honours `If-Match`." + WRITE_NOTE,
@@ -232,10 +245,10 @@ def add_item_routes(
         methods=["DELETE"],
         status_code=204,
         dependencies=[Depends(no_body)],
-        summary=f"Delete a {name}",
+        summary=f"Delete {a_name}",
         operation_id=f"delete_{name}",
-        description=f"Remove a {name} from reads. Its history stays at `/revisions`, and "
-        "`as_of` reads before the delete still see it. Honours `If-Match`." + WRITE_NOTE,
+        description=f"Remove {a_name} from reads. Its history stays at `/revisions`, and "
+        "`as_of` reads before the delete still see it. Honours `If-Match`." + DELETE_NOTE,
         responses=problems(401, 404, 409, 410, 412, 415, 422),
     )
     router.add_api_route(
@@ -243,7 +256,7 @@ def add_item_routes(
         list_revisions,
         methods=["GET"],
         response_model=RevisionsPublic,
-        summary=f"History of a {name}",
+        summary=f"History of {a_name}",
         operation_id=f"list_{name}_revisions",
         description=f"Every create, update and delete of the {name}, oldest first: the data "
         "before and after, the key that made the change, and when. With `as_of`, only the "

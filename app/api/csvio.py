@@ -110,7 +110,34 @@ def stream_csv(
 
 
 def wants_csv(format_: str | None, accept: str | None) -> bool:
-    """`?format=csv`, or an Accept header that prefers CSV to JSON."""
+    """`?format=csv`, or an Accept header that prefers CSV to JSON (JSON on a tie)."""
     if format_ is not None:
         return format_ == "csv"
-    return bool(accept) and "text/csv" in accept and "application/json" not in accept  # type: ignore[operator]
+    if not accept:
+        return False
+    accept = accept.lower()  # media types are case-insensitive
+    if "/csv" not in accept and "text/*" not in accept:
+        return False
+    return _quality(accept, "text/csv") > _quality(accept, "application/json")
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q-value an Accept header gives a media type: that of its most specific match
+    (type/subtype, then type/*, then */*), or 0 if none matches (RFC 9110, 12.5.1)."""
+    ranges = {media_type: 3, media_type.split("/")[0] + "/*": 2, "*/*": 1}
+    specificity, quality = 0, 0.0
+    for part in accept.split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        if ranges.get(name, 0) <= specificity:
+            continue
+        specificity, quality = ranges[name], 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+                if not 0 <= quality <= 1:  # NaN and out-of-range weights count as refusals
+                    quality = 0.0
+    return quality
