@@ -16,6 +16,9 @@ from starlette.routing import Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:tradestats:problem:"
+# Titles of the problems whose HTTP reason phrase reads oddly (RFC 9110 renamed both).
+PAYLOAD_TOO_LARGE = "Payload too large"
+URI_TOO_LONG = "URI too long"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 log = logging.getLogger("tradestats")
 

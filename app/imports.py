@@ -82,13 +82,18 @@ class ImportReport:
         self.errors += [{"line": line, "field": e.field, "message": e.message} for e in kept]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 class ImportFailed(ProblemException):
     def __init__(self, report: ImportReport) -> None:
         super().__init__(
             422,
             "import-invalid",
             "Invalid import",
-            f"{report.problems} problems in {report.rows} rows; nothing was imported.",
+            f"{_count(report.problems, 'problem')} in {_count(report.rows, 'row')}; "
+            "nothing was imported.",
             [
                 FieldError(location=f"line {e['line']}", field=e["field"], message=e["message"])
                 for e in report.errors

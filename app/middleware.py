@@ -13,7 +13,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_MEDIA_TYPE, problem_bytes
+from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
 from app.ratelimit import RateLimiter
 
 log = logging.getLogger("tradestats.access")
@@ -92,7 +92,7 @@ class OperationsMiddleware:
                     send_with_headers,
                     414,
                     "uri-too-long",
-                    "URI too long",
+                    URI_TOO_LONG,
                     f"The path and query string are limited to {MAX_URL_BYTES} bytes.",
                 )
             elif verdict is not None and not verdict.allowed:

@@ -45,6 +45,11 @@ class Resource:
     checks: Checks  # what the input model cannot know alone
     columns: Callable[[BaseModel], dict[str, Any]]  # validated input -> column values
 
+    @property
+    def a_name(self) -> str:
+        """ "an observation", "a claim"."""
+        return f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name}"
+
     def key_text(self, data: dict[str, Any]) -> str:
         return ", ".join(f"{column} {data[column]}" for column in self.natural_key)
 
@@ -224,7 +229,7 @@ def _conflict(resource: Resource, columns: dict[str, Any], existing_id: int) -> 
         409,
         "conflict",
         "Conflict",
-        f"An {resource.name} with {resource.key_text(columns)} already exists: "
+        f"{resource.a_name.capitalize()} with {resource.key_text(columns)} already exists: "
         f"{resource.path}/{existing_id}. Update it with PUT or PATCH instead.",
         headers={"Location": f"{resource.path}/{existing_id}"},
     )

@@ -13,7 +13,13 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from app.core.config import get_settings
-from app.errors import FieldError, ProblemException, field_errors, invalid_fields
+from app.errors import (
+    PAYLOAD_TOO_LARGE,
+    FieldError,
+    ProblemException,
+    field_errors,
+    invalid_fields,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 JSON_TYPES = ("application/json",)
@@ -24,7 +30,7 @@ def too_large(limit: int) -> ProblemException:
     return ProblemException(
         413,
         "payload-too-large",
-        "Payload too large",
+        PAYLOAD_TOO_LARGE,
         f"Request bodies are limited to {limit} bytes.",
     )
 

@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from app.api.deps import COUNTRY_CODE_SCHEMA
-from app.errors import PROBLEM_MEDIA_TYPE, Problem
+from app.errors import PAYLOAD_TOO_LARGE, PROBLEM_MEDIA_TYPE, URI_TOO_LONG, Problem
 from app.middleware import MAX_URL_BYTES, UNMETERED
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
@@ -107,10 +107,14 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": PROBLEM_DESCRIPTIONS[status]} for status in statuses}
 
 
+PROBLEM_TITLES = {413: PAYLOAD_TOO_LARGE, 414: URI_TOO_LONG}
+
+
 def _problem_content(status: int) -> dict[str, Any]:
+    phrase = HTTPStatus(status).phrase
     example = PROBLEM_EXAMPLES.get(status) or {
         "type": f"urn:tradestats:problem:{PROBLEM_KINDS[status]}",
-        "title": HTTPStatus(status).phrase[0] + HTTPStatus(status).phrase[1:].lower(),
+        "title": PROBLEM_TITLES.get(status) or phrase[0] + phrase[1:].lower(),
         "status": status,
         "detail": PROBLEM_DESCRIPTIONS[status] + ".",
         "instance": "/v1/observations/1",

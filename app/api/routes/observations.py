@@ -50,6 +50,7 @@ def present_observation(
 
 
 MAX_LIMIT = get_settings().page_size_max
+DEFAULT_LIMIT = get_settings().page_size_default
 PUBLIC_FIELDS = tuple(ObservationPublic.model_fields)
 
 
@@ -98,7 +99,7 @@ async def list_observations(
     year: OneYear = None,
     start_year: StartYear = None,
     end_year: EndYear = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="From a previous page's `next`.")] = None,
     as_of: AsOf = None,
     format: Annotated[
