@@ -35,7 +35,7 @@ from app.core.config import Settings, get_settings
 from app.db import database
 from app.errors import install_problem_handlers
 from app.logs import configure_logging
-from app.middleware import OperationsMiddleware
+from app.middleware import HeadAsGet, OperationsMiddleware
 from app.protocol_errors import install as install_protocol_errors
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from app.web import pages
@@ -132,6 +132,7 @@ def create_app() -> FastAPI:
             "RateLimit-Reset",
         ],
     )
+    app.add_middleware(HeadAsGet)  # inside operations: logs and metrics say HEAD
     app.add_middleware(OperationsMiddleware, limiter=rate_limiter(settings))
     # In the order requests are matched, which walks every route of the routers before:
     # health first, then the most read. The document lists operations in the order of

@@ -151,3 +151,30 @@ async def send_problem(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class HeadAsGet:
+    """HEAD wherever GET is served (RFC 9110, 9.3.2): the GET's status and headers, and no
+    body. FastAPI's routes answer only the methods they declare, so HEAD was a 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b""})
+
+        # In place, and put back: the router notes the route it matched in this scope, and
+        # the log and metrics read both from it.
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, headers_only)
+        finally:
+            scope["method"] = "HEAD"

@@ -144,6 +144,27 @@ def test_a_claim_is_never_304_by_its_own_revision_as_its_verdict_reads_figures(
     assert verdict != "inconsistent"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/turnover?reporter=KAZ&partner=BGR",  # a lean route
+        "/v1/turnover?reporter=KAZ&partner=BGR&format=csv",  # streamed
+        "/v1/observations/1",
+        "/v1/countries",  # gzipped when asked
+        "/healthz",
+        "/",
+    ],
+)
+def test_head_answers_what_get_would_without_the_body(client: TestClient, path: str) -> None:
+    got = client.get(path, headers={"Accept-Encoding": "gzip"})
+    head = client.head(path, headers={"Accept-Encoding": "gzip"})
+    assert (head.status_code, head.content) == (200, b"")
+    unstable = {"x-request-id", "date", "ratelimit-remaining", "ratelimit-reset"}
+    assert {k: v for k, v in head.headers.items() if k not in unstable} == {
+        k: v for k, v in got.headers.items() if k not in unstable
+    }
+
+
 def test_large_responses_are_compressed(client: TestClient) -> None:
     response = client.get("/v1/countries", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
