@@ -96,6 +96,10 @@ def test_qualifier_bounds(qualifier: str, stated: str, value: str, allowed: bool
         ("ratio", "more_than", "11", "more than 11 times"),
         ("percent_change", "exact", "86.5", "an increase of 86.5%"),
         ("percent_change", "approximately", "-20", "a decrease of about 20%"),
+        # As the source stated them, never rounded for the sentence:
+        ("ratio", "exact", "2.001", "2.001 times"),
+        ("percent_change", "exact", "12.345", "an increase of 12.345%"),
+        ("ratio", "almost", "1.0005", "almost 1.0005 times"),
     ],
 )
 def test_stated_phrases(kind: str, qualifier: str, stated: str, phrase: str) -> None:
@@ -130,6 +134,14 @@ def test_fdi_claim_is_consistent_within_rounding() -> None:
         "point estimate by 0.8 percentage points, within the rounding of the published "
         "figures."
     )
+
+
+def test_the_gap_from_a_stated_number_is_shown_in_its_own_places() -> None:
+    a = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.exact, D("2.001"), fig("100.0"), fig("200.0"), LABELS
+    )
+    assert a.verdict is Verdict.consistent
+    assert "the stated 2.001 times differs from that point estimate by 0.001," in a.explanation
 
 
 def test_claim_that_the_point_estimate_itself_satisfies() -> None:

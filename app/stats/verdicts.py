@@ -113,9 +113,9 @@ def stated_phrase(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str
     """How the claim reads: 'almost 4 times', 'an increase of 86.5%'."""
     words = QUALIFIERS[qualifier].words
     if kind is ClaimKind.ratio:
-        return f"{words}{_fmt(stated)} times"
+        return f"{words}{_stated(stated)} times"
     change = "an increase" if stated >= 0 else "a decrease"
-    return f"{change} of {words}{_fmt(abs(stated))}%"
+    return f"{change} of {words}{_stated(abs(stated))}%"
 
 
 @dataclass(frozen=True)
@@ -194,8 +194,9 @@ def assess_growth_claim(
         gap = abs(stated - point) if point is not None else Decimal(0)
         gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
         reason = (
-            f" ({span} allowing for their rounding); the stated {_fmt(stated)}{unit} "
-            f"differs from that point estimate by {_fmt(gap, 1)}{gap_unit}, within "
+            f" ({span} allowing for their rounding); the stated {_stated(stated)}{unit} "
+            f"differs from that point estimate by {_fmt(gap, _decimals(stated))}{gap_unit}, "
+            f"within "
             f"the rounding of the published figures"
         )
     return Assessment(
@@ -279,6 +280,16 @@ def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -
 
 def _published(figure: Figure) -> str:
     return format(figure.value, "f")
+
+
+def _stated(value: Decimal) -> str:
+    """A source's number as it stated it: every digit, never rounded for the sentence."""
+    return format(value, "f")
+
+
+def _decimals(value: Decimal) -> int:
+    """Places to show a gap from a stated number in: its own, and at least one."""
+    return max(1, -value.as_tuple().exponent)  # type: ignore[operator]
 
 
 def _fmt(value: Decimal | None, decimals: int = SHOWN_DECIMALS) -> str:
