@@ -88,8 +88,10 @@ def record_figure(
     *,
     reporter: str = "KAZ",
     partner: str = "BGR",
+    multiplier: int = 6,
 ) -> None:
-    """Record a figure (KAZ–BGR unless told) straight into the database, as a data fix would."""
+    """Record a figure (KAZ–BGR, USD millions unless told) straight into the database, as a
+    data fix would."""
     session.add(
         Observation(
             reporter=reporter,
@@ -98,6 +100,7 @@ def record_figure(
             year=year,
             value=Decimal(value),
             precision=precision_of(Decimal(value)),
+            multiplier=multiplier,
             source_id=2,
             quote="Test figure.",
         )

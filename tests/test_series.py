@@ -209,3 +209,23 @@ def test_numbers_longer_than_a_double_holds_are_written_digit_for_digit(
     (row,) = csv.DictReader(io.StringIO(client.get("/v1/balance/2024", params=params).text))
     inputs = json.loads(row["inputs"], parse_float=Decimal)
     assert Decimal("99999999999999.999999") in [i["value"] for i in inputs]
+
+
+def test_growth_across_units_gives_the_change_in_the_point_s_own_unit(
+    client: TestClient, session: Session
+) -> None:
+    record_figure(session, "TURNOVER", 2022, "50000.0", partner="POL", multiplier=3)
+    record_figure(session, "TURNOVER", 2023, "100.0", partner="POL")  # USD millions
+    record_figure(session, "TURNOVER", 2024, "150000", partner="POL", multiplier=3)
+    body = client.get("/v1/turnover", params={"reporter": "KAZ", "partner": "POL"}).json()
+    by_year = {p["year"]: p for p in body["observations"]}
+    assert by_year[2023]["unit"]["label"] == "USD millions"
+    assert by_year[2023]["growth"] | {"reason": None} == {
+        "base_year": 2022,
+        "ratio": 2.0,
+        "pch": 100.0,
+        "chg": 50.0,
+        "reason": None,
+    }
+    assert by_year[2024]["unit"]["label"] == "USD thousands"
+    assert (by_year[2024]["growth"]["chg"], by_year[2024]["growth"]["ratio"]) == (50000.0, 1.5)

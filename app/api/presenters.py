@@ -181,9 +181,8 @@ def growth_data(point: Point, previous: Point | None) -> Data:
         )
         return {"base_year": base_year, "ratio": None, "pch": None, "chg": None, "reason": reason}
     earlier, later = previous.figure, point.figure
-    if earlier.multiplier != later.multiplier:
-        multiplier = min(earlier.multiplier, later.multiplier)
-        earlier, later = earlier.in_multiplier(multiplier), later.in_multiplier(multiplier)
+    if earlier.multiplier != later.multiplier:  # the change in this point's unit, exactly
+        earlier = earlier.in_multiplier(later.multiplier)
     g = growth(earlier.value, later.value, 1, rates=False)
     return {
         "base_year": base_year,
