@@ -176,7 +176,11 @@ class SeriesPoint(BaseModel):
     formula: str | None = Field(default=None, examples=["IMPORTS = TURNOVER − EXPORTS"])
     inputs: list[FigureUsed] | None = None
     claim_id: int | None = Field(default=None, description="For implied values: the claim.")
-    explanation: str | None = Field(default=None, description="For implied values.")
+    explanation: str | None = Field(
+        default=None,
+        description="For implied values, how the claim implies them; for derived ones, "
+        "why the reported figures they come from cannot all be right, if they cannot.",
+    )
     growth: YearGrowth | None = Field(description="Null for implied values.")
 
 

@@ -155,3 +155,30 @@ def test_a_published_figure_stands_for_half_its_last_digit_either_way(
 )
 def test_unit_labels(currency: str, multiplier: int, label: str) -> None:
     assert unit_label(currency, multiplier) == label
+
+
+def test_consistent_figures_derive_without_a_conflict() -> None:
+    derived = derive({"TURNOVER": fig("375.2"), "EXPORTS": fig("303.6"), "BALANCE": fig("232")})
+    assert derived["IMPORTS"].figure.value == D("71.6")
+    assert derived["IMPORTS"].conflict is None  # BALANCE = 303.6 − 71.6 holds
+
+
+def test_figures_that_fix_a_value_twice_and_disagree_say_so() -> None:
+    reported = {"TURNOVER": fig("100.0"), "EXPORTS": fig("60.0"), "BALANCE": fig("50.0")}
+    imports = derive(reported)["IMPORTS"]  # 40.0 from TURNOVER, 10.0 from BALANCE
+    assert imports.figure.value == D("40.0")
+    assert imports.conflict is not None
+    assert "BALANCE = EXPORTS − IMPORTS does not hold" in imports.conflict
+
+
+def test_a_negative_derived_trade_flow_says_its_inputs_contradict_each_other() -> None:
+    derived = derive({"TURNOVER": fig("100.0"), "EXPORTS": fig("150.0")})
+    assert derived["IMPORTS"].figure.value == D("-50.0")
+    assert derived["IMPORTS"].conflict == (
+        "IMPORTS cannot be negative: the reported figures it is derived from contradict each other."
+    )
+    assert derived["BALANCE"].conflict == (
+        "Derived from IMPORTS, whose reported figures contradict each other."
+    )
+    # Within rounding of zero is no contradiction: 0.04 − 0.05 may be 0.
+    assert derive({"TURNOVER": fig("0.04"), "EXPORTS": fig("0.05")})["IMPORTS"].conflict is None

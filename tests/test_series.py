@@ -229,3 +229,19 @@ def test_growth_across_units_gives_the_change_in_the_point_s_own_unit(
     }
     assert by_year[2024]["unit"]["label"] == "USD thousands"
     assert (by_year[2024]["growth"]["chg"], by_year[2024]["growth"]["ratio"]) == (50000.0, 1.5)
+
+
+def test_a_derived_value_from_contradicting_figures_explains_the_contradiction(
+    client: TestClient, session: Session
+) -> None:
+    record_figure(session, "EXPORTS", 2024, "1234567890123.45", partner="TUR")
+    record_figure(session, "BALANCE", 2024, "-5", partner="TUR")
+    record_figure(session, "TURNOVER", 2024, "100.0", partner="TUR")
+    pair = {"reporter": "KAZ", "partner": "TUR"}
+    body = client.get("/v1/imports/2024", params=pair).json()
+    assert (body["status"], body["formula"]) == ("derived", "IMPORTS = TURNOVER − EXPORTS")
+    assert "contradict each other" in body["explanation"]
+    (point,) = client.get("/v1/imports", params=pair).json()["observations"]
+    assert point["explanation"] == body["explanation"]
+    seeded = client.get("/v1/imports/2024", params={"reporter": "KAZ", "partner": "BGR"})
+    assert seeded.json()["explanation"] is None  # 375.2 − 303.6: nothing contradicts it

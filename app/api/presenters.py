@@ -215,7 +215,7 @@ def point_data(
         if derivation
         else None,
         "claim_id": None,
-        "explanation": None,
+        "explanation": derivation.conflict if derivation else None,
         "growth": growth_data(point, previous),
     }
 

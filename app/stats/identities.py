@@ -5,9 +5,13 @@ Each identity is a linear equation whose coefficients sum the terms to zero:
     BALANCE  − EXPORTS + IMPORTS = 0
 When every term but one is known for a reporter, partner and year, the missing one
 follows exactly. Derived values are returned separately and never stored.
+
+Reported figures can contradict each other: TURNOVER, EXPORTS and BALANCE fix IMPORTS
+twice, and the two may disagree; or a value that cannot be negative comes out below zero.
+A value derived from such figures still follows its formula, and says what is wrong.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from app.models import IndicatorCode as I
@@ -18,6 +22,7 @@ IDENTITIES: tuple[dict[str, int], ...] = (
     {I.BALANCE: 1, I.EXPORTS: -1, I.IMPORTS: 1},
 )
 TRADE_INDICATORS = (I.TURNOVER, I.EXPORTS, I.IMPORTS, I.BALANCE)
+NEVER_NEGATIVE = frozenset({I.TURNOVER, I.EXPORTS, I.IMPORTS})  # BALANCE may be
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ class Derivation:
     figure: Figure
     formula: str  # e.g. "IMPORTS = TURNOVER − EXPORTS"
     inputs: tuple[str, ...]  # indicator codes used, in formula order
+    conflict: str | None = None  # why the figures it comes from cannot all be right
 
 
 def identity_formula(identity: dict[str, int]) -> str:
@@ -75,4 +81,46 @@ def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:
                 derived[missing[0]] = result
                 known[missing[0]] = result.figure
                 progress = True
-    return derived
+    conflicts = _conflicts(known, derived)
+    return {code: replace(d, conflict=conflicts.get(code)) for code, d in derived.items()}
+
+
+def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict[str, str]:
+    """What makes each derived value's inputs contradict each other, if anything does."""
+    conflicts: dict[str, str] = {}
+    for identity in IDENTITIES:
+        terms = [code for code in identity if code in derived]
+        if terms and all(code in known for code in identity) and not _holds(identity, known):
+            for code in terms:
+                conflicts.setdefault(
+                    code,
+                    "The reported figures it is derived from contradict each other: "
+                    f"{identity_formula(identity)} does not hold for them, even allowing for "
+                    "their rounding.",
+                )
+    for code, derivation in derived.items():
+        interval = derivation.figure.interval
+        if code in NEVER_NEGATIVE and interval.high is not None and interval.high < 0:
+            conflicts.setdefault(
+                code,
+                f"{code} cannot be negative: the reported figures it is derived from "
+                "contradict each other.",
+            )
+    for code, derivation in derived.items():  # in the order they were derived
+        suspect = [term for term in derivation.inputs if term in conflicts]
+        if suspect and code not in conflicts:
+            conflicts[code] = (
+                f"Derived from {suspect[0]}, whose reported figures contradict each other."
+            )
+    return conflicts
+
+
+def _holds(identity: dict[str, int], known: dict[str, Figure]) -> bool:
+    """Whether the terms' sum can be zero, each allowed its rounding."""
+    multiplier = common_multiplier(*(known[code] for code in identity))
+    scaled = [known[code].in_multiplier(multiplier) for code in identity]
+    total = sum(
+        (coefficient * f.value for coefficient, f in zip(identity.values(), scaled, strict=True)),
+        start=Decimal(0),
+    )
+    return abs(total) <= sum((f.half_width for f in scaled), start=Decimal(0))
