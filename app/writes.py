@@ -28,9 +28,10 @@ from app.models import (
     Source,
     utcnow,
 )
+from app.schemas import _rfc3339
 from app.seed import precision_of
 from app.stats.verdicts import ClaimKind
-from app.versioning import HISTORY, Versioned, deleted_id, record_revision
+from app.versioning import HISTORY, Versioned, deleted_id, record_revision, valid_at
 
 Checks = Callable[[Session, BaseModel], list[FieldError]]
 
@@ -213,15 +214,37 @@ def live_or_gone(session: Session, resource: Resource, row_id: int) -> Versioned
     row: Versioned | None = session.get(resource.model, row_id)  # type: ignore[assignment]
     if row is not None:
         return row
-    if current_revision_id(session, resource.model, row_id) is not None:
-        raise ProblemException(
-            410,
-            "gone",
-            "Gone",
-            f"The {resource.name} {row_id} was deleted; its history is at "
-            f"{resource.path}/{row_id}/revisions.",
+    raise absent_at(session, resource, row_id)
+
+
+def absent_at(
+    session: Session, resource: Resource, row_id: int, as_of: datetime | None = None
+) -> ProblemException:
+    """Why a row has no version at `as_of` (now, when None): it had been deleted by then
+    (410), it was created only later (404), or it never was (404)."""
+    history = HISTORY[resource.model]
+    revisions = history.table
+    then = valid_at(revisions, as_of) if as_of else [revisions.c.valid_to.is_(None)]
+    action = session.execute(
+        select(revisions.c.action).where(revisions.c[history.id_column] == row_id, *then)
+    ).scalar()
+    if action == RevisionAction.delete:
+        return _gone(
+            resource, row_id, f"had been deleted by {_rfc3339(as_of)}" if as_of else "was deleted"
         )
-    raise not_found(f"No {resource.name} has id {row_id}.")
+    if as_of is None or current_revision_id(session, resource.model, row_id) is None:
+        return not_found(f"No {resource.name} has id {row_id}.")
+    return not_found(f"The {resource.name} {row_id} did not exist yet at {_rfc3339(as_of)}.")
+
+
+def _gone(resource: Resource, row_id: int, what: str) -> ProblemException:
+    return ProblemException(
+        410,
+        "gone",
+        "Gone",
+        f"The {resource.name} {row_id} {what}; its history is at "
+        f"{resource.path}/{row_id}/revisions.",
+    )
 
 
 def _conflict(resource: Resource, columns: dict[str, Any], existing_id: int) -> ProblemException:

@@ -65,6 +65,29 @@ def test_updates_and_deletes_are_seen_in_order(client: TestClient, auth: dict) -
     assert [r["action"] for r in revisions] == ["create", "update"]
 
 
+def test_a_deleted_item_is_410_while_deleted_and_404_before_it_existed(
+    client: TestClient, auth: dict
+) -> None:
+    before = now()
+    url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
+    client.delete(url, headers=auth)
+    gap = now()
+    readded = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    assert readded.headers["location"] == url  # one id, one history
+    during_gap = client.get(url, params={"as_of": gap})
+    assert during_gap.status_code == 410
+    assert "had been deleted by" in during_gap.json()["detail"]
+    assert "+00:00" not in during_gap.json()["detail"]  # RFC 3339 times, as everywhere
+    client.delete(url, headers=auth)
+    not_yet = client.get(url, params={"as_of": before})
+    assert not_yet.status_code == 404  # deleted now, but not yet created then
+    assert "did not exist yet" in not_yet.json()["detail"]
+    assert client.get(url).status_code == 410
+    history = client.get(f"{url}/revisions", params={"as_of": before})
+    assert (history.status_code, history.json()["count"]) == (200, 0)  # none by then
+    assert client.get("/v1/observations/999/revisions").status_code == 404
+
+
 def test_derived_values_follow_the_vintage(client: TestClient, auth: dict) -> None:
     before = now()
     client.post(

@@ -27,11 +27,11 @@ from app.schemas import ApiKeyRef, RevisionPublic, RevisionsPublic, _json_number
 from app.versioning import HISTORY
 from app.writes import (
     Resource,
+    absent_at,
     create,
     current_revision_id,
     delete,
     etag_for,
-    live_or_gone,
     patch,
     replace,
 )
@@ -133,9 +133,7 @@ def add_item_routes(
     ) -> Any:
         row = one_row(session=session, model=resource.model, row_id=item_id, as_of=as_of)
         if row is None:
-            live_or_gone(session, resource, item_id)  # raises 404 or 410
-            # It is live now, so it was created after `as_of`.
-            raise not_found(f"The {name} {item_id} did not exist yet at {as_of}.")
+            raise absent_at(session, resource, item_id, as_of)  # 404 or 410
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
             etag = etag_of(session, item_id)
             if self_contained and matches(request.headers.get("if-none-match"), etag):
@@ -185,8 +183,8 @@ def add_item_routes(
         format: Format = None,
     ) -> Any:
         data = revisions(session, resource, item_id, as_of)
-        if not data:
-            live_or_gone(session, resource, item_id)  # 404 for an id never used
+        if not data and current_revision_id(session, resource.model, item_id) is None:
+            raise not_found(f"No {name} has id {item_id}.")  # as of a time before it: none
         result = RevisionsPublic(data=data, count=len(data))
         return render(request, format, result, f"{name}-{item_id}-revisions")
 
