@@ -547,11 +547,12 @@ def _checked_batches(
 ) -> Iterator[list[list[Any]]]:
     """The valid rows' column values, BATCH rows at a time, column by column
     (rowcheck.COLUMNS); every problem goes to the report, a repeated key included."""
-    source_ids = set(session.execute(select(Source.id)).scalars())  # type: ignore[call-overload]
+    kinds = session.execute(select(Source.id, Source.kind))  # type: ignore[call-overload]
+    source_kinds: dict[int, str] = {source_id: kind for source_id, kind in kinds}
     last_year = latest_year()
     seen = FirstLines(last_year)
     batch: list[list[Any]] = [[] for _ in COLUMNS]
-    for chunk in rows.checked(Rules(source_ids, last_year), min(BATCH, CHUNK)):
+    for chunk in rows.checked(Rules(source_kinds, last_year), min(BATCH, CHUNK)):
         report.rows += len(chunk.lines)
         lines, columns, problems = chunk.lines, chunk.columns, []
         if chunk.results is not None:

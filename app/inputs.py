@@ -138,6 +138,23 @@ CountryIn = Annotated[
 IndicatorIn = Annotated[IndicatorCode, one_of(IndicatorCode, upper=True)]
 # Bounds go before the validator, or the schema shows pydantic's names for them (ge, le).
 WholeNumber = Annotated[int, BeforeValidator(whole)]
+AGENCY, PUBLICATION = "agency", "publication"  # the kinds of source
+
+
+def source_problem(source_id: int, kind: str | None, wanted: str | None) -> str | None:
+    """What is wrong with citing source `source_id`, of `kind` (None: there is none), where
+    one of kind `wanted` belongs (None: any)."""
+    if kind is None:
+        return f"no source has id {source_id}"
+    if wanted is not None and kind != wanted:
+        return f"source {source_id} is {_a(kind)}, not {_a(wanted)}"
+    return None
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 SourceId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole)]
 YearIn = Annotated[
     WholeNumber,
@@ -217,7 +234,7 @@ class SourceCreate(BaseModel):
             json_schema_extra={"pattern": SLUG.pattern},
         ),
     ]
-    kind: Annotated[str, Field(pattern="^(agency|publication)$", examples=["agency"])]
+    kind: Annotated[str, Field(pattern=f"^({AGENCY}|{PUBLICATION})$", examples=[AGENCY])]
     publisher: Annotated[str | None, Field(max_length=200)] = None
     title: Annotated[str, Field(min_length=1, max_length=300)]
     url: (

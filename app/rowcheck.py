@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from app.api.deps import _COUNTRY_CODES, to_alpha3
 from app.errors import FieldError
 from app.inputs import (
+    AGENCY,
     CURRENCIES,
     FIRST_YEAR,
     MAX_DECIMALS,
@@ -30,11 +31,13 @@ from app.inputs import (
     MAX_MAGNITUDE,
     MULTIPLIERS,
     NOTE_MAX,
+    PUBLICATION,
     QUOTE_MAX,
     TOO_MANY_DIGITS,
     ObservationCreate,
     latest_year,
     significant_digits,
+    source_problem,
 )
 from app.models import IndicatorCode, ObservationData, ObservationStatus
 
@@ -113,8 +116,8 @@ _BAD_NOTE = Problem(f"must be text of at most {NOTE_MAX} characters")
 class Rules:
     """The rules of one import: which sources exist, and the latest year allowed."""
 
-    def __init__(self, source_ids: set[int], last_year: int) -> None:
-        self.source_ids = source_ids
+    def __init__(self, source_kinds: dict[int, str], last_year: int) -> None:
+        self.source_kinds = source_kinds  # id -> agency or publication
         self.last_year = last_year
         self.bad_year = Problem(f"must be an integer between {FIRST_YEAR} and {last_year}")
         self.each: tuple[Callable[[Any], Any], ...] = tuple(getattr(self, f) for f in FIELDS)
@@ -183,12 +186,18 @@ class Rules:
         return _BAD_PRECISION
 
     def source_id(self, source_id: Any) -> int | Problem:
-        if type(source_id) is int and source_id in self.source_ids:
-            return source_id
-        return Problem(f"no source has id {source_id}")
+        return self._source(source_id, AGENCY)
 
     def publication_id(self, publication_id: Any) -> int | Problem | None:
-        return None if publication_id is None else self.source_id(publication_id)
+        return None if publication_id is None else self._source(publication_id, PUBLICATION)
+
+    def _source(self, source_id: Any, wanted: str) -> int | Problem:
+        if type(source_id) is not int:
+            return Problem(f"no source has id {source_id}")
+        kind = self.source_kinds.get(source_id)
+        if kind == wanted:
+            return source_id
+        return Problem(source_problem(source_id, kind, wanted) or "")
 
     @staticmethod
     def quote(quote: Any) -> str | Problem:
@@ -297,11 +306,11 @@ def _together(
 
 
 def check_row(
-    row: dict[str, Any], source_ids: set[int], last_year: int | None = None
+    row: dict[str, Any], source_kinds: dict[int, str], last_year: int | None = None
 ) -> dict[str, Any] | list[FieldError]:
     """The row's column values, or every problem with it. Pass `last_year` (next year)
     when checking many rows, rather than asking the clock for each."""
-    values = check_values(row, Rules(source_ids, last_year or latest_year()))
+    values = check_values(row, Rules(source_kinds, last_year or latest_year()))
     if isinstance(values, list):
         return values
     columns = dict(zip(COLUMNS, values, strict=True))

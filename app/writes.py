@@ -18,7 +18,14 @@ from sqlmodel import Session, col
 from app.api.body import validate
 from app.claims import IDENTITY_FOR
 from app.errors import FieldError, ProblemException, not_found
-from app.inputs import ClaimCreate, ObservationCreate, SourceCreate
+from app.inputs import (
+    AGENCY,
+    PUBLICATION,
+    ClaimCreate,
+    ObservationCreate,
+    SourceCreate,
+    source_problem,
+)
 from app.models import (
     Claim,
     IndicatorCode,
@@ -59,12 +66,24 @@ def _field(field: str, message: str) -> FieldError:
     return FieldError(location="body", field=field, message=message)
 
 
-def _missing_sources(session: Session, *fields: tuple[str, int | None]) -> list[FieldError]:
-    return [
-        _field(name, f"no source has id {source_id}")
-        for name, source_id in fields
-        if source_id is not None and session.get(Source, source_id) is None
-    ]
+# An observation's source_id names the agency that produced the figure, and its
+# publication_id the document that printed it (app/inputs.py); a claim's, any source.
+OBSERVATION_SOURCES = (("source_id", AGENCY), ("publication_id", PUBLICATION))
+ANY_SOURCES: tuple[tuple[str, str | None], ...] = (("source_id", None), ("publication_id", None))
+
+
+def _source_errors(
+    session: Session, data: BaseModel, kinds: tuple[tuple[str, str | None], ...]
+) -> list[FieldError]:
+    errors = []
+    for name, kind in kinds:
+        source_id = getattr(data, name)
+        if source_id is not None:
+            source = session.get(Source, source_id)
+            problem = source_problem(source_id, source.kind if source else None, kind)
+            if problem:
+                errors.append(_field(name, problem))
+    return errors
 
 
 def _pair_errors(reporter: str, partner: str) -> list[FieldError]:
@@ -78,9 +97,7 @@ def observation_checks(session: Session, data: BaseModel) -> list[FieldError]:
         errors.append(_field("value", f"{data.indicator.value} cannot be negative"))
     if data.precision is not None and data.precision < precision_of(data.value):
         errors.append(_field("precision", f"{data.value} has more than {data.precision} decimals"))
-    return errors + _missing_sources(
-        session, ("source_id", data.source_id), ("publication_id", data.publication_id)
-    )
+    return errors + _source_errors(session, data, OBSERVATION_SOURCES)
 
 
 def observation_columns(data: BaseModel) -> dict[str, Any]:
@@ -107,9 +124,7 @@ def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
             errors.append(_field("base_year", "an identity compares one year: equal to year"))
         if data.indicator.value not in IDENTITY_FOR:
             errors.append(_field("indicator", "identities define " + " or ".join(IDENTITY_FOR)))
-        return errors + _missing_sources(
-            session, ("source_id", data.source_id), ("publication_id", data.publication_id)
-        )
+        return errors + _source_errors(session, data, ANY_SOURCES)
     if data.stated is None:
         errors.append(_field("stated", f"a {data.kind.value} claim needs its number"))
     elif data.kind is ClaimKind.ratio and data.stated <= 0:
@@ -118,9 +133,7 @@ def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
         errors.append(_field("stated", "a fall cannot exceed 100%"))
     if data.base_year >= data.year:
         errors.append(_field("base_year", "must be before year"))
-    return errors + _missing_sources(
-        session, ("source_id", data.source_id), ("publication_id", data.publication_id)
-    )
+    return errors + _source_errors(session, data, ANY_SOURCES)
 
 
 def claim_columns(data: BaseModel) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def test_figures_are_real_countries_with_one_decimal_and_turnover_adds_up() -> N
 
 def test_the_real_import_accepts_every_generated_row(session: Session) -> None:
     plan = dataset.plan(config.SMOKE)
-    body = dataset.reporter_csv(plan, plan.reporters[0], source_id=1)
+    body = dataset.reporter_csv(plan, plan.reporters[0], source_id=2)  # an agency
     report = import_observations(session, rows_from(body, "text/csv"), None)
     assert report.errors == []
     assert report.created == len(_rows(body)) == 36

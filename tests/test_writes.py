@@ -107,6 +107,8 @@ def test_duplicate_is_a_409_naming_the_existing_figure(
         ({"source_id": 999}, "source_id"),
         ({"source_id": "2"}, "source_id"),
         ({"publication_id": 999}, "publication_id"),
+        ({"source_id": 1}, "source_id"),  # the article: a publication, not an agency
+        ({"publication_id": 2}, "publication_id"),  # an agency, not a publication
         ({"quote": ""}, "quote"),
         ({"quote": "x" * 2001}, "quote"),
         ({"note": "x" * 2001}, "note"),
@@ -121,6 +123,23 @@ def test_invalid_field_is_a_422_that_names_it_and_writes_nothing(
     assert response.status_code == 422
     assert field in [e["field"] for e in response.json()["errors"]]
     assert snapshot(session) == before
+
+
+def test_a_source_of_the_wrong_kind_is_named_as_such(client: TestClient, auth: dict) -> None:
+    body = {**TURNOVER_2023, "source_id": 1, "publication_id": 2}
+    errors = client.post("/v1/observations", json=body, headers=auth).json()["errors"]
+    assert {e["field"]: e["message"] for e in errors} == {
+        "source_id": "source 1 is a publication, not an agency",
+        "publication_id": "source 2 is an agency, not a publication",
+    }
+    rows = "reporter,partner,indicator,year,value,source_id,quote\nKAZ,DEU,EXPORTS,2024,1.5,1,q\n"
+    imported = client.post(
+        "/v1/imports", content=rows, headers={**auth, "Content-Type": "text/csv"}
+    )
+    assert imported.status_code == 422
+    assert imported.json()["errors"] == [
+        {"location": "line 2", "field": "source_id", "message": errors[0]["message"]}
+    ]
 
 
 def test_every_field_error_is_listed_at_once(client: TestClient, auth: dict) -> None:
