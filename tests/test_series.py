@@ -245,3 +245,17 @@ def test_a_derived_value_from_contradicting_figures_explains_the_contradiction(
     assert point["explanation"] == body["explanation"]
     seeded = client.get("/v1/imports/2024", params={"reporter": "KAZ", "partner": "BGR"})
     assert seeded.json()["explanation"] is None  # 375.2 − 303.6: nothing contradicts it
+
+
+def test_a_six_decimal_figure_s_interval_is_half_a_unit_either_way(
+    client: TestClient, session: Session
+) -> None:
+    record_figure(session, "EXPORTS", 2024, "0.000001", partner="RUS")
+    record_figure(session, "EXPORTS", 2023, "100.000000", partner="RUS")
+    text = client.get("/v1/exports", params={"reporter": "KAZ", "partner": "RUS"}).text
+    points = json.loads(text, parse_float=Decimal)["observations"]
+    bounds = [(p["interval"]["low"], p["interval"]["high"]) for p in points]
+    assert bounds == [
+        (Decimal("99.9999995"), Decimal("100.0000005")),
+        (Decimal("0.0000005"), Decimal("0.0000015")),
+    ]

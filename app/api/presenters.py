@@ -66,6 +66,10 @@ INTERVAL_DECIMALS = 6  # bounds are rounded outward to this many places
 
 def interval_data(interval: Interval) -> Data:
     shown = interval.rounded_outward(INTERVAL_DECIMALS)
+    if shown != interval and interval.rounded_outward(INTERVAL_DECIMALS + 1) == interval:
+        # A 6-decimal figure's own bounds, half a unit of its last place either way, are
+        # exact in 7 places: rounded to 6 they would double its width.
+        shown = interval
     return {
         "low": shown.low,
         "high": shown.high,
