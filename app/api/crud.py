@@ -18,7 +18,7 @@ from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
 from app.api.deps import AsOf, SessionDep
 from app.api.openapi import problems, request_body
-from app.api.render import CSV_RESPONSE, Format, json_response, reads, render
+from app.api.render import Format, json_response, read_responses, reads, render
 from app.auth import WriterKey
 from app.errors import not_found
 from app.models import ApiKey, as_utc
@@ -198,7 +198,7 @@ def add_item_routes(
         operation_id=f"get_{name}",
         description=f"One {name} by id, with an `ETag` for safe updates. With `as_of`, the "
         f"{name} as it stood then. A deleted {name} answers 410 with a link to its history.",
-        responses={**problems(404, 410, 422), **CSV_RESPONSE},
+        responses={**problems(404, 410, 422), **read_responses(not_modified=self_contained)},
     )
     router.add_api_route(
         path,

@@ -23,9 +23,30 @@ Format = Annotated[
     Literal["json", "csv"] | None,
     Query(description="`csv` for the same result as CSV (also chosen by `Accept: text/csv`)."),
 ]
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+# What a tagged read sends beside its body (app/api/caching.py), and its 304.
+CACHE_HEADERS = {
+    "ETag": _header("Send it back in `If-None-Match` for a 304 while nothing changed"),
+    "Cache-Control": _header("`public, no-cache`: keep it, but ask each time"),
+    "Vary": _header("`Accept` among others: the URL is JSON or CSV by it"),
 }
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {
+        "description": "Not modified: the `If-None-Match` tag is current; no body",
+        "headers": CACHE_HEADERS,
+    }
+}
+
+
+def read_responses(*, not_modified: bool = True) -> dict[int | str, dict[str, Any]]:
+    """A tagged read's 200 (JSON, or CSV when asked, with its cache headers), and its 304."""
+    ok = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "headers": CACHE_HEADERS}}
+    return ok | (NOT_MODIFIED if not_modified else {})
 
 
 def reads(*problem_statuses: int, tags_itself: bool = False) -> dict[str, Any]:
@@ -35,7 +56,7 @@ def reads(*problem_statuses: int, tags_itself: bool = False) -> dict[str, Any]:
     read's connection (`tags_itself`), rather than open a session for the tag alone."""
     return {
         "dependencies": [] if tags_itself else [Depends(conditional_get)],
-        "responses": {**problems(*problem_statuses), **CSV_RESPONSE},
+        "responses": {**problems(*problem_statuses), **read_responses()},
     }
 
 
