@@ -147,11 +147,12 @@ def source_problem(source_id: int, kind: str | None, wanted: str | None) -> str 
     if kind is None:
         return f"no source has id {source_id}"
     if wanted is not None and kind != wanted:
-        return f"source {source_id} is {_a(kind)}, not {_a(wanted)}"
+        return f"source {source_id} is {with_article(kind)}, not {with_article(wanted)}"
     return None
 
 
-def _a(noun: str) -> str:
+def with_article(noun: str) -> str:
+    """ "an agency", "a publication"."""
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 

@@ -194,10 +194,8 @@ class Rules:
     def _source(self, source_id: Any, wanted: str) -> int | Problem:
         if type(source_id) is not int:
             return Problem(f"no source has id {source_id}")
-        kind = self.source_kinds.get(source_id)
-        if kind == wanted:
-            return source_id
-        return Problem(source_problem(source_id, kind, wanted) or "")
+        problem = source_problem(source_id, self.source_kinds.get(source_id), wanted)
+        return source_id if problem is None else Problem(problem)
 
     @staticmethod
     def quote(quote: Any) -> str | Problem:

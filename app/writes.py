@@ -25,6 +25,7 @@ from app.inputs import (
     ObservationCreate,
     SourceCreate,
     source_problem,
+    with_article,
 )
 from app.models import (
     Claim,
@@ -56,7 +57,7 @@ class Resource:
     @property
     def a_name(self) -> str:
         """ "an observation", "a claim"."""
-        return f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name}"
+        return with_article(self.name)
 
     def key_text(self, data: dict[str, Any]) -> str:
         return ", ".join(f"{column} {data[column]}" for column in self.natural_key)
@@ -246,8 +247,12 @@ def absent_at(
             resource, row_id, f"had been deleted by {_rfc3339(as_of)}" if as_of else "was deleted"
         )
     if as_of is None or current_revision_id(session, resource.model, row_id) is None:
-        return not_found(f"No {resource.name} has id {row_id}.")
+        return unknown_id(resource, row_id)
     return not_found(f"The {resource.name} {row_id} did not exist yet at {_rfc3339(as_of)}.")
+
+
+def unknown_id(resource: Resource, row_id: int) -> ProblemException:
+    return not_found(f"No {resource.name} has id {row_id}.")
 
 
 def _gone(resource: Resource, row_id: int, what: str) -> ProblemException:

@@ -20,7 +20,6 @@ from app.api.deps import AsOf, SessionDep
 from app.api.openapi import problems, request_body
 from app.api.render import Format, json_response, read_responses, reads, render
 from app.auth import WriterKey
-from app.errors import not_found
 from app.models import ApiKey, as_utc
 from app.queries import one_row
 from app.schemas import ApiKeyRef, RevisionPublic, RevisionsPublic, _json_number, _rfc3339
@@ -34,6 +33,7 @@ from app.writes import (
     etag_for,
     patch,
     replace,
+    unknown_id,
 )
 
 Present = Callable[[Session, Row[Any], datetime | None], BaseModel]
@@ -184,7 +184,7 @@ def add_item_routes(
     ) -> Any:
         data = revisions(session, resource, item_id, as_of)
         if not data and current_revision_id(session, resource.model, item_id) is None:
-            raise not_found(f"No {name} has id {item_id}.")  # as of a time before it: none
+            raise unknown_id(resource, item_id)  # as of a time before it: none, and a 200
         result = RevisionsPublic(data=data, count=len(data))
         return render(request, format, result, f"{name}-{item_id}-revisions")
 

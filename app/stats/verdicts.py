@@ -113,9 +113,9 @@ def stated_phrase(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str
     """How the claim reads: 'almost 4 times', 'an increase of 86.5%'."""
     words = QUALIFIERS[qualifier].words
     if kind is ClaimKind.ratio:
-        return f"{words}{_stated(stated)} times"
+        return f"{words}{_as_given(stated)} times"
     change = "an increase" if stated >= 0 else "a decrease"
-    return f"{change} of {words}{_stated(abs(stated))}%"
+    return f"{change} of {words}{_as_given(abs(stated))}%"
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,8 @@ def assess_growth_claim(
         return _unverifiable(kind, ratio_range, base, later, labels, phrase)
 
     figures = (
-        f"the figures ({_published(base)} in {labels.base_year} and "
-        f"{_published(later)} in {labels.year})"
+        f"the figures ({_as_given(base.value)} in {labels.base_year} and "
+        f"{_as_given(later.value)} in {labels.year})"
     )
     base_interval = base.interval.clamp_low(Decimal(0))
     ratio_interval = divide(later.interval.clamp_low(Decimal(0)), base_interval)
@@ -194,10 +194,9 @@ def assess_growth_claim(
         gap = abs(stated - point) if point is not None else Decimal(0)
         gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
         reason = (
-            f" ({span} allowing for their rounding); the stated {_stated(stated)}{unit} "
+            f" ({span} allowing for their rounding); the stated {_as_given(stated)}{unit} "
             f"differs from that point estimate by {_fmt(gap, _decimals(stated))}{gap_unit}, "
-            f"within "
-            f"the rounding of the published figures"
+            "within the rounding of the published figures"
         )
     return Assessment(
         Verdict.consistent, f"Consistent: {figures} give {measure}{reason}.", point, interval
@@ -243,7 +242,7 @@ def assess_identity(formula: str, reported: Figure, computed: Figure, labels: La
     reported_range, computed_range = reported.interval, computed.interval
     terms = formula.split(" = ", 1)[1]
     text = (
-        f"{labels.indicator} is reported as {_published(reported)} and {terms} give "
+        f"{labels.indicator} is reported as {_as_given(reported.value)} and {terms} give "
         f"{_fmt(computed.value)} ({_range_text(computed_range, '')} allowing for rounding)"
     )
     if reported_range.meets(computed_range):
@@ -278,12 +277,9 @@ def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -
     return f"{low} to {high}"
 
 
-def _published(figure: Figure) -> str:
-    return format(figure.value, "f")
-
-
-def _stated(value: Decimal) -> str:
-    """A source's number as it stated it: every digit, never rounded for the sentence."""
+def _as_given(value: Decimal) -> str:
+    """A published figure or a stated number as its source gave it: every digit, never
+    rounded for the sentence."""
     return format(value, "f")
 
 
