@@ -241,6 +241,24 @@ def test_out_of_range_numbers_years_limits_nan_and_infinity(
         assert body["status"] == 404 or any(e["field"] == name for e in body["errors"]), body
 
 
+def other_spellings(digits: str) -> list[str]:
+    """A valid whole number as Python's int() would also read it, percent-encoded."""
+    spellings = ["+" + digits, digits[:1] + "_" + digits[1:], " " + digits, digits + " "]
+    spellings += [digits + ".0", "".join(chr(ord(d) + 0xFEE0) for d in digits)]  # full width
+    return [quote(spelling, safe="") for spelling in spellings]
+
+
+@pytest.mark.parametrize(("path", "name"), read_cases(only_integers=True))
+def test_an_integer_is_written_in_digits(hostile: TestClient, path: str, name: str) -> None:
+    """`+2024`, `2_024`, ` 2024` or `２０２４` are a 422 naming the parameter, not 2024: a
+    client that sends them has made a mistake, and the answer would hide it."""
+    digits = VALID[name][0]
+    assert hostile.get(url_for(path, operation_at(path), {name: digits})).status_code == 200
+    for body in assert_each_refused(hostile, path, name, other_spellings(digits), 422):
+        assert [e["field"] for e in body["errors"]] == [name], body
+        assert "whole number written in digits" in body["detail"], body
+
+
 def duplicate_cases() -> list[Any]:
     return [
         pytest.param(method, path, name, id=f"{op['operationId']}-{name}")

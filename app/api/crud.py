@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
-from app.api.deps import AsOf, SessionDep
+from app.api.deps import AsOf, Digits, SessionDep
 from app.api.openapi import problems, request_body
 from app.api.render import Format, json_response, read_responses, reads, render
 from app.auth import WriterKey
@@ -37,7 +37,6 @@ from app.writes import (
 )
 
 Present = Callable[[Session, Row[Any], datetime | None], BaseModel]
-ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])]
 IfMatch = Annotated[
     str | None, Header(description="The ETag you read; a stale one is a 412.", examples=['"5"'])
 ]
@@ -117,7 +116,9 @@ def add_item_routes(
     a_name = resource.a_name
     item = f"{path}/{{item_id}}"
     one = Annotated[
-        int, Path(ge=1, le=2**31 - 1, examples=[example_id], description=f"The {name}'s id.")
+        int,
+        Digits,
+        Path(ge=1, le=2**31 - 1, examples=[example_id], description=f"The {name}'s id."),
     ]
 
     def etag_of(session: Session, item_id: int) -> str:

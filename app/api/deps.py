@@ -51,8 +51,20 @@ def to_alpha3(code: str) -> str:
 # document holds the list once, as the component CountryCode (app/api/openapi.py).
 COUNTRY_CODE_SCHEMA = {"type": "string", "enum": sorted(_COUNTRY_CODES)}
 CountryCode = Annotated[str, AfterValidator(to_alpha3), WithJsonSchema(COUNTRY_CODE_SCHEMA)]
+
+
+def _digits(value: object) -> object:
+    """A whole number in ASCII digits, as the schema's `type: integer` says. Pydantic alone
+    would also read Python's spellings: `+2024`, `2_024`, ` 2024` and `２０２４` as 2024."""
+    if isinstance(value, str) and not WHOLE_NUMBER.fullmatch(value):
+        raise ValueError("must be a whole number written in digits, such as 2024")
+    return value
+
+
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+Digits = BeforeValidator(_digits)  # on every integer parameter of a query or path
 MIN_YEAR, MAX_YEAR = 1900, 2100
-Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)]
+Year = Annotated[int, Digits, Query(ge=MIN_YEAR, le=MAX_YEAR)]
 
 Reporter = Annotated[
     CountryCode,
@@ -73,14 +85,18 @@ OptionalCountry = Annotated[
 ]
 StartYear = Annotated[
     int | None,
+    Digits,
     Query(ge=MIN_YEAR, le=MAX_YEAR, description="First year, inclusive.", examples=[2023]),
 ]
 EndYear = Annotated[
     int | None,
+    Digits,
     Query(ge=MIN_YEAR, le=MAX_YEAR, description="Last year, inclusive.", examples=[2024]),
 ]
 OneYear = Annotated[
-    int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="Only this year (instead of a range).")
+    int | None,
+    Digits,
+    Query(ge=MIN_YEAR, le=MAX_YEAR, description="Only this year (instead of a range)."),
 ]
 
 

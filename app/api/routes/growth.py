@@ -10,6 +10,7 @@ from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
     AsOf,
+    Digits,
     IndicatorParam,
     Partner,
     Reporter,
@@ -28,10 +29,13 @@ from app.stats.growth import growth
 router = APIRouter(prefix="/v1", tags=["Growth"])
 FromYear = Annotated[
     int,
+    Digits,
     Query(alias="from", ge=MIN_YEAR, le=MAX_YEAR, description="The earlier year.", examples=[2023]),
 ]
 ToYear = Annotated[
-    int, Query(alias="to", ge=MIN_YEAR, le=MAX_YEAR, description="The later year.", examples=[2024])
+    int,
+    Digits,
+    Query(alias="to", ge=MIN_YEAR, le=MAX_YEAR, description="The later year.", examples=[2024]),
 ]
 
 

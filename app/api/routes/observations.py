@@ -18,6 +18,7 @@ from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
     AsOf,
+    Digits,
     EndYear,
     OneYear,
     OptionalCountry,
@@ -99,7 +100,9 @@ async def list_observations(
     year: OneYear = None,
     start_year: StartYear = None,
     end_year: EndYear = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Digits, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")
+    ] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="From a previous page's `next`.")] = None,
     as_of: AsOf = None,
     format: Annotated[

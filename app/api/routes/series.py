@@ -12,6 +12,7 @@ from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
     AsOf,
+    Digits,
     EndYear,
     OneYear,
     Partner,
@@ -185,7 +186,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         engine: DatabaseDep,
         reporter: Reporter,
         partner: Partner,
-        year: int = Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024]),
+        year: Annotated[int, Digits, Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024])],
         as_of: AsOf = None,
         format: Format = None,
     ) -> Any:
