@@ -149,6 +149,19 @@ def test_empty_series_says_so() -> None:
     assert NO_FIGURES in texts(root)
 
 
+@pytest.mark.parametrize(
+    ("subtitle", "unit", "caption"),
+    [
+        ("Kazakhstan – Bulgaria", "USD millions", "Kazakhstan – Bulgaria · USD millions"),
+        ("Kazakhstan – Bulgaria", "", "Kazakhstan – Bulgaria"),  # a series with no figures
+        ("", "USD millions", "USD millions"),
+    ],
+)
+def test_the_caption_joins_only_what_there_is(subtitle: str, unit: str, caption: str) -> None:
+    root = parse(bar_chart([], title="Exports", unit=unit, subtitle=subtitle))
+    assert texts(root)[1] == caption
+
+
 def test_text_is_escaped() -> None:
     hostile = '<script>alert("x")</script> & co'
     svg = bar_chart(

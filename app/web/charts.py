@@ -125,7 +125,7 @@ def bar_chart(
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
     ]
     if heading:  # title, subtitle and unit, then the legend on a line of its own
-        caption = f"{subtitle} · {unit}" if subtitle else unit
+        caption = " · ".join(part for part in (subtitle, unit) if part)  # no unit: no figures
         parts.append(
             f'<text x="{LEFT}" y="24" font-size="15" font-weight="600">{escape(title)}</text>'
             f'<text x="{LEFT}" y="42" fill="{MUTED}">{escape(caption)}</text>'
