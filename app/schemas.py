@@ -225,10 +225,17 @@ class GrowthResult(BaseModel):
     unit: Unit
     years: int = Field(description="Span in years, `to` − `from`.")
     inputs: list[FigureUsed] = Field(description="The two figures used, earlier first.")
-    ratio: Number | None = Field(description="later / earlier, 6 decimals.")
+    ratio: Number | None = Field(
+        description="later / earlier, 6 decimals (more where 6 would read 0)."
+    )
     chg: Number = Field(description="Absolute change, exact.")
-    pch: Number | None = Field(description="Percent change, 4 decimals.")
-    cagr: Number | None = Field(description="Compound annual growth rate, percent, 4 decimals.")
+    pch: Number | None = Field(
+        description="Percent change, 4 decimals (more where 4 would read -100)."
+    )
+    cagr: Number | None = Field(
+        description="Compound annual growth rate, percent, 4 decimals "
+        "(more where 4 would read -100)."
+    )
     log: Number | None = Field(description="Natural log of the ratio, 6 decimals.")
     reason: str | None = Field(description="Why any transformation is null.")
 

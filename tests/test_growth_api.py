@@ -1,5 +1,6 @@
 """GET /v1/growth: FRED's transformations between two years."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -63,6 +64,20 @@ def test_zero_base_gives_nulls_with_a_reason(client: TestClient, session: Sessio
     assert body["chg"] == 4.2
     assert body["ratio"] is None and body["pch"] is None and body["cagr"] is None
     assert "zero" in body["reason"]
+
+
+def test_a_collapse_that_leaves_something_never_reads_as_nothing_left(
+    client: TestClient, session: Session
+) -> None:
+    """4200 to 0.0004 keeps ratio and pch off 0 and -100, which would say it all went."""
+    record_figure(session, "FDI_INFLOW", 2020, "4200")
+    record_figure(session, "FDI_INFLOW", 2021, "0.0004")
+    text = client.get("/v1/growth", params={**FDI, "from": 2020, "to": 2021}).text
+    body = json.loads(text, parse_float=Decimal)
+    assert body["ratio"] == Decimal("0.000000095")  # 9.5238…E-8 to two significant digits
+    assert body["pch"] == Decimal("-99.9999905")
+    assert body["log"] == Decimal("-16.166886")  # ln(9.5238…E-8) = -16.1668858…
+    assert body["reason"] is None
 
 
 def test_zero_base_in_a_series(client: TestClient, session: Session) -> None:

@@ -95,6 +95,18 @@ def half_even(x: Fraction, decimals: int) -> Fraction:
     return Fraction(round(x * 10**decimals), 10**decimals)  # round() on a Fraction is half-even
 
 
+def clear_of(x: Fraction, decimals: int, boundary: int) -> Fraction:
+    """Rounded to `decimals`, or, where that lands on `boundary` and x is not on it, to
+    as many as keep two significant digits of the distance (README, "Precision")."""
+    rounded = half_even(x, decimals)
+    if rounded != boundary or x == boundary:
+        return rounded
+    first_digit = 0  # the place of the distance's first significant digit: 10^-first_digit
+    while abs(x - boundary) * 10**first_digit < 1:
+        first_digit += 1
+    return half_even(x, first_digit + 1)
+
+
 @settings(deadline=None)  # a loaded machine is slow; no timing here
 @given(
     st.integers(min_value=1, max_value=10**6),
@@ -105,6 +117,9 @@ def half_even(x: Fraction, decimals: int) -> Fraction:
 )
 @example(earlier=8, later=15, p1=0, p2=0, years=1)  # 87.5%: a tie at RATIO_DECIMALS? no, exact
 @example(earlier=3, later=1, p1=0, p2=0, years=2)  # a repeating ratio
+@example(earlier=10**6, later=1, p1=0, p2=1, years=1)  # 1E-7 of it left: not a ratio of 0
+@example(earlier=10**6, later=-1, p1=0, p2=1, years=1)  # a fall just past nothing left
+@example(earlier=10**6, later=0, p1=0, p2=0, years=1)  # nothing left: exactly 0 and -100
 def test_growth_matches_exact_fractions(
     earlier: int, later: int, p1: int, p2: int, years: int
 ) -> None:
@@ -112,8 +127,8 @@ def test_growth_matches_exact_fractions(
     g = growth(a, b, years)
     ratio = Fraction(b) / Fraction(a)
     assert exact(g.chg) == Fraction(b) - Fraction(a)
-    assert exact(g.ratio) == half_even(ratio, RATIO_DECIMALS)
-    assert exact(g.pch) == half_even((ratio - 1) * ONE_HUNDRED, PERCENT_DECIMALS)
+    assert exact(g.ratio) == clear_of(ratio, RATIO_DECIMALS, 0)
+    assert exact(g.pch) == clear_of((ratio - 1) * ONE_HUNDRED, PERCENT_DECIMALS, -100)
     if ratio <= 0:
         assert g.cagr is None and g.log is None and g.reason
         return

@@ -1,7 +1,8 @@
 """Growth between two figures in FRED's transformations, in exact decimal arithmetic.
 
 `chg` is exact. Ratios and logarithms are rounded half-even to a fixed number of
-decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant digits.
+decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant digits,
+and to more where that would round a ratio onto 0 or a percent change onto −100.
 """
 
 import math
@@ -13,6 +14,7 @@ from app.stats.intervals import quantum
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
 HUNDRED = Decimal(100)
+ZERO, ALL_GONE = Decimal(0), Decimal(-100)  # a ratio of nothing left, its percent change
 DIGITS = Context(prec=28)  # significant digits of intermediate results
 
 
@@ -27,6 +29,16 @@ class Growth(NamedTuple):
 
 def _round(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(quantum(decimals), rounding=ROUND_HALF_EVEN)
+
+
+def _round_clear_of(value: Decimal, decimals: int, boundary: Decimal) -> Decimal:
+    """`value` rounded to `decimals`, or, where that lands on `boundary` and `value` is
+    not on it, to as many as show two significant digits of the distance: a ratio of
+    1E-7 is 0.00000010, not 0.000000, which would say that nothing was left."""
+    rounded = _round(value, decimals)
+    if rounded != boundary or value == boundary:
+        return rounded
+    return _round(value, 1 - DIGITS.subtract(value, boundary).adjusted())
 
 
 def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
@@ -67,22 +79,23 @@ def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) 
         reason = "the later value is not positive, so log and CAGR are undefined"
         return Growth(
             chg,
-            _round(ratio, RATIO_DECIMALS),
-            _round(pch, PERCENT_DECIMALS),
+            _round_clear_of(ratio, RATIO_DECIMALS, ZERO),
+            _round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE),
             None,
             None,
             reason,
         )
-    rounded_pch = _round(pch, PERCENT_DECIMALS)
+    rounded_pch = _round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE)
     cagr = log = None
     if rates:
         # Over one year the compound rate is the percent change itself: no power needed.
         cagr = rounded_pch if years == 1 else _compound_rate(ratio, years)
         log = _rounded_ln(ratio, RATIO_DECIMALS)
-    return Growth(chg, _round(ratio, RATIO_DECIMALS), rounded_pch, cagr, log, None)
+    return Growth(chg, _round_clear_of(ratio, RATIO_DECIMALS, ZERO), rounded_pch, cagr, log, None)
 
 
 def _compound_rate(ratio: Decimal, years: int) -> Decimal:
     """(ratio^(1/years) − 1) × 100, the percent a year that compounds to `ratio`."""
     yearly = DIGITS.power(ratio, DIGITS.divide(1, years))
-    return _round(DIGITS.multiply(DIGITS.subtract(yearly, 1), HUNDRED), PERCENT_DECIMALS)
+    rate = DIGITS.multiply(DIGITS.subtract(yearly, 1), HUNDRED)
+    return _round_clear_of(rate, PERCENT_DECIMALS, ALL_GONE)
