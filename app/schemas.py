@@ -128,8 +128,11 @@ class FigureUsed(BaseModel):
 
     indicator: str = Field(examples=["FDI_INFLOW"])
     year: int = Field(examples=[2023])
-    value: Number = Field(examples=[4.2])
-    precision: int = Field(examples=[1])
+    value: Number = Field(
+        examples=[4.2], description="In `unit`: as published if reported, computed if derived."
+    )
+    precision: int = Field(examples=[1], description="Decimals, as the figure's `precision`.")
+    unit: Unit = Field(description="The figure's own, which the result's may differ from.")
     status: ObservationStatus
     observation_id: int | None = Field(description="Set when the figure is stored.")
 
@@ -222,9 +225,11 @@ class GrowthResult(BaseModel):
     indicator: str = Field(examples=["FDI_INFLOW"])
     reporter: str = Field(examples=["KAZ"])
     partner: str = Field(examples=["BGR"])
-    unit: Unit
+    unit: Unit = Field(description="`chg`'s: the finer of the two figures' units.")
     years: int = Field(description="Span in years, `to` − `from`.")
-    inputs: list[FigureUsed] = Field(description="The two figures used, earlier first.")
+    inputs: list[FigureUsed] = Field(
+        description="The two figures used, earlier first, each as given in its own unit."
+    )
     ratio: Number | None = Field(
         description="later / earlier, 6 decimals (more where 6 would read 0)."
     )

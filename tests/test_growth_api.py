@@ -58,6 +58,20 @@ def test_growth_over_several_years_uses_derived_values(
     assert body["cagr"] == 33.7909  # sqrt(1.79) − 1
 
 
+def test_inputs_in_different_units_are_shown_as_given(client: TestClient, session: Session) -> None:
+    """100.0 USD millions against 150,000 USD thousands: the change is in thousands, and
+    each input keeps its own unit and precision. In thousands, 100.0 millions would read
+    100000, precision 0: published to the thousand, which its source never said."""
+    record_figure(session, "FDI_INFLOW", 2021, "100.0")
+    record_figure(session, "FDI_INFLOW", 2022, "150000", multiplier=3)
+    body = client.get("/v1/growth", params={**FDI, "from": 2021, "to": 2022}).json()
+    assert (body["unit"]["label"], body["chg"], body["ratio"]) == ("USD thousands", 50000.0, 1.5)
+    assert [(i["value"], i["precision"], i["unit"]["label"]) for i in body["inputs"]] == [
+        (100.0, 1, "USD millions"),
+        (150000, 0, "USD thousands"),
+    ]
+
+
 def test_zero_base_gives_nulls_with_a_reason(client: TestClient, session: Session) -> None:
     record_figure(session, "FDI_INFLOW", 2022, "0.0")
     body = client.get("/v1/growth", params={**FDI, "from": 2022, "to": 2023}).json()

@@ -82,21 +82,24 @@ def interval_public(interval: Interval) -> IntervalPublic:
     return IntervalPublic(**interval_data(interval))
 
 
-def figure_data(point: Point, multiplier: int | None = None) -> Data:
-    """A point as an input, optionally expressed with another multiplier."""
-    figure = point.figure if multiplier is None else point.figure.in_multiplier(multiplier)
+def figure_data(point: Point) -> Data:
+    """A point as an input, in its own unit and with its own precision: converted to
+    another unit, 4.2 USD millions would read 4200 thousands, published to the thousand,
+    which is not what its source printed."""
+    figure = point.figure
     return {
         "indicator": point.indicator,
         "year": point.year,
         "value": figure.value,
         "precision": figure.precision,
+        "unit": unit_data(point.currency, figure.multiplier),
         "status": point.status,
         "observation_id": point.observation_id,
     }
 
 
-def figure_used(point: Point, multiplier: int | None = None) -> FigureUsed:
-    return FigureUsed(**figure_data(point, multiplier))
+def figure_used(point: Point) -> FigureUsed:
+    return FigureUsed(**figure_data(point))
 
 
 SOURCE_REF_FIELDS = tuple(SourceRef.model_fields)
@@ -266,7 +269,7 @@ def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str
         "explanation": a.explanation,
         "point": a.point,
         "interval": interval_public(a.interval) if a.interval else None,
-        "inputs": [figure_used(p, checked.multiplier) for p in checked.inputs],
+        "inputs": [figure_used(p) for p in checked.inputs],
         "missing": [
             MissingFigure(indicator=code, reporter=reporter, partner=partner, year=year)
             for code, year in checked.missing

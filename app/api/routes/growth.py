@@ -98,7 +98,7 @@ def get_growth(
         partner=partner,
         unit=unit(later.currency, multiplier),
         years=to_year - from_year,
-        inputs=[figure_used(p, multiplier) for p in (earlier, later)],
+        inputs=[figure_used(p) for p in (earlier, later)],
         ratio=g.ratio,
         chg=g.chg,
         pch=g.pch,
