@@ -322,6 +322,8 @@ def replace(
     existing = _existing_id(session, resource, columns)
     if existing is not None and existing != row_id:
         raise _conflict(resource, columns, existing)
+    if isinstance(row, Source) and columns["kind"] != row.kind:
+        _refuse_if_cited_as(session, row_id, row.kind, columns["kind"])
     if all(getattr(row, column) == value for column, value in columns.items()):
         return row  # nothing changed: no spurious revision
     for column, value in columns.items():
@@ -392,6 +394,25 @@ def _refuse_if_cited(session: Session, source_id: int) -> None:
                 "Conflict",
                 f"Source {source_id} is cited by {cited} {name}; delete or re-source them first.",
             )
+
+
+def _refuse_if_cited_as(session: Session, source_id: int, kind: str, new_kind: str) -> None:
+    """A source's kind may change only while no observation cites it in the role of its
+    kind: the agency of a figure (source_id) cannot become a publication, nor the other way
+    round. Claims cite any kind."""
+    role = {wanted: column for column, wanted in OBSERVATION_SOURCES}[kind]
+    cited = session.execute(
+        select(func.count()).select_from(Observation).where(getattr(Observation, role) == source_id)
+    ).scalar()
+    if cited:
+        raise ProblemException(
+            409,
+            "conflict",
+            "Conflict",
+            f"Source {source_id} is cited as `{role}` by {cited} observations, where only "
+            f"{with_article(kind)} belongs: it cannot become {with_article(new_kind)} while "
+            "they cite it.",
+        )
 
 
 def _save(

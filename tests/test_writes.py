@@ -328,6 +328,34 @@ def test_a_cited_source_cannot_be_deleted(client: TestClient, auth: dict, sessio
     assert snapshot(session) == before
 
 
+@pytest.mark.parametrize(
+    ("source_id", "new_kind", "role"),
+    [(3, "publication", "source_id"), (1, "agency", "publication_id")],
+)
+def test_a_cited_source_keeps_its_kind(
+    client: TestClient, auth: dict, session: Session, source_id: int, new_kind: str, role: str
+) -> None:
+    """The seed's figures cite agency 3 as their source and publication 1 as where they
+    were printed: neither may turn into the other kind under them, by PUT or PATCH."""
+    before = snapshot(session)
+    url = f"/v1/sources/{source_id}"
+    replaced = {**client.get(url).json(), "kind": new_kind}
+    body = {field: replaced[field] for field in SOURCE} | {"note": replaced["note"]}
+    for response in (
+        client.put(url, json=body, headers=auth),
+        client.patch(url, json={"kind": new_kind}, headers=auth),
+    ):
+        assert response.status_code == 409, response.text
+        assert f"cited as `{role}`" in response.json()["detail"]
+    assert snapshot(session) == before
+
+
+def test_an_uncited_source_may_change_its_kind(client: TestClient, auth: dict) -> None:
+    url = client.post("/v1/sources", json=SOURCE, headers=auth).headers["location"]
+    response = client.patch(url, json={"kind": "publication"}, headers=auth)
+    assert (response.status_code, response.json()["kind"]) == (200, "publication")
+
+
 CLAIM = {
     "kind": "ratio",
     "indicator": "EXPORTS",

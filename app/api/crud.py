@@ -109,9 +109,11 @@ def add_item_routes(
     present: Present,
     example_id: int,
     self_contained: bool = True,
+    change_rules: str = "",
 ) -> None:
     """`self_contained=False`: the presented item reads other rows too (a claim's verdict
-    reads figures), so its revision's ETag cannot vouch for its body: no 304 from it."""
+    reads figures), so its revision's ETag cannot vouch for its body: no 304 from it.
+    `change_rules` tells PUT, PATCH and DELETE what else refuses a change."""
     name, path = resource.name, resource.path.removeprefix(router.prefix)
     a_name = resource.a_name
     item = f"{path}/{{item_id}}"
@@ -222,7 +224,7 @@ def add_item_routes(
         summary=f"Replace {a_name}",
         operation_id=f"replace_{name}",
         description=f"Replace every field of {a_name}. Send `If-Match` with the ETag you read "
-        "to be sure nobody changed it since (412 if they did)." + WRITE_NOTE,
+        "to be sure nobody changed it since (412 if they did)." + change_rules + WRITE_NOTE,
         openapi_extra=body_doc,
         responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
     )
@@ -234,7 +236,7 @@ def add_item_routes(
         summary=f"Change some fields of {a_name}",
         operation_id=f"patch_{name}",
         description=f"A JSON merge patch (RFC 7396): the fields sent replace the {name}'s, "
-        "and the result is validated as a whole. Honours `If-Match`." + WRITE_NOTE,
+        "and the result is validated as a whole. Honours `If-Match`." + change_rules + WRITE_NOTE,
         openapi_extra=request_body(resource.create_model, partial=True),
         responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
     )
@@ -247,7 +249,9 @@ def add_item_routes(
         summary=f"Delete {a_name}",
         operation_id=f"delete_{name}",
         description=f"Remove {a_name} from reads. Its history stays at `/revisions`, and "
-        "`as_of` reads before the delete still see it. Honours `If-Match`." + DELETE_NOTE,
+        "`as_of` reads before the delete still see it. Honours `If-Match`."
+        + change_rules
+        + DELETE_NOTE,
         responses=problems(401, 404, 409, 410, 412, 415, 422),
     )
     router.add_api_route(

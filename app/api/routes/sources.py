@@ -38,4 +38,9 @@ def list_sources(
     return render(request, format, result, "sources")
 
 
-add_item_routes(router, SOURCES, SourcePublic, present_source, example_id=3)
+CITED_RULES = """ A source that figures or claims cite cannot be deleted, and one that
+figures cite keeps its `kind`: a figure's `source_id` names an agency and its
+`publication_id` a publication. Either change is a 409 naming how many cite it."""
+add_item_routes(
+    router, SOURCES, SourcePublic, present_source, example_id=3, change_rules=CITED_RULES
+)
