@@ -66,6 +66,10 @@ def not_found(detail: str) -> ProblemException:
     return ProblemException(404, "not-found", "Not found", detail)
 
 
+def conflict(detail: str, headers: dict[str, str] | None = None) -> ProblemException:
+    return ProblemException(409, "conflict", "Conflict", detail, headers=headers)
+
+
 def invalid(field: str, message: str, location: str = "query") -> ProblemException:
     return invalid_fields([FieldError(location=location, field=field, message=message)])
 

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from app.api.body import _reject_constant, parse_json
 from app.api.csvio import restore
-from app.errors import FieldError, ProblemException
+from app.errors import FieldError, ProblemException, conflict
 from app.inputs import FIRST_YEAR, latest_year, whole
 from app.models import (
     Observation,
@@ -529,10 +529,7 @@ def import_observations(
             session.commit()
     except IntegrityError as exc:  # PostgreSQL: a concurrent write took one of the keys
         session.rollback()
-        raise ProblemException(
-            409,
-            "conflict",
-            "Conflict",
+        raise conflict(
             "Another write added some of these figures at the same time; "
             "nothing was imported. Retry the import.",
         ) from exc

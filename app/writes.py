@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from app.api.body import validate
 from app.claims import IDENTITY_FOR
-from app.errors import FieldError, ProblemException, not_found
+from app.errors import FieldError, ProblemException, conflict, not_found
 from app.inputs import (
     AGENCY,
     PUBLICATION,
@@ -266,10 +266,7 @@ def _gone(resource: Resource, row_id: int, what: str) -> ProblemException:
 
 
 def _conflict(resource: Resource, columns: dict[str, Any], existing_id: int) -> ProblemException:
-    return ProblemException(
-        409,
-        "conflict",
-        "Conflict",
+    return conflict(
         f"{resource.a_name.capitalize()} with {resource.key_text(columns)} already exists: "
         f"{resource.path}/{existing_id}. Update it with PUT or PATCH instead.",
         headers={"Location": f"{resource.path}/{existing_id}"},
@@ -388,10 +385,7 @@ def _refuse_if_cited(session: Session, source_id: int) -> None:
             .where(or_(col(model.source_id) == source_id, col(model.publication_id) == source_id))
         ).scalar()
         if cited:
-            raise ProblemException(
-                409,
-                "conflict",
-                "Conflict",
+            raise conflict(
                 f"Source {source_id} is cited by {cited} {name}; delete or re-source them first.",
             )
 
@@ -405,10 +399,7 @@ def _refuse_if_cited_as(session: Session, source_id: int, kind: str, new_kind: s
         select(func.count()).select_from(Observation).where(getattr(Observation, role) == source_id)
     ).scalar()
     if cited:
-        raise ProblemException(
-            409,
-            "conflict",
-            "Conflict",
+        raise conflict(
             f"Source {source_id} is cited as `{role}` by {cited} observations, where only "
             f"{with_article(kind)} belongs: it cannot become {with_article(new_kind)} while "
             "they cite it.",
@@ -430,10 +421,7 @@ def _save(
         session.commit()
     except IntegrityError as exc:  # a concurrent writer took the natural key first
         session.rollback()
-        raise ProblemException(
-            409,
-            "conflict",
-            "Conflict",
+        raise conflict(
             f"Another write created this {resource.name} at the same time; read it and retry.",
         ) from exc
     session.refresh(row)
