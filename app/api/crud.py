@@ -119,8 +119,8 @@ def add_item_routes(
     item = f"{path}/{{item_id}}"
     one = Annotated[
         int,
-        Digits,
         Path(ge=1, le=2**31 - 1, examples=[example_id], description=f"The {name}'s id."),
+        Digits,
     ]
 
     def etag_of(session: Session, item_id: int) -> str:

@@ -62,9 +62,11 @@ def _digits(value: object) -> object:
 
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-Digits = BeforeValidator(_digits)  # on every integer parameter of a query or path
+# On every integer parameter of a query or path, after its Query() or Path(): placed
+# before it, the bounds would reach the schema as `ge` and `le`, not minimum and maximum.
+Digits = BeforeValidator(_digits)
 MIN_YEAR, MAX_YEAR = 1900, 2100
-Year = Annotated[int, Digits, Query(ge=MIN_YEAR, le=MAX_YEAR)]
+Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR), Digits]
 
 Reporter = Annotated[
     CountryCode,
@@ -85,18 +87,18 @@ OptionalCountry = Annotated[
 ]
 StartYear = Annotated[
     int | None,
-    Digits,
     Query(ge=MIN_YEAR, le=MAX_YEAR, description="First year, inclusive.", examples=[2023]),
+    Digits,
 ]
 EndYear = Annotated[
     int | None,
-    Digits,
     Query(ge=MIN_YEAR, le=MAX_YEAR, description="Last year, inclusive.", examples=[2024]),
+    Digits,
 ]
 OneYear = Annotated[
     int | None,
-    Digits,
     Query(ge=MIN_YEAR, le=MAX_YEAR, description="Only this year (instead of a range)."),
+    Digits,
 ]
 
 

@@ -29,13 +29,13 @@ from app.stats.growth import growth
 router = APIRouter(prefix="/v1", tags=["Growth"])
 FromYear = Annotated[
     int,
-    Digits,
     Query(alias="from", ge=MIN_YEAR, le=MAX_YEAR, description="The earlier year.", examples=[2023]),
+    Digits,
 ]
 ToYear = Annotated[
     int,
-    Digits,
     Query(alias="to", ge=MIN_YEAR, le=MAX_YEAR, description="The later year.", examples=[2024]),
+    Digits,
 ]
 
 

@@ -101,7 +101,7 @@ async def list_observations(
     start_year: StartYear = None,
     end_year: EndYear = None,
     limit: Annotated[
-        int, Digits, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")
+        int, Query(ge=1, le=MAX_LIMIT, description="Rows per page."), Digits
     ] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="From a previous page's `next`.")] = None,
     as_of: AsOf = None,

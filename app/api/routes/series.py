@@ -186,7 +186,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         engine: DatabaseDep,
         reporter: Reporter,
         partner: Partner,
-        year: Annotated[int, Digits, Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024])],
+        year: Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024]), Digits],
         as_of: AsOf = None,
         format: Format = None,
     ) -> Any:
