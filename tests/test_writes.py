@@ -100,6 +100,8 @@ def test_duplicate_is_a_409_naming_the_existing_figure(
         ({"value": 1e16}, "value"),
         ({"indicator": "GDP"}, "indicator"),
         ({"currency": "XXY"}, "currency"),
+        ({"currency": "XXX"}, "currency"),  # ISO 4217's "no currency"
+        ({"currency": "XTS"}, "currency"),  # and its code for testing
         ({"currency": 840}, "currency"),
         ({"multiplier": 5}, "multiplier"),
         ({"multiplier": True}, "multiplier"),
