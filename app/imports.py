@@ -29,7 +29,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.api.body import _reject_constant, parse_json
+from app.api.body import (
+    RepeatedName,
+    _reject_constant,
+    malformed_json,
+    one_of_each_name,
+    parse_json,
+)
 from app.api.csvio import restore
 from app.errors import FieldError, ProblemException, conflict
 from app.inputs import FIRST_YEAR, latest_year, whole
@@ -379,7 +385,9 @@ def _json_row(row: Any) -> dict[str, Any]:
 
 
 JSON_CHUNK = 1 << 20  # characters read at a time
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(
+    parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=one_of_each_name
+)
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -426,13 +434,13 @@ def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
                     break
         if next_char():
             raise ValueError(f"extra data at character {offset + at}")
+    except RepeatedName as exc:
+        raise malformed_json(f"Observation {index + 1}: {exc}") from exc
     except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
         reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         if isinstance(exc, json.JSONDecodeError):
             reason = f"{exc.msg} at character {offset + exc.pos}"
-        raise ProblemException(
-            400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {reason}."
-        ) from exc
+        raise malformed_json(f"The body is not valid JSON: {reason}.") from exc
 
 
 class DictRows:

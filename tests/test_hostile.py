@@ -434,6 +434,24 @@ def test_nul_in_json_strings(hostile: TestClient, method: str, url: str, where: 
 
 
 @pytest.mark.parametrize(("method", "url"), json_write_cases())
+@pytest.mark.parametrize("name", ["quote", "surprise"])
+def test_a_name_given_twice_in_an_object_is_a_400(
+    hostile: TestClient, method: str, url: str, name: str
+) -> None:
+    """{"quote": "a", "quote": "b"}: parsers differ on which counts, so none is guessed.
+    A field that does not exist is refused as a repeat too, not first as unknown."""
+    text = json.dumps(valid_body(method, url))
+    text = text[:-1] + f', "{name}": "b", "{name}": "c"}}'
+    if url.startswith("/v1/imports"):
+        text = f"[{json.dumps(valid_body(method, url))}, {text}]"
+    response = hostile.request(
+        method, url, content=text.encode(), headers={"Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 400)
+    assert body["detail"] == f'An object names "{name}" twice; send each name once.'
+
+
+@pytest.mark.parametrize(("method", "url"), json_write_cases())
 @pytest.mark.parametrize("sequence", BAD_UTF8, ids=lambda b: b.hex())
 def test_invalid_utf8_in_json_bodies(
     hostile: TestClient, method: str, url: str, sequence: bytes

@@ -494,6 +494,7 @@ def test_a_whole_number_cell_int_cannot_read_is_a_problem_not_a_crash(
         "[1 2]",
         "[1",
         '[{"value": NaN}]',
+        '[{"year": 2024}, {"year": 2023, "year": 2024}]',
         "[1] extra",
         "[" * 3000 + "]" * 3000,
     ],
@@ -512,6 +513,16 @@ def test_a_json_file_read_in_pieces_gives_what_the_whole_gives(
 
     whole = rows(lambda: json_rows(document.encode()))
     assert rows(lambda: json_array_rows(io.StringIO(document))) == whole
+
+
+def test_a_json_file_that_names_a_field_twice_says_which_observation() -> None:
+    document = '[{"year": 2024}, {"year": 2023, "year": 2024}]'
+    with pytest.raises(ProblemException) as raised:
+        list(json_array_rows(io.StringIO(document)))
+    assert raised.value.status == 400
+    assert (
+        raised.value.detail == 'Observation 2: An object names "year" twice; send each name once.'
+    )
 
 
 def test_cli_imports_a_json_file(engine: Engine, tmp_path: Path) -> None:

@@ -68,9 +68,7 @@ def no_nul(data: Any) -> Any:
     while pending:  # a loop, not recursion: the data may be nested deep
         item = pending.pop()
         if isinstance(item, str) and "\x00" in item:
-            raise ProblemException(
-                400, "malformed-json", "Malformed JSON", "The body holds a NUL character."
-            )
+            raise malformed_json("The body holds a NUL character.")
         if isinstance(item, dict):
             pending += [*item.keys(), *item.values()]
         elif isinstance(item, list):
@@ -82,18 +80,39 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
 
+class RepeatedName(ValueError):
+    """An object names a member twice: parsers disagree on which one counts (RFC 8259)."""
+
+
+def one_of_each_name(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        names = [name for name, _ in pairs]
+        repeated = next(name for at, name in enumerate(names) if name in names[:at])
+        raise RepeatedName(f"An object names {json.dumps(repeated)} twice; send each name once.")
+    return data
+
+
 def parse_json(body: bytes) -> Any:
-    """JSON with exact decimals; a 400 problem when it cannot be parsed."""
+    """JSON with exact decimals; a 400 problem when it cannot be parsed, or when an
+    object repeats a name, which would leave the value meant to a guess."""
     try:
         data = json.loads(
-            body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant
+            body.decode("utf-8"),
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            object_pairs_hook=one_of_each_name,
         )
+    except RepeatedName as exc:
+        raise malformed_json(str(exc)) from exc
     except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
         reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ProblemException(
-            400, "malformed-json", "Malformed JSON", f"The body is not valid JSON: {reason}."
-        ) from exc
+        raise malformed_json(f"The body is not valid JSON: {reason}.") from exc
     return no_nul(data)
+
+
+def malformed_json(detail: str) -> ProblemException:
+    return ProblemException(400, "malformed-json", "Malformed JSON", detail)
 
 
 async def json_body(request: Request) -> Any:
