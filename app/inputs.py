@@ -34,10 +34,13 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def exact_number(value: Any) -> Decimal:
-    """A JSON number, exactly as written; never a string, a boolean or an infinity."""
+    """A JSON number, exactly as written; never a string, a boolean or an infinity. A
+    zero has no sign: -0.0 is stored as 0.0, for a sign on nothing says nothing."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError("must be a JSON number, not a string, boolean or null")
     number = Decimal(value)
+    if number.is_zero():
+        number = number.copy_abs()
     if not number.is_finite() or abs(number) >= MAX_MAGNITUDE:
         raise ValueError(f"must be a finite number below {MAX_MAGNITUDE:.0E} in size")
     exponent = number.as_tuple().exponent

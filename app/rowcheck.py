@@ -152,6 +152,8 @@ class Rules:
             or (value.adjusted() >= MAGNITUDE_DIGITS and abs(value) >= MAX_MAGNITUDE)
         ):
             return _BAD_NUMBER
+        if value.is_zero():
+            value = value.copy_abs()  # -0.0 is 0.0, as exact_number has it
         text = str(value)  # plain notation unless the exponent is positive or very small
         if "E" in text:
             exponent = value.as_tuple().exponent

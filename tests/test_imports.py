@@ -34,6 +34,13 @@ def post_csv(client: TestClient, auth: dict, body: str, **params: object):  # ty
     )
 
 
+def test_a_zero_imported_has_no_sign(client: TestClient, auth: dict) -> None:
+    body = f"{HEADER}\nKAZ,BGR,EXPORTS,2021,-0.0,USD,6,,2,,Nothing in 2021.,\n"
+    assert post_csv(client, auth, body).status_code == 200
+    point = client.get("/v1/exports/2021", params={"reporter": "KAZ", "partner": "BGR"})
+    assert ('"value":0.0,' in point.text, point.json()["precision"]) == (True, 1)
+
+
 def state(session: Session) -> tuple[int, int]:
     return count_rows(session, "observation"), count_rows(session, "observation_revision")
 

@@ -56,6 +56,16 @@ def test_published_decimals_are_kept(client: TestClient, auth: dict) -> None:
     assert ",27.50," in csv
 
 
+def test_a_zero_has_no_sign(client: TestClient, auth: dict) -> None:
+    """-0.0 is stored as 0.0, with its decimal: a sign on nothing says nothing."""
+    body = json.dumps({**TURNOVER_2023, "indicator": "EXPORTS"}).replace(
+        '"value": 95.0', '"value": -0.0'
+    )
+    created = post_raw(client, auth, body)
+    assert created.status_code == 201, created.text
+    assert ('"value":0.0,' in created.text, created.json()["precision"]) == (True, 1)
+
+
 def test_a_value_with_more_digits_than_json_keeps_is_a_422(
     client: TestClient, auth: dict, session: Session
 ) -> None:
