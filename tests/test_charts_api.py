@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.conftest import record_figure
+from tests.conftest import TURNOVER_2023, record_figure
 from tests.test_errors import assert_problem
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -140,3 +140,18 @@ def test_year_route_is_not_mistaken_for_a_chart(client: TestClient) -> None:
 
 def test_post_is_not_allowed(client: TestClient) -> None:
     assert_problem(client.post("/v1/turnover.svg?reporter=KAZ&partner=BGR"), 405)
+
+
+def test_a_chart_is_tagged_and_redrawn_only_when_the_data_changes(
+    client: TestClient, auth: dict
+) -> None:
+    """As the series it draws: a 304 for the tag the client has, until a write lands."""
+    url = "/v1/turnover.svg?reporter=KAZ&partner=BGR"
+    first = client.get(url)
+    etag = first.headers["etag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    assert client.post("/v1/observations", json=TURNOVER_2023, headers=auth).status_code == 201
+    redrawn = client.get(url, headers={"If-None-Match": etag})
+    assert redrawn.status_code == 200 and redrawn.headers["etag"] != etag
+    assert "95.0" in labels(ET.fromstring(redrawn.text))  # the new 2023 figure

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
-from app.api.caching import tagged_read
+from app.api.caching import conditional_get, tagged_read
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
@@ -25,7 +25,7 @@ from app.api.deps import (
 from app.api.lean import lean
 from app.api.openapi import problems
 from app.api.presenters import Data, series_data
-from app.api.render import Format, reads, render_plain
+from app.api.render import Format, read_responses, reads, render_plain, with_cache_headers
 from app.db import DatabaseDep
 from app.errors import not_found
 from app.models import IndicatorCode
@@ -164,6 +164,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         return render_plain(request, format, data, Series, f"{route.path}-{reporter}-{partner}")
 
     def get_chart(
+        request: Request,
         session: SessionDep,
         reporter: Reporter,
         partner: Partner,
@@ -178,7 +179,8 @@ def add_series_routes(route: SeriesRoute) -> None:
         data = series_data(
             session, code, reporter, partner, first, last, implied=implied, as_of=as_of
         )
-        return SVGResponse(series_chart(Series.model_validate(data)), headers=SVG_HEADERS)
+        chart = SVGResponse(series_chart(Series.model_validate(data)), headers=SVG_HEADERS)
+        return with_cache_headers(request, chart)
 
     @lean
     async def get_year(
@@ -218,7 +220,8 @@ def add_series_routes(route: SeriesRoute) -> None:
         summary=f"{code} series as an SVG chart",
         description=CHART_DESCRIPTION.format(noun=route.noun, code=code, path=route.path),
         operation_id=f"get_{route.path}_chart",
-        responses=problems(422),
+        dependencies=[Depends(conditional_get)],  # tagged like the series it draws
+        responses={**problems(422), **read_responses(csv=False)},
     )
     router.add_api_route(
         f"/{route.path}/{{year}}",
