@@ -405,7 +405,7 @@ def test_values_are_stored_as_written_and_their_precision_inferred(
         ("DEU", "EXPORTS", 2006): ("7.50", 2),
         ("DEU", "BALANCE", 2003): ("-12", 0),
         ("DEU", "BALANCE", 2001): ("-1.5", 1),
-        ("DEU", "BALANCE", 2002): ("-0.0", 1),
+        ("DEU", "BALANCE", 2002): ("0.0", 1),  # a zero has no sign
         ("DEU", "IMPORTS", 2001): ("1.500", 3),
     }
 
