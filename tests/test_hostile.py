@@ -259,6 +259,24 @@ def test_an_integer_is_written_in_digits(hostile: TestClient, path: str, name: s
         assert "whole number written in digits" in body["detail"], body
 
 
+@pytest.mark.parametrize(
+    ("path", "op"), [pytest.param(path, op, id=op["operationId"]) for path, op in READS]
+)
+def test_a_parameter_the_route_does_not_take_is_a_422(
+    hostile: TestClient, path: str, op: dict[str, Any]
+) -> None:
+    """`?yaer=2024` answered with every year would look like the answer asked for."""
+    response = hostile.get(
+        url_for(path, op) + ("&" if "?" in url_for(path, op) else "?") + "yaer=2024"
+    )
+    body = assert_problem(response, 422)
+    (error,) = body["errors"]
+    assert (error["location"], error["field"]) == ("query", "yaer")
+    takes = sorted(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+    assert error["message"].endswith(f"it takes {', '.join(takes)}" if takes else "it takes none")
+    assert ("did you mean year?" in error["message"]) == ("year" in takes)
+
+
 def duplicate_cases() -> list[Any]:
     return [
         pytest.param(method, path, name, id=f"{op['operationId']}-{name}")

@@ -3,10 +3,13 @@
 import re
 from collections import Counter
 from datetime import UTC, datetime
+from difflib import get_close_matches
 from typing import Annotated
 
 import pycountry
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.params import Query as QueryParam
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 from sqlmodel import Session
 
@@ -19,18 +22,46 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 async def single_valued_query(request: Request) -> None:
     """`?reporter=KAZ&reporter=BGR` is a 422: answering for one of them would be a guess.
+    So is a parameter the route does not read: `?yaer=2024` answered with every year
+    would look like an answer to the question asked.
 
     Every route depends on this. No parameter takes a list; one that does must be exempted.
     """
     counts = Counter(name for name, _ in request.query_params.multi_items())
-    repeated = [name for name, count in counts.items() if count > 1]
-    if repeated:
-        raise invalid_fields(
-            [
-                FieldError(location="query", field=name, message="given more than once")
-                for name in repeated
-            ]
-        )
+    errors = [
+        FieldError(location="query", field=name, message="given more than once")
+        for name, count in counts.items()
+        if count > 1
+    ]
+    known = _query_names(request.scope.get("route"))
+    if known is not None:
+        errors += [_unknown(name, known) for name in counts if name not in known]
+    if errors:
+        raise invalid_fields(errors)
+
+
+def _query_names(route: object) -> frozenset[str] | None:
+    """The query parameters an API route reads, its dependencies' included. None for the
+    pages and docs, which a link may reach with tracking parameters, and for routes that
+    FastAPI did not build. Kept on the route (routes compare by value: no dict key)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not getattr(route, "in_api", getattr(route, "include_in_schema", 0)):
+        return None
+    names: frozenset[str] | None = getattr(route, "query_names", None)
+    if names is None:
+        params = get_flat_params(dependant)
+        names = frozenset(p.alias for p in params if isinstance(p.field_info, QueryParam))
+        route.query_names = names  # type: ignore[attr-defined]
+    return names
+
+
+def _unknown(name: str, known: frozenset[str]) -> FieldError:
+    close = get_close_matches(name, known, n=1, cutoff=0.7)  # yaer: year; sort: not format
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+    return FieldError(
+        location="query", field=name, message=f"is not a parameter of this route{hint}; {takes}"
+    )
 
 
 # ISO 3166-1 alpha-3 and alpha-2, upper case, to alpha-3.

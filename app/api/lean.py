@@ -57,6 +57,9 @@ def install_lean_routes(app: FastAPI) -> None:
 class LeanRoute(Route):
     """The lean twin of a FastAPI route: same path, same answers, none of its solving."""
 
+    dependant: Dependant  # the FastAPI route's: what it reads
+    in_api = True  # kept out of the schema only because its FastAPI route is in it
+
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
         if match != Match.NONE:  # as FastAPI's routes do: metrics and logs name the route
@@ -93,6 +96,7 @@ def _lean_route(app: FastAPI, route: RouteContext) -> LeanRoute:
 
     twin = LeanRoute(route.path or "", serve, name=route.name, include_in_schema=False)
     twin.methods = set(route.methods)  # Starlette would add HEAD, which FastAPI's route refuses
+    twin.dependant = dependant  # what it reads, as on FastAPI's routes (app/api/deps.py)
     return twin
 
 
