@@ -62,6 +62,19 @@ def test_a_documented_304_and_etag_are_what_the_route_does(
     assert {"etag", "cache-control", "vary"} <= set(again.headers)
 
 
+def test_a_write_sends_the_headers_it_documents(client: TestClient, auth: dict) -> None:
+    source = {"slug": "documented", "kind": "agency", "title": "Documented headers"}
+    created = client.post("/v1/sources", json=source, headers=auth)
+    patched = client.patch(created.headers["location"], json={"title": "T"}, headers=auth)
+    item = OPENAPI["paths"]["/v1/sources/{item_id}"]
+    for response, documented in (
+        (created, OPENAPI["paths"]["/v1/sources"]["post"]["responses"]["201"]),
+        (patched, item["patch"]["responses"]["200"]),
+    ):
+        assert set(documented["headers"]) == {"ETag", "Location"}
+        assert {name.lower() for name in documented["headers"]} <= set(response.headers)
+
+
 @pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
 def test_every_error_response_is_a_documented_problem(
     path: str, method: str, operation: dict[str, Any]

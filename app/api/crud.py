@@ -53,6 +53,14 @@ as published (375.20 is stored with precision 2); a string or boolean is never t
 number. Every field problem is listed in one 422. The change is recorded as a revision
 (see `/revisions`), and nothing is written unless all of it is valid."""
 )
+# What a write sends beside the item as written (see `reply`).
+WRITTEN_HEADERS = {
+    "ETag": {
+        "description": "The item's revision: send it in `If-Match` to change it safely",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "The item's URL", "schema": {"type": "string"}},
+}
 DELETE_NOTE = (
     KEY_NOTE
     + """ It takes no body (415 if one is sent). The delete is recorded as a
@@ -214,7 +222,7 @@ def add_item_routes(
         description=f"Add {a_name}. A second one with the same natural key "
         f"({', '.join(resource.natural_key)}) is a 409 naming the first." + WRITE_NOTE,
         openapi_extra=body_doc,
-        responses=problems(400, 401, 409, 413, 415, 422),
+        responses={201: {"headers": WRITTEN_HEADERS}, **problems(400, 401, 409, 413, 415, 422)},
     )
     router.add_api_route(
         item,
@@ -226,7 +234,10 @@ def add_item_routes(
         description=f"Replace every field of {a_name}. Send `If-Match` with the ETag you read "
         "to be sure nobody changed it since (412 if they did)." + change_rules + WRITE_NOTE,
         openapi_extra=body_doc,
-        responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
+        responses={
+            200: {"headers": WRITTEN_HEADERS},
+            **problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
+        },
     )
     router.add_api_route(
         item,
@@ -238,7 +249,10 @@ def add_item_routes(
         description=f"A JSON merge patch (RFC 7396): the fields sent replace the {name}'s, "
         "and the result is validated as a whole. Honours `If-Match`." + change_rules + WRITE_NOTE,
         openapi_extra=request_body(resource.create_model, partial=True),
-        responses=problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
+        responses={
+            200: {"headers": WRITTEN_HEADERS},
+            **problems(400, 401, 404, 409, 410, 412, 413, 415, 422),
+        },
     )
     router.add_api_route(
         item,
