@@ -89,6 +89,26 @@ def problem_bytes(
     return problem.model_dump_json(exclude_none=True).encode()
 
 
+def problem_data(
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    instance: str,
+    errors: list[FieldError] | None = None,
+) -> dict[str, Any]:
+    """A problem document as its JSON data (the documentation's examples are made here too)."""
+    problem = Problem(
+        type=TYPE_PREFIX + kind,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=errors,
+    )
+    return problem.model_dump(exclude_none=True)
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -98,16 +118,8 @@ def problem_response(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = Problem(
-        type=TYPE_PREFIX + kind,
-        title=title,
-        status=status,
-        detail=detail,
-        instance=request.url.path,
-        errors=errors,
-    )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        problem_data(status, kind, title, detail, request.url.path, errors),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,

@@ -1,5 +1,6 @@
 """The OpenAPI document, every route documented and every example true; the docs pages."""
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -148,12 +149,27 @@ def test_problem_examples_match_real_problems(client: TestClient) -> None:
     problems = {
         400: client.get("/v1/observations?cursor=zz"),
         404: client.get("/v1/turnover/2023?reporter=KAZ&partner=BGR"),
-        422: client.get("/v1/turnover?reporter=XX&partner=BGR"),
     }
     from app.api.openapi import PROBLEM_EXAMPLES
 
     for status, response in problems.items():
         assert response.json() == PROBLEM_EXAMPLES[status]
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_each_route_s_422_example_is_what_it_answers(
+    client: TestClient, auth: dict, path: str, method: str, operation: dict[str, Any]
+) -> None:
+    """The example request of the 422's description, sent with the route's example body."""
+    documented = operation["responses"]["422"]
+    request = re.search(r"Example: `(\w+) (\S+)`$", documented["description"])
+    assert request and request[1] == method.upper()
+    example = EXAMPLES[operation["operationId"]]
+    body = example["body"]
+    content = json.dumps(body) if isinstance(body, dict | list) else body
+    headers = {**auth, "Content-Type": example["content_type"]} if body is not None else auth
+    response = client.request(request[1], request[2], content=content, headers=headers)
+    assert response.json() == documented["content"]["application/problem+json"]["example"]
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/static/docs/swagger-ui.css"])

@@ -35,7 +35,7 @@ async def single_valued_query(request: Request) -> None:
     ]
     known = _query_names(request.scope.get("route"))
     if known is not None:
-        errors += [_unknown(name, known) for name in counts if name not in known]
+        errors += [unknown_parameter(name, known) for name in counts if name not in known]
     if errors:
         raise invalid_fields(errors)
 
@@ -55,7 +55,7 @@ def _query_names(route: object) -> frozenset[str] | None:
     return names
 
 
-def _unknown(name: str, known: frozenset[str]) -> FieldError:
+def unknown_parameter(name: str, known: frozenset[str]) -> FieldError:
     close = get_close_matches(name, known, n=1, cutoff=0.7)  # yaer: year; sort: not format
     hint = f" (did you mean {close[0]}?)" if close else ""
     takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"

@@ -18,8 +18,15 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from app.api.deps import COUNTRY_CODE_SCHEMA
-from app.errors import PAYLOAD_TOO_LARGE, PROBLEM_MEDIA_TYPE, URI_TOO_LONG, Problem
+from app.api.deps import COUNTRY_CODE_SCHEMA, unknown_parameter
+from app.errors import (
+    PAYLOAD_TOO_LARGE,
+    PROBLEM_MEDIA_TYPE,
+    URI_TOO_LONG,
+    Problem,
+    invalid_fields,
+    problem_data,
+)
 from app.middleware import MAX_URL_BYTES, UNMETERED
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
@@ -41,22 +48,6 @@ PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
         "status": 404,
         "detail": "No TURNOVER figure is recorded for KAZ–BGR in 2023.",
         "instance": "/v1/turnover/2023",
-    },
-    422: {
-        "type": "urn:tradestats:problem:validation-error",
-        "title": "Invalid request",
-        "status": 422,
-        "detail": "reporter: unknown country code 'XX': use ISO 3166-1 alpha-3 (KAZ) "
-        "or alpha-2 (KZ)",
-        "instance": "/v1/turnover",
-        "errors": [
-            {
-                "location": "query",
-                "field": "reporter",
-                "message": "unknown country code 'XX': use ISO 3166-1 alpha-3 (KAZ) "
-                "or alpha-2 (KZ)",
-            }
-        ],
     },
     500: {
         "type": "urn:tradestats:problem:internal-error",
@@ -107,7 +98,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": PROBLEM_DESCRIPTIONS[status]} for status in statuses}
 
 
-PROBLEM_TITLES = {413: PAYLOAD_TOO_LARGE, 414: URI_TOO_LONG}
+PROBLEM_TITLES = {413: PAYLOAD_TOO_LARGE, 414: URI_TOO_LONG, 422: "Invalid request"}
 
 
 def _problem_content(status: int) -> dict[str, Any]:
@@ -152,6 +143,7 @@ PROBLEM_KINDS = {
     413: "payload-too-large",
     414: "uri-too-long",
     415: "unsupported-media-type",
+    422: "validation-error",  # each route's own example replaces this one
     429: "too-many-requests",
     503: "database-unavailable",
 }
@@ -169,6 +161,23 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
     if example["body"] is not None:
         content = operation["requestBody"]["content"]
         content[example["content_type"]]["example"] = example["body"]
+
+
+UNKNOWN_PARAMETER = "yaer"  # a typo of year
+
+
+def _add_unknown_parameter_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
+    """Show the 422 the route answers when its example request carries a parameter it does
+    not take: made as the route makes it (app/api/deps.py), so it is the route's own."""
+    known = frozenset(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+    path, _, query = example["request"].partition("?")
+    problem = invalid_fields([unknown_parameter(UNKNOWN_PARAMETER, known)])
+    request = f"{path}?{query + '&' if query else ''}{UNKNOWN_PARAMETER}=2024"
+    response = operation["responses"]["422"]
+    response["description"] += f". Example: `{example['method']} {request}`"
+    response["content"][PROBLEM_MEDIA_TYPE]["example"] = problem_data(
+        problem.status, problem.kind, problem.title, problem.detail, path, problem.errors
+    )
 
 
 def share_country_codes(node: Any) -> None:
@@ -245,5 +254,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             example = EXAMPLES.get(operation["operationId"])
             if example is not None:
                 _add_example(operation, example)
+                if "422" in responses:
+                    _add_unknown_parameter_example(operation, example)
     app.openapi_schema = schema
     return schema

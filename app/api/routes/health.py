@@ -33,6 +33,7 @@ def migration_head() -> str | None:
     summary="Liveness check",
     description="Answers `ok` while the process is serving. It does not touch the database.",
     operation_id="get_health",
+    responses=problems(422),  # only for a query parameter, which it takes none of
 )
 def healthz() -> Health:
     return Health(status="ok")
@@ -46,7 +47,7 @@ def healthz() -> Health:
     "latest migration; otherwise a 503 problem that says which is wrong. Load balancers "
     "should send traffic only while this answers 200.",
     operation_id="get_readiness",
-    responses=problems(503),
+    responses=problems(422, 503),
 )
 def readyz(session: SessionDep) -> Readiness:
     head = migration_head()
