@@ -89,40 +89,25 @@ def problem_bytes(
     return problem.model_dump_json(exclude_none=True).encode()
 
 
-def problem_data(
-    status: int,
-    kind: str,
-    title: str,
-    detail: str,
-    instance: str,
-    errors: list[FieldError] | None = None,
-) -> dict[str, Any]:
+def problem_data(problem: ProblemException, instance: str) -> dict[str, Any]:
     """A problem document as its JSON data (the documentation's examples are made here too)."""
-    problem = Problem(
-        type=TYPE_PREFIX + kind,
-        title=title,
-        status=status,
-        detail=detail,
+    document = Problem(
+        type=TYPE_PREFIX + problem.kind,
+        title=problem.title,
+        status=problem.status,
+        detail=problem.detail,
         instance=instance,
-        errors=errors,
+        errors=problem.errors,
     )
-    return problem.model_dump(exclude_none=True)
+    return document.model_dump(exclude_none=True)
 
 
-def problem_response(
-    request: Request,
-    status: int,
-    kind: str,
-    title: str,
-    detail: str,
-    errors: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
+def problem_response(request: Request, problem: ProblemException) -> JSONResponse:
     return JSONResponse(
-        problem_data(status, kind, title, detail, request.url.path, errors),
-        status_code=status,
+        problem_data(problem, request.url.path),
+        status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        headers=problem.headers,
     )
 
 
@@ -177,16 +162,11 @@ def allowed_methods(request: Request) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemException)
     async def _problem(request: Request, exc: ProblemException) -> JSONResponse:
-        return problem_response(
-            request, exc.status, exc.kind, exc.title, exc.detail, exc.errors, exc.headers
-        )
+        return problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problem = invalid_fields(field_errors(exc.errors()))
-        return problem_response(
-            request, 422, problem.kind, problem.title, problem.detail, problem.errors
-        )
+        return problem_response(request, invalid_fields(field_errors(exc.errors())))
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeoutError)
@@ -209,11 +189,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(
             request,
-            503,
-            "database-unavailable",
-            "Service unavailable",
-            detail,
-            headers={"Retry-After": str(retry_after)},
+            ProblemException(
+                503,
+                "database-unavailable",
+                "Service unavailable",
+                detail,
+                headers={"Retry-After": str(retry_after)},
+            ),
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -233,11 +215,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers["Allow"] = allowed_methods(request)
         return problem_response(
             request,
-            exc.status_code,
-            _kind_for(exc.status_code),
-            title,
-            detail,
-            headers=headers or None,
+            ProblemException(
+                exc.status_code, _kind_for(exc.status_code), title, detail, headers=headers or None
+            ),
         )
 
     @app.exception_handler(Exception)
@@ -245,8 +225,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
             request,
-            500,
-            "internal-error",
-            "Internal server error",
-            "The server failed to answer this request. It has been logged.",
+            ProblemException(
+                500,
+                "internal-error",
+                "Internal server error",
+                "The server failed to answer this request. It has been logged.",
+            ),
         )

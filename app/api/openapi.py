@@ -175,9 +175,7 @@ def _add_unknown_parameter_example(operation: dict[str, Any], example: dict[str,
     request = f"{path}?{query + '&' if query else ''}{UNKNOWN_PARAMETER}=2024"
     response = operation["responses"]["422"]
     response["description"] += f". Example: `{example['method']} {request}`"
-    response["content"][PROBLEM_MEDIA_TYPE]["example"] = problem_data(
-        problem.status, problem.kind, problem.title, problem.detail, path, problem.errors
-    )
+    response["content"][PROBLEM_MEDIA_TYPE]["example"] = problem_data(problem, path)
 
 
 def share_country_codes(node: Any) -> None:
