@@ -469,6 +469,20 @@ def test_a_name_given_twice_in_an_object_is_a_400(
     assert body["detail"] == f'An object names "{name}" twice; send each name once.'
 
 
+def test_a_name_given_twice_among_very_many_is_found_in_one_pass(hostile: TestClient) -> None:
+    """60,000 names, the last one a repeat: a check that compares each name with those
+    before it would hold the event loop for most of a minute."""
+    names = ", ".join(f'"k{i}": 0' for i in range(60_000))
+    body = ("{" + names + ', "k0": 1}').encode()
+    response = hostile.post(
+        "/v1/observations", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert (
+        assert_problem(response, 400)["detail"]
+        == 'An object names "k0" twice; send each name once.'
+    )
+
+
 @pytest.mark.parametrize(("method", "url"), json_write_cases())
 @pytest.mark.parametrize("sequence", BAD_UTF8, ids=lambda b: b.hex())
 def test_invalid_utf8_in_json_bodies(

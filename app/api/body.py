@@ -87,9 +87,13 @@ class RepeatedName(ValueError):
 def one_of_each_name(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) < len(pairs):
-        names = [name for name, _ in pairs]
-        repeated = next(name for at, name in enumerate(names) if name in names[:at])
-        raise RepeatedName(f"An object names {json.dumps(repeated)} twice; send each name once.")
+        seen: set[str] = set()
+        for name, _ in pairs:  # one pass: an object may have a million names
+            if name in seen:
+                raise RepeatedName(
+                    f"An object names {json.dumps(name)} twice; send each name once."
+                )
+            seen.add(name)
     return data
 
 
