@@ -62,6 +62,7 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
         claim.base_year,
         claim.year,
         unit_label(currency, multiplier),
+        converted=len({p.figure.multiplier for p in known}) > 1,
     )
 
     def scaled(point: Point | None) -> Figure | None:

@@ -57,6 +57,19 @@ def test_fall_to_zero_has_a_ratio_but_no_log() -> None:
     assert g.reason is not None
 
 
+def test_a_fall_too_small_to_show_is_zero_without_a_sign() -> None:
+    g = growth(D("1000000"), D("999999.9"), 1)
+    assert (g.pch, g.cagr, g.log) == (0, 0, 0)
+    assert not any(value.is_signed() for value in (g.pch, g.cagr, g.log) if value is not None)
+
+
+def test_a_ratio_below_28_digits_still_keeps_its_change_off_minus_100() -> None:
+    """1E-30 of it left: ratio − 1 at 28 digits alone would be exactly −1."""
+    g = growth(D("999999999999999000000000"), D("0.000001"), 1)
+    assert g.ratio == D("1E-30")
+    assert g.pch == D("-99.9999999999999999999999999999")  # −100 + 1E-28, exactly
+
+
 def test_span_must_be_positive() -> None:
     with pytest.raises(ValueError):
         growth(D("1"), D("2"), 0)

@@ -144,6 +144,33 @@ def test_the_gap_from_a_stated_number_is_shown_in_its_own_places() -> None:
     assert "the stated 2.001 times differs from that point estimate by 0.001," in a.explanation
 
 
+@pytest.mark.parametrize(
+    ("kind", "stated", "measure"),
+    [
+        ("ratio", "0.0001", "a ratio of 0.000000095"),
+        ("percent_change", "-99", "a decrease of 99.9999905%"),
+    ],
+)
+def test_a_collapse_that_leaves_something_is_not_written_as_nothing_left(
+    kind: str, stated: str, measure: str
+) -> None:
+    """4200 to 0.0004: two decimals would say "a ratio of 0" and "a decrease of 100%"."""
+    a = assess_growth_claim(
+        ClaimKind(kind), Qualifier.at_most, D(stated), fig("4200"), fig("0.0004"), LABELS
+    )
+    assert f"give {measure}," in a.explanation or f"give {measure} (" in a.explanation
+
+
+def test_figures_given_in_different_units_say_the_unit_they_are_written_in() -> None:
+    labels = Labels("FDI_INFLOW", "KAZ–BGR", 2023, 2024, "USD thousands", converted=True)
+    base = Figure(D("100.0"), 6, 1).in_multiplier(3)
+    later = Figure(D("150000"), 3, 0)
+    a = assess_growth_claim(ClaimKind.ratio, Qualifier.exact, D("1.5"), base, later, labels)
+    assert "the figures (100000 in 2023 and 150000 in 2024, both in USD thousands)" in (
+        a.explanation
+    )
+
+
 def test_claim_that_the_point_estimate_itself_satisfies() -> None:
     a = assess_growth_claim(
         ClaimKind.ratio, Qualifier.almost, D("4"), fig("95.0"), fig("375.2"), LABELS

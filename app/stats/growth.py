@@ -28,10 +28,18 @@ class Growth(NamedTuple):
 
 
 def _round(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(quantum(decimals), rounding=ROUND_HALF_EVEN)
+    digits = value.adjusted() + decimals + 1  # that the result holds, more than 28 if need be
+    context = DIGITS if digits <= DIGITS.prec else Context(prec=digits)
+    rounded = value.quantize(quantum(decimals), rounding=ROUND_HALF_EVEN, context=context)
+    return _unsigned_zero(rounded)
 
 
-def _round_clear_of(value: Decimal, decimals: int, boundary: Decimal) -> Decimal:
+def _unsigned_zero(value: Decimal) -> Decimal:
+    """A fall too small to show rounds to 0, not to -0.0000, which would still read as one."""
+    return value.copy_abs() if value.is_zero() else value
+
+
+def round_clear_of(value: Decimal, decimals: int, boundary: Decimal) -> Decimal:
     """`value` rounded to `decimals`, or, where that lands on `boundary` and `value` is
     not on it, to as many as show two significant digits of the distance: a ratio of
     1E-7 is 0.00000010, not 0.000000, which would say that nothing was left."""
@@ -54,7 +62,7 @@ def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
         if abs(estimate) < 100 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
             # Python formats a float correctly rounded, half-even: the same digits as
             # rounding its exact decimal expansion, in a third of the time.
-            return Decimal(f"{estimate:.{decimals}f}")
+            return _unsigned_zero(Decimal(f"{estimate:.{decimals}f}"))
     return _round(DIGITS.ln(x), decimals)
 
 
@@ -74,28 +82,31 @@ def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) 
 
     # Explicit context methods rather than localcontext(), which costs more than the maths.
     ratio = DIGITS.divide(later, earlier)
-    pch = DIGITS.multiply(DIGITS.subtract(ratio, 1), HUNDRED)
+    # Below 1E-20, 28 digits of ratio − 1 would lose the ratio: 1E-30 would make it −1.
+    tiny = not ratio.is_zero() and ratio.adjusted() < -20
+    wide = Context(prec=DIGITS.prec - ratio.adjusted()) if tiny else DIGITS
+    pch = wide.multiply(wide.subtract(ratio, 1), HUNDRED)
     if ratio <= 0:
         reason = "the later value is not positive, so log and CAGR are undefined"
         return Growth(
             chg,
-            _round_clear_of(ratio, RATIO_DECIMALS, ZERO),
-            _round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE),
+            round_clear_of(ratio, RATIO_DECIMALS, ZERO),
+            round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE),
             None,
             None,
             reason,
         )
-    rounded_pch = _round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE)
+    rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE)
     cagr = log = None
     if rates:
         # Over one year the compound rate is the percent change itself: no power needed.
         cagr = rounded_pch if years == 1 else _compound_rate(ratio, years)
         log = _rounded_ln(ratio, RATIO_DECIMALS)
-    return Growth(chg, _round_clear_of(ratio, RATIO_DECIMALS, ZERO), rounded_pch, cagr, log, None)
+    return Growth(chg, round_clear_of(ratio, RATIO_DECIMALS, ZERO), rounded_pch, cagr, log, None)
 
 
 def _compound_rate(ratio: Decimal, years: int) -> Decimal:
     """(ratio^(1/years) − 1) × 100, the percent a year that compounds to `ratio`."""
     yearly = DIGITS.power(ratio, DIGITS.divide(1, years))
     rate = DIGITS.multiply(DIGITS.subtract(yearly, 1), HUNDRED)
-    return _round_clear_of(rate, PERCENT_DECIMALS, ALL_GONE)
+    return round_clear_of(rate, PERCENT_DECIMALS, ALL_GONE)

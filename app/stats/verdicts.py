@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.stats.figures import Figure
-from app.stats.growth import growth
+from app.stats.growth import ZERO, growth, round_clear_of
 from app.stats.intervals import Affine, Interval, divide, multiply
 
 HUNDRED = Decimal(100)
@@ -127,6 +127,7 @@ class Labels:
     base_year: int
     year: int
     unit: str  # "USD millions"
+    converted: bool = False  # the figures were given in different units, and are in `unit`
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,11 @@ def assess_growth_claim(
     if base is None or later is None:
         return _unverifiable(kind, ratio_range, base, later, labels, phrase)
 
+    # Figures given in different units are written in the finer one, and say so.
+    in_unit = f", both in {labels.unit}" if labels.converted else ""
     figures = (
         f"the figures ({_as_given(base.value)} in {labels.base_year} and "
-        f"{_as_given(later.value)} in {labels.year})"
+        f"{_as_given(later.value)} in {labels.year}{in_unit})"
     )
     base_interval = base.interval.clamp_low(Decimal(0))
     ratio_interval = divide(later.interval.clamp_low(Decimal(0)), base_interval)
@@ -262,7 +265,8 @@ def assess_identity(formula: str, reported: Figure, computed: Figure, labels: La
 
 def _change_phrase(pch: Decimal) -> str:
     word = "an increase" if pch >= 0 else "a decrease"
-    return f"{word} of {_fmt(abs(pch))}%"
+    # A fall that leaves something is never "a decrease of 100%".
+    return f"{word} of {_fmt(abs(pch), clear_of=None if pch >= 0 else HUNDRED)}%"
 
 
 def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -> str:
@@ -288,14 +292,19 @@ def _decimals(value: Decimal) -> int:
     return max(1, -value.as_tuple().exponent)  # type: ignore[operator]
 
 
-def _fmt(value: Decimal | None, decimals: int = SHOWN_DECIMALS) -> str:
-    """A number for a sentence: at most `decimals` places, no trailing zeros."""
+def _fmt(
+    value: Decimal | None, decimals: int = SHOWN_DECIMALS, clear_of: Decimal | None = ZERO
+) -> str:
+    """A number for a sentence: at most `decimals` places, no trailing zeros, and more where
+    they would round it onto `clear_of` (a ratio of 9.5E-8 is not "a ratio of 0")."""
     if value is None:
         return "?"
     if value.as_tuple().exponent >= -decimals:  # type: ignore[operator]
         text = format(value, "f")
-    else:
+    elif clear_of is None:
         text = format(value.quantize(Decimal(1).scaleb(-decimals)), "f")
+    else:
+        text = format(round_clear_of(value, decimals, clear_of), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
