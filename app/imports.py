@@ -15,6 +15,7 @@ import io
 import json
 import re
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -263,12 +264,15 @@ def _usable_columns(header: list[str]) -> None:
         for c in ("reporter", "partner", "indicator", "year", "value", "source_id", "quote")
         if c not in header
     ]
-    if unknown or missing:
+    # A column named twice: which of its cells is meant would be a guess.
+    repeated = sorted(c for c, n in Counter(header).items() if n > 1 and c in IMPORT_COLUMNS)
+    if unknown or missing or repeated:
         # Name ten at most: a hostile header may hold millions.
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         problems = ([f"unknown columns: {', '.join(unknown[:10])}{more}"] if unknown else []) + (
             [f"missing columns: {', '.join(missing)}"] if missing else []
         )
+        problems += [f"columns named twice: {', '.join(repeated)}"] if repeated else []
         raise ProblemException(
             422,
             "import-invalid",

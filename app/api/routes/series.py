@@ -89,7 +89,7 @@ the previous year. Answers 404 when no figure is recorded or derivable for that 
 
 CHART_DESCRIPTION = """\
 The reporter's {noun} (`{code}`) as an SVG bar chart, one bar a year with its value written
-above it: the same figures, parameters and errors as `GET /v1/{path}`.
+above it: the same figures, parameters (all but `format`) and errors as `GET /v1/{path}`.
 
 Reported values are solid bars, derived values hatched bars, and with `include=implied`
 the ranges claims give missing figures are dashed outlines. The image is self-contained
