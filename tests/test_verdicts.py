@@ -161,6 +161,13 @@ def test_a_collapse_that_leaves_something_is_not_written_as_nothing_left(
     assert f"give {measure}," in a.explanation or f"give {measure} (" in a.explanation
 
 
+def test_the_words_range_is_quoted_in_enough_places() -> None:
+    a = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.at_most, D("0.0001"), fig("4200"), fig("0.0004"), LABELS
+    )
+    assert "which “at most 0.0001 times” allows (at most 0.0001 times)." in a.explanation
+
+
 def test_figures_given_in_different_units_say_the_unit_they_are_written_in() -> None:
     labels = Labels("FDI_INFLOW", "KAZ–BGR", 2023, 2024, "USD thousands", converted=True)
     base = Figure(D("100.0"), 6, 1).in_multiplier(3)

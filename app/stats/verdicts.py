@@ -182,17 +182,20 @@ def assess_growth_claim(
         point, interval, unit = g.pch, ratio_interval.map(RATIO_TO_PERCENT), "%"
         measure = _change_phrase(point) if point is not None else "no change ratio"
     span = _range_text(interval, unit)
+    # The words' own range, in enough places to quote it: "at most 0.0001 times" rounded
+    # outward to two places would read "at most 0.01 times".
+    places = max(SHOWN_DECIMALS, _decimals(stated) + 1)
 
     if not interval.meets(claim_range):
         return Assessment(
             Verdict.inconsistent,
             f"Inconsistent: {figures} give {measure} ({span} allowing for their rounding), "
-            f"which “{phrase}” does not allow ({_range_text(claim_range, unit)}).",
+            f"which “{phrase}” does not allow ({_range_text(claim_range, unit, places)}).",
             point,
             interval,
         )
     if point is not None and claim_range.contains(point):
-        reason = f", which “{phrase}” allows ({_range_text(claim_range, unit)})"
+        reason = f", which “{phrase}” allows ({_range_text(claim_range, unit, places)})"
     else:
         gap = abs(stated - point) if point is not None else Decimal(0)
         gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
