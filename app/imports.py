@@ -30,13 +30,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.api.body import (
-    RepeatedName,
-    _reject_constant,
-    malformed_json,
-    one_of_each_name,
-    parse_json,
-)
+from app.api.body import DECODING, RepeatedName, malformed_json, parse_json
 from app.api.csvio import restore
 from app.errors import FieldError, ProblemException, conflict
 from app.inputs import FIRST_YEAR, latest_year, whole
@@ -389,9 +383,7 @@ def _json_row(row: Any) -> dict[str, Any]:
 
 
 JSON_CHUNK = 1 << 20  # characters read at a time
-_DECODER = json.JSONDecoder(
-    parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=one_of_each_name
-)
+_DECODER = json.JSONDecoder(**DECODING)
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 

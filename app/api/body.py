@@ -84,7 +84,7 @@ class RepeatedName(ValueError):
     """An object names a member twice: parsers disagree on which one counts (RFC 8259)."""
 
 
-def one_of_each_name(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _one_of_each_name(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data = dict(pairs)
     if len(data) < len(pairs):
         seen: set[str] = set()
@@ -97,16 +97,19 @@ def one_of_each_name(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
+# How the API reads any JSON: exact decimals, no NaN or Infinity, each name once.
+DECODING: dict[str, Any] = {
+    "parse_float": Decimal,
+    "parse_constant": _reject_constant,
+    "object_pairs_hook": _one_of_each_name,
+}
+
+
 def parse_json(body: bytes) -> Any:
     """JSON with exact decimals; a 400 problem when it cannot be parsed, or when an
     object repeats a name, which would leave the value meant to a guess."""
     try:
-        data = json.loads(
-            body.decode("utf-8"),
-            parse_float=Decimal,
-            parse_constant=_reject_constant,
-            object_pairs_hook=one_of_each_name,
-        )
+        data = json.loads(body.decode("utf-8"), **DECODING)
     except RepeatedName as exc:
         raise malformed_json(str(exc)) from exc
     except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
