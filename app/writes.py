@@ -377,13 +377,17 @@ def delete(
     session.commit()
 
 
+def _citations(
+    session: Session, model: type[Observation] | type[Claim], source_id: int, *roles: str
+) -> int:
+    """How many rows of `model` cite the source in any of these columns."""
+    cited = or_(*(col(getattr(model, role)) == source_id for role in roles))
+    return session.execute(select(func.count()).select_from(model).where(cited)).scalar() or 0
+
+
 def _refuse_if_cited(session: Session, source_id: int) -> None:
     for model, name in ((Observation, "observations"), (Claim, "claims")):
-        cited = session.execute(
-            select(func.count())
-            .select_from(model)
-            .where(or_(col(model.source_id) == source_id, col(model.publication_id) == source_id))
-        ).scalar()
+        cited = _citations(session, model, source_id, "source_id", "publication_id")
         if cited:
             raise conflict(
                 f"Source {source_id} is cited by {cited} {name}; delete or re-source them first.",
@@ -395,9 +399,7 @@ def _refuse_if_cited_as(session: Session, source_id: int, kind: str, new_kind: s
     kind: the agency of a figure (source_id) cannot become a publication, nor the other way
     round. Claims cite any kind."""
     role = {wanted: column for column, wanted in OBSERVATION_SOURCES}[kind]
-    cited = session.execute(
-        select(func.count()).select_from(Observation).where(getattr(Observation, role) == source_id)
-    ).scalar()
+    cited = _citations(session, Observation, source_id, role)
     if cited:
         raise conflict(
             f"Source {source_id} is cited as `{role}` by {cited} observations, where only "
