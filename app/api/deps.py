@@ -45,7 +45,7 @@ def _query_names(route: object) -> frozenset[str] | None:
     pages and docs, which a link may reach with tracking parameters, and for routes that
     FastAPI did not build. Kept on the route (routes compare by value: no dict key)."""
     dependant = getattr(route, "dependant", None)
-    if dependant is None or not getattr(route, "in_api", getattr(route, "include_in_schema", 0)):
+    if dependant is None or not getattr(route, "include_in_schema", False):
         return None
     names: frozenset[str] | None = getattr(route, "query_names", None)
     if names is None:
@@ -82,6 +82,7 @@ def to_alpha3(code: str) -> str:
 # document holds the list once, as the component CountryCode (app/api/openapi.py).
 COUNTRY_CODE_SCHEMA = {"type": "string", "enum": sorted(_COUNTRY_CODES)}
 CountryCode = Annotated[str, AfterValidator(to_alpha3), WithJsonSchema(COUNTRY_CODE_SCHEMA)]
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def _digits(value: object) -> object:
@@ -92,7 +93,6 @@ def _digits(value: object) -> object:
     return value
 
 
-WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 # On every integer parameter of a query or path, after its Query() or Path(): placed
 # before it, the bounds would reach the schema as `ge` and `le`, not minimum and maximum.
 Digits = BeforeValidator(_digits)

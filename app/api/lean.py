@@ -58,7 +58,6 @@ class LeanRoute(Route):
     """The lean twin of a FastAPI route: same path, same answers, none of its solving."""
 
     dependant: Dependant  # the FastAPI route's: what it reads
-    in_api = True  # kept out of the schema only because its FastAPI route is in it
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
@@ -94,7 +93,8 @@ def _lean_route(app: FastAPI, route: RouteContext) -> LeanRoute:
             raise TypeError(f"{route.path}: a lean route's endpoint must return a Response")
         return response
 
-    twin = LeanRoute(route.path or "", serve, name=route.name, include_in_schema=False)
+    # In the schema as its FastAPI route is (which FastAPI documents: it skips this one).
+    twin = LeanRoute(route.path or "", serve, name=route.name, include_in_schema=True)
     twin.methods = set(route.methods)  # Starlette would add HEAD, which FastAPI's route refuses
     twin.dependant = dependant  # what it reads, as on FastAPI's routes (app/api/deps.py)
     return twin
