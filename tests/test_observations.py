@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -159,3 +160,16 @@ def test_the_export_has_the_rows_of_the_pages_in_their_order(
     assert export.status_code == 200
     assert [int(row["id"]) for row in csv.DictReader(io.StringIO(export.text))] == paged
     assert len(paged) >= 2
+
+
+def test_the_export_writes_each_value_as_its_digits(client: TestClient, session: Session) -> None:
+    """An export reads values as the stored text (app/queries.py): each cell must hold the
+    digits the JSON gives, sign included, with no formula guard on a minus sign."""
+    given = {"DEU": "375.2", "AUT": "0.0001", "ZAF": "-71.6", "CHN": "12345678901234.5"}
+    for reporter, value in given.items():
+        record_figure(session, "BALANCE", 2024, value, reporter=reporter)
+    export = client.get("/v1/observations?indicator=BALANCE&format=csv")
+    cells = {row["reporter"]: row["value"] for row in csv.DictReader(io.StringIO(export.text))}
+    page = json.loads(client.get("/v1/observations?indicator=BALANCE").text, parse_float=str)
+    assert cells == given
+    assert {row["reporter"]: row["value"] for row in page["data"]} == given
