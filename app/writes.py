@@ -201,16 +201,20 @@ def current_revision_id(session: Session, model: type[Versioned], row_id: int) -
     ).scalar()
 
 
-def etag_for(revision_id: int) -> str:
-    return f'"{revision_id}"'
+def etag_for(revision_id: int, *, csv: bool = False) -> str:
+    """A revision's strong ETag. Its CSV form gets a tag of its own: a strong tag names
+    one representation, and a cache holding both forms picks the body by the tag."""
+    return f'"{revision_id}.csv"' if csv else f'"{revision_id}"'
 
 
 def check_if_match(if_match: str | None, current: str) -> None:
-    """Honour If-Match: a stale ETag means someone else wrote first (412)."""
+    """Honour If-Match: a stale ETag means someone else wrote first (412). The tag of
+    either form of the current revision will do (`current` is the JSON form's)."""
     if if_match is None:
         return
     tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" not in tags and current not in tags:
+    either = (current, current.removesuffix('"') + '.csv"')
+    if "*" not in tags and not any(tag in tags for tag in either):
         raise ProblemException(
             412,
             "precondition-failed",

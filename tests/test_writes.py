@@ -228,6 +228,26 @@ def test_put_replaces_and_if_match_guards_it(client: TestClient, auth: dict) -> 
     assert client.get(url).json()["value"] == 96.5
 
 
+def test_an_items_csv_form_has_a_strong_tag_of_its_own(client: TestClient, auth: dict) -> None:
+    """A strong ETag names one representation: a cache revalidating both forms picks the
+    body by the tag, so JSON and CSV must not share one. Either form's tag guards a write."""
+    url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
+    as_json, as_csv = client.get(url), client.get(url, params={"format": "csv"})
+    assert as_json.headers["etag"] != as_csv.headers["etag"]
+    by_accept = client.get(url, headers={"Accept": "text/csv"})
+    assert by_accept.headers["etag"] == as_csv.headers["etag"]
+    for form, tag in ((as_json, as_json.headers["etag"]), (as_csv, as_csv.headers["etag"])):
+        params = {"format": "csv"} if form is as_csv else {}
+        assert client.get(url, params=params, headers={"If-None-Match": tag}).status_code == 304
+    other = client.get(url, headers={"If-None-Match": as_csv.headers["etag"]})
+    assert (other.status_code, other.json()["id"]) == (200, as_json.json()["id"])
+
+    guarded = {**auth, "If-Match": as_csv.headers["etag"]}
+    changed = client.patch(url, json={"value": 96.5}, headers=guarded)
+    assert changed.status_code == 200
+    assert client.patch(url, json={"value": 97.0}, headers=guarded).status_code == 412
+
+
 def test_put_without_changes_writes_no_revision(client: TestClient, auth: dict) -> None:
     created = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
     url = created.headers["location"]

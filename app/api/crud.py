@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
+from app.api.csvio import wants_csv
 from app.api.deps import AsOf, Digits, SessionDep
 from app.api.openapi import problems, request_body
 from app.api.render import Format, json_response, read_responses, reads, render
@@ -131,8 +132,8 @@ def add_item_routes(
         Digits,
     ]
 
-    def etag_of(session: Session, item_id: int) -> str:
-        return etag_for(current_revision_id(session, resource.model, item_id) or 0)
+    def etag_of(session: Session, item_id: int, csv: bool = False) -> str:
+        return etag_for(current_revision_id(session, resource.model, item_id) or 0, csv=csv)
 
     def get_item(
         request: Request,
@@ -146,7 +147,7 @@ def add_item_routes(
         if row is None:
             raise absent_at(session, resource, item_id, as_of)  # 404 or 410
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
-            etag = etag_of(session, item_id)
+            etag = etag_of(session, item_id, csv=wants_csv(format, request.headers.get("accept")))
             if self_contained and matches(request.headers.get("if-none-match"), etag):
                 raise NotModified(etag)
             response.headers["ETag"] = etag
