@@ -88,3 +88,77 @@ def test_rows_seeded_before_revisions_existed_get_a_first_revision(
         assert sources == 1
     finally:
         databases.drop(url)
+
+
+def test_zeros_stored_with_a_sign_lose_it(databases: SqliteDatabases | PostgresDatabases) -> None:
+    """Rows written as -0.0 before writes dropped the sign get 0.0, decimals kept, in
+    their histories too; other numbers keep their sign (0005)."""
+    url = databases.empty()
+    values = ["-0.0", "-0", "-0.00", "-0.05", "0.0", "-10"]
+    try:
+        config = alembic_config(url)
+        command.upgrade(config, "0004")
+        with get_engine(url).begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO country VALUES ('KAZ', 'KZ', '398', 'Kazakhstan'), "
+                    "('BGR', 'BG', '100', 'Bulgaria')"
+                )
+            )
+            connection.execute(
+                text("INSERT INTO indicator VALUES ('BALANCE', 'Balance', 'd', 'both', true)")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO source (id, slug, kind, title, created_at, updated_at) "
+                    "VALUES (1, 'a', 'agency', 'A', '2025-01-01', '2025-01-01')"
+                )
+            )
+            for year, value in enumerate(values, start=2000):
+                connection.execute(
+                    text(
+                        "INSERT INTO observation (reporter, partner, indicator, year, value, "
+                        "currency, multiplier, precision, status, source_id, quote, created_at, "
+                        "updated_at) VALUES ('KAZ', 'BGR', 'BALANCE', :year, :value, 'USD', 6, "
+                        "1, 'reported', 1, 'q', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+                    ),
+                    {"year": year, "value": value},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO claim (kind, indicator, reporter, partner, base_year, year, "
+                        "stated, qualifier, source_id, quote, created_at, updated_at) VALUES "
+                        "('percent_change', 'BALANCE', 'KAZ', 'BGR', :year - 1, :year, :value, "
+                        "'exact', 1, 'q', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+                    ),
+                    {"year": year, "value": value},
+                )
+            columns = "reporter, partner, indicator, year, value, currency, multiplier, "
+            columns += "precision, status, source_id, quote, created_at, updated_at"
+            connection.execute(
+                text(
+                    f"INSERT INTO observation_revision ({columns}, observation_id, action, "
+                    f"valid_from) SELECT {columns}, id, 'create', created_at FROM observation"
+                )
+            )
+            columns = "kind, indicator, reporter, partner, base_year, year, stated, qualifier, "
+            columns += "source_id, quote, created_at, updated_at"
+            connection.execute(
+                text(
+                    f"INSERT INTO claim_revision ({columns}, claim_id, action, valid_from) "
+                    f"SELECT {columns}, id, 'create', created_at FROM claim"
+                )
+            )
+        command.upgrade(config, "head")
+        expected = ["0.0", "0", "0.00", "-0.05", "0.0", "-10"]
+        with get_engine(url).connect() as connection:
+            for table, column in (
+                ("observation", "value"),
+                ("observation_revision", "value"),
+                ("claim", "stated"),
+                ("claim_revision", "stated"),
+            ):
+                stored = connection.execute(text(f"SELECT {column} FROM {table} ORDER BY year"))
+                assert [row[0] for row in stored] == expected, table
+    finally:
+        databases.drop(url)
