@@ -89,6 +89,7 @@ def record_figure(
     reporter: str = "KAZ",
     partner: str = "BGR",
     multiplier: int = 6,
+    currency: str = "USD",
 ) -> None:
     """Record a figure (KAZ–BGR, USD millions unless told) straight into the database, as a
     data fix would."""
@@ -101,6 +102,7 @@ def record_figure(
             value=Decimal(value),
             precision=precision_of(Decimal(value)),
             multiplier=multiplier,
+            currency=currency,
             source_id=2,
             quote="Test figure.",
         )

@@ -168,3 +168,39 @@ def test_growth_with_every_partner_in_one_query(client: TestClient, session: Ses
         params={"indicator": "FDI_INFLOW", "reporter": "KAZ", "from": 2024, "to": 2023},
     )
     assert bad.status_code == 422
+
+
+# The widest spread the write rules allow: 15 digits in billions against 6 decimals in units.
+WIDE, FINE = "999999999999999", "0.000001"
+
+
+def test_figures_far_apart_in_unit_are_exact_and_never_a_500(
+    client: TestClient, session: Session
+) -> None:
+    """In units, 999999999999999 billions less 0.000001 has 30 digits: more than the default
+    decimal context's 28, which rounded the change and failed to round intervals for show."""
+    exact = Decimal("999999999999998999999999.999999")
+    record_figure(session, "TURNOVER", 2020, WIDE, partner="FRA", multiplier=9)
+    record_figure(session, "EXPORTS", 2020, FINE, partner="FRA", multiplier=0)
+    record_figure(session, "FDI_INFLOW", 2019, FINE, partner="ITA", multiplier=0)
+    record_figure(session, "FDI_INFLOW", 2020, WIDE, partner="ITA", multiplier=9)
+
+    imports = client.get("/v1/imports/2020?reporter=KAZ&partner=FRA")
+    assert imports.status_code == 200, imports.text
+    point = json.loads(imports.text, parse_float=Decimal)
+    assert (point["value"], point["status"]) == (exact, "derived")
+    growth = client.get(
+        "/v1/growth?indicator=FDI_INFLOW&reporter=KAZ&partner=ITA&from=2019&to=2020"
+    )
+    assert growth.status_code == 200, growth.text
+    assert json.loads(growth.text, parse_float=Decimal)["chg"] == exact
+    for url in (
+        "/",
+        "/v1/balance?reporter=KAZ&partner=FRA",
+        "/v1/imports.svg?reporter=KAZ&partner=FRA",
+        "/v1/imports?reporter=KAZ&partner=FRA&format=csv",
+        "/v1/investment?reporter=KAZ&partner=ITA",
+        "/v1/investment.svg?reporter=KAZ&partner=ITA",
+        "/v1/identity-checks?reporter=KAZ&partner=FRA",
+    ):
+        assert client.get(url).status_code == 200, url

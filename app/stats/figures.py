@@ -1,10 +1,11 @@
 """Exact figures in a unit: a decimal value times 10^multiplier of a currency."""
 
+from collections.abc import Iterable
 from decimal import Decimal
-from functools import cache
+from functools import cache, reduce
 from typing import NamedTuple
 
-from app.stats.intervals import Interval
+from app.stats.intervals import EXACT, Interval
 
 MULTIPLIER_NAMES = {0: "", 3: "thousands", 6: "millions", 9: "billions"}
 
@@ -45,11 +46,16 @@ class Figure(NamedTuple):
         """The same amount expressed with another multiplier, exactly."""
         shift = self.multiplier - multiplier
         return Figure(
-            self.value.scaleb(shift),
+            self.value.scaleb(shift, EXACT),
             multiplier,
             max(0, self.precision - shift),
-            self.half_width.scaleb(shift),
+            self.half_width.scaleb(shift, EXACT),
         )
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The sum of figures' values (or tolerances), every digit kept."""
+    return reduce(EXACT.add, values, Decimal(0))
 
 
 def common_multiplier(*figures: Figure) -> int:

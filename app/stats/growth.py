@@ -9,7 +9,7 @@ import math
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import NamedTuple
 
-from app.stats.intervals import quantum
+from app.stats.intervals import EXACT, quantum
 
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
@@ -73,7 +73,7 @@ def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) 
     series' year-on-year growth shows neither."""
     if years < 1:
         raise ValueError("growth needs a span of at least one year")
-    chg = later - earlier
+    chg = EXACT.subtract(later, earlier)
     if earlier == 0:
         return Growth(chg, None, None, None, None, "the base value is zero, so no ratio exists")
     if earlier < 0:

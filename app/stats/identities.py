@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from app.models import IndicatorCode as I
-from app.stats.figures import Figure, common_multiplier
+from app.stats.figures import Figure, common_multiplier, exact_sum
 
 IDENTITIES: tuple[dict[str, int], ...] = (
     {I.TURNOVER: 1, I.EXPORTS: -1, I.IMPORTS: -1},
@@ -57,9 +57,9 @@ def solve(identity: dict[str, int], unknown: str, known: dict[str, Figure]) -> D
     scaled = {c: known[c].in_multiplier(multiplier) for c in others}
     # unknown = −Σ(coef_i · x_i) / coef_unknown, and every coefficient is ±1.
     signs = [(c, -identity[c] * identity[unknown]) for c in others]
-    value = sum((sign * scaled[c].value for c, sign in signs), start=Decimal(0))
+    value = exact_sum(_term(sign, scaled[c].value) for c, sign in signs)
     precision = max(f.precision for f in scaled.values())
-    tolerance = sum((f.half_width for f in scaled.values()), start=Decimal(0))
+    tolerance = exact_sum(f.half_width for f in scaled.values())
     figure = Figure(value, multiplier, precision, tolerance)
     return Derivation(figure, _formula(unknown, signs), tuple(others))
 
@@ -119,8 +119,11 @@ def _holds(identity: dict[str, int], known: dict[str, Figure]) -> bool:
     """Whether the terms' sum can be zero, each allowed its rounding."""
     multiplier = common_multiplier(*(known[code] for code in identity))
     scaled = [known[code].in_multiplier(multiplier) for code in identity]
-    total = sum(
-        (coefficient * f.value for coefficient, f in zip(identity.values(), scaled, strict=True)),
-        start=Decimal(0),
-    )
-    return abs(total) <= sum((f.half_width for f in scaled), start=Decimal(0))
+    terms = zip(identity.values(), scaled, strict=True)
+    total = exact_sum(_term(coefficient, f.value) for coefficient, f in terms)
+    return total.copy_abs() <= exact_sum(f.half_width for f in scaled)
+
+
+def _term(sign: int, value: Decimal) -> Decimal:
+    """±value, exactly (unary minus would round to the context's digits)."""
+    return value if sign > 0 else value.copy_negate()

@@ -6,11 +6,16 @@ rounding 4.25 itself prints as 4.2.
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from functools import cache
 from typing import NamedTuple
 
 DIGITS = 28  # significant digits for interval arithmetic
+# Sums, differences and changes of unit of figures, exactly. A figure has at most 6
+# decimals and is below 10^15 in a unit of up to 10^9 (app/inputs.py): in the finest unit
+# a few of them add up to under 10^25 with 7 decimals, 32 digits, which the default 28
+# would round. Quantizing for display needs the same room.
+EXACT = Context(prec=50)
 
 
 @cache
@@ -27,7 +32,7 @@ class Interval(NamedTuple):
 
     @classmethod
     def around(cls, value: Decimal, half_width: Decimal) -> "Interval":
-        return cls(value - half_width, value + half_width)
+        return cls(EXACT.subtract(value, half_width), EXACT.add(value, half_width))
 
     def contains(self, x: Decimal) -> bool:
         above = self.low is None or x > self.low or (self.low_closed and x == self.low)
@@ -67,8 +72,8 @@ class Interval(NamedTuple):
         """For display: widened to `decimals` places, so it still holds every value."""
         step = quantum(decimals)
         return Interval(
-            None if self.low is None else self.low.quantize(step, ROUND_FLOOR),
-            None if self.high is None else self.high.quantize(step, ROUND_CEILING),
+            None if self.low is None else self.low.quantize(step, ROUND_FLOOR, EXACT),
+            None if self.high is None else self.high.quantize(step, ROUND_CEILING, EXACT),
             self.low_closed,
             self.high_closed,
         )

@@ -12,6 +12,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from html import escape
 
 from app.schemas import Series
+from app.stats.intervals import EXACT, quantum
 
 WIDTH, PLOT = 560, 200  # the plot's height; titles and years add to it
 LEFT, RIGHT, BOTTOM = 56, 16, 30
@@ -38,7 +39,7 @@ class Bar:
 
 def format_number(value: Decimal) -> str:
     """375.2 as 375.2, 1234.5 as 1,234.5, −80 with a real minus sign."""
-    text = f"{abs(value):,f}"
+    text = f"{value.copy_abs():,f}"
     return MINUS + text if value < 0 else text
 
 
@@ -46,7 +47,8 @@ def format_range(low: Decimal | None, high: Decimal | None, places: int) -> str:
     """An implied range, rounded outward so that it never claims more than it knows."""
 
     def rounded(value: Decimal, rounding: str) -> str:
-        return format_number(value.quantize(Decimal(1).scaleb(-places), rounding).normalize())
+        shown = value.quantize(quantum(places), rounding, EXACT)
+        return format_number(shown.normalize(EXACT))
 
     if low is not None and high is not None:
         return f"{rounded(low, ROUND_FLOOR)}–{rounded(high, ROUND_CEILING)}"
@@ -245,7 +247,7 @@ def series_bars(series: Series) -> list[Bar]:
     for p in series.observations:
         shift = p.unit.multiplier - base
         value, low, high = (
-            None if v is None else v.scaleb(shift)
+            None if v is None else v.scaleb(shift, EXACT)
             for v in (p.value, p.interval.low, p.interval.high)
         )
         if value is not None:

@@ -19,6 +19,7 @@ from app.api.presenters import claims_public, series_data
 from app.api.routes.series import SERIES_ROUTES, SeriesRoute
 from app.queries import claims, pairs_with_figures, sources
 from app.schemas import ClaimPublic, Series, SeriesPoint
+from app.stats.intervals import EXACT, quantum
 from app.web.charts import Bar, format_number, series_bars, series_chart
 from app.web.headers import security_headers, source_hash
 
@@ -213,7 +214,7 @@ def _row(point: SeriesPoint, bar: Bar) -> str:
 
 
 def _signed(value: Decimal, places: int) -> str:
-    shown = value.quantize(Decimal(1).scaleb(-places))
+    shown = value.quantize(quantum(places), context=EXACT)
     return ("+" if shown > 0 else "") + format_number(shown)
 
 
