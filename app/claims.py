@@ -18,6 +18,7 @@ from app.stats.verdicts import (
     assess_growth_claim,
     assess_identity,
     identity_unverifiable,
+    unlike_currencies,
 )
 
 # Identities by the indicator they define: TURNOVER = EXPORTS + IMPORTS, BALANCE = …
@@ -54,6 +55,12 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
     base = by_year.get(claim.base_year, {}).get(claim.indicator)
     later = by_year.get(claim.year, {}).get(claim.indicator)
     known = [p for p in (base, later) if p is not None]
+    if base is not None and later is not None and base.currency != later.currency:
+        figures = (
+            f"the {claim.indicator} figures for {claim.reporter}–{claim.partner} "
+            f"({base.currency} in {claim.base_year}, {later.currency} in {claim.year})"
+        )
+        return Checked(unlike_currencies(figures), known)
     multiplier = min((p.figure.multiplier for p in known), default=6)
     currency = known[0].currency if known else "USD"
     labels = Labels(
@@ -101,6 +108,11 @@ def check_identity(
             [(code, year) for code in missing],
         )
 
+    currencies = {p.currency for p in reported.values()}
+    if len(currencies) > 1:
+        listed = ", ".join(f"{code} in {reported[code].currency}" for code in identity)
+        figures = f"the figures of {formula} for {labels.pair} in {year} ({listed})"
+        return Checked(unlike_currencies(figures), [reported[code] for code in identity])
     others = {code: p.figure for code, p in reported.items() if code != indicator}
     computed = solve(identity, indicator, others).figure
     target = reported[indicator].figure.in_multiplier(computed.multiplier)

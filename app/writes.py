@@ -130,8 +130,8 @@ def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
         errors.append(_field("stated", f"a {data.kind.value} claim needs its number"))
     elif data.kind is ClaimKind.ratio and data.stated <= 0:
         errors.append(_field("stated", "a ratio is positive"))
-    elif data.kind is ClaimKind.percent_change and data.stated <= -100:
-        errors.append(_field("stated", "a fall cannot exceed 100%"))
+    elif data.kind is ClaimKind.percent_change and data.stated < -100:
+        errors.append(_field("stated", "a fall cannot exceed 100%: -100 leaves nothing"))
     if data.base_year >= data.year:
         errors.append(_field("base_year", "must be before year"))
     return errors + _source_errors(session, data, ANY_SOURCES)

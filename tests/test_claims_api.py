@@ -243,3 +243,83 @@ def test_identity_checks_need_a_pair(client: TestClient) -> None:
     response = client.get("/v1/identity-checks", params={"reporter": "KAZ"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "partner"
+
+
+def post_claim(client: TestClient, auth: dict, **fields: object) -> dict:
+    body = {"source_id": 2, "quote": "Test claim.", **PAIR, **fields}
+    created = client.post("/v1/claims", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+def test_figures_in_two_currencies_are_not_compared(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """No exchange rates are recorded: /v1/growth refuses to mix currencies, and so must a
+    verdict, or 100 EUR to 200 JPY would "double"."""
+    record_figure(session, "EXPORTS", 2019, "100", currency="EUR")
+    record_figure(session, "EXPORTS", 2020, "200", currency="JPY")
+    claim = post_claim(
+        client, auth, kind="ratio", indicator="EXPORTS", base_year=2019, year=2020, stated=2
+    )
+    assert claim["verdict"] == "unverifiable"
+    assert "(EUR in 2019, JPY in 2020) are in different currencies" in claim["explanation"]
+    assert [i["unit"]["currency"] for i in claim["inputs"]] == ["EUR", "JPY"]
+
+    record_figure(session, "TURNOVER", 2020, "300", currency="EUR")
+    record_figure(session, "IMPORTS", 2020, "200", currency="USD")
+    years = {"start_year": 2020, "end_year": 2020}
+    checks = client.get("/v1/identity-checks", params={**PAIR, **years}).json()["data"]
+    (turnover,) = [c for c in checks if c["indicator"] == "TURNOVER"]
+    assert turnover["verdict"] == "unverifiable"
+    assert "TURNOVER in EUR, EXPORTS in JPY, IMPORTS in USD" in turnover["explanation"]
+
+
+def test_a_negative_figure_gets_no_ratio_verdict_nor_range(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """A balance may be negative; the interval maths of a ratio is for positive amounts,
+    and cut at zero it read "0 to -11" (low above high), or "a base that may be zero"."""
+    record_figure(session, "BALANCE", 2014, "5")
+    record_figure(session, "BALANCE", 2015, "-50")
+    ratio = {"kind": "ratio", "indicator": "BALANCE", "stated": 2, "qualifier": "less_than"}
+    claims = [
+        post_claim(client, auth, **ratio, **fields)
+        for fields in (
+            {"base_year": 2014, "year": 2015},
+            {"base_year": 2015, "year": 2016},
+            {"base_year": 2015, "year": 2019},
+        )
+    ]
+    for claim in claims:
+        assert claim["verdict"] == "unverifiable", claim["explanation"]
+        assert "may be zero" not in claim["explanation"]
+        assert claim["implied"] == [] and claim["interval"] is None
+    assert "include a negative value" in claims[0]["explanation"]
+    years = {"start_year": 2014, "end_year": 2019, "include": "implied"}
+    series = client.get("/v1/balance", params={**PAIR, **years}).json()
+    assert [p["status"] for p in series["observations"]] == ["reported", "reported"]
+
+
+def test_a_fall_of_exactly_100_percent_may_be_claimed(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    record_figure(session, "EXPORTS", 2019, "100")
+    record_figure(session, "EXPORTS", 2020, "0")
+    claim = post_claim(
+        client,
+        auth,
+        kind="percent_change",
+        indicator="EXPORTS",
+        base_year=2019,
+        year=2020,
+        stated=-100,
+    )
+    assert (claim["statement"], claim["verdict"]) == ("a decrease of 100%", "consistent")
+    too_far = {"kind": "percent_change", "indicator": "EXPORTS", "stated": -100.1}
+    refused = client.post(
+        "/v1/claims",
+        json={"source_id": 2, "quote": "q", **PAIR, "base_year": 2019, "year": 2020, **too_far},
+        headers=auth,
+    )
+    assert refused.status_code == 422

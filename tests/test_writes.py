@@ -424,7 +424,7 @@ def test_claims_can_be_written_and_are_assessed(client: TestClient, auth: dict) 
         ({"kind": "identity", "stated": None}, "base_year"),
         ({"kind": "vibes"}, "kind"),
         ({"qualifier": "roughly"}, "qualifier"),
-        ({"kind": "percent_change", "stated": -100}, "stated"),
+        ({"kind": "percent_change", "stated": -100.5}, "stated"),
     ],
 )
 def test_claim_rules(client: TestClient, auth: dict, change: dict, field: str) -> None:

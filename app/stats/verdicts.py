@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from app.stats.figures import Figure
 from app.stats.growth import ZERO, growth, round_clear_of
-from app.stats.intervals import Affine, Interval, divide, multiply
+from app.stats.intervals import EXACT, Affine, Interval, divide, multiply, quantum
 
 HUNDRED = Decimal(100)
 PERCENT_TO_RATIO = Affine(Decimal("0.01"), Decimal(1))  # +86.5 % ↦ ×1.865
@@ -165,6 +165,12 @@ def assess_growth_claim(
         f"the figures ({_as_given(base.value)} in {labels.base_year} and "
         f"{_as_given(later.value)} in {labels.year}{in_unit})"
     )
+    if base.value < 0 or later.value < 0:  # a balance, say: the one kind that may be
+        return Assessment(
+            Verdict.unverifiable,
+            f"Unverifiable: {figures} include a negative value, and “{phrase}” describes "
+            "how a positive quantity grew or shrank, so it is not checked against them.",
+        )
     base_interval = base.interval.clamp_low(Decimal(0))
     ratio_interval = divide(later.interval.clamp_low(Decimal(0)), base_interval)
     if ratio_interval is None or ratio_interval.high is None or base_interval.low == 0:
@@ -197,7 +203,7 @@ def assess_growth_claim(
     if point is not None and claim_range.contains(point):
         reason = f", which “{phrase}” allows ({_range_text(claim_range, unit, places)})"
     else:
-        gap = abs(stated - point) if point is not None else Decimal(0)
+        gap = EXACT.subtract(stated, point).copy_abs() if point is not None else Decimal(0)
         gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
         reason = (
             f" ({span} allowing for their rounding); the stated {_as_given(stated)}{unit} "
@@ -223,6 +229,9 @@ def _unverifiable(
     if len(missing) == 2:
         return Assessment(Verdict.unverifiable, f"{head}.", missing_years=missing)
 
+    known = base if base is not None else later
+    if known is not None and known.value < 0:  # no ratio leads to or from a negative figure
+        return Assessment(Verdict.unverifiable, f"{head}.", missing_years=missing)
     if base is None and later is not None:  # earlier = later ÷ ratio
         implied_year = labels.base_year
         implied = divide(later.interval.clamp_low(Decimal(0)), ratio_range)
@@ -269,7 +278,7 @@ def assess_identity(formula: str, reported: Figure, computed: Figure, labels: La
 def _change_phrase(pch: Decimal) -> str:
     word = "an increase" if pch >= 0 else "a decrease"
     # A fall that leaves something is never "a decrease of 100%".
-    return f"{word} of {_fmt(abs(pch), clear_of=None if pch >= 0 else HUNDRED)}%"
+    return f"{word} of {_fmt(pch.copy_abs(), clear_of=None if pch >= 0 else HUNDRED)}%"
 
 
 def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -> str:
@@ -305,10 +314,19 @@ def _fmt(
     if value.as_tuple().exponent >= -decimals:  # type: ignore[operator]
         text = format(value, "f")
     elif clear_of is None:
-        text = format(value.quantize(Decimal(1).scaleb(-decimals)), "f")
+        text = format(value.quantize(quantum(decimals), context=EXACT), "f")
     else:
         text = format(round_clear_of(value, decimals, clear_of), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def unlike_currencies(figures: str) -> Assessment:
+    """No verdict across currencies: the API records no exchange rates to convert them."""
+    return Assessment(
+        Verdict.unverifiable,
+        f"Unverifiable: {figures} are in different currencies, and no exchange rate is "
+        "recorded to convert one into another.",
+    )
 
 
 def identity_unverifiable(formula: str, missing: list[str], labels: Labels) -> Assessment:
