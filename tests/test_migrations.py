@@ -150,15 +150,26 @@ def test_zeros_stored_with_a_sign_lose_it(databases: SqliteDatabases | PostgresD
                 )
             )
         command.upgrade(config, "head")
-        expected = ["0.0", "0", "0.00", "-0.05", "0.0", "-10"]
+        mended = ["0.0", "0", "0.00", "-0.05", "0.0", "-10"]
         with get_engine(url).connect() as connection:
-            for table, column in (
-                ("observation", "value"),
-                ("observation_revision", "value"),
-                ("claim", "stated"),
-                ("claim_revision", "stated"),
+            for table, column, history, id_column in (
+                ("observation", "value", "observation_revision", "observation_id"),
+                ("claim", "stated", "claim_revision", "claim_id"),
             ):
-                stored = connection.execute(text(f"SELECT {column} FROM {table} ORDER BY year"))
-                assert [row[0] for row in stored] == expected, table
+                live = connection.execute(text(f"SELECT {column} FROM {table} ORDER BY year"))
+                assert [row[0] for row in live] == mended, table
+                revisions = connection.execute(
+                    text(
+                        f"SELECT {id_column}, action, {column}, valid_to IS NULL "
+                        f"FROM {history} ORDER BY revision_id"
+                    )
+                ).all()
+                # History as recorded, closed where a mending revision follows it.
+                pairs = list(enumerate(zip(values, mended, strict=True), start=1))
+                first = [(i, "create", old, old == new) for i, (old, new) in pairs]
+                then = [(i, "update", new, True) for i, (old, new) in pairs if old != new]
+                assert [tuple(r) for r in revisions] == first + then, history
+                touched = f"SELECT count(*) FROM {table} WHERE updated_at > created_at"
+                assert connection.execute(text(touched)).scalar() == len(then), table
     finally:
         databases.drop(url)
