@@ -1,6 +1,7 @@
 """CSV renderings, conditional GETs, compression and CORS."""
 
 import io
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -130,6 +131,17 @@ def test_item_etag_serves_304_and_if_match(client: TestClient) -> None:
     again = client.get("/v1/observations/1", headers={"If-None-Match": etag})
     assert (again.status_code, again.headers["etag"]) == (304, etag)
     assert "Accept" in again.headers["vary"]
+
+
+@pytest.mark.parametrize("path", ["/v1/observations/1", "/v1/observations/1/revisions"])
+def test_a_read_as_of_a_time_still_varies_by_accept(client: TestClient, path: str) -> None:
+    """No tag (it reads history), but JSON or CSV by Accept all the same: a shared cache
+    must not hand one to a client of the other."""
+    as_of = {"as_of": datetime.now(UTC).isoformat()}
+    for accept in ("application/json", "text/csv"):
+        response = client.get(path, params=as_of, headers={"Accept": accept})
+        assert response.status_code == 200, response.text
+        assert "Accept" in response.headers["vary"]
 
 
 def test_a_claim_is_never_304_by_its_own_revision_as_its_verdict_reads_figures(

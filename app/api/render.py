@@ -72,9 +72,12 @@ def render(request: Request, format_: str | None, result: BaseModel, name: str) 
     write its decimals through doubles.
     """
     if not wants_csv(format_, request.headers.get("accept")):
-        return with_cache_headers(request, json_response(result))
-    header, rows = table_of(result)
-    return with_cache_headers(request, stream_csv(header, rows, f"{name}.csv"))
+        response: Response = json_response(result)
+    else:
+        header, rows = table_of(result)
+        response = stream_csv(header, rows, f"{name}.csv")
+    response.headers["Vary"] = "Accept"  # JSON or CSV by it, with a tag or not (`as_of`)
+    return with_cache_headers(request, response)
 
 
 def render_rows(request: Request, content: dict[str, Any]) -> Response:
