@@ -147,16 +147,19 @@ def database_fault(exc: DBAPIError) -> tuple[str, int] | None:
 
 def allowed_methods(request: Request) -> str:
     """Every method some route serves at this path. Starlette's own 405 names only the
-    methods of the first route that matched, but a path may have several routes."""
-    allowed = [
+    methods of the first route that matched, but a path may have several routes. HEAD is
+    served wherever GET is (app/middleware.py, HeadAsGet), though no route declares it."""
+    allowed = {
         method
         for method in HTTP_METHODS
         if any(
             route.matches({**request.scope, "method": method})[0] == Match.FULL
             for route in request.app.router.routes
         )
-    ]
-    return ", ".join(allowed)
+    }
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return ", ".join(method for method in HTTP_METHODS if method in allowed)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -212,7 +215,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
-            headers["Allow"] = allowed_methods(request)
+            # Starlette's Allow names the methods of one route. Not in a mounted app (the
+            # docs' static files), whose own routes are not the app's: it knows its methods.
+            theirs = [value for name, value in headers.items() if name.lower() == "allow"]
+            headers = {name: value for name, value in headers.items() if name.lower() != "allow"}
+            headers["Allow"] = allowed_methods(request) or "".join(theirs[:1])
         return problem_response(
             request,
             ProblemException(

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlmodel import Session
 
@@ -35,7 +34,7 @@ from app.core.config import Settings, get_settings
 from app.db import database
 from app.errors import install_problem_handlers
 from app.logs import configure_logging
-from app.middleware import HeadAsGet, OperationsMiddleware
+from app.middleware import HeadAsGet, OperationsMiddleware, ProblemCORSMiddleware
 from app.protocol_errors import install as install_protocol_errors
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from app.web import pages
@@ -110,7 +109,7 @@ def create_app() -> FastAPI:
     # Outermost last: operations see every response, compressed or not.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=settings.cors_allow_origins,
         allow_methods=settings.cors_allow_methods,
         allow_headers=[

@@ -11,6 +11,9 @@ import uuid
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
@@ -178,3 +181,61 @@ class HeadAsGet:
             await self.app(scope, receive, headers_only)
         finally:
             scope["method"] = "HEAD"
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, but a refused preflight is a problem like every other error, not
+    its text/plain "Disallowed CORS method": the detail says what was refused and how to
+    allow it. The CORS headers Starlette puts on the refusal stay."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                response = self.preflight_response(request_headers=headers)
+                if response.status_code == 400:
+                    response = self.refusal(response, headers, scope["path"])
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def refusal(self, refused: Response, request_headers: Headers, path: str) -> Response:
+        reasons = []
+        origin = request_headers["origin"]
+        if not self.is_allowed_origin(origin):
+            reasons.append(
+                f"the origin {origin} is not allowed: the server's CORS_ALLOW_ORIGINS "
+                "setting lists the origins it allows"
+            )
+        method = request_headers["access-control-request-method"]
+        if method not in self.allow_methods:
+            reasons.append(
+                f"the method {method} is not allowed cross-origin, only "
+                f"{', '.join(self.allow_methods)}: the server's CORS_ALLOW_METHODS "
+                "setting lists the methods it allows"
+            )
+        requested = request_headers.get("access-control-request-headers")
+        if requested is not None and not self.allow_all_headers:
+            names = [name.strip() for name in requested.split(",")]
+            unread = [name or '""' for name in names if name.lower() not in self.allow_headers]
+            if unread:
+                allowed = refused.headers.get("access-control-allow-headers", "none")
+                reasons.append(
+                    f"the headers {', '.join(unread)} are not allowed: send only {allowed}, "
+                    "the headers this API reads"
+                )
+        private_network = "access-control-request-private-network" in request_headers
+        if private_network and not self.allow_private_network:
+            reasons.append("requests from public sites to a private network are not allowed")
+        detail = (
+            "This cross-origin request is refused: " + "; ".join(reasons) + "."
+            if reasons
+            else bytes(refused.body).decode("utf-8", "replace")
+        )
+        headers = {
+            name: value
+            for name, value in refused.headers.items()
+            if name not in ("content-type", "content-length")
+        }
+        body = problem_bytes(400, "cors-refused", "Cross-origin request refused", detail, path)
+        return Response(body, 400, headers, media_type=PROBLEM_MEDIA_TYPE)

@@ -137,6 +137,19 @@ def test_as_of_needs_an_rfc3339_timestamp(client: TestClient, moment: str) -> No
     assert response.json()["errors"][0]["field"] == "as_of"
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_as_of_must_stay_within_the_years_in_utc(client: TestClient, moment: str) -> None:
+    """Valid RFC 3339, but in UTC it falls in year 0 or 10000: a 422, not an overflow."""
+    for path in ("/v1/observations", "/v1/sources", "/v1/observations/1/revisions"):
+        response = client.get(path, params={"as_of": moment})
+        assert response.status_code == 422, (path, response.text)
+        (error,) = response.json()["errors"]
+        assert error["field"] == "as_of" and "once converted to UTC" in error["message"]
+    edges = ("0001-01-01T01:00:00+01:00", "9999-12-31T23:59:59.999999Z")
+    for edge in edges:  # the same years' first and last moments in UTC are fine
+        assert client.get("/v1/observations", params={"as_of": edge}).status_code == 200
+
+
 @pytest.mark.parametrize(
     "path",
     [

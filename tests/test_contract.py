@@ -9,8 +9,8 @@ from tests.conftest import TURNOVER_2023
 def test_a_405_lists_every_method_the_path_serves(client: TestClient) -> None:
     response = client.options("/v1/sources/3")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, PUT, PATCH, DELETE"
-    assert client.post("/v1/turnover").headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD, PUT, PATCH, DELETE"
+    assert client.post("/v1/turnover").headers["allow"] == "GET, HEAD"
 
 
 def test_as_of_must_be_an_rfc3339_date_time(client: TestClient) -> None:

@@ -5,9 +5,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
+from starlette.types import Receive, Scope, Send
 
 from app.db import get_session
 from app.main import app
+from app.middleware import ProblemCORSMiddleware
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
@@ -38,7 +40,51 @@ def test_405_wrong_method(client: TestClient) -> None:
     response = client.post("/v1/turnover")
     body = assert_problem(response, 405)
     assert body["title"] == "Method not allowed"
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"  # HEAD is answered wherever GET is
+    assert client.head("/v1/turnover?reporter=KAZ&partner=BGR").status_code == 200
+
+
+def test_405_of_the_docs_static_files_keeps_their_allow(client: TestClient) -> None:
+    response = client.post("/static/docs/swagger-ui.css")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    ("asked", "refused", "how"),
+    [
+        ({"Access-Control-Request-Method": "POST"}, "POST", "CORS_ALLOW_METHODS"),
+        (
+            {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-Foo"},
+            "X-Foo",
+            "send only Accept",
+        ),
+    ],
+)
+def test_400_refused_cors_preflight(
+    client: TestClient, asked: dict[str, str], refused: str, how: str
+) -> None:
+    response = client.options("/v1/observations", headers={"Origin": "http://e.x", **asked})
+    body = assert_problem(response, 400)
+    assert body["instance"] == "/v1/observations"
+    assert refused in body["detail"] and how in body["detail"]
+    # The CORS headers of Starlette's refusal stay: the browser reads what is allowed.
+    assert response.headers["access-control-allow-methods"] == "GET, HEAD"
+    assert "If-Match" in response.headers["access-control-allow-headers"]
+
+
+def test_400_refused_cors_origin() -> None:
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("a preflight never reaches the app")  # pragma: no cover
+
+    cors = ProblemCORSMiddleware(endpoint, allow_origins=["https://ours.example"])
+    response = TestClient(cors).options(
+        "/v1/sources",
+        headers={"Origin": "https://other.example", "Access-Control-Request-Method": "GET"},
+    )
+    body = assert_problem(response, 400)
+    assert "https://other.example" in body["detail"]
+    assert "CORS_ALLOW_ORIGINS" in body["detail"]
 
 
 def test_422_lists_every_field_error(client: TestClient) -> None:

@@ -241,6 +241,21 @@ def test_out_of_range_numbers_years_limits_nan_and_infinity(
         assert body["status"] == 404 or any(e["field"] == name for e in body["errors"]), body
 
 
+@pytest.mark.parametrize(
+    ("path", "name"), [case for case in read_cases() if case.values[1] == "as_of"]
+)
+def test_a_moment_beyond_the_years_in_utc_is_a_422(
+    hostile: TestClient, path: str, name: str
+) -> None:
+    """Valid RFC 3339 whose UTC falls in year 0 or 10000: a 422 naming as_of on every
+    read, lean routes included, not an OverflowError."""
+    moments = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+    values = [quote(moment, safe="") for moment in moments]
+    for body in assert_each_refused(hostile, path, name, values, 422):
+        assert [e["field"] for e in body["errors"]] == [name], body
+        assert "once converted to UTC" in body["detail"], body
+
+
 def other_spellings(digits: str) -> list[str]:
     """A valid whole number as Python's int() would also read it, percent-encoded."""
     spellings = ["+" + digits, digits[:1] + "_" + digits[1:], " " + digits, digits + " "]

@@ -182,7 +182,13 @@ def _rfc3339(value: object) -> object:
 def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs a time zone, as RFC 3339 requires: 2026-11-28T12:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is a moment of year 0, in UTC
+        raise ValueError(
+            "is outside the years 0001 to 9999 once converted to UTC: "
+            "give a moment from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+        ) from None
 
 
 AsOf = Annotated[
