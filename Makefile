@@ -5,7 +5,6 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 1
-export DATABASE_URL ?= sqlite:///./data/tradestats.db
 
 .PHONY: run serve test soak browser bench bench-smoke wrk lint audit format migrate seed examples lock clean
 

@@ -1,7 +1,7 @@
 """CSV responses: streamed row by row, so memory stays flat however many rows there are.
 
-Cells that a spreadsheet would run as a formula (=, +, -, @, tab or CR first) are prefixed
-with an apostrophe (OWASP's advice); the importer strips it again, so an export still
+Text cells that a spreadsheet would run as a formula (=, +, -, @, tab or CR first) are
+prefixed with an apostrophe (OWASP's advice); the importer strips it again, so an export still
 imports unchanged. Text that already starts with apostrophes before a formula character
 gets one more, so that stripping one gives back exactly what was stored.
 """
@@ -68,8 +68,9 @@ def every_cell(row: Sequence[Any]) -> list[Any]:
 
 def cells_except(columns: Sequence[str], verbatim: Collection[str]) -> Cells:
     """`every_cell`, skipping the columns in `verbatim`: ints and nulls, which the csv
-    module writes itself, and codes from a closed vocabulary, which can never start like
-    a formula. In an export of many rows, `cell` on every value was most of the time."""
+    module writes itself, numbers already in their digits, and codes from a closed
+    vocabulary, which can never start like a formula. In an export of many rows, `cell`
+    on every value was most of the time."""
     converted = [i for i, column in enumerate(columns) if column not in verbatim]
 
     def cells(row: Sequence[Any]) -> list[Any]:
