@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from app.api.body import DECODING, RepeatedName, malformed_json, parse_json
 from app.api.csvio import restore
+from app.api.deps import WHOLE_NUMBER
 from app.errors import FieldError, ProblemException, conflict
 from app.inputs import FIRST_YEAR, latest_year, whole
 from app.models import (
@@ -143,19 +144,28 @@ class CsvRows:
         with _readable(reader):
             while True:
                 chunk: list[tuple[list[str], int]] = []
+                read = reader.line_num  # the line the rows read so far end on
                 try:
                     chunk.extend(islice(records, size))  # keeps the records read before an error
-                except csv.Error:
+                except csv.Error as exc:
                     if chunk:  # the rows before the unreadable one go first
                         yield columns.checked(chunk)
-                    raise
+                    if str(exc) != _END_IN_QUOTE:
+                        raise
+                    # A row, not the file, is broken: reported with the line it starts on.
+                    start = (chunk[-1][1] if chunk else read) + 1
+                    yield Chunk([start], results=[_QUOTE_LEFT_OPEN])
+                    return
                 if not chunk:
                     return
                 yield columns.checked(chunk)
 
     def _open(self) -> tuple[Any, list[str]]:
         source = self.source
-        reader = csv.reader(io.StringIO(source, newline="") if isinstance(source, str) else source)
+        # strict: a quote left open is an error, not a cell that takes in the rest of the file.
+        reader = csv.reader(
+            io.StringIO(source, newline="") if isinstance(source, str) else source, strict=True
+        )
         with _readable(reader):
             header = next(reader, [])
         _usable_columns(header)
@@ -197,9 +207,9 @@ class _CsvColumns:
     def checked(self, chunk: list[tuple[list[str], int]]) -> Chunk:
         """The rows of these (record, line) pairs checked; blank records are skipped."""
         records, lines = zip(*chunk, strict=True)
-        if min(map(len, records)) < self.width:
+        if list(map(len, records)).count(self.width) != len(records):  # blank, short or long
             return self._checked_one_by_one(chunk)
-        texts = list(zip(*records, strict=False))  # column by column; extra cells are cut
+        texts = list(zip(*records, strict=True))  # column by column
         found: dict[str, list[Any]] = {}
         for i, name, check in zip(self.kept, self.names, self.checks, strict=True):
             # A repeated column is read every time, and its last reading counts.
@@ -219,11 +229,12 @@ class _CsvColumns:
         lines, results = [], []
         defaults = tuple(self.defaults.values())
         for record, line in chunk:
-            if len(record) >= self.width:
+            if len(record) == self.width:
                 found = (*map(getitem, self.checks, self.pick(record)), *defaults)
                 results.append(self.rules.finish(self.arrange(found)))
-            elif record:
-                results.append(check_values(self.row(record), self.rules))
+            elif record:  # rows joined or split by a lost or stray line end: cells would shift
+                message = f"has {_count(len(record), 'cell')}; the header has {self.width}"
+                results.append([FieldError(location="body", field="row", message=message)])
             else:
                 continue  # a blank line
             lines.append(line)
@@ -276,6 +287,17 @@ def _usable_columns(header: list[str]) -> None:
 
 
 _INTEGER_COLUMNS = ("year", "multiplier", "precision", "source_id", "publication_id")
+# A number as JSON writes it, in ASCII digits (leading zeros allowed, as in query
+# parameters): Decimal and int would also read `+1`, `1_000`, ` 1`, `.5` and `١٢٣`.
+DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_END_IN_QUOTE = "unexpected end of data"  # what a strict csv.reader says of a quote left open
+_QUOTE_LEFT_OPEN = [
+    FieldError(
+        location="body",
+        field="row",
+        message="has an unterminated quoted cell, which would take in the rest of the file",
+    )
+]
 CELL_MEMORY = 4096  # distinct cells remembered per column
 
 
@@ -327,7 +349,7 @@ def _column(
     return (_Numbers if name == "value" else _Cells)(name, rule, tally)
 
 
-_NUMBER_STARTS = frozenset("-.0123456789")
+_NUMBER_STARTS = frozenset("-0123456789")
 
 
 def _cell(column: str, text: str) -> Any:
@@ -339,7 +361,7 @@ def _cell(column: str, text: str) -> Any:
             400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
         )
     text = restore(text)
-    if column in _INTEGER_COLUMNS and text.removeprefix("-").isdecimal():
+    if column in _INTEGER_COLUMNS and WHOLE_NUMBER.fullmatch(text):
         return int(text)
     if column == "value":
         return _number(text)
@@ -348,11 +370,12 @@ def _cell(column: str, text: str) -> Any:
 
 def _number(text: str) -> Decimal | str:
     """A finite number, or the text: the validator names the problem."""
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
+    if not DECIMAL.fullmatch(text):
         return text
-    return number if number.is_finite() else text
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # an exponent beyond Decimal's reach
+        return text
 
 
 def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:

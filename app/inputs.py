@@ -97,6 +97,20 @@ def check_multiplier(multiplier: int) -> int:
     return multiplier
 
 
+NO_TEXT = "must hold text, not white space alone"
+
+
+def blank(text: str) -> bool:
+    """Text of white space alone, which says nothing where text is required (a quote)."""
+    return text.isspace()
+
+
+def check_text(text: str) -> str:
+    if blank(text):
+        raise ValueError(NO_TEXT)
+    return text
+
+
 def check_slug(slug: str) -> str:
     if not SLUG.match(slug):
         raise ValueError("use lower-case letters, digits and single hyphens")
@@ -173,6 +187,7 @@ Quote = Annotated[
         max_length=QUOTE_MAX,
         description="The sentence the figure came from, verbatim.",
     ),
+    AfterValidator(check_text),  # after the lengths, or their messages speak of "items"
 ]
 Note = Annotated[str | None, Field(max_length=NOTE_MAX)]
 
@@ -241,7 +256,7 @@ class SourceCreate(BaseModel):
     ]
     kind: Annotated[str, Field(pattern=f"^({AGENCY}|{PUBLICATION})$", examples=[AGENCY])]
     publisher: Annotated[str | None, Field(max_length=200)] = None
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    title: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(check_text)]
     url: (
         Annotated[
             str,

@@ -30,11 +30,13 @@ from app.inputs import (
     MAX_DIGITS,
     MAX_MAGNITUDE,
     MULTIPLIERS,
+    NO_TEXT,
     NOTE_MAX,
     PUBLICATION,
     QUOTE_MAX,
     TOO_MANY_DIGITS,
     ObservationCreate,
+    blank,
     latest_year,
     significant_digits,
     source_problem,
@@ -110,6 +112,8 @@ _BAD_NUMBER = Problem("must be a finite JSON number below 1E+15 in size")
 _BAD_MULTIPLIER = Problem("must be one of 0, 3, 6, 9 (10^n units)")
 _BAD_PRECISION = Problem(f"must be an integer from 0 to {MAX_DECIMALS}")
 _BAD_QUOTE = Problem(f"must be text of 1 to {QUOTE_MAX} characters")
+_BLANK_QUOTE = Problem(NO_TEXT)
+_NOT_AN_ID = Problem("must be an integer, the id of a source")
 _BAD_NOTE = Problem(f"must be text of at most {NOTE_MAX} characters")
 
 
@@ -195,13 +199,15 @@ class Rules:
 
     def _source(self, source_id: Any, wanted: str) -> int | Problem:
         if type(source_id) is not int:
-            return Problem(f"no source has id {source_id}")
+            return _NOT_AN_ID
         problem = source_problem(source_id, self.source_kinds.get(source_id), wanted)
         return source_id if problem is None else Problem(problem)
 
     @staticmethod
     def quote(quote: Any) -> str | Problem:
-        return quote if isinstance(quote, str) and 1 <= len(quote) <= QUOTE_MAX else _BAD_QUOTE
+        if not isinstance(quote, str) or not 1 <= len(quote) <= QUOTE_MAX:
+            return _BAD_QUOTE
+        return _BLANK_QUOTE if blank(quote) else quote
 
     @staticmethod
     def note(note: Any) -> str | Problem | None:

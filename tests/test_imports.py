@@ -553,3 +553,161 @@ def test_a_broken_file_counts_every_problem_and_lists_the_first(
     assert response.status_code == 422
     assert response.json()["detail"].startswith("3 problems in 3 rows")
     assert [e["location"] for e in response.json()["errors"]] == ["line 2", "line 3"]
+
+
+def problems(
+    client: TestClient, auth: dict, session: Session, body: str, path: Path | None = None
+) -> list[tuple[str, str, str]]:
+    """(line, field, message) of each problem an import finds, by POST or, given a `path`,
+    from a file read as it goes (as `tradestats import` reads it); it writes nothing."""
+    before = state(session)
+    if path is None:
+        response = post_csv(client, auth, body)
+        assert response.status_code == 422, response.text
+        errors = response.json()["errors"]
+    else:
+        path.write_text(body, encoding="utf-8")
+        with pytest.raises(imports.ImportFailed) as raised:
+            imports.import_observations(session, imports.rows_from_file(path, "text/csv"), None)
+        errors = [e.model_dump() for e in raised.value.errors or []]
+    assert state(session) == before
+    return [(e["location"], e["field"], e["message"]) for e in errors]
+
+
+def one_row(**changes: str) -> str:
+    """A CSV of one good row (line 2) but for these cells."""
+    row = ["KAZ", "DEU", "EXPORTS", "2021", "1.5", "USD", "6", "", "2", "", "Q.", ""]
+    cells = dict(zip(IMPORT_COLUMNS, row, strict=True)) | changes
+    return HEADER + "\n" + ",".join(cells.values()) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("field", "cell"),
+    [
+        ("year", "２０１０"),  # full-width digits
+        ("year", "٢٠١٠"),  # Arabic-Indic
+        ("year", "2_010"),
+        ("year", "+2010"),
+        ("value", "1_000"),
+        ("value", "١٢٣.٤"),
+        ("value", "１"),
+        ("value", "+1"),
+        ("value", " 1"),
+        ("value", ".5"),
+        ("value", "5."),
+        ("multiplier", "６"),
+        ("precision", "２"),
+        ("source_id", "２"),
+        ("publication_id", "１"),
+    ],
+)
+@pytest.mark.parametrize("chunk", [1, 100])
+def test_number_cells_are_ascii_digits_as_json_writes_them(
+    client: TestClient,
+    auth: dict,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+    field: str,
+    cell: str,
+) -> None:
+    """Python reads `２０１０` and `1_000` as numbers; JSON and query parameters do not."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    found = problems(client, auth, session, one_row(**{field: cell}))
+    assert [(line, name) for line, name, _ in found] == [("line 2", field)]
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        # A lost line end joins two rows: the second's cells are not dropped unread.
+        ("SWE,DNK,EXPORTS,2020,1,2,q,SWE,DNK,EXPORTS,2021,2,2,q", "has 14 cells; the header has 7"),
+        ("SWE,DNK,EXPORTS,2020,1,2", "has 6 cells; the header has 7"),
+        ("SWE", "has 1 cell; the header has 7"),
+    ],
+)
+@pytest.mark.parametrize("chunk", [1, 100])
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_row_of_more_or_fewer_cells_than_the_header_is_refused(
+    client: TestClient,
+    auth: dict,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    chunk: int,
+    streamed: bool,
+    record: str,
+    message: str,
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    body = (
+        "reporter,partner,indicator,year,value,source_id,quote\n"
+        "SWE,DNK,EXPORTS,2019,1,2,q\n"
+        f"{record}\n"
+        "\n"
+        "SWE,DNK,EXPORTS,2022,1,2,q\n"
+    )
+    found = problems(client, auth, session, body, tmp_path / "rows.csv" if streamed else None)
+    assert found == [("line 3", "row", message)]
+
+
+@pytest.mark.parametrize("good_rows", [0, 1, 3])
+@pytest.mark.parametrize("chunk", [1, 100])
+@pytest.mark.parametrize("streamed", [False, True])
+def test_an_unterminated_quote_is_refused_at_the_line_of_its_row(
+    client: TestClient,
+    auth: dict,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    chunk: int,
+    streamed: bool,
+    good_rows: int,
+) -> None:
+    """Read leniently, the open quote would take in the rows after it as one cell."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    header = "reporter,partner,indicator,year,value,source_id,quote\n"
+    good = "".join(f"SWE,DNK,EXPORTS,{2000 + n},1,2,q\n" for n in range(good_rows))
+    body = (
+        f"{header}{good}"
+        'SWE,DNK,EXPORTS,2020,1,2,"He said ""x\n'
+        "SWE,DNK,EXPORTS,2021,2,2,q\n"
+        "SWE,DNK,EXPORTS,2022,2,2,q\n"
+    )
+    found = problems(client, auth, session, body, tmp_path / "rows.csv" if streamed else None)
+    assert found == [
+        (
+            f"line {2 + good_rows}",
+            "row",
+            "has an unterminated quoted cell, which would take in the rest of the file",
+        )
+    ]
+
+
+def test_a_source_id_that_is_not_an_integer_is_named_as_such(
+    client: TestClient, auth: dict
+) -> None:
+    """Not "no source has id 2": there is one, but "2" is text."""
+    row = {"reporter": "KAZ", "partner": "DEU", "indicator": "EXPORTS", "year": 2021}
+    row |= {"value": 1.5, "source_id": "2", "publication_id": True, "quote": "Q."}
+    response = client.post("/v1/imports", json=[row], headers=auth)
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        ("source_id", "must be an integer, the id of a source"),
+        ("publication_id", "must be an integer, the id of a source"),
+    ]
+
+
+@pytest.mark.parametrize("quote", [" ", "\t \u00a0"])
+def test_a_quote_of_white_space_alone_is_refused(
+    client: TestClient, auth: dict, session: Session, quote: str
+) -> None:
+    csv_found = problems(client, auth, session, one_row(quote=f'"{quote}"'))
+    assert csv_found == [("line 2", "quote", "must hold text, not white space alone")]
+    row = {"reporter": "KAZ", "partner": "DEU", "indicator": "EXPORTS", "year": 2021}
+    response = client.post(
+        "/v1/imports", json=[row | {"value": 1.5, "source_id": 2, "quote": quote}], headers=auth
+    )
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        ("quote", "must hold text, not white space alone")
+    ]

@@ -431,3 +431,30 @@ def test_claim_rules(client: TestClient, auth: dict, change: dict, field: str) -
     response = client.post("/v1/claims", json={**CLAIM, **change}, headers=auth)
     assert response.status_code == 422
     assert field in [e["field"] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/observations", TURNOVER_2023, "quote"),
+        ("/v1/claims", CLAIM, "quote"),
+        ("/v1/sources", SOURCE, "title"),
+    ],
+)
+@pytest.mark.parametrize("blank", [" ", "\n\t\u00a0"])
+def test_required_text_of_white_space_alone_is_a_422(
+    client: TestClient, auth: dict, session: Session, path: str, body: dict, field: str, blank: str
+) -> None:
+    """A quote of spaces quotes nothing; a title of spaces names nothing."""
+    before = snapshot(session)
+    response = client.post(path, json={**body, field: blank}, headers=auth)
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        (field, "must hold text, not white space alone")
+    ]
+    assert snapshot(session) == before
+    created = client.post(path, json={**body, field: f"{blank}Said.{blank}"}, headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()[field] == f"{blank}Said.{blank}"  # kept as written, spaces and all
+    patched = client.patch(created.headers["location"], json={field: blank}, headers=auth)
+    assert patched.status_code == 422
