@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 from sqlmodel import Session
 
 from app.api.caching import NotModified, not_modified
@@ -34,7 +33,12 @@ from app.core.config import Settings, get_settings
 from app.db import database
 from app.errors import install_problem_handlers
 from app.logs import configure_logging
-from app.middleware import HeadAsGet, OperationsMiddleware, ProblemCORSMiddleware
+from app.middleware import (
+    GZipUnlessStrongTag,
+    HeadAsGet,
+    OperationsMiddleware,
+    ProblemCORSMiddleware,
+)
 from app.protocol_errors import install as install_protocol_errors
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from app.web import pages
@@ -107,7 +111,7 @@ def create_app() -> FastAPI:
     install_protocol_errors()  # what uvicorn answers itself, before the app sees a request
     app.add_exception_handler(NotModified, not_modified)
     # Outermost last: operations see every response, compressed or not.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipUnlessStrongTag, minimum_size=1024)
     app.add_middleware(
         ProblemCORSMiddleware,
         allow_origins=settings.cors_allow_origins,

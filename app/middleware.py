@@ -13,6 +13,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -239,3 +240,35 @@ class ProblemCORSMiddleware(CORSMiddleware):
         }
         body = problem_bytes(400, "cors-refused", "Cross-origin request refused", detail, path)
         return Response(body, 400, headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+class GZipUnlessStrongTag(GZipMiddleware):
+    """gzip when asked, except a response with a strong ETag (one item's revision). A
+    strong tag names one representation byte for byte: gzipped bytes under the same tag
+    would let a cache holding both pick the wrong one (RFC 9110, 8.8.3). Items are small;
+    lists and series, the large answers, carry weak tags and are still compressed."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
+            await super().__call__(scope, receive, send)
+            return
+        responder = _GZipUnlessStrongTag(
+            self.app,
+            self.minimum_size,
+            compresslevel=self.compresslevel,
+            thread_minimum_size=self.thread_minimum_size,
+            exclude_content_types=self.exclude_content_types,
+        )
+        await responder(scope, receive, send)
+
+
+class _GZipUnlessStrongTag(GZipResponder):
+    async def send_with_compression(self, message: Message) -> None:
+        await super().send_with_compression(message)
+        if message["type"] != "http.response.start":
+            return
+        passed_on = self.content_encoding_set or self.partial_response
+        etag = Headers(raw=message["headers"]).get("etag", "")
+        if etag.startswith('"') and not (passed_on or self.content_type_is_excluded):
+            self.content_encoding_set = True  # what Starlette passes on as it is, from now
+            await self.send(message)

@@ -184,6 +184,20 @@ def test_large_responses_are_compressed(client: TestClient) -> None:
     assert "content-encoding" not in small.headers
 
 
+def test_an_item_is_never_gzipped_under_its_strong_tag(client: TestClient, auth: dict) -> None:
+    """A strong tag names these bytes: a gzipped body under it would be another
+    representation with the same tag. The weak-tagged lists are still compressed."""
+    long = {**TURNOVER_2023, "quote": "A long sentence. " * 100}
+    url = client.post("/v1/observations", json=long, headers=auth).headers["location"]
+    for params in ({}, {"format": "csv"}):
+        item = client.get(url, params=params, headers={"Accept-Encoding": "gzip"})
+        assert len(item.content) > 1024 and item.headers["etag"].startswith('"')
+        assert "content-encoding" not in item.headers
+    listed = client.get("/v1/observations", headers={"Accept-Encoding": "gzip"})
+    assert listed.headers["etag"].startswith('W/"')
+    assert listed.headers["content-encoding"] == "gzip"
+
+
 def test_cors_allows_cross_origin_reads_only(client: TestClient) -> None:
     read = client.get("/v1/sources", headers={"Origin": "https://example.org"})
     assert read.headers["access-control-allow-origin"] == "*"
