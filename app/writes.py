@@ -207,13 +207,21 @@ def etag_for(revision_id: int, *, csv: bool = False) -> str:
     return f'"{revision_id}.csv"' if csv else f'"{revision_id}"'
 
 
-def check_if_match(if_match: str | None, current: str) -> None:
+def current_etag(
+    session: Session, model: type[Versioned], row_id: int, *, csv: bool = False
+) -> str:
+    """The strong ETag of a row's current revision (of its CSV form, with `csv`)."""
+    return etag_for(current_revision_id(session, model, row_id) or 0, csv=csv)
+
+
+def check_if_match(if_match: str | None, revision_id: int) -> None:
     """Honour If-Match: a stale ETag means someone else wrote first (412). The tag of
-    either form of the current revision will do (`current` is the JSON form's)."""
+    either form of the current revision will do."""
     if if_match is None:
         return
     tags = [tag.strip() for tag in if_match.split(",")]
-    either = (current, current.removesuffix('"') + '.csv"')
+    current = etag_for(revision_id)
+    either = (current, etag_for(revision_id, csv=True))
     if "*" not in tags and not any(tag in tags for tag in either):
         raise ProblemException(
             412,
@@ -319,7 +327,7 @@ def replace(
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
     columns = _validated(session, resource, data)  # an invalid body is a 422, stale or not
-    check_if_match(if_match, etag_for(current_revision_id(session, resource.model, row_id) or 0))
+    check_if_match(if_match, current_revision_id(session, resource.model, row_id) or 0)
     existing = _existing_id(session, resource, columns)
     if existing is not None and existing != row_id:
         raise _conflict(resource, columns, existing)
@@ -372,7 +380,7 @@ def delete(
 ) -> None:
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
-    check_if_match(if_match, etag_for(current_revision_id(session, resource.model, row_id) or 0))
+    check_if_match(if_match, current_revision_id(session, resource.model, row_id) or 0)
     if isinstance(row, Source):
         _refuse_if_cited(session, row_id)
     now = utcnow()

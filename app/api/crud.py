@@ -29,9 +29,9 @@ from app.writes import (
     Resource,
     absent_at,
     create,
+    current_etag,
     current_revision_id,
     delete,
-    etag_for,
     patch,
     replace,
     unknown_id,
@@ -132,9 +132,6 @@ def add_item_routes(
         Digits,
     ]
 
-    def etag_of(session: Session, item_id: int, csv: bool = False) -> str:
-        return etag_for(current_revision_id(session, resource.model, item_id) or 0, csv=csv)
-
     def get_item(
         request: Request,
         session: SessionDep,
@@ -147,7 +144,8 @@ def add_item_routes(
         if row is None:
             raise absent_at(session, resource, item_id, as_of)  # 404 or 410
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
-            etag = etag_of(session, item_id, csv=wants_csv(format, request.headers.get("accept")))
+            csv = wants_csv(format, request.headers.get("accept"))
+            etag = current_etag(session, resource.model, item_id, csv=csv)
             if self_contained and matches(request.headers.get("if-none-match"), etag):
                 raise NotModified(etag)
             response.headers["ETag"] = etag
@@ -157,7 +155,8 @@ def add_item_routes(
     def reply(session: Session, row: Any, status: int = 200) -> Response:
         """The item as written, with its ETag and Location; JSON as `render` writes it."""
         item = present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
-        headers = {"ETag": etag_of(session, row.id), "Location": f"{resource.path}/{row.id}"}
+        etag = current_etag(session, resource.model, row.id)
+        headers = {"ETag": etag, "Location": f"{resource.path}/{row.id}"}
         return json_response(item, status, headers)
 
     def post_item(session: SessionDep, key: WriterKey, body: Body) -> Response:
