@@ -6,6 +6,10 @@ from sqlalchemy import inspect, text
 from app.db import get_engine
 from tests.databases import PostgresDatabases, SqliteDatabases, alembic_config
 
+KAZ_AND_BGR = text(
+    "INSERT INTO country VALUES ('KAZ', 'KZ', '398', 'Kazakhstan'), "
+    "('BGR', 'BG', '100', 'Bulgaria')"
+)
 TABLES = {
     "country",
     "indicator",
@@ -55,12 +59,7 @@ def test_rows_seeded_before_revisions_existed_get_a_first_revision(
         config = alembic_config(url)
         command.upgrade(config, "0002")
         with get_engine(url).begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO country VALUES ('KAZ', 'KZ', '398', 'Kazakhstan'), "
-                    "('BGR', 'BG', '100', 'Bulgaria')"
-                )
-            )
+            connection.execute(KAZ_AND_BGR)
             connection.execute(
                 text(
                     "INSERT INTO indicator VALUES ('TURNOVER', 'Trade turnover', 'd', 'both', "
@@ -99,12 +98,7 @@ def test_zeros_stored_with_a_sign_lose_it(databases: SqliteDatabases | PostgresD
         config = alembic_config(url)
         command.upgrade(config, "0004")
         with get_engine(url).begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO country VALUES ('KAZ', 'KZ', '398', 'Kazakhstan'), "
-                    "('BGR', 'BG', '100', 'Bulgaria')"
-                )
-            )
+            connection.execute(KAZ_AND_BGR)
             connection.execute(
                 text("INSERT INTO indicator VALUES ('BALANCE', 'Balance', 'd', 'both', true)")
             )
