@@ -124,6 +124,42 @@ def test_etag_and_304(client: TestClient, auth: dict) -> None:
     assert changed.headers["etag"] != etag
 
 
+GROWTH = {**PAIR, "indicator": "FDI_INFLOW"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/growth", {**GROWTH, "from": 2024, "to": 2023}),
+        ("/v1/growth", {**GROWTH, "partner": "KAZ", "from": 2023, "to": 2024}),
+        (
+            "/v1/growth/partners",
+            {"indicator": "EXPORTS", "reporter": "KAZ", "from": 2024, "to": 2024},
+        ),
+        ("/v1/turnover", {"reporter": "KAZ", "partner": "KAZ"}),
+        ("/v1/turnover/chart.svg", {"reporter": "KAZ", "partner": "KAZ"}),
+        ("/v1/claims", {"year": "2024x"}),
+    ],
+)
+def test_if_none_match_star_never_hides_invalid_parameters(
+    client: TestClient, path: str, params: dict
+) -> None:
+    """`*` matches any current tag, but a request that is wrong gets its 422 first."""
+    answer = client.get(path, params=params, headers={"If-None-Match": "*"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_growth_answers_304_to_its_own_tag(client: TestClient) -> None:
+    params = {**GROWTH, "from": 2023, "to": 2024}
+    first = client.get("/v1/growth", params=params)
+    again = client.get(
+        "/v1/growth", params=params, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert (first.status_code, again.status_code) == (200, 304)
+    assert again.headers["etag"] == first.headers["etag"]
+
+
 def test_item_etag_serves_304_and_if_match(client: TestClient) -> None:
     first = client.get("/v1/observations/1")
     etag = first.headers["etag"]
