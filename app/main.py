@@ -111,7 +111,9 @@ def create_app() -> FastAPI:
     install_protocol_errors()  # what uvicorn answers itself, before the app sees a request
     app.add_exception_handler(NotModified, not_modified)
     # Outermost last: operations see every response, compressed or not.
-    app.add_middleware(GZipUnlessStrongTag, minimum_size=1024)
+    # zlib's own default level: Starlette's 9 cost a large gzipped CSV export about half as
+    # much CPU again as level 6, for output about 3% smaller.
+    app.add_middleware(GZipUnlessStrongTag, minimum_size=1024, compresslevel=6)
     app.add_middleware(
         ProblemCORSMiddleware,
         allow_origins=settings.cors_allow_origins,
