@@ -168,8 +168,8 @@ class SeriesPoint(BaseModel):
     )
     interval: IntervalPublic = Field(
         description="Every amount the value may stand for: half its last digit either way "
-        "when reported, the sum of its inputs' ranges when derived, the claim's range when "
-        "implied."
+        "when reported, the sum of its inputs' ranges when derived, the range the claims "
+        "allow when implied (all of them, where several imply one year)."
     )
     observation_id: int | None = Field(description="The stored figure; null for derived values.")
     source: SourceRef | None = Field(description="The agency that produced the figure.")
@@ -178,10 +178,13 @@ class SeriesPoint(BaseModel):
     note: str | None
     formula: str | None = Field(default=None, examples=["IMPORTS = TURNOVER − EXPORTS"])
     inputs: list[FigureUsed] | None = None
-    claim_id: int | None = Field(default=None, description="For implied values: the claim.")
+    claim_id: int | None = Field(
+        default=None,
+        description="For implied values: the claim (the first, where several imply the year).",
+    )
     explanation: str | None = Field(
         default=None,
-        description="For implied values, how the claim implies them; for derived ones, "
+        description="For implied values, how the claims imply them; for derived ones, "
         "why the reported figures they come from cannot all be right, if they cannot.",
     )
     growth: YearGrowth | None = Field(description="Null for implied values.")

@@ -323,3 +323,50 @@ def test_a_fall_of_exactly_100_percent_may_be_claimed(
         headers=auth,
     )
     assert refused.status_code == 422
+
+
+def implied_turnover_2023(client: TestClient) -> dict:
+    series = client.get("/v1/turnover", params={**PAIR, "include": "implied"}).json()
+    (implied,) = [p for p in series["observations"] if p["status"] == "implied"]
+    return dict(implied)
+
+
+def post_turnover_ratio(client: TestClient, auth: dict, **fields: object) -> dict:
+    """A second claim on the seed's 2023→2024 turnover, from another source (a source has
+    one claim on given years)."""
+    ratio = {"kind": "ratio", "indicator": "TURNOVER", "base_year": 2023, "year": 2024}
+    return post_claim(client, auth, **ratio, source_id=1, **fields)
+
+
+def test_claims_on_one_missing_year_narrow_it_together(client: TestClient, auth: dict) -> None:
+    """The seed's "almost four times" puts 2023 at 93.7875 to 104.236112; a second claim,
+    "more than 3.8 times", puts it below 375.25 / 3.8. If both are right, it lies in both."""
+    seeded = implied_turnover_2023(client)
+    claim = post_turnover_ratio(client, auth, stated=3.8, qualifier="more_than")
+    (own,) = claim["implied"]  # each claim still shows its own range
+    assert (own["interval"]["high"], own["interval"]["high_inclusive"]) == (98.75, False)
+
+    joint = implied_turnover_2023(client)
+    assert joint["interval"] == {
+        "low": 93.7875,
+        "high": 98.75,
+        "low_inclusive": True,
+        "high_inclusive": False,
+    }
+    assert joint["claim_id"] == seeded["claim_id"]  # the first claim, as before
+    assert joint["explanation"].startswith(
+        f"Claims {seeded['claim_id']}, {claim['id']} each imply the 2023 TURNOVER figure"
+    )
+    assert "if all are right, it was 93.78 to 98.75 USD millions." in joint["explanation"]
+
+
+def test_claims_that_cannot_all_be_right_say_so(client: TestClient, auth: dict) -> None:
+    seeded = implied_turnover_2023(client)
+    # 2023 above 375.15 / 3 = 125.05: no value is in both ranges
+    claim = post_turnover_ratio(client, auth, stated=3, qualifier="less_than")
+    point = implied_turnover_2023(client)
+    assert point["interval"] == seeded["interval"]
+    assert point["explanation"].startswith(
+        f"Contradictory: claims {seeded['claim_id']}, {claim['id']}"
+    )
+    assert f"shown is claim {seeded['claim_id']}'s range." in point["explanation"]

@@ -333,3 +333,22 @@ def test_divide_is_every_quotient_and_nothing_more(
         assert r.high is not None
         assert abs(r.high - Fraction(a_low + a_width, b_low)) <= r.high / 10**26
         assert r.high_closed == (a_high_closed and b_low_closed)
+
+
+@st.composite
+def intervals(draw: st.DrawFn) -> Interval:
+    """Intervals with bounds among a few integers (so they often touch), or unbounded."""
+    bound = st.none() | st.integers(min_value=-3, max_value=3).map(Decimal)
+    low, high = draw(bound), draw(bound)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return Interval(low, high, draw(st.booleans()), draw(st.booleans()))
+
+
+@given(intervals(), intervals())
+def test_an_intersection_holds_exactly_the_numbers_in_both(a: Interval, b: Interval) -> None:
+    both = a.intersect(b)
+    # Every bound, and a point between each two, tells the sets apart.
+    for x in (Decimal(n) / 2 for n in range(-8, 9)):
+        assert (both is not None and both.contains(x)) == (a.contains(x) and b.contains(x))
+    assert (both is None) == (not a.meets(b))

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import URL, Row, Select, Table, bindparam, select
@@ -37,7 +37,13 @@ from app.stats.figures import unit_label
 from app.stats.growth import growth
 from app.stats.identities import identity_formula
 from app.stats.intervals import Interval
-from app.stats.verdicts import ClaimKind, Qualifier, allowed_range, stated_phrase
+from app.stats.verdicts import (
+    ClaimKind,
+    Qualifier,
+    allowed_range,
+    jointly_implied,
+    stated_phrase,
+)
 
 # Series are built as plain data (dicts in the documented models' field order), which
 # is what their JSON is written from: building and validating a model per point cost
@@ -305,6 +311,12 @@ def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> Clai
     )
 
 
+class Implying(NamedTuple):
+    claim_id: int
+    checked: Checked
+    implied: Interval  # the missing figure's range in the claim's unit, if the claim is right
+
+
 def implied_points(
     session: Reader,
     code: str,
@@ -315,8 +327,9 @@ def implied_points(
     known_years: set[int],
     as_of: datetime | None = None,
 ) -> list[Data]:
-    """Ranges that claims give the indicator in years with no figure, labelled `implied`."""
-    result = []
+    """Ranges that claims give the indicator in years with no figure, labelled `implied`:
+    one point a year, which several claims on that year narrow together."""
+    implying: dict[int, list[Implying]] = {}
     for claim in claims(
         session=session, indicator=code, reporter=reporter, partner=partner, as_of=as_of
     ):
@@ -327,28 +340,51 @@ def implied_points(
             continue
         if (first is not None and year < first) or (last is not None and year > last):
             continue
-        known_years.add(year)
-        result.append(
-            {
-                "year": year,
-                "value": None,
-                "precision": max(p.figure.precision for p in checked.inputs),
-                "unit": unit_data(checked.currency, checked.multiplier),
-                "status": ObservationStatus.implied,
-                "interval": interval_data(a.implied),
-                "observation_id": None,
-                "source": None,
-                "published_in": None,
-                "quote": None,
-                "note": None,
-                "formula": None,
-                "inputs": None,
-                "claim_id": claim.id,
-                "explanation": a.explanation,
-                "growth": None,
-            }
-        )
-    return result
+        implying.setdefault(year, []).append(Implying(claim.id, checked, a.implied))
+    return [implied_point(code, year, found) for year, found in implying.items()]
+
+
+def implied_point(code: str, year: int, implying: list[Implying]) -> Data:
+    """The point for one missing year from the claims that imply it (in claim order)."""
+    claim_id, checked, interval = implying[0]
+    currency = checked.currency
+    alike = [claim for claim in implying if claim.checked.currency == currency]
+    multiplier = min(claim.checked.multiplier for claim in alike)
+    precision = max(
+        p.figure.in_multiplier(multiplier).precision
+        for claim in alike
+        for p in claim.checked.inputs
+    )
+    explanation = checked.assessment.explanation
+    if len(alike) > 1:
+        ranges = [(c.claim_id, c.implied.scaleb(c.checked.multiplier - multiplier)) for c in alike]
+        label = f"the {year} {code} figure"
+        unit = unit_label(currency, multiplier)
+        interval, explanation = jointly_implied(label, ranges, unit, precision + 1)
+    for other in implying:
+        if other.checked.currency != currency:
+            explanation += (
+                f" Claim {other.claim_id} is left out: its figures are in "
+                f"{other.checked.currency}, and no exchange rate is recorded to convert them."
+            )
+    return {
+        "year": year,
+        "value": None,
+        "precision": precision,
+        "unit": unit_data(currency, multiplier),
+        "status": ObservationStatus.implied,
+        "interval": interval_data(interval),
+        "observation_id": None,
+        "source": None,
+        "published_in": None,
+        "quote": None,
+        "note": None,
+        "formula": None,
+        "inputs": None,
+        "claim_id": claim_id,
+        "explanation": explanation,
+        "growth": None,
+    }
 
 
 def series_data(

@@ -5,6 +5,7 @@ intervals, [4.15, 4.25] for 4.2: publishers round differently, and under half-ev
 rounding 4.25 itself prints as 4.2.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from functools import cache
@@ -43,6 +44,23 @@ class Interval(NamedTuple):
         """Whether the two intervals share at least one number."""
         return _before(self.low, self.low_closed, other.high, other.high_closed) and _before(
             other.low, other.low_closed, self.high, self.high_closed
+        )
+
+    def intersect(self, other: "Interval") -> "Interval | None":
+        """The numbers in both, or None when they share none."""
+        if not self.meets(other):
+            return None
+        low, low_closed = _inner(self.low, self.low_closed, other.low, other.low_closed, max)
+        high, high_closed = _inner(self.high, self.high_closed, other.high, other.high_closed, min)
+        return Interval(low, high, low_closed, high_closed)
+
+    def scaleb(self, places: int) -> "Interval":
+        """The same amounts in a unit 10^-places as large (a change of multiplier), exactly."""
+        return Interval(
+            None if self.low is None else self.low.scaleb(places, EXACT),
+            None if self.high is None else self.high.scaleb(places, EXACT),
+            self.low_closed,
+            self.high_closed,
         )
 
     def map(self, f: "Affine") -> "Interval":
@@ -88,6 +106,21 @@ class Affine:
         with localcontext() as ctx:
             ctx.prec = DIGITS
             return self.scale * x + self.shift
+
+
+def _inner(
+    a: Decimal | None,
+    a_closed: bool,
+    b: Decimal | None,
+    b_closed: bool,
+    pick: Callable[[Decimal, Decimal], Decimal],
+) -> tuple[Decimal | None, bool]:
+    """Of two lower bounds (`pick=max`) or two upper ones (`min`), the one that binds."""
+    if a is None or b is None:
+        return (b, b_closed) if a is None else (a, a_closed)
+    if a == b:
+        return a, a_closed and b_closed
+    return (a, a_closed) if pick(a, b) == a else (b, b_closed)
 
 
 def _before(low: Decimal | None, low_closed: bool, high: Decimal | None, high_closed: bool) -> bool:

@@ -252,6 +252,32 @@ def _unverifiable(
     )
 
 
+def jointly_implied(
+    label: str, ranges: list[tuple[int, Interval]], unit: str, decimals: int
+) -> tuple[Interval, str]:
+    """What several claims imply together for one missing figure (`label`, such as "the
+    2023 TURNOVER figure"): the range they all allow, given by claim id, in one unit.
+    When the ranges share no value, the claims cannot all be true; the first one's range
+    is kept, and the sentence says so."""
+    ids = ", ".join(str(claim_id) for claim_id, _ in ranges)
+    each = "; ".join(
+        f"claim {claim_id}: {_range_text(implied, '', decimals)}" for claim_id, implied in ranges
+    )
+    joint: Interval | None = ranges[0][1]
+    for _, implied in ranges[1:]:
+        joint = joint.intersect(implied) if joint is not None else None
+    if joint is None:
+        first_id, first = ranges[0]
+        return first, (
+            f"Contradictory: claims {ids} each imply {label} ({each}, in {unit}), and no value "
+            f"is in every range, so they cannot all be right; shown is claim {first_id}'s range."
+        )
+    return joint, (
+        f"Claims {ids} each imply {label} ({each}, in {unit}); if all are right, it was "
+        f"{_range_text(joint, '', decimals)} {unit}."
+    )
+
+
 def assess_identity(formula: str, reported: Figure, computed: Figure, labels: Labels) -> Assessment:
     """Verdict on an identity: a reported figure against the sum of its reported terms."""
     reported_range, computed_range = reported.interval, computed.interval
