@@ -292,6 +292,21 @@ def test_a_parameter_the_route_does_not_take_is_a_422(
     assert ("did you mean year?" in error["message"]) == ("year" in takes)
 
 
+@pytest.mark.parametrize(
+    ("path", "op"), [pytest.param(path, op, id=op["operationId"]) for path, op in READS]
+)
+def test_a_cache_buster_is_ignored_but_not_twice(
+    hostile: TestClient, path: str, op: dict[str, Any]
+) -> None:
+    """jQuery's `cache: false` adds `_=<milliseconds>` to every GET: it asks for nothing."""
+    url = url_for(path, op) + ("&" if "?" in url_for(path, op) else "?")
+    plain = hostile.get(url_for(path, op))
+    busted = hostile.get(url + "_=1733140000000")
+    assert (busted.status_code, busted.content) == (plain.status_code, plain.content)
+    body = assert_problem(hostile.get(url + "_=1&_=2"), 422)
+    assert [(e["field"], e["message"]) for e in body["errors"]] == [("_", "given more than once")]
+
+
 def duplicate_cases() -> list[Any]:
     return [
         pytest.param(method, path, name, id=f"{op['operationId']}-{name}")

@@ -20,6 +20,11 @@ from app.models import IndicatorCode
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+# What jQuery's `cache: false` (and clients like it) adds to every GET: `_=<milliseconds>`.
+# It asks for nothing, so it is no typo to refuse; given twice, it is still a 422.
+CACHE_BUSTER = "_"
+
+
 async def single_valued_query(request: Request) -> None:
     """`?reporter=KAZ&reporter=BGR` is a 422: answering for one of them would be a guess.
     So is a parameter the route does not read: `?yaer=2024` answered with every year
@@ -35,7 +40,11 @@ async def single_valued_query(request: Request) -> None:
     ]
     known = _query_names(request.scope.get("route"))
     if known is not None:
-        errors += [unknown_parameter(name, known) for name in counts if name not in known]
+        errors += [
+            unknown_parameter(name, known)
+            for name in counts
+            if name not in known and name != CACHE_BUSTER
+        ]
     if errors:
         raise invalid_fields(errors)
 
