@@ -128,26 +128,60 @@ GROWTH = {**PAIR, "indicator": "FDI_INFLOW"}
 
 
 @pytest.mark.parametrize(
-    ("path", "params"),
+    ("path", "params", "status"),
     [
-        ("/v1/growth", {**GROWTH, "from": 2024, "to": 2023}),
-        ("/v1/growth", {**GROWTH, "partner": "KAZ", "from": 2023, "to": 2024}),
+        ("/v1/growth", {**GROWTH, "from": 2024, "to": 2023}, 422),
+        ("/v1/growth", {**GROWTH, "partner": "KAZ", "from": 2023, "to": 2024}, 422),
+        ("/v1/growth", {**GROWTH, "from": 2001, "to": 2002}, 404),
         (
             "/v1/growth/partners",
-            {"indicator": "EXPORTS", "reporter": "KAZ", "from": 2024, "to": 2024},
+            {"indicator": "EXPORTS", "reporter": "KAZ", "from": 1, "to": 2},
+            422,
         ),
-        ("/v1/turnover", {"reporter": "KAZ", "partner": "KAZ"}),
-        ("/v1/turnover/chart.svg", {"reporter": "KAZ", "partner": "KAZ"}),
-        ("/v1/claims", {"year": "2024x"}),
+        ("/v1/turnover", {"reporter": "KAZ", "partner": "KAZ"}, 422),
+        ("/v1/turnover/1999", PAIR, 404),
+        ("/v1/turnover/chart.svg", {"reporter": "KAZ", "partner": "KAZ"}, 422),
+        ("/v1/claims", {"year": "2024x"}, 422),
+        ("/v1/claims", {"verdict": "bogus"}, 422),
+        ("/v1/claims", {"reporter": "ZZZ"}, 422),
+        ("/v1/countries", {"format": "xml"}, 422),
+        ("/v1/sources", {"as_of": "not a date"}, 422),
+        ("/v1/identity-checks", {"reporter": "KAZ", "partner": "KAZ"}, 422),
+        ("/v1/identity-checks", {**PAIR, "start_year": "abc"}, 422),
+        ("/v1/identity-checks", {**PAIR, "start_year": 2025, "end_year": 2020}, 422),
     ],
 )
-def test_if_none_match_star_never_hides_invalid_parameters(
+def test_if_none_match_star_never_hides_an_error(
+    client: TestClient, path: str, params: dict, status: int
+) -> None:
+    """`*` matches any current representation, and a request that is wrong, or asks for
+    what is not there, has none: its precondition is ignored (RFC 9110, 13.2.1)."""
+    answer = client.get(path, params=params, headers={"If-None-Match": "*"})
+    assert (answer.status_code, answer.headers["content-type"]) == (
+        status,
+        "application/problem+json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/growth", {**GROWTH, "from": 2023, "to": 2024}),
+        ("/v1/turnover", PAIR),
+        ("/v1/turnover/2024", PAIR),
+        ("/v1/claims", {}),
+        ("/v1/countries", {}),
+        ("/v1/observations", {}),
+        ("/v1/observations", {"format": "csv"}),
+    ],
+)
+def test_if_none_match_star_is_a_304_where_there_is_an_answer(
     client: TestClient, path: str, params: dict
 ) -> None:
-    """`*` matches any current tag, but a request that is wrong gets its 422 first."""
+    tagged = client.get(path, params=params).headers["etag"]
     answer = client.get(path, params=params, headers={"If-None-Match": "*"})
-    assert answer.status_code == 422
-    assert answer.headers["content-type"] == "application/problem+json"
+    assert (answer.status_code, answer.content, answer.headers["etag"]) == (304, b"", tagged)
+    assert answer.headers["cache-control"] == "public, no-cache"
 
 
 def test_growth_answers_304_to_its_own_tag(client: TestClient) -> None:

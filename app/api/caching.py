@@ -33,7 +33,11 @@ class NotModified(Exception):
 
 async def not_modified(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotModified)
-    return Response(status_code=304, headers=cache_headers(exc.etag))
+    return not_modified_response(exc.etag)
+
+
+def not_modified_response(etag: str) -> Response:
+    return Response(status_code=304, headers=cache_headers(etag))
 
 
 # The latest revision of each versioned table, in one round trip rather than three.
@@ -53,8 +57,13 @@ def data_version(session: Reader) -> str:
 def matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    tags = _tags(if_none_match)
     return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def _tags(if_none_match: str) -> set[str]:
+    """The entity tags listed, weak or not (a GET compares them weakly)."""
+    return {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
 def check_etag(request: Request, session: Reader) -> str:
@@ -67,10 +76,26 @@ def check_etag(request: Request, session: Reader) -> str:
     variant = f"{scope['path']}?{query}|{request.headers.get('accept', '')}"
     digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
     etag = f'W/"{version}-{digest}"'
-    if matches(request.headers.get("if-none-match"), etag):
-        raise NotModified(etag)
+    given = request.headers.get("if-none-match")
+    if given:
+        tags = _tags(given)
+        if etag.removeprefix("W/") in tags:  # this URL answered 2xx at this data version
+            raise NotModified(etag)
+        # `*` matches any current representation; whether there is one (not a 422 or a 404)
+        # is known only once the request is answered (RFC 9110, 13.2.1): see `answered`.
+        request.state.unless_any = "*" in tags
     request.state.etag = etag
     return version
+
+
+def answered(request: Request, response: Response) -> Response:
+    """A tagged read's successful response, with its cache headers; a 304 instead when
+    `If-None-Match: *` asked for one whenever there is a current representation."""
+    etag = request.state.etag
+    if getattr(request.state, "unless_any", False):
+        return not_modified_response(etag)
+    response.headers.update(cache_headers(etag))
+    return response
 
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from app.api.caching import cache_headers, conditional_get
+from app.api.caching import answered, conditional_get
 from app.api.csvio import stream_csv, wants_csv
 from app.api.openapi import problems
 from app.schemas import Series, SeriesPoint, json_number
@@ -124,10 +124,10 @@ def render_plain(
 
 
 def with_cache_headers(request: Request, response: Response) -> Response:
-    """Responses returned by hand skip FastAPI's header merge: copy the ETag across."""
-    etag = getattr(request.state, "etag", None)
-    if etag:
-        response.headers.update(cache_headers(etag))
+    """Responses returned by hand skip FastAPI's header merge: copy the ETag across (or
+    answer 304, app.api.caching.answered)."""
+    if getattr(request.state, "etag", None):
+        return answered(request, response)
     return response
 
 
