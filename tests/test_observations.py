@@ -52,6 +52,14 @@ def test_pages_follow_next_links_to_the_end(client: TestClient) -> None:
     assert pages == 4
 
 
+def test_a_cache_buster_stays_off_the_next_link(client: TestClient) -> None:
+    """A client adding its own `_` to the link it follows must not send two."""
+    body = client.get("/v1/observations", params={"limit": 1, "_": "1733140000000"}).json()
+    assert "_=" not in body["next"] and "limit=1" in body["next"]
+    following = client.get(body["next"] + "&_=1733140000001")
+    assert following.status_code == 200 and len(following.json()["data"]) == 1
+
+
 def test_order_is_stable_while_rows_are_added(client: TestClient, session: Session) -> None:
     page = client.get("/v1/observations", params={"limit": 2}).json()
     # A row that sorts before the cursor must not shift the next page.

@@ -15,6 +15,7 @@ from app.api.caching import tagged_read
 from app.api.crud import add_item_routes
 from app.api.csvio import cells_except, stream_csv, wants_csv
 from app.api.deps import (
+    CACHE_BUSTER,
     MAX_YEAR,
     MIN_YEAR,
     AsOf,
@@ -140,7 +141,9 @@ async def list_observations(
     if len(rows) > limit:
         final = data[-1]
         key = (final["reporter"], final["partner"], final["indicator"], final["year"])
-        next_url = str(request.url.include_query_params(cursor=encode_cursor(key)))
+        # Without a cache-buster: a client adds its own, and two would be a 422.
+        following = request.url.remove_query_params(CACHE_BUSTER)
+        next_url = str(following.include_query_params(cursor=encode_cursor(key)))
     answer = render_rows(request, {"data": data, "limit": limit, "next": next_url})
     if next_url:
         answer.headers["Link"] = f'<{next_url}>; rel="next"'
