@@ -355,7 +355,7 @@ def test_claims_on_one_missing_year_narrow_it_together(client: TestClient, auth:
     }
     assert joint["claim_id"] == seeded["claim_id"]  # the first claim, as before
     assert joint["explanation"].startswith(
-        f"Claims {seeded['claim_id']}, {claim['id']} each imply the 2023 TURNOVER figure"
+        f"Claims {seeded['claim_id']} and {claim['id']} each imply the 2023 TURNOVER figure"
     )
     assert "if all are right, it was 93.78 to 98.75 USD millions." in joint["explanation"]
 
@@ -367,6 +367,34 @@ def test_claims_that_cannot_all_be_right_say_so(client: TestClient, auth: dict) 
     point = implied_turnover_2023(client)
     assert point["interval"] == seeded["interval"]
     assert point["explanation"].startswith(
-        f"Contradictory: claims {seeded['claim_id']}, {claim['id']}"
+        f"Contradictory: claims {seeded['claim_id']} and {claim['id']}"
     )
     assert f"shown is claim {seeded['claim_id']}'s range." in point["explanation"]
+
+
+def test_a_claim_in_another_currency_is_named_and_left_out(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """No exchange rate is recorded, so a EUR range cannot narrow a USD one; the series'
+    own currency leads, even when the EUR claim came first."""
+    record_figure(session, "TURNOVER", 2022, "100", currency="EUR")
+    eur = post_claim(
+        client, auth, kind="ratio", indicator="TURNOVER", base_year=2022, year=2023, stated=1
+    )
+    seeded = client.get("/v1/claims", params={"indicator": "TURNOVER"}).json()["data"][0]
+    assert client.delete(f"/v1/claims/{seeded['id']}", headers=auth).status_code == 204
+    usd = post_turnover_ratio(client, auth, stated=3.8, qualifier="more_than")
+    assert eur["id"] < usd["id"]
+
+    series = client.get("/v1/turnover", params={**PAIR, "start_year": 2023, "include": "implied"})
+    point = series.json()["observations"][0]
+    assert (point["status"], point["claim_id"], point["unit"]["currency"]) == (
+        "implied",
+        usd["id"],
+        "USD",
+    )
+    assert point["interval"]["high"] == 98.75  # the USD claim's range alone
+    assert point["explanation"].endswith(
+        f"Claim {eur['id']} is left out: its figures are in EUR, and no exchange rate is "
+        "recorded to convert them."
+    )

@@ -15,6 +15,7 @@ from app.stats.verdicts import (
     allowed_range,
     assess_growth_claim,
     assess_identity,
+    jointly_implied,
     stated_phrase,
 )
 
@@ -294,3 +295,23 @@ def test_interval_division_and_multiplication() -> None:
     )
     with pytest.raises(ValueError):
         divide(Interval(D(-1), D(2)), Interval(D(1), D(2)))
+
+
+def test_claims_that_narrowly_miss_each_other_print_as_apart() -> None:
+    """At two places 0 to 98.7449 and 98.7451 to 200 would print as meeting at 98.75."""
+    ranges = [(3, Interval(D(0), D("98.7449"))), (5, Interval(D("98.7451"), D(200)))]
+    shown, text = jointly_implied("the 2023 TURNOVER figure", ranges, "USD millions", 2)
+    assert shown == ranges[0][1]
+    assert text == (
+        "Contradictory: claims 3 and 5 each imply the 2023 TURNOVER figure (claim 3: 0 to "
+        "98.7449; claim 5: 98.7451 to 200, in USD millions), and no value is in every range, "
+        "so they cannot all be right; shown is claim 3's range."
+    )
+
+
+def test_three_claims_narrow_to_what_all_allow() -> None:
+    ranges = [(1, Interval(D(0), D(10))), (2, Interval(D(4), None)), (7, Interval(D(2), D(6)))]
+    joint, text = jointly_implied("the 2023 EXPORTS figure", ranges, "USD millions", 1)
+    assert joint == Interval(D(4), D(6))
+    assert text.startswith("Claims 1, 2 and 7 each imply the 2023 EXPORTS figure (claim 1:")
+    assert text.endswith("if all are right, it was 4 to 6 USD millions.")

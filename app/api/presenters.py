@@ -326,9 +326,11 @@ def implied_points(
     last: int | None,
     known_years: set[int],
     as_of: datetime | None = None,
+    currency: str | None = None,
 ) -> list[Data]:
     """Ranges that claims give the indicator in years with no figure, labelled `implied`:
-    one point a year, which several claims on that year narrow together."""
+    one point a year, which several claims on that year narrow together. Claims in
+    `currency` (the series', when it has one) lead: those in another are left out."""
     implying: dict[int, list[Implying]] = {}
     for claim in claims(
         session=session, indicator=code, reporter=reporter, partner=partner, as_of=as_of
@@ -341,12 +343,16 @@ def implied_points(
         if (first is not None and year < first) or (last is not None and year > last):
             continue
         implying.setdefault(year, []).append(Implying(claim.id, checked, a.implied))
-    return [implied_point(code, year, found) for year, found in implying.items()]
+    return [implied_point(code, year, found, currency) for year, found in implying.items()]
 
 
-def implied_point(code: str, year: int, implying: list[Implying]) -> Data:
-    """The point for one missing year from the claims that imply it (in claim order)."""
-    claim_id, checked, interval = implying[0]
+def implied_point(
+    code: str, year: int, implying: list[Implying], currency: str | None = None
+) -> Data:
+    """The point for one missing year from the claims that imply it (in claim order),
+    led by the first in `currency`, or else by the first of all."""
+    lead = next((c for c in implying if c.checked.currency == currency), implying[0])
+    claim_id, checked, interval = lead
     currency = checked.currency
     alike = [claim for claim in implying if claim.checked.currency == currency]
     multiplier = min(claim.checked.multiplier for claim in alike)
@@ -415,7 +421,11 @@ def series_data(
     points = points_data(session, code, by_year, first, as_of, version)
     if implied:
         known = {p["year"] for p in points}
-        extra = implied_points(session, code, reporter, partner, first, last, known, as_of)
+        currencies = {p["unit"]["currency"] for p in points}
+        currency = currencies.pop() if len(currencies) == 1 else None
+        extra = implied_points(
+            session, code, reporter, partner, first, last, known, as_of, currency
+        )
         points = sorted(points + extra, key=lambda p: p["year"])
     units = {(p["unit"]["currency"], p["unit"]["multiplier"]) for p in points}
     return {

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from app.stats.figures import Figure
 from app.stats.growth import ZERO, growth, round_clear_of
-from app.stats.intervals import EXACT, Affine, Interval, divide, multiply, quantum
+from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply, quantum
 
 HUNDRED = Decimal(100)
 PERCENT_TO_RATIO = Affine(Decimal("0.01"), Decimal(1))  # +86.5 % ↦ ×1.865
@@ -259,13 +259,22 @@ def jointly_implied(
     2023 TURNOVER figure"): the range they all allow, given by claim id, in one unit.
     When the ranges share no value, the claims cannot all be true; the first one's range
     is kept, and the sentence says so."""
-    ids = ", ".join(str(claim_id) for claim_id, _ in ranges)
+    *others, last = [str(claim_id) for claim_id, _ in ranges]
+    ids = f"{', '.join(others)} and {last}"
+    joint = _common([implied for _, implied in ranges])
+    if joint is None:
+        # Places enough that ranges which miss each other narrowly do not print as meeting.
+        decimals = next(
+            (
+                d
+                for d in range(decimals, DIGITS)
+                if _common([r.rounded_outward(d) for _, r in ranges]) is None
+            ),
+            DIGITS,
+        )
     each = "; ".join(
         f"claim {claim_id}: {_range_text(implied, '', decimals)}" for claim_id, implied in ranges
     )
-    joint: Interval | None = ranges[0][1]
-    for _, implied in ranges[1:]:
-        joint = joint.intersect(implied) if joint is not None else None
     if joint is None:
         first_id, first = ranges[0]
         return first, (
@@ -276,6 +285,14 @@ def jointly_implied(
         f"Claims {ids} each imply {label} ({each}, in {unit}); if all are right, it was "
         f"{_range_text(joint, '', decimals)} {unit}."
     )
+
+
+def _common(intervals: list[Interval]) -> Interval | None:
+    """The numbers in every interval, or None when no number is."""
+    common: Interval | None = intervals[0]
+    for interval in intervals[1:]:
+        common = common.intersect(interval) if common is not None else None
+    return common
 
 
 def assess_identity(formula: str, reported: Figure, computed: Figure, labels: Labels) -> Assessment:
