@@ -347,11 +347,11 @@ def implied_points(
 
 
 def implied_point(
-    code: str, year: int, implying: list[Implying], currency: str | None = None
+    code: str, year: int, implying: list[Implying], preferred: str | None = None
 ) -> Data:
     """The point for one missing year from the claims that imply it (in claim order),
-    led by the first in `currency`, or else by the first of all."""
-    lead = next((c for c in implying if c.checked.currency == currency), implying[0])
+    led by the first in the `preferred` currency, or else by the first of all."""
+    lead = next((c for c in implying if c.checked.currency == preferred), implying[0])
     claim_id, checked, interval = lead
     currency = checked.currency
     alike = [claim for claim in implying if claim.checked.currency == currency]

@@ -69,7 +69,7 @@ def get_growth(
     distinct_pair(reporter, partner)
     if from_year >= to_year:
         raise invalid("to", f"`to` ({to_year}) must be after `from` ({from_year})")
-    check_etag(request, session)  # after the checks: `If-None-Match: *` never hides a 422
+    check_etag(request, session)  # tagged after its checks, as the other tagged reads are
     code = indicator.value
     by_year = pair_points(
         session=session,
