@@ -82,20 +82,11 @@ def check_etag(request: Request, session: Reader) -> str:
         if etag.removeprefix("W/") in tags:  # this URL answered 2xx at this data version
             raise NotModified(etag)
         # `*` matches any current representation; whether there is one (not a 422 or a 404)
-        # is known only once the request is answered (RFC 9110, 13.2.1): see `answered`.
+        # is known only once the request is answered (RFC 9110, 13.2.1): see
+        # app.api.render.with_cache_headers.
         request.state.unless_any = "*" in tags
     request.state.etag = etag
     return version
-
-
-def answered(request: Request, response: Response) -> Response:
-    """A tagged read's successful response, with its cache headers; a 304 instead when
-    `If-None-Match: *` asked for one whenever there is a current representation."""
-    etag = request.state.etag
-    if getattr(request.state, "unless_any", False):
-        return not_modified_response(etag)
-    response.headers.update(cache_headers(etag))
-    return response
 
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from app.api.caching import answered, conditional_get
+from app.api.caching import cache_headers, conditional_get, not_modified_response
 from app.api.csvio import stream_csv, wants_csv
 from app.api.openapi import problems
 from app.schemas import Series, SeriesPoint, json_number
@@ -124,10 +124,14 @@ def render_plain(
 
 
 def with_cache_headers(request: Request, response: Response) -> Response:
-    """Responses returned by hand skip FastAPI's header merge: copy the ETag across (or
-    answer 304, app.api.caching.answered)."""
-    if getattr(request.state, "etag", None):
-        return answered(request, response)
+    """Responses returned by hand skip FastAPI's header merge: copy the ETag across. Only a
+    success gets here, so this is where `If-None-Match: *` becomes a 304 (check_etag)."""
+    etag = getattr(request.state, "etag", None)
+    if not etag:
+        return response
+    if getattr(request.state, "unless_any", False):
+        return not_modified_response(etag)
+    response.headers.update(cache_headers(etag))
     return response
 
 

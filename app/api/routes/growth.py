@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
-from app.api.caching import check_etag, tagged_read
+from app.api.caching import tagged_read
 from app.api.deps import (
     MAX_YEAR,
     MIN_YEAR,
@@ -53,7 +53,7 @@ used and say so in their status.
 A transformation that does not exist (a zero or negative base) is null, with a `reason`.
 A missing figure is a 404 that names it.""",
     operation_id="get_growth",
-    **reads(404, 422, tags_itself=True),
+    **reads(404, 422),
 )
 def get_growth(
     request: Request,
@@ -69,7 +69,6 @@ def get_growth(
     distinct_pair(reporter, partner)
     if from_year >= to_year:
         raise invalid("to", f"`to` ({to_year}) must be after `from` ({from_year})")
-    check_etag(request, session)  # tagged after its checks, as the other tagged reads are
     code = indicator.value
     by_year = pair_points(
         session=session,
