@@ -34,7 +34,7 @@ from app.api.body import DECODING, RepeatedName, malformed_json, parse_json
 from app.api.csvio import restore
 from app.api.deps import WHOLE_NUMBER
 from app.errors import FieldError, ProblemException, conflict
-from app.inputs import FIRST_YEAR, latest_year, whole
+from app.inputs import FIRST_YEAR, MAX_WHOLE_DIGITS, latest_year, whole
 from app.models import (
     Observation,
     ObservationRevision,
@@ -361,7 +361,12 @@ def _cell(column: str, text: str) -> Any:
             400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
         )
     text = restore(text)
-    if column in _INTEGER_COLUMNS and WHOLE_NUMBER.fullmatch(text):
+    # Longer digit strings stay text (int() refuses over 4,300 digits): the rule refuses them.
+    if (
+        column in _INTEGER_COLUMNS
+        and len(text) <= MAX_WHOLE_DIGITS
+        and WHOLE_NUMBER.fullmatch(text)
+    ):
         return int(text)
     if column == "value":
         return _number(text)

@@ -24,7 +24,9 @@ MAX_DECIMALS = 6
 # exactly (Excel keeps as many): a figure with more would be served changed.
 MAX_DIGITS = 15
 MAX_ID = 2**31 - 1  # ids are 32-bit in both databases; a larger one would overflow
-MAX_MAGNITUDE = Decimal(10) ** 15
+MAX_WHOLE_DIGITS = 19  # more than any whole-number field allows (MAX_ID has 10)
+MAGNITUDE_DIGITS = 15
+MAX_MAGNITUDE = Decimal(10) ** MAGNITUDE_DIGITS
 MULTIPLIERS = (0, 3, 6, 9)
 # ISO 4217 less the codes that name no money: XTS is for testing, XXX for "no currency".
 CURRENCIES = {c.alpha_3 for c in pycountry.currencies} - {"XTS", "XXX"}
@@ -41,7 +43,8 @@ def exact_number(value: Any) -> Decimal:
     number = Decimal(value)
     if number.is_zero():
         number = number.copy_abs()
-    if not number.is_finite() or abs(number) >= MAX_MAGNITUDE:
+    # From the exponent: abs() of 1E+1000000 would overflow Decimal's context.
+    if not number.is_finite() or (number.adjusted() >= MAGNITUDE_DIGITS and not number.is_zero()):
         raise ValueError(f"must be a finite number below {MAX_MAGNITUDE:.0E} in size")
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
@@ -66,7 +69,13 @@ def significant_digits(plain: str) -> int:
 def whole(value: Any) -> Any:
     """JSON has one kind of number: 2023.0 is the integer 2023, as JSON Schema reads it.
     (The body parser makes it a Decimal, which a strict int field would refuse.)"""
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        # int() of 1E+1000000 would take seconds; a number that long is no year or id anyway
+        and value.adjusted() < MAX_WHOLE_DIGITS
+        and value == value.to_integral_value()
+    ):
         return int(value)
     return value
 

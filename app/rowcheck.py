@@ -26,9 +26,9 @@ from app.inputs import (
     AGENCY,
     CURRENCIES,
     FIRST_YEAR,
+    MAGNITUDE_DIGITS,
     MAX_DECIMALS,
     MAX_DIGITS,
-    MAX_MAGNITUDE,
     MULTIPLIERS,
     NO_TEXT,
     NOTE_MAX,
@@ -56,7 +56,6 @@ DEFAULTS: dict[str, Any] = {
 # but for created_at and updated_at, which the write sets.
 COLUMNS = tuple(ObservationData.model_fields)[:-2]
 INDICATORS = [code.value for code in IndicatorCode]
-MAGNITUDE_DIGITS = len(str(MAX_MAGNITUDE)) - 1  # a value this many digits long may be too big
 REPORTED = ObservationStatus.reported.value
 
 
@@ -111,6 +110,7 @@ _BAD_INDICATOR = Problem("must be one of " + ", ".join(INDICATORS))
 _BAD_NUMBER = Problem("must be a finite JSON number below 1E+15 in size")
 _BAD_MULTIPLIER = Problem("must be one of 0, 3, 6, 9 (10^n units)")
 _BAD_PRECISION = Problem(f"must be an integer from 0 to {MAX_DECIMALS}")
+_TOO_MANY_DECIMALS = Problem(f"has more than {MAX_DECIMALS} decimals")
 _BAD_QUOTE = Problem(f"must be text of 1 to {QUOTE_MAX} characters")
 _BLANK_QUOTE = Problem(NO_TEXT)
 _NOT_AN_ID = Problem("must be an integer, the id of a source")
@@ -153,7 +153,8 @@ class Rules:
         if (
             not isinstance(value, Decimal)
             or not value.is_finite()
-            or (value.adjusted() >= MAGNITUDE_DIGITS and abs(value) >= MAX_MAGNITUDE)
+            # Read from the exponent: abs() of 1E+1000000 would overflow Decimal's context.
+            or (value.adjusted() >= MAGNITUDE_DIGITS and not value.is_zero())
         ):
             return _BAD_NUMBER
         if value.is_zero():
@@ -162,13 +163,15 @@ class Rules:
         if "E" in text:
             exponent = value.as_tuple().exponent
             assert isinstance(exponent, int)  # finite
+            if -exponent > MAX_DECIMALS:  # 1E-1000000000 written out would take a gigabyte
+                return _TOO_MANY_DECIMALS
             text, decimals = format(value, "f"), max(0, -exponent)
         else:
             dot = text.find(".")
             decimals = 0 if dot < 0 else len(text) - dot - 1
         number = (text, decimals, value.is_signed() and value < 0, value)
         if decimals > MAX_DECIMALS:
-            return Problem(f"has more than {MAX_DECIMALS} decimals", number)
+            return _TOO_MANY_DECIMALS._replace(number=number)
         if len(text) > MAX_DIGITS and significant_digits(text) > MAX_DIGITS:
             return Problem(TOO_MANY_DIGITS, number)
         return number

@@ -236,8 +236,11 @@ def check_if_match(if_match: str | None, revision_id: int) -> None:
 
 
 def live_or_gone(session: Session, resource: Resource, row_id: int) -> Versioned:
-    """The live row, or 404 (never existed) / 410 (deleted)."""
-    row: Versioned | None = session.get(resource.model, row_id)  # type: ignore[assignment]
+    """The live row, about to be written, or 404 (never existed) / 410 (deleted). On
+    PostgreSQL it stays locked until the commit (on SQLite, lock_for_write locks it all)."""
+    row: Versioned | None = session.get(  # type: ignore[assignment]
+        resource.model, row_id, with_for_update=True, populate_existing=True
+    )
     if row is not None:
         return row
     raise absent_at(session, resource, row_id)
@@ -358,6 +361,9 @@ def patch(
             "Malformed patch",
             "A merge patch is a JSON object of the fields to change.",
         )
+    # Locked before the row is read: a write landing in between (an import) would
+    # otherwise be undone by the merge of the older row, in the table and its history.
+    lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
     merged = merge_patch(resource, row, changes)
     return replace(session, resource, row_id, merged, api_key_id, if_match)

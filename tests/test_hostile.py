@@ -408,7 +408,12 @@ def test_ten_megabyte_bodies_are_413(
     assert_problem(response, 413)
 
 
-NUMBER_TOKENS = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e-999", '"NaN"', '"1e3"']
+# 1e1000000 is past Decimal's exponent limit; 1e-99999999999999 would be a gigabyte written out.
+HUGE_EXPONENTS = ["1e1000000", "-1e1000000", "1e-99999999999999"]
+NUMBER_TOKENS = [
+    *("NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e-999", '"NaN"', '"1e3"'),
+    *HUGE_EXPONENTS,
+]
 
 
 @pytest.mark.parametrize(("method", "url"), json_write_cases())
@@ -444,6 +449,23 @@ def test_out_of_range_years_in_bodies(
         body = [body]
     body_problem = assert_problem(hostile.request(method, url, json=body), 404, 422)
     assert body_problem["status"] == 404 or body_problem["errors"], body_problem
+
+
+@pytest.mark.parametrize(("method", "url"), json_write_cases())
+@pytest.mark.parametrize("token", HUGE_EXPONENTS)
+def test_huge_exponents_in_whole_number_fields(
+    hostile: TestClient, method: str, url: str, token: str
+) -> None:
+    """A year of 1e1000000 is refused at once: made an int, it would take seconds."""
+    body = valid_body(method, url)
+    name = "kind" if url.startswith("/v1/sources") else "year"
+    text = json.dumps({**body, name: "__TOKEN__"}).replace('"__TOKEN__"', token)
+    if url.startswith("/v1/imports"):
+        text = f"[{text}]"
+    response = hostile.request(
+        method, url, content=text.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 404, 422)
 
 
 NESTINGS = {
@@ -552,6 +574,17 @@ HOSTILE_CSV = {
     "value-nan": CSV_HEADER.encode() + b"KAZ,BGR,TURNOVER,2023,NaN,USD,6,,2,,quote,\n",
     "value-infinity": CSV_HEADER.encode() + b"KAZ,BGR,TURNOVER,2023,-Infinity,USD,6,,2,,quote,\n",
     "value-1e999": CSV_HEADER.encode() + b"KAZ,BGR,TURNOVER,2023,1e999,USD,6,,2,,quote,\n",
+    "value-1e1000000": CSV_HEADER.encode() + b"KAZ,BGR,TURNOVER,2023,1e1000000,USD,6,,2,,quote,\n",
+    "value-1e-1000000000": CSV_HEADER.encode()
+    + b"KAZ,BGR,TURNOVER,2023,1e-1000000000,USD,6,,2,,quote,\n",
+    "year-of-5000-digits": CSV_HEADER.encode()
+    + b"KAZ,BGR,TURNOVER,"
+    + b"1" * 5000
+    + b",95.0,USD,6,,2,,quote,\n",
+    "source-of-5000-digits": CSV_HEADER.encode()
+    + b"KAZ,BGR,TURNOVER,2023,95.0,USD,6,,2"
+    + b"0" * 5000
+    + b",,quote,\n",
     "year-99999": CSV_HEADER.encode() + b"KAZ,BGR,TURNOVER,99999,95.0,USD,6,,2,,quote,\n",
     "year-negative": CSV_HEADER.encode() + b"KAZ,BGR,TURNOVER,-2023,95.0,USD,6,,2,,quote,\n",
     "sql-in-cells": CSV_HEADER.encode()

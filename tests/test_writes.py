@@ -7,7 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+from app import writes
+from app.imports import IMPORT_COLUMNS, import_observations, rows_from
 
 from tests.conftest import TURNOVER_2023, count_rows
 
@@ -302,6 +306,33 @@ def test_revisions_of_seeded_figures_name_no_key(client: TestClient) -> None:
     (revision,) = client.get("/v1/observations/1/revisions").json()["data"]
     assert (revision["action"], revision["api_key"], revision["old"]) == ("create", None, None)
     assert revision["new"]["value"] == 375.2
+
+
+def test_a_patch_keeps_an_import_that_lands_while_it_waits_for_the_lock(
+    client: TestClient, auth: dict, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PATCH reads the row once it holds the write lock: an import committed while it
+    waited stays, in the live row and in the revision the PATCH opens."""
+    take_lock = writes.lock_for_write
+    revised = "KAZ,BGR,TURNOVER,2024,375.3,USD,6,1,2,,Revised to 375.3.,\n"
+
+    def import_then_lock(session: Session) -> None:
+        monkeypatch.setattr(writes, "lock_for_write", take_lock)
+        with Session(engine) as other:
+            body = (",".join(IMPORT_COLUMNS) + "\n" + revised).encode()
+            assert import_observations(other, rows_from(body, "text/csv"), None).updated == 1
+        take_lock(session)
+
+    monkeypatch.setattr(writes, "lock_for_write", import_then_lock)
+    assert client.patch("/v1/observations/1", json={"note": "C"}, headers=auth).status_code == 200
+    live = client.get("/v1/observations/1").json()
+    assert (live["value"], live["quote"], live["note"]) == (375.3, "Revised to 375.3.", "C")
+    latest = client.get("/v1/observations/1/revisions").json()["data"][-1]["new"]
+    assert {field: latest[field] for field in ("value", "quote", "note")} == {
+        "value": 375.3,
+        "quote": "Revised to 375.3.",
+        "note": "C",
+    }
 
 
 def test_revisions_as_csv_hold_each_version_as_json(client: TestClient, auth: dict) -> None:
