@@ -34,6 +34,18 @@ class DecimalText(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         return None if value is None else Decimal(value)
 
+    def compare_values(self, x: Any, y: Any) -> bool:
+        """The same digits, not just the same number: 16.70 stated to the hundredth is not
+        the 16.7 a source printed, so a change from one to the other must be written."""
+        return same_digits(x, y)
+
+
+def same_digits(x: Any, y: Any) -> bool:
+    """Equal, and for decimals written with as many places: 16.70 is not 16.7 here."""
+    if isinstance(x, Decimal) and isinstance(y, Decimal):
+        return x.as_tuple() == y.as_tuple()
+    return bool(x == y)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -34,6 +34,7 @@ from app.models import (
     ObservationStatus,
     RevisionAction,
     Source,
+    same_digits,
     utcnow,
 )
 from app.schemas import _rfc3339
@@ -336,7 +337,7 @@ def replace(
         raise _conflict(resource, columns, existing)
     if isinstance(row, Source) and columns["kind"] != row.kind:
         _refuse_if_cited_as(session, row_id, row.kind, columns["kind"])
-    if all(getattr(row, column) == value for column, value in columns.items()):
+    if all(same_digits(getattr(row, column), value) for column, value in columns.items()):
         return row  # nothing changed: no spurious revision
     for column, value in columns.items():
         setattr(row, column, value)

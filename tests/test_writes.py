@@ -445,6 +445,25 @@ def test_claims_can_be_written_and_are_assessed(client: TestClient, auth: dict) 
     assert patched.json()["statement"] == "less than 20 times"
 
 
+def test_a_claim_restated_to_other_places_is_written(client: TestClient, auth: dict) -> None:
+    """16.70 and 16.7 are one number but not one statement: `exact` reads the stated
+    figure as rounded in print, so a change of places is a change, with its revision."""
+    body = json.dumps({**CLAIM, "kind": "percent_change", "qualifier": "exact", "stated": 0})
+    created = post_raw(client, auth, body.replace('"stated": 0', '"stated": 16.70'), "/v1/claims")
+    url = created.headers["location"]
+    assert created.json()["allowed"]["low"] == 16.695
+    for stated, low in (("16.7", 16.65), ("16.70", 16.695)):
+        restated = client.patch(
+            url,
+            content=f'{{"stated": {stated}}}',
+            headers={**auth, "Content-Type": "application/json"},
+        )
+        assert (restated.status_code, restated.json()["allowed"]["low"]) == (200, low)
+        assert client.get(url).json()["allowed"]["low"] == low  # stored, not just answered
+    actions = [r["action"] for r in client.get(f"{url}/revisions").json()["data"]]
+    assert actions == ["create", "update", "update"]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
