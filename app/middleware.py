@@ -11,9 +11,9 @@ import uuid
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware, GZipResponder
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -175,13 +175,14 @@ class HeadAsGet:
             elif not message.get("more_body", False):
                 await send({"type": "http.response.body", "body": b""})
 
-        # In place, and put back: the router notes the route it matched in this scope, and
-        # the log and metrics read both from it.
-        scope["method"] = "GET"
+        # A copy: uvicorn reads the method from the scope it made as the body goes out, and
+        # would wait for a GET's body. What the router notes there (the route matched, for
+        # the log and metrics) is copied back.
+        as_get = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, headers_only)
+            await self.app(as_get, receive, headers_only)
         finally:
-            scope["method"] = "HEAD"
+            scope.update({key: value for key, value in as_get.items() if key != "method"})
 
 
 class ProblemCORSMiddleware(CORSMiddleware):
@@ -249,8 +250,14 @@ class GZipUnlessStrongTag(GZipMiddleware):
     lists and series, the large answers, carry weak tags and are still compressed."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or "gzip" not in Headers(scope=scope).get("accept-encoding", ""):
-            await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not accepts_gzip(Headers(scope=scope).get("accept-encoding", "")):
+            identity = IdentityResponder(
+                self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
+            )
+            await identity(scope, receive, send)
             return
         responder = _GZipUnlessStrongTag(
             self.app,
@@ -262,7 +269,36 @@ class GZipUnlessStrongTag(GZipMiddleware):
         await responder(scope, receive, send)
 
 
+_QVALUE = re.compile(r"q=(0(\.[0-9]{0,3})?|1(\.0{0,3})?)", re.IGNORECASE)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether the client named gzip with a weight above 0 (RFC 9110, 12.5.3): `gzip;q=0`
+    refuses it. A weight that is not one (`q=abc`) counts as 0, for the plain body is
+    never wrong."""
+    accept_encoding = accept_encoding.lower()
+    if "gzip" not in accept_encoding:
+        return False
+    for coding in accept_encoding.split(","):
+        name, _, weight = coding.partition(";")
+        if name.strip() == "gzip":
+            weight = weight.strip()
+            if not weight:
+                return True
+            matched = _QVALUE.fullmatch(weight.replace(" ", ""))
+            return matched is not None and float(matched[1]) > 0
+    return False
+
+
 class _GZipUnlessStrongTag(GZipResponder):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_varied_once(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _vary_once(message)
+            await send(message)
+
+        await super().__call__(scope, receive, send_varied_once)
+
     async def send_with_compression(self, message: Message) -> None:
         await super().send_with_compression(message)
         if message["type"] != "http.response.start":
@@ -272,3 +308,12 @@ class _GZipUnlessStrongTag(GZipResponder):
         if etag.startswith('"') and not (passed_on or self.content_type_is_excluded):
             self.content_encoding_set = True  # what Starlette passes on as it is, from now
             await self.send(message)
+
+
+def _vary_once(message: Message) -> None:
+    """Starlette adds Accept-Encoding to a Vary that a weakly tagged read already lists."""
+    headers = MutableHeaders(raw=message["headers"])
+    listed = [name.strip() for line in headers.getlist("vary") for name in line.split(",")]
+    once = list(dict.fromkeys(listed))
+    if len(once) < len(listed):
+        headers["vary"] = ", ".join(once)

@@ -254,6 +254,61 @@ def test_large_responses_are_compressed(client: TestClient) -> None:
     assert "content-encoding" not in small.headers
 
 
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip", True),
+        ("GZIP;q=0.5, br", True),
+        ("gzip;q=0", False),  # RFC 9110, 12.5.3: not acceptable
+        ("br, gzip; q=0.000", False),
+        ("gzip;q=abc", False),  # not a weight: the plain body is never wrong
+        ("x-gzip, deflate", False),
+    ],
+)
+def test_gzip_only_where_the_client_accepts_it(
+    client: TestClient, accept_encoding: str, gzipped: bool
+) -> None:
+    response = client.get("/v1/countries", headers={"Accept-Encoding": accept_encoding})
+    assert response.status_code == 200
+    assert ("content-encoding" in response.headers) is gzipped
+    assert response.json()["data"]  # httpx decodes what was gzipped; plain stays plain
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/countries",  # gzipped
+        "/v1/turnover/2024?reporter=KAZ&partner=BGR",  # weakly tagged, too small to gzip
+        "/v1/turnover.svg?reporter=KAZ&partner=BGR",
+        "/v1/observations/1",  # strongly tagged: never gzipped
+    ],
+)
+def test_a_304_varies_as_its_200_does(client: TestClient, path: str) -> None:
+    """RFC 9110, 15.4.5: a 304 sends the Vary its 200 would, or a cache could pair the
+    gzipped body it holds with a client that cannot read it."""
+    gzip = {"Accept-Encoding": "gzip", "Origin": "https://example.org"}
+    answer = client.get(path, headers=gzip)
+    again = client.get(path, headers={**gzip, "If-None-Match": answer.headers["etag"]})
+    assert (answer.status_code, again.status_code) == (200, 304)
+    assert again.headers["vary"] == answer.headers["vary"]
+    assert answer.headers["vary"].count("Accept-Encoding") <= 1
+
+
+def test_list_headers_may_come_on_several_lines(client: TestClient, auth: dict) -> None:
+    """RFC 9110, 5.3: two If-Match lines are one list, as are two If-None-Match lines."""
+    tag = client.get("/v1/turnover", params=PAIR).headers["etag"]
+    lines = [("If-None-Match", 'W/"0-stale"'), ("If-None-Match", tag)]
+    assert client.get("/v1/turnover", params=PAIR, headers=lines).status_code == 304
+    current = client.get("/v1/observations/1").headers["etag"]
+    guarded = [*auth.items(), ("If-Match", '"999999"'), ("If-Match", current)]
+    patched = client.patch("/v1/observations/1", json={"note": "Checked."}, headers=guarded)
+    assert patched.status_code == 200
+    stale = [*auth.items(), ("If-Match", '"999999"'), ("If-Match", current)]
+    assert (
+        client.patch("/v1/observations/1", json={"note": "No."}, headers=stale).status_code == 412
+    )
+
+
 def test_an_item_is_never_gzipped_under_its_strong_tag(client: TestClient, auth: dict) -> None:
     """A strong tag names these bytes: a gzipped body under it would be another
     representation with the same tag. The weak-tagged lists are still compressed."""

@@ -160,3 +160,23 @@ def test_metrics_add_up_every_worker(engine: Engine, tmp_path) -> None:  # type:
         )
     )
     assert float(line.split()[-1]) == 20
+
+
+HEAD_PATHS = ["/v1/observations/1", "/v1/countries", "/v1/turnover?reporter=KAZ&partner=BGR"]
+
+
+def test_head_over_real_http_logs_no_error(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """uvicorn reads the method from its own scope as the body goes out: a HEAD that the
+    app saw as a GET there made it wait for a body and log each one as an error."""
+    with (
+        (tmp_path / "server.log").open("w+") as log,
+        live_server(engine.url.render_as_string(hide_password=False), output=log) as base,
+        httpx.Client(base_url=base) as http,  # one kept-alive connection for them all
+    ):
+        heads = [http.head(path) for path in HEAD_PATHS * 2]
+        metrics = http.get("/metrics").text
+        log.seek(0)
+        logged = log.read()
+    assert [(r.status_code, r.content) for r in heads] == [(200, b"")] * len(heads)
+    assert "error" not in logged.lower(), logged
+    assert 'method="HEAD",route="/v1/observations/{item_id}",status="200"} 2.0' in metrics

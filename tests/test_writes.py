@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from app import writes
 from app.imports import IMPORT_COLUMNS, import_observations, rows_from
-
 from tests.conftest import TURNOVER_2023, count_rows
 
 TABLES = (

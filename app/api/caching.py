@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from fastapi import Request, Response
 from sqlalchemy import Connection, Engine, func, select
+from starlette.datastructures import Headers
 
 from app.api.deps import SessionDep
 from app.db import read
@@ -21,8 +22,11 @@ CACHE_CONTROL = "public, no-cache"  # cache, but ask each time; a 304 makes that
 
 def cache_headers(etag: str) -> dict[str, str]:
     """What a tagged read (or its 304) sends. `Vary: Accept`, because the same URL is JSON
-    or CSV by the Accept header: a shared cache must not hand one to a client of the other."""
-    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+    or CSV by the Accept header: a shared cache must not hand one to a client of the other.
+    A weakly tagged answer may also be gzipped (app/middleware.py), so it varies by
+    Accept-Encoding too, whatever its size: a 304 must name what its 200 would."""
+    vary = "Accept" if etag.startswith('"') else "Accept, Accept-Encoding"
+    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": vary}
 
 
 class NotModified(Exception):
@@ -54,6 +58,13 @@ def data_version(session: Reader) -> str:
     return ".".join(str(part or 0) for part in parts)
 
 
+def listed(headers: Headers, name: str) -> str | None:
+    """A list header sent on several lines, as the one comma-separated line it stands for
+    (RFC 9110, 5.3): `If-Match: "1"` and `If-Match: "22"` together are `"1", "22"`."""
+    values = headers.getlist(name)
+    return ", ".join(values) if values else None
+
+
 def matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
@@ -76,7 +87,7 @@ def check_etag(request: Request, session: Reader) -> str:
     variant = f"{scope['path']}?{query}|{request.headers.get('accept', '')}"
     digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
     etag = f'W/"{version}-{digest}"'
-    given = request.headers.get("if-none-match")
+    given = listed(request.headers, "if-none-match")
     if given:
         tags = _tags(given)
         if etag.removeprefix("W/") in tags:  # this URL answered 2xx at this data version

@@ -15,7 +15,7 @@ from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from app.api.body import json_body, merge_patch_body, no_body
-from app.api.caching import NotModified, matches
+from app.api.caching import NotModified, listed, matches
 from app.api.csvio import wants_csv
 from app.api.deps import AsOf, Digits, SessionDep
 from app.api.openapi import problems, request_body
@@ -38,9 +38,18 @@ from app.writes import (
 )
 
 Present = Callable[[Session, Row[Any], datetime | None], BaseModel]
-IfMatch = Annotated[
-    str | None, Header(description="The ETag you read; a stale one is a 412.", examples=['"5"'])
-]
+
+
+def if_match(
+    request: Request,
+    if_match: Annotated[  # declared for the docs; read on every line it is sent on
+        str | None, Header(description="The ETag you read; a stale one is a 412.", examples=['"5"'])
+    ] = None,
+) -> str | None:
+    return listed(request.headers, "if-match")
+
+
+IfMatch = Annotated[str | None, Depends(if_match)]
 Body = Annotated[Any, Depends(json_body)]
 PatchBody = Annotated[Any, Depends(merge_patch_body)]
 
@@ -146,7 +155,7 @@ def add_item_routes(
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
             csv = wants_csv(format, request.headers.get("accept"))
             etag = current_etag(session, resource.model, item_id, csv=csv)
-            if self_contained and matches(request.headers.get("if-none-match"), etag):
+            if self_contained and matches(listed(request.headers, "if-none-match"), etag):
                 raise NotModified(etag)
             response.headers["ETag"] = etag
             request.state.etag = etag
@@ -167,7 +176,7 @@ def add_item_routes(
         key: WriterKey,
         item_id: one,
         body: Body,
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         return reply(session, replace(session, resource, item_id, body, key.id or 0, if_match))
 
@@ -176,12 +185,12 @@ def add_item_routes(
         key: WriterKey,
         item_id: one,
         body: PatchBody,
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         return reply(session, patch(session, resource, item_id, body, key.id or 0, if_match))
 
     def delete_item(
-        session: SessionDep, key: WriterKey, item_id: one, if_match: IfMatch = None
+        session: SessionDep, key: WriterKey, item_id: one, if_match: IfMatch
     ) -> Response:
         delete(session, resource, item_id, key.id or 0, if_match)
         return Response(status_code=204)
