@@ -228,7 +228,9 @@ class GrowthResult(BaseModel):
     indicator: str = Field(examples=["FDI_INFLOW"])
     reporter: str = Field(examples=["KAZ"])
     partner: str = Field(examples=["BGR"])
-    unit: Unit = Field(description="`chg`'s: the finer of the two figures' units.")
+    unit: Unit | None = Field(
+        description="`chg`'s: the finer of the two figures' units; null with `chg`."
+    )
     years: int = Field(description="Span in years, `to` − `from`.")
     inputs: list[FigureUsed] = Field(
         description="The two figures used, earlier first, each as given in its own unit."
@@ -236,7 +238,9 @@ class GrowthResult(BaseModel):
     ratio: Number | None = Field(
         description="later / earlier, 6 decimals (more where 6 would read 0)."
     )
-    chg: Number = Field(description="Absolute change, exact.")
+    chg: Number | None = Field(
+        description="Absolute change, exact; null when the figures' currencies differ."
+    )
     pch: Number | None = Field(
         description="Percent change, 4 decimals (more where 4 would read -100)."
     )

@@ -72,6 +72,26 @@ def test_inputs_in_different_units_are_shown_as_given(client: TestClient, sessio
     ]
 
 
+def test_figures_in_two_currencies_give_no_growth_but_a_reason(
+    client: TestClient, session: Session
+) -> None:
+    """No exchange rates are recorded: nothing, not even the change, can be computed, and
+    the answer says why (as a series' growth does), rather than blaming a parameter."""
+    record_figure(session, "FDI_INFLOW", 2022, "3.9", currency="EUR")
+    response = client.get("/v1/growth", params={**FDI, "from": 2022, "to": 2023})
+    body = response.json()
+    assert response.status_code == 200
+    transformations = ("unit", "chg", "ratio", "pch", "cagr", "log")
+    assert [body[name] for name in transformations] == [None] * len(transformations)
+    assert "2022 figure is in EUR and the 2023 figure in USD" in body["reason"]
+    assert [(i["value"], i["unit"]["currency"]) for i in body["inputs"]] == [
+        (3.9, "EUR"),
+        (4.2, "USD"),
+    ]
+    as_csv = client.get("/v1/growth", params={**FDI, "from": 2022, "to": 2023, "format": "csv"})
+    assert (as_csv.status_code, as_csv.text.count("\n")) == (200, 2)
+
+
 def test_zero_base_gives_nulls_with_a_reason(client: TestClient, session: Session) -> None:
     record_figure(session, "FDI_INFLOW", 2022, "0.0")
     body = client.get("/v1/growth", params={**FDI, "from": 2022, "to": 2023}).json()

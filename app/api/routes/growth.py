@@ -24,7 +24,7 @@ from app.db import DatabaseDep
 from app.errors import invalid, not_found
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
-from app.stats.growth import growth
+from app.stats.growth import Growth, growth
 
 router = APIRouter(prefix="/v1", tags=["Growth"])
 FromYear = Annotated[
@@ -50,8 +50,9 @@ FRED's transformations: `ratio` (to ÷ from), `chg` (absolute change, exact), `p
 log of the ratio). The two figures used are listed in `inputs`; derived figures may be
 used and say so in their status.
 
-A transformation that does not exist (a zero or negative base) is null, with a `reason`.
-A missing figure is a 404 that names it.""",
+A transformation that does not exist (a zero or negative base) is null, with a `reason`;
+so is every one, `chg` and `unit` too, when the two figures are in different currencies
+(no exchange rates are recorded). A missing figure is a 404 that names it.""",
     operation_id="get_growth",
     **reads(404, 422),
 )
@@ -83,28 +84,29 @@ def get_growth(
         if year not in by_year:
             raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
     earlier, later = by_year[from_year][code], by_year[to_year][code]
-    if earlier.currency != later.currency:
-        raise invalid("to", f"the {from_year} and {to_year} figures are in different currencies")
-
-    multiplier = min(earlier.figure.multiplier, later.figure.multiplier)
-    g = growth(
-        earlier.figure.in_multiplier(multiplier).value,
-        later.figure.in_multiplier(multiplier).value,
-        to_year - from_year,
-    )
+    values: dict[str, Any]  # GrowthResult's unit and transformations
+    if earlier.currency == later.currency:
+        multiplier = min(earlier.figure.multiplier, later.figure.multiplier)
+        g = growth(
+            earlier.figure.in_multiplier(multiplier).value,
+            later.figure.in_multiplier(multiplier).value,
+            to_year - from_year,
+        )
+        values = {**g._asdict(), "unit": unit(later.currency, multiplier)}
+    else:
+        values = {
+            **dict.fromkeys(Growth._fields),
+            "unit": None,
+            "reason": f"the {from_year} figure is in {earlier.currency} and the {to_year} "
+            f"figure in {later.currency}, and no exchange rate is recorded to convert them",
+        }
     result = GrowthResult(
         indicator=code,
         reporter=reporter,
         partner=partner,
-        unit=unit(later.currency, multiplier),
         years=to_year - from_year,
         inputs=[figure_used(p) for p in (earlier, later)],
-        ratio=g.ratio,
-        chg=g.chg,
-        pch=g.pch,
-        cagr=g.cagr,
-        log=g.log,
-        reason=g.reason,
+        **values,
     )
     return render(request, format, result, f"growth-{code}-{reporter}-{partner}")
 
