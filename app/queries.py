@@ -332,7 +332,7 @@ def _seek_each_reporter(names: frozenset[str]) -> bool:
     indicator's last three years, 40% faster, but 60% slower as of a time, where no index
     leads with reporter and indicator. Never for pages: one after a cursor would seek
     every reporter before it."""
-    if "reporter" in names or "limit" in names:
+    if "reporter" in names or "limit" in names or AFTER[0] in names:
         return False
     return "partner" in names or ("indicator" in names and "as_of" not in names)
 
@@ -405,13 +405,22 @@ EXPORT_VERBATIM = (
 EXPORT_BATCH = 1000
 
 
-def all_observations(session: Reader, filters: dict[str, Any]) -> Iterator[ObservationRow]:
-    """Every matching row in key order, as EXPORT_COLUMNS in that order, streamed from one
-    cursor so memory stays flat.
+def all_observations(
+    session: Reader,
+    filters: dict[str, Any],
+    after: ObservationKey | None = None,
+    limit: int | None = None,
+) -> Iterator[ObservationRow]:
+    """Every matching row in key order (after the key `after`, at most `limit` of them),
+    as EXPORT_COLUMNS in that order, streamed from one cursor so memory stays flat.
 
     One query rather than keyset pages: each page re-seeked the index and, with
     filters that the key order does not lead with, rescanned what the last one had."""
     params = _observation_params(**filters)
+    if after is not None:
+        params.update(zip(AFTER, after, strict=True))
+    if limit is not None:
+        params["limit"] = limit
     query = _observations(frozenset(params), EXPORT_COLUMNS, value_as_text=True)
     yield from session.execute(query, params, execution_options={"yield_per": EXPORT_BATCH})
 

@@ -170,6 +170,34 @@ def test_the_export_has_the_rows_of_the_pages_in_their_order(
     assert len(paged) >= 2
 
 
+def test_csv_pages_follow_limit_cursor_and_link_as_json_pages_do(
+    client: TestClient, session: Session
+) -> None:
+    """Without `limit` an export is every row; with it, a page and a Link to the next.
+    A cursor starts after a page in either format, and one the API never issued is a 400."""
+    for partner in ("AUT", "DEU", "FRA"):
+        record_figure(session, "EXPORTS", 2024, "1.5", partner=partner)
+    every = client.get("/v1/observations", params={"year": 2024, "format": "csv"})
+    every_id = [row["id"] for row in csv.DictReader(io.StringIO(every.text))]
+    assert "link" not in every.headers and len(every_id) >= 4
+    paged: list[str] = []
+    url: str | None = "/v1/observations?" + urlencode({"year": 2024, "limit": 2, "format": "csv"})
+    while url:
+        page = client.get(url)
+        assert page.headers["content-type"].startswith("text/csv")
+        rows = [row["id"] for row in csv.DictReader(io.StringIO(page.text))]
+        assert 1 <= len(rows) <= 2
+        paged += rows
+        link = page.headers.get("link")
+        url = link[1 : link.index(">")] if link else None
+    assert paged == every_id
+    first = client.get("/v1/observations", params={"year": 2024, "limit": 2}).json()
+    after = client.get(first["next"], headers={"Accept": "text/csv"})
+    assert [row["id"] for row in csv.DictReader(io.StringIO(after.text))] == every_id[2:4]
+    forged = client.get("/v1/observations", params={"format": "csv", "cursor": "bad"})
+    assert (forged.status_code, forged.json()["type"].rsplit(":", 1)[-1]) == (400, "invalid-cursor")
+
+
 def test_the_export_writes_each_value_as_its_digits(client: TestClient, session: Session) -> None:
     """An export reads values as the stored text (app/queries.py): each cell must hold the
     digits the JSON gives, sign included, with no formula guard on a minus sign."""

@@ -110,7 +110,9 @@ async def list_observations(
         Literal["json", "csv"] | None,
         Query(
             description="`csv` for every matching row as CSV, streamed (also chosen by "
-            "`Accept: text/csv`); the columns are those `POST /v1/imports` reads."
+            "`Accept: text/csv`); the columns are those `POST /v1/imports` reads. Given "
+            "`limit`, a page of that many rows, with a `Link` header to the next; "
+            "`cursor` starts after a page's last row in either format."
         ),
     ] = None,
 ) -> Any:
@@ -123,10 +125,11 @@ async def list_observations(
         "end_year": last,
         "as_of": as_of,
     }
+    after = decode_cursor(cursor) if cursor else None
     if wants_csv(format, request.headers.get("accept")):
         await tagged_read(request, engine, lambda *_: None)  # rows are read as they are sent
-        return with_cache_headers(request, export_csv(engine, filters))
-    after = decode_cursor(cursor) if cursor else None
+        page_size = limit if "limit" in request.query_params else None  # else every row
+        return with_cache_headers(request, export_csv(request, engine, filters, after, page_size))
 
     def page(connection: Connection, _version: str) -> list[Row[Any]]:
         # One more row than asked tells whether another page exists.
@@ -140,24 +143,47 @@ async def list_observations(
     next_url = None
     if len(rows) > limit:
         final = data[-1]
-        key = (final["reporter"], final["partner"], final["indicator"], final["year"])
-        # Without a cache-buster: a client adds its own, and two would be a 422.
-        following = request.url.remove_query_params(CACHE_BUSTER)
-        next_url = str(following.include_query_params(cursor=encode_cursor(key)))
+        next_url = next_page(
+            request, (final["reporter"], final["partner"], final["indicator"], final["year"])
+        )
     answer = render_rows(request, {"data": data, "limit": limit, "next": next_url})
     if next_url:
         answer.headers["Link"] = f'<{next_url}>; rel="next"'
     return answer
 
 
-def export_csv(engine: Engine, filters: dict[str, Any]) -> StreamingResponse:
-    """Every matching row, streamed from one connection held while the rows are sent."""
+def next_page(request: Request, last: ObservationKey) -> str:
+    """This URL again, from after the key of the last row sent."""
+    # Without a cache-buster: a client adds its own, and two would be a 422.
+    following = request.url.remove_query_params(CACHE_BUSTER)
+    return str(following.include_query_params(cursor=encode_cursor(last)))
+
+
+def export_csv(
+    request: Request,
+    engine: Engine,
+    filters: dict[str, Any],
+    after: ObservationKey | None,
+    page_size: int | None,
+) -> StreamingResponse:
+    """The matching rows after `after`, streamed from one connection held while they are
+    sent: all of them, or a page of `page_size`, read before the first is sent so that a
+    `Link` to the next page can head it."""
+    cells = cells_except(EXPORT_COLUMNS, EXPORT_VERBATIM)
+    if page_size is not None:
+        with engine.connect() as connection:
+            page = list(all_observations(connection, filters, after, page_size + 1))
+        response = stream_csv(EXPORT_COLUMNS, iter(page[:page_size]), "observations.csv", cells)
+        if len(page) > page_size:
+            last = page[page_size - 1]
+            key = (last.reporter, last.partner, last.indicator, last.year)
+            response.headers["Link"] = f'<{next_page(request, key)}>; rel="next"'
+        return response
 
     def rows() -> Iterator[Row[Any]]:
         with engine.connect() as connection:
-            yield from all_observations(connection, filters)
+            yield from all_observations(connection, filters, after)
 
-    cells = cells_except(EXPORT_COLUMNS, EXPORT_VERBATIM)
     return stream_csv(EXPORT_COLUMNS, rows(), "observations.csv", cells)
 
 
