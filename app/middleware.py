@@ -37,6 +37,7 @@ NOSNIFF = (b"x-content-type-options", b"nosniff")
 UNMETERED = {"/healthz", "/readyz", "/metrics"}
 # Longest path and query string, in bytes, as many servers and proxies allow.
 MAX_URL_BYTES = 8192
+URL_TOO_LONG = f"The path and query string are limited to {MAX_URL_BYTES} bytes."
 
 
 def client_of(scope: Scope, headers: dict[bytes, bytes]) -> str:
@@ -97,7 +98,7 @@ class OperationsMiddleware:
                     414,
                     "uri-too-long",
                     URI_TOO_LONG,
-                    f"The path and query string are limited to {MAX_URL_BYTES} bytes.",
+                    URL_TOO_LONG,
                 )
             elif verdict is not None and not verdict.allowed:
                 await send_problem(

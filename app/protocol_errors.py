@@ -10,29 +10,37 @@ h11) with the same problem document and headers every other error has.
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.errors import PROBLEM_MEDIA_TYPE, problem_bytes
-from app.middleware import NOSNIFF
+from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
+from app.middleware import MAX_URL_BYTES, NOSNIFF, URL_TOO_LONG
 
-BODY = problem_bytes(
+BAD_REQUEST = problem_bytes(
     400,
     "bad-request",
     "Bad request",
     "The request is not valid HTTP/1.1: its request line or a header could not be parsed. "
     "Percent-encode bytes outside ASCII in the path and query.",
 )
+# The same 414 app.middleware answers: httptools gives up on a request line of about
+# 64 kB with a parse error, before any ASGI code could count its bytes.
+TOO_LONG = problem_bytes(414, "uri-too-long", URI_TOO_LONG, URL_TOO_LONG)
 
 
 def _send_problem_400(protocol: H11Protocol | HttpToolsProtocol, msg: str) -> None:
-    """Write the 400 and close: after a parse error the connection cannot be trusted."""
-    head = [b"HTTP/1.1 400 Bad Request"]
+    """Write the 400 (or the 414 of an overlong URL) and close: after a parse error the
+    connection cannot be trusted."""
+    too_long = len(getattr(protocol, "url", b"")) > MAX_URL_BYTES  # httptools reads it so far
+    status, body = (
+        (b"414 Request-URI Too Long", TOO_LONG) if too_long else (b"400 Bad Request", BAD_REQUEST)
+    )
+    head = [b"HTTP/1.1 " + status]
     head += [name + b": " + value for name, value in protocol.server_state.default_headers]
     head += [
         b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
-        b"content-length: " + str(len(BODY)).encode(),
+        b"content-length: " + str(len(body)).encode(),
         b": ".join(NOSNIFF),
         b"connection: close",
     ]
-    protocol.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + BODY)
+    protocol.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
     protocol.transport.close()
 
 
