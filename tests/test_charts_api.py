@@ -100,6 +100,21 @@ def test_pair_without_figures_gives_a_chart_that_says_so(client: TestClient) -> 
     assert "No figures for this pair and these years" in labels(root)
 
 
+def test_a_series_in_two_currencies_says_so_to_eyes_and_screen_readers(
+    client: TestClient, session: Session
+) -> None:
+    """No bars can share an axis across currencies: the chart, its caption and its <desc>
+    (what a screen reader reads) all say why, and none names one unit for every figure."""
+    record_figure(session, "FDI_INFLOW", 2022, "3.9", currency="EUR")
+    root = chart(client, "investment")
+    assert bar_classes(root) == []
+    assert "Values in several currencies: see the JSON series" in labels(root)
+    assert "Kazakhstan – Bulgaria" in labels(root)
+    assert not any("USD" in text or "EUR" in text for text in labels(root))
+    desc = next(root.iter(f"{SVG}desc")).text
+    assert desc == "Values in several currencies: see the JSON series."
+
+
 def test_chart_of_another_pair(client: TestClient, session: Session) -> None:
     record_figure(session, "EXPORTS", 2024, "70.1", reporter="BGR", partner="KAZ")
     root = chart(client, "exports", reporter="bg", partner="kz")

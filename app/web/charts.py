@@ -120,7 +120,7 @@ def bar_chart(
         f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{cid}-title {cid}-desc" '
         f'font-family="{escape(FONT)}" font-size="12" fill="{INK}">',
         f'<title id="{cid}-title">{escape(full_title)}</title>',
-        f'<desc id="{cid}-desc">{escape(_description(bars, unit))}</desc>',
+        f'<desc id="{cid}-desc">{escape(_description(bars, unit, empty))}</desc>',
         f'<defs><pattern id="{cid}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
         f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{PALE}"/>'
         f'<line x1="0" y1="0" x2="0" y2="6" stroke="{BLUE}" stroke-width="2.5"/></pattern></defs>',
@@ -230,9 +230,9 @@ def _legend(bars: Sequence[Bar], cid: str, baseline: int, *, right: bool) -> lis
     return parts
 
 
-def _description(bars: Sequence[Bar], unit: str) -> str:
-    if not bars:
-        return "No figures."
+def _description(bars: Sequence[Bar], unit: str, empty: str) -> str:
+    if not bars:  # what the chart says in place of bars, for a screen reader too
+        return f"{empty}."
     return "; ".join(f"{b.year}: {b.label} ({b.status})" for b in bars) + f". {unit}."
 
 
@@ -266,7 +266,10 @@ def series_chart(series: Series, *, heading: bool = True) -> str:
         [] if mixed else series_bars(series),  # two currencies cannot share an axis
         title=series.indicator.name,
         subtitle=f"{series.reporter.name} – {series.partner.name}",
-        unit=min(points, key=lambda p: p.unit.multiplier).unit.label if points else "",
+        # One unit, or none: "USD thousands" would misname the figures in EUR.
+        unit=min(points, key=lambda p: p.unit.multiplier).unit.label
+        if points and not mixed
+        else "",
         chart_id=f"{series.indicator.code}-{series.reporter.alpha3}-{series.partner.alpha3}",
         heading=heading,
         empty="Values in several currencies: see the JSON series" if mixed else NO_FIGURES,
