@@ -204,3 +204,13 @@ def test_docs_policy_allows_only_local_scripts_and_the_page_s_own(client: TestCl
     assert policy["default-src"] == "'none'"
     assert policy["script-src"] == f"'self' {source_hash(inline)}"
     assert policy["connect-src"] == "'self'"  # Try it out reaches this service only
+
+
+@pytest.mark.parametrize("range_", ["items=0-5", "bytes=abc", "bytes=99999999-", "bytes=0-9"])
+def test_the_docs_files_are_sent_whole_whatever_the_range(client: TestClient, range_: str) -> None:
+    """RFC 9110, 14.2: a range unit the server does not know is ignored, and any range may
+    be; Starlette's text/plain 400 and 416 would be the only errors that are no problem."""
+    whole = client.get("/static/docs/swagger-ui.css")
+    response = client.get("/static/docs/swagger-ui.css", headers={"Range": range_})
+    assert (response.status_code, response.content) == (200, whole.content)
+    assert "accept-ranges" not in response.headers

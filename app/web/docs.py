@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
 
 from app.web.headers import security_headers, source_hash
 
@@ -75,7 +76,27 @@ def redoc(request: Request) -> HTMLResponse:
     return _with_policy(HTMLResponse(html))
 
 
+class WholeFiles(StaticFiles):
+    """Files sent whole: a Range is ignored, as RFC 9110 (14.2) allows. Starlette answers an
+    unknown unit (which must be ignored) or a bad range with a text/plain 400 or 416, which
+    no other error here is; the docs page never asks for part of a file."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            unranged = [(k, v) for k, v in scope["headers"] if k not in (b"range", b"if-range")]
+            scope = {**scope, "headers": unranged}
+
+        async def send_whole(message: Message) -> None:
+            if message["type"] == "http.response.start":  # no ranges offered, then
+                message["headers"] = [
+                    (k, v) for k, v in message["headers"] if k != b"accept-ranges"
+                ]
+            await send(message)
+
+        await super().__call__(scope, receive, send_whole)
+
+
 def install_docs(app: FastAPI) -> None:
     """Serve /docs and /redoc; create the app with docs_url=None and redoc_url=None."""
-    app.mount(STATIC, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-static")
+    app.mount(STATIC, WholeFiles(packages=[("fastapi_offline", "static")]), name="docs-static")
     app.include_router(router)
