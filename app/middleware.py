@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
@@ -48,6 +48,36 @@ def client_of(scope: Scope, headers: dict[bytes, bytes]) -> str:
         return "key:" + token.split("_")[1]
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
+
+
+class Refusal(NamedTuple):
+    """A problem OperationsMiddleware decides on before the app runs (send_problem's)."""
+
+    status: int
+    kind: str
+    title: str
+    detail: str
+    instance: str | None = None
+    headers: list[Any] | None = None
+
+
+REFUSAL = "tradestats.refusal"  # the scope key that carries one to Refusals
+
+
+class Refusals:
+    """Answers the Refusal OperationsMiddleware put in the scope, from inside the CORS
+    middleware: a site on another origin can then read a 429 and its Retry-After, which a
+    browser hides from it without CORS headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = scope.get(REFUSAL)
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await send_problem(send, *refusal)
 
 
 class OperationsMiddleware:
@@ -91,27 +121,19 @@ class OperationsMiddleware:
         url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(
             scope.get("query_string", b"")
         )
+        if url_bytes > MAX_URL_BYTES:
+            scope[REFUSAL] = Refusal(414, "uri-too-long", URI_TOO_LONG, URL_TOO_LONG)
+        elif verdict is not None and not verdict.allowed:
+            scope[REFUSAL] = Refusal(
+                429,
+                "too-many-requests",
+                "Too many requests",
+                f"This client's request budget is spent; retry in {verdict.reset} s.",
+                scope["path"],
+                [(b"retry-after", str(verdict.reset).encode())],
+            )
         try:
-            if url_bytes > MAX_URL_BYTES:
-                await send_problem(
-                    send_with_headers,
-                    414,
-                    "uri-too-long",
-                    URI_TOO_LONG,
-                    URL_TOO_LONG,
-                )
-            elif verdict is not None and not verdict.allowed:
-                await send_problem(
-                    send_with_headers,
-                    429,
-                    "too-many-requests",
-                    "Too many requests",
-                    f"This client's request budget is spent; retry in {verdict.reset} s.",
-                    scope["path"],
-                    [(b"retry-after", str(verdict.reset).encode())],
-                )
-            else:
-                await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send_with_headers)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"

@@ -113,9 +113,12 @@ def test_over_the_limit_is_a_429_problem(engine: Engine, monkeypatch: pytest.Mon
     get_settings.cache_clear()
 
     serve_from(engine, app)
-    client = TestClient(app)
+    client = TestClient(app, headers={"Origin": "https://example.org"})
     first, second, third = (client.get("/v1/sources") for _ in range(3))
     assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
+    # A page on another origin may read the refusal and when to retry, as any answer.
+    assert third.headers["access-control-allow-origin"] == "*"
+    assert "Retry-After" in third.headers["access-control-expose-headers"]
     assert first.headers["ratelimit-limit"] == "2"
     assert second.headers["ratelimit-remaining"] == "0"
     assert third.headers["content-type"] == "application/problem+json"
