@@ -316,13 +316,25 @@ def test_a_fall_of_exactly_100_percent_may_be_claimed(
         stated=-100,
     )
     assert (claim["statement"], claim["verdict"]) == ("a decrease of 100%", "consistent")
-    too_far = {"kind": "percent_change", "indicator": "EXPORTS", "stated": -100.1}
-    refused = client.post(
-        "/v1/claims",
-        json={"source_id": 2, "quote": "q", **PAIR, "base_year": 2019, "year": 2020, **too_far},
-        headers=auth,
+    for too_far, field in (
+        ({"stated": -100.1}, "stated"),
+        ({"stated": -100, "qualifier": "more_than"}, "qualifier"),  # no value is allowed
+    ):
+        refused = client.post(
+            "/v1/claims",
+            json={
+                **{"source_id": 2, "quote": "q", **PAIR, "base_year": 2019, "year": 2020},
+                **{"kind": "percent_change", "indicator": "EXPORTS", **too_far},
+            },
+            headers=auth,
+        )
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    at_least = {"stated": -100, "qualifier": "at_least"}  # "fell by at least 100%": all of it
+    assert (
+        client.patch(f"/v1/claims/{claim['id']}", json=at_least, headers=auth).json()["verdict"]
+        == "consistent"
     )
-    assert refused.status_code == 422
 
 
 def implied_turnover_2023(client: TestClient) -> dict:
@@ -370,6 +382,26 @@ def test_claims_that_cannot_all_be_right_say_so(client: TestClient, auth: dict) 
         f"Contradictory: claims {seeded['claim_id']} and {claim['id']}"
     )
     assert f"shown is claim {seeded['claim_id']}'s range." in point["explanation"]
+
+
+def test_claims_on_one_figure_that_state_clashing_ratios_say_so(
+    client: TestClient, auth: dict
+) -> None:
+    """Both claims compare 2023 with the one 2024 figure (375.15 to 375.25). Alone,
+    "almost four times" puts 2023 from 93.7875 and "at least 4.0005 times" up to about
+    93.8008, so the ranges meet; but no one ratio is both at most 4 and at least 4.0005."""
+    seeded = implied_turnover_2023(client)
+    claim = post_turnover_ratio(client, auth, stated=4.0005, qualifier="at_least")
+    (own,) = claim["implied"]
+    assert own["interval"]["high"] > seeded["interval"]["low"]  # alone, the ranges meet
+    point = implied_turnover_2023(client)
+    assert point["interval"] == seeded["interval"]
+    assert point["explanation"].startswith(
+        f"Contradictory: claims {seeded['claim_id']} and {claim['id']}"
+    )
+    assert (
+        "put one ratio to the 2024 figure in ranges that share no value" in (point["explanation"])
+    )
 
 
 def test_a_claim_in_another_currency_is_named_and_left_out(

@@ -9,12 +9,15 @@ from app.stats.figures import Figure
 from app.stats.intervals import Interval, divide, multiply
 from app.stats.verdicts import (
     ClaimKind,
+    Implication,
     Labels,
     Qualifier,
     Verdict,
     allowed_range,
     assess_growth_claim,
     assess_identity,
+    claimed_ratios,
+    implied_by,
     jointly_implied,
     stated_phrase,
 )
@@ -297,21 +300,85 @@ def test_interval_division_and_multiplication() -> None:
         divide(Interval(D(-1), D(2)), Interval(D(1), D(2)))
 
 
+def implication(
+    claim_id: int, known: Figure, ratio: Interval, known_year: int, known_is_later: bool = True
+) -> Implication:
+    """A claim that the known figure stands in `ratio` to the missing one."""
+    implied = implied_by(known, ratio, known_is_later)
+    assert implied is not None
+    return Implication(claim_id, implied, ratio, known, known_year, known_is_later)
+
+
+def exactly(text: str) -> Figure:
+    return Figure(D(text), 6, 4, tolerance=D(0))
+
+
 def test_claims_that_narrowly_miss_each_other_print_as_apart() -> None:
-    """At two places 0 to 98.7449 and 98.7451 to 200 would print as meeting at 98.75."""
-    ranges = [(3, Interval(D(0), D("98.7449"))), (5, Interval(D("98.7451"), D(200)))]
-    shown, text = jointly_implied("the 2023 TURNOVER figure", ranges, "USD millions", 2)
-    assert shown == ranges[0][1]
+    """At two places at most 98.7449 and from 98.7451 would print as meeting at 98.75."""
+    claims = [
+        implication(3, exactly("98.7449"), Interval(D(1), None), 2024),
+        implication(5, exactly("98.7451"), Interval(D("0.5"), D(1)), 2025),
+    ]
+    shown, text = jointly_implied("the 2023 TURNOVER figure", claims, "USD millions", 2)
+    assert shown == claims[0].implied
     assert text == (
-        "Contradictory: claims 3 and 5 each imply the 2023 TURNOVER figure (claim 3: 0 to "
-        "98.7449; claim 5: 98.7451 to 200, in USD millions), and no value is in every range, "
-        "so they cannot all be right; shown is claim 3's range."
+        "Contradictory: claims 3 and 5 each imply the 2023 TURNOVER figure (claim 3: at most "
+        "98.7449; claim 5: 98.7451 to 197.4902, in USD millions), and no value is in every "
+        "range, so they cannot all be right; shown is claim 3's range."
     )
 
 
 def test_three_claims_narrow_to_what_all_allow() -> None:
-    ranges = [(1, Interval(D(0), D(10))), (2, Interval(D(4), None)), (7, Interval(D(2), D(6)))]
-    joint, text = jointly_implied("the 2023 EXPORTS figure", ranges, "USD millions", 1)
+    claims = [
+        implication(1, exactly("10"), Interval(D(0), D(1)), 2020, known_is_later=False),
+        implication(2, exactly("4"), Interval(D(1), None), 2021, known_is_later=False),
+        implication(7, exactly("2"), Interval(D(1), D(3)), 2022, known_is_later=False),
+    ]
+    joint, text = jointly_implied("the 2023 EXPORTS figure", claims, "USD millions", 1)
     assert joint == Interval(D(4), D(6))
     assert text.startswith("Claims 1, 2 and 7 each imply the 2023 EXPORTS figure (claim 1:")
     assert text.endswith("if all are right, it was 4 to 6 USD millions.")
+
+
+def test_claims_on_one_figure_must_agree_on_its_ratio() -> None:
+    """2 (so 1.5 to 2.5) is "almost 2 times" 2023 and "more than 2.5 times" it: alone,
+    each allows 2023 values from 0.75 to 1, but no ratio is both at most 2 and above 2.5."""
+    two = Figure(D(2), 9, 0)
+    claims = [
+        implication(5, two, Interval(D("1.8"), D(2)), 2024),
+        implication(6, two, Interval(D("2.5"), None, False, False), 2024),
+    ]
+    assert claims[0].implied.intersect(claims[1].implied) is not None  # alone, they meet
+    shown, text = jointly_implied("the 2023 TURNOVER figure", claims, "USD billions", 1)
+    assert shown == claims[0].implied
+    assert text.startswith("Contradictory: claims 5 and 6 each imply the 2023 TURNOVER figure")
+    assert text.endswith(
+        "but claims 5 and 6 put one ratio to the 2024 figure in ranges that share no value "
+        "(claim 5: 1.8 times to 2 times; claim 6: above 2.5 times), so they cannot all be "
+        "right; shown is claim 5's range."
+    )
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "allowed"),
+    [
+        (Qualifier.more_than, None),  # a fall larger than everything there was
+        (Qualifier.at_least, Interval(D(0), D(0))),  # all of it, and no more
+        (Qualifier.exact, Interval(D(0), D("0.005"))),  # 100 as printed: 99.5 to 100.5
+    ],
+)
+def test_a_fall_of_more_than_everything_allows_no_ratio(
+    qualifier: Qualifier, allowed: Interval | None
+) -> None:
+    assert claimed_ratios(ClaimKind.percent_change, qualifier, D(-100)) == allowed
+
+
+def test_a_stored_claim_of_an_impossible_fall_is_inconsistent_whatever_the_figures() -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.more_than, D(-100), fig("4.2"), fig("0"), LABELS
+    )
+    assert a.verdict == Verdict.inconsistent
+    assert a.explanation == (
+        "Inconsistent: “a decrease of more than 100%” allows no value: a fall of 100% leaves "
+        "nothing, and none is larger."
+    )

@@ -39,6 +39,7 @@ from app.stats.identities import identity_formula
 from app.stats.intervals import Interval
 from app.stats.verdicts import (
     ClaimKind,
+    Implication,
     Qualifier,
     allowed_range,
     jointly_implied,
@@ -346,6 +347,21 @@ def implied_points(
     return [implied_point(code, year, found, currency) for year, found in implying.items()]
 
 
+def _implication(claim: Implying, missing_year: int, multiplier: int) -> Implication:
+    """A claim's implication in the shared unit (`multiplier`)."""
+    (known,) = claim.checked.inputs  # a claim implies a figure when the other is known
+    ratio = claim.checked.assessment.ratio
+    assert ratio is not None, "a claim that implies a figure has its ratio"
+    return Implication(
+        claim.claim_id,
+        claim.implied.scaleb(claim.checked.multiplier - multiplier),
+        ratio,
+        known.figure.in_multiplier(multiplier),
+        known.year,
+        known_is_later=known.year > missing_year,
+    )
+
+
 def implied_point(
     code: str, year: int, implying: list[Implying], preferred: str | None = None
 ) -> Data:
@@ -363,10 +379,10 @@ def implied_point(
     )
     explanation = checked.assessment.explanation
     if len(alike) > 1:
-        ranges = [(c.claim_id, c.implied.scaleb(c.checked.multiplier - multiplier)) for c in alike]
         label = f"the {year} {code} figure"
         unit = unit_label(currency, multiplier)
-        interval, explanation = jointly_implied(label, ranges, unit, precision + 1)
+        together = [_implication(c, year, multiplier) for c in alike]
+        interval, explanation = jointly_implied(label, together, unit, precision + 1)
     for other in implying:
         if other.checked.currency != currency:
             explanation += (

@@ -109,6 +109,20 @@ def allowed_range(qualifier: Qualifier, stated: Decimal) -> Interval:
     return interval.negate() if stated < 0 else interval
 
 
+NOT_NEGATIVE = Interval(Decimal(0), None, True, False)
+NO_SUCH_FALL = "allows no value: a fall of 100% leaves nothing, and none is larger"
+
+
+def claimed_ratios(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> Interval | None:
+    """The ratios (later ÷ earlier) a claim's words allow; None when they allow none, as
+    "a decrease of more than 100%" does."""
+    allowed = allowed_range(qualifier, stated)
+    ratios = allowed if kind is ClaimKind.ratio else allowed.map(PERCENT_TO_RATIO)
+    if not ratios.meets(NOT_NEGATIVE):
+        return None
+    return ratios.clamp_low(Decimal(0))
+
+
 def stated_phrase(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str:
     """How the claim reads: 'almost 4 times', 'an increase of 86.5%'."""
     words = QUALIFIERS[qualifier].words
@@ -139,6 +153,7 @@ class Assessment:
     missing_years: tuple[int, ...] = ()
     implied_year: int | None = None
     implied: Interval | None = None  # the missing figure's range, if the claim is true
+    ratio: Interval | None = None  # with `implied`: the later ÷ earlier the words allow
 
 
 def assess_growth_claim(
@@ -151,10 +166,10 @@ def assess_growth_claim(
 ) -> Assessment:
     """Verdict on a ratio or percent-change claim between two figures in one unit."""
     claim_range = allowed_range(qualifier, stated)
-    ratio_range = (
-        claim_range if kind is ClaimKind.ratio else claim_range.map(PERCENT_TO_RATIO)
-    ).clamp_low(Decimal(0))
     phrase = stated_phrase(kind, qualifier, stated)
+    ratio_range = claimed_ratios(kind, qualifier, stated)
+    if ratio_range is None:  # stored before writes refused it
+        return Assessment(Verdict.inconsistent, f"Inconsistent: “{phrase}” {NO_SUCH_FALL}.")
 
     if base is None or later is None:
         return _unverifiable(kind, ratio_range, base, later, labels, phrase)
@@ -232,14 +247,10 @@ def _unverifiable(
     known = base if base is not None else later
     if known is not None and known.value < 0:  # no ratio leads to or from a negative figure
         return Assessment(Verdict.unverifiable, f"{head}.", missing_years=missing)
-    if base is None and later is not None:  # earlier = later ÷ ratio
-        implied_year = labels.base_year
-        implied = divide(later.interval.clamp_low(Decimal(0)), ratio_range)
-        precision = later.precision
-    elif base is not None:  # later = earlier × ratio
-        implied_year = labels.year
-        implied = multiply(base.interval.clamp_low(Decimal(0)), ratio_range)
-        precision = base.precision
+    assert known is not None
+    implied_year = labels.base_year if base is None else labels.year
+    implied = implied_by(known, ratio_range, known_is_later=base is None)
+    precision = known.precision
     if implied is None:
         return Assessment(Verdict.unverifiable, f"{head}.", missing_years=missing)
     shown = _range_text(implied, "", precision + 1)
@@ -249,37 +260,81 @@ def _unverifiable(
         missing_years=missing,
         implied_year=implied_year,
         implied=implied,
+        ratio=ratio_range,
     )
 
 
+def implied_by(known: Figure, ratio: Interval, known_is_later: bool) -> Interval | None:
+    """The other figure's range when `ratio` is later ÷ earlier: earlier = later ÷ ratio,
+    later = earlier × ratio. None where no range follows (a ratio of zero alone)."""
+    bounds = known.interval.clamp_low(Decimal(0))
+    return divide(bounds, ratio) if known_is_later else multiply(bounds, ratio)
+
+
+@dataclass(frozen=True)
+class Implication:
+    """What one claim says of a missing figure, in the unit shared with the others."""
+
+    claim_id: int
+    implied: Interval  # the missing figure's range, if the claim is right
+    ratio: Interval  # later ÷ earlier, as its words allow
+    known: Figure  # the figure it is checked against
+    known_year: int
+    known_is_later: bool
+
+
 def jointly_implied(
-    label: str, ranges: list[tuple[int, Interval]], unit: str, decimals: int
+    label: str, claims: list[Implication], unit: str, decimals: int
 ) -> tuple[Interval, str]:
     """What several claims imply together for one missing figure (`label`, such as "the
-    2023 TURNOVER figure"): the range they all allow, given by claim id, in one unit.
-    When the ranges share no value, the claims cannot all be true; the first one's range
-    is kept, and the sentence says so."""
-    *others, last = [str(claim_id) for claim_id, _ in ranges]
+    2023 TURNOVER figure"). Claims checked against one figure state one ratio, which must
+    meet all their words at once: "almost 2 times" and "more than 2.5 times" cannot both
+    be right, though each alone allows some values of the figure. The others narrow it
+    independently. When no value is allowed, the claims cannot all be right; the first
+    one's range is kept, and the sentence says so."""
+    *others, last = [str(claim.claim_id) for claim in claims]
     ids = f"{', '.join(others)} and {last}"
-    joint = _common([implied for _, implied in ranges])
-    if joint is None:
+    on_one_figure: dict[tuple[int, bool], list[Implication]] = {}
+    for claim in claims:
+        on_one_figure.setdefault((claim.known_year, claim.known_is_later), []).append(claim)
+    clashing = None
+    ranges = []  # what each figure's claims imply together
+    for group in on_one_figure.values():
+        ratio = _common([claim.ratio for claim in group])
+        if ratio is None:
+            clashing = clashing or group
+            continue
+        implied = implied_by(group[0].known, ratio, group[0].known_is_later)
+        ranges.append(implied if implied is not None else group[0].implied)
+    joint = None if clashing else _common(ranges)
+    if joint is None and not clashing:
         # Places enough that ranges which miss each other narrowly do not print as meeting.
         decimals = next(
             (
                 d
                 for d in range(decimals, DIGITS)
-                if _common([r.rounded_outward(d) for _, r in ranges]) is None
+                if _common([r.rounded_outward(d) for r in ranges]) is None
             ),
             DIGITS,
         )
     each = "; ".join(
-        f"claim {claim_id}: {_range_text(implied, '', decimals)}" for claim_id, implied in ranges
+        f"claim {claim.claim_id}: {_range_text(claim.implied, '', decimals)}" for claim in claims
     )
+    first = claims[0]
+    kept = f"so they cannot all be right; shown is claim {first.claim_id}'s range."
+    if clashing:
+        ratios = "; ".join(
+            f"claim {claim.claim_id}: {_range_text(claim.ratio, ' times')}" for claim in clashing
+        )
+        return first.implied, (
+            f"Contradictory: claims {ids} each imply {label} ({each}, in {unit}), but claims "
+            f"{' and '.join(str(claim.claim_id) for claim in clashing)} put one ratio to the "
+            f"{clashing[0].known_year} figure in ranges that share no value ({ratios}), {kept}"
+        )
     if joint is None:
-        first_id, first = ranges[0]
-        return first, (
+        return first.implied, (
             f"Contradictory: claims {ids} each imply {label} ({each}, in {unit}), and no value "
-            f"is in every range, so they cannot all be right; shown is claim {first_id}'s range."
+            f"is in every range, {kept}"
         )
     return joint, (
         f"Claims {ids} each imply {label} ({each}, in {unit}); if all are right, it was "
