@@ -122,6 +122,19 @@ def test_rounding_intervals(text: str, low: str, high: str) -> None:
     assert fig(text).interval == Interval(D(low), D(high))
 
 
+def test_a_narrow_miss_prints_apart() -> None:
+    """The figures allow 82.352941% at least: at two places that reads 82.35%, which "at
+    most 82.35%" would seem to allow."""
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.at_most, D("82.35"), fig("4.2"), fig("7.8"), LABELS
+    )
+    assert a.verdict is Verdict.inconsistent
+    assert a.explanation.endswith(
+        "(82.352% to 89.157% allowing for their rounding), which “an increase of at most "
+        "82.35%” does not allow (at most 82.35%)."
+    )
+
+
 def test_fdi_claim_is_consistent_within_rounding() -> None:
     a = assess_growth_claim(
         ClaimKind.percent_change, Qualifier.exact, D("86.5"), fig("4.2"), fig("7.8"), LABELS
