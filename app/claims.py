@@ -1,6 +1,6 @@
 """Claims checked against the figures, at query time, so verdicts follow the data."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -116,11 +116,13 @@ def check_identity(
     others = {code: p.figure for code, p in reported.items() if code != indicator}
     computed = solve(identity, indicator, others).figure
     target = reported[indicator].figure.in_multiplier(computed.multiplier)
+    currency = reported[indicator].currency
+    labels = replace(labels, unit=unit_label(currency, computed.multiplier))
     return Checked(
         assess_identity(formula, target, computed, labels),
         [reported[code] for code in identity],
         [],
-        reported[indicator].currency,
+        currency,
         computed.multiplier,
     )
 

@@ -211,7 +211,27 @@ def test_identity_check_finds_a_mismatch(client: TestClient, session: Session) -
     record_figure(session, "IMPORTS", 2024, "80.0")
     (check,) = client.get("/v1/identity-checks", params=PAIR).json()["data"]
     assert check["verdict"] == "inconsistent"
-    assert "TURNOVER is reported as 375.2 and EXPORTS + IMPORTS give 383.6" in check["explanation"]
+    assert check["explanation"].startswith(
+        "Inconsistent: TURNOVER is reported as 375.2 USD millions and EXPORTS + IMPORTS give "
+        "383.6 USD millions (383.5 to 383.7 allowing for rounding)"
+    )
+
+
+def test_an_identity_check_names_the_unit_it_compares_in(
+    client: TestClient, session: Session
+) -> None:
+    """Turnover in thousands against figures in millions: the sentence gives the unit it
+    compares them in, rather than 375200 thousands written as 375.200 with no unit."""
+    record_figure(session, "TURNOVER", 2022, "375200", multiplier=3)
+    record_figure(session, "EXPORTS", 2022, "303.6")
+    record_figure(session, "IMPORTS", 2022, "71.6")
+    checks = client.get("/v1/identity-checks", params={**PAIR, "end_year": 2022}).json()["data"]
+    (check,) = [c for c in checks if c["formula"].startswith("TURNOVER")]
+    assert check["verdict"] == "consistent"
+    assert check["explanation"].startswith(
+        "Consistent: TURNOVER is reported as 375.200 USD millions and EXPORTS + IMPORTS give "
+        "375.2 USD millions"
+    )
 
 
 def test_stored_identity_claim_names_missing_terms(client: TestClient, session: Session) -> None:

@@ -271,7 +271,7 @@ def test_a_base_that_may_be_zero_cannot_be_checked(base: str) -> None:
 
 
 def test_identity_within_rounding() -> None:
-    labels = Labels("TURNOVER", "KAZ–BGR", 2024, 2024, "")
+    labels = Labels("TURNOVER", "KAZ–BGR", 2024, 2024, "USD millions")
     computed = Figure(D("375.3"), 6, 1, D("0.1"))  # exports + imports, each ±0.05
     a = assess_identity("TURNOVER = EXPORTS + IMPORTS", fig("375.2"), computed, labels)
     assert a.verdict is Verdict.consistent
@@ -279,7 +279,8 @@ def test_identity_within_rounding() -> None:
     b = assess_identity("TURNOVER = EXPORTS + IMPORTS", fig("375.2"), far, labels)
     assert b.verdict is Verdict.inconsistent
     assert b.explanation.startswith(
-        "Inconsistent: TURNOVER is reported as 375.2 and EXPORTS + IMPORTS give 375.5"
+        "Inconsistent: TURNOVER is reported as 375.2 USD millions and EXPORTS + IMPORTS "
+        "give 375.5 USD millions (375.4 to 375.6 allowing for rounding)"
     )
 
 

@@ -365,9 +365,11 @@ def assess_identity(formula: str, reported: Figure, computed: Figure, labels: La
     """Verdict on an identity: a reported figure against the sum of its reported terms."""
     reported_range, computed_range = reported.interval, computed.interval
     terms = formula.split(" = ", 1)[1]
+    unit = f" {labels.unit}" if labels.unit else ""  # the figures may be given in others
     text = (
-        f"{labels.indicator} is reported as {_as_given(reported.value)} and {terms} give "
-        f"{_fmt(computed.value)} ({_range_text(computed_range, '')} allowing for rounding)"
+        f"{labels.indicator} is reported as {_as_given(reported.value)}{unit} and {terms} "
+        f"give {_fmt(computed.value)}{unit} ({_range_text(computed_range, '')} allowing for "
+        "rounding)"
     )
     if reported_range.meets(computed_range):
         return Assessment(
