@@ -1,8 +1,10 @@
 """The `tradestats` command: serve, migrate, seed, import, export, copy, keys, claims.
 
-Errors are one clear line on stderr and a non-zero exit, never a traceback.
+Errors are one clear line on stderr and exit 2, never a traceback; 1 is kept for what a
+command finds (`claims check`: an inconsistent claim), so a pipeline can tell them apart.
 """
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,12 +20,14 @@ from rich.progress import (
     TextColumn,
 )
 from rich.table import Table
+from rich.text import Text
 from sqlmodel import Session
 
 from app.auth import create_key, list_keys, revoke_key
 from app.copy import CopyError
 from app.db import get_engine
 from app.errors import ProblemException
+from app.models import KEY_NAME_MAX, IndicatorCode
 
 cli = typer.Typer(
     help="tradestats: bilateral trade statistics API.",
@@ -51,7 +55,9 @@ def progress_bar(*columns: ProgressColumn) -> Progress:
 
 @cli.command()
 def serve(
-    host: str = "127.0.0.1", port: int = 8000, workers: Annotated[int, typer.Option(min=1)] = 1
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
 ) -> None:
     """Serve the API with uvicorn (run `migrate` and `seed` first)."""
     import uvicorn
@@ -151,7 +157,9 @@ def copy(
 
 @cli.command()
 def export(
-    file: Annotated[Path | None, typer.Argument(help="Where to write; stdout if omitted.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Where to write; stdout if omitted or -.")
+    ] = None,
     reporter: Annotated[str | None, typer.Option(help="ISO code, e.g. KAZ.")] = None,
     partner: Annotated[str | None, typer.Option(help="ISO code, e.g. BGR.")] = None,
     indicator: Annotated[str | None, typer.Option(help="e.g. TURNOVER.")] = None,
@@ -161,6 +169,9 @@ def export(
     from app.api.deps import to_alpha3
     from app.queries import EXPORT_COLUMNS, EXPORT_VERBATIM, all_observations
 
+    codes = [code.value for code in IndicatorCode]
+    if indicator and indicator.upper() not in codes:
+        raise CliError(f"unknown indicator {indicator}: use one of {', '.join(codes)}")
     filters = {
         "reporter": reporter and to_alpha3(reporter),
         "partner": partner and to_alpha3(partner),
@@ -169,6 +180,7 @@ def export(
         "end_year": None,
         "as_of": None,
     }
+    file = None if file == Path("-") else file
     out = file.open("w", newline="", encoding="utf-8") if file else sys.stdout
     count = 0
     with session() as s:
@@ -185,7 +197,8 @@ def export(
 
 @claims.command("check")
 def claims_check() -> None:
-    """Check every claim against the figures; exit 1 if any is inconsistent."""
+    """Check every claim against the figures; exit 1 if any is inconsistent, 2 if they
+    could not be checked."""
     from app.claims import check_claim
     from app.queries import claims as all_claims
 
@@ -207,9 +220,11 @@ def claims_check() -> None:
 @keys.command("create")
 def keys_create(name: Annotated[str, typer.Option(help="Who or what the key is for.")]) -> None:
     """Print a new key on stdout, alone and once: it is stored only as a hash."""
+    if not name.strip() or len(name) > KEY_NAME_MAX:
+        raise CliError(f"a key's name is 1 to {KEY_NAME_MAX} characters, not only spaces")
     with session() as s:
         row, key = create_key(s, name)
-    err.print(f"created key {row.id} ({name}); it is shown once, store it now")
+    err.print(f"created key {row.id} ({name}); it is shown once, store it now", markup=False)
     print(key)
 
 
@@ -221,7 +236,7 @@ def keys_list() -> None:
         for row in list_keys(s):
             table.add_row(
                 str(row.id),
-                row.name,
+                Text(row.name),  # as typed: "[bold]" in a name is no markup
                 row.prefix,
                 f"{row.created_at:%Y-%m-%d %H:%M}",
                 f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "",
@@ -244,18 +259,25 @@ class CliError(Exception):
     pass
 
 
+FAILED = 2  # a command that could not do its work; 1 is what `claims check` finds
+# SQLite's and PostgreSQL's words for a table the schema does not have yet.
+UNMIGRATED = re.compile(r"no such table|relation \S+ does not exist")
+
+
 def main() -> None:
     try:
         cli()
     except (CliError, ProblemException, CopyError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # one line, never wrapped or a traceback
-        sys.exit(1)
+        sys.exit(FAILED)
     except Exception as exc:
         # A database error's own message, first line only: no SQL, no traceback.
         cause = getattr(exc, "orig", None) or exc
         message = (str(cause).strip().splitlines() or [""])[0]
+        if UNMIGRATED.search(message):
+            message += "; run `tradestats migrate` first"
         print(f"error: {exc.__class__.__name__}: {message}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(FAILED)
 
 
 if __name__ == "__main__":

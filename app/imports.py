@@ -30,7 +30,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.api.body import DECODING, RepeatedName, malformed_json, parse_json
+from app.api.body import DECODING, RepeatedName, malformed_json, no_nul, parse_json
 from app.api.csvio import restore
 from app.api.deps import WHOLE_NUMBER
 from app.errors import FieldError, ProblemException, conflict
@@ -452,7 +452,7 @@ def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
                         continue
                     raise
                 index += 1
-                yield index, _json_row(row)
+                yield index, _json_row(no_nul(row))  # as parse_json checks a body
                 at = stop + 1
                 if text[stop] == "]":
                     break

@@ -181,12 +181,15 @@ class RevisionAction(StrEnum):
     delete = "delete"
 
 
+KEY_NAME_MAX = 100
+
+
 class ApiKey(SQLModel, table=True):
     """A write key. Only a hash of the secret is stored; `prefix` finds the row."""
 
     __tablename__ = "api_key"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=KEY_NAME_MAX)
     prefix: str = Field(max_length=16, unique=True)
     secret_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -66,6 +66,44 @@ def test_errors_are_one_line(engine: Engine, tmp_path: Path) -> None:
     missing = run_cli(url(engine), "import", str(tmp_path / "nope.csv"))
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     bad_db = run_cli("postgresql+psycopg://nobody@127.0.0.1:1/none", "claims", "check")
-    assert bad_db.returncode == 1
+    assert bad_db.returncode == 2  # 1 is an inconsistent claim
     assert bad_db.stderr.startswith("error: OperationalError")
     assert len(bad_db.stderr.strip().splitlines()) == 1
+
+
+def test_a_key_name_is_printed_as_typed_and_kept_within_its_column(engine: Engine) -> None:
+    """Markup-like names print literally (a failed print once left a key made but never
+    shown); a name longer than the column would stop a copy to PostgreSQL."""
+    made = run_cli(url(engine), "keys", "create", "--name", "[bold]ci[/]")
+    assert made.returncode == 0, made.stderr
+    assert "([bold]ci[/])" in made.stderr
+    assert "[bold]ci[/]" in run_cli(url(engine), "keys", "list").stdout
+    for name in ("x" * 101, "   "):
+        refused = run_cli(url(engine), "keys", "create", "--name", name)
+        assert (refused.returncode, refused.stderr) == (
+            2,
+            "error: a key's name is 1 to 100 characters, not only spaces\n",
+        )
+
+
+def test_export_refuses_an_unknown_indicator_and_writes_to_dash_as_stdout(
+    engine: Engine,
+) -> None:
+    typo = run_cli(url(engine), "export", "--indicator", "EXPROTS")
+    assert typo.returncode == 2 and typo.stderr.startswith("error: unknown indicator EXPROTS")
+    assert typo.stdout == ""  # not even the header
+    dashed = run_cli(url(engine), "export", "-", "--indicator", "exports")
+    assert dashed.returncode == 0, dashed.stderr
+    assert dashed.stdout.splitlines()[0].startswith("id,reporter,partner,indicator,year")
+
+
+def test_serve_refuses_a_port_that_does_not_exist(engine: Engine) -> None:
+    """uvicorn took 74248 for 74248 - 65536 = 8712 and said it listened on the first."""
+    refused = run_cli(url(engine), "serve", "--port", "74248")
+    assert refused.returncode == 2 and "65535" in refused.stderr
+
+
+def test_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    empty = run_cli(f"sqlite:///{tmp_path / 'empty.db'}", "claims", "check")
+    assert empty.returncode == 2
+    assert empty.stderr.strip().endswith("; run `tradestats migrate` first")

@@ -65,5 +65,5 @@ def test_copy_command(engine: Engine, tmp_path) -> None:  # type: ignore[no-unty
     again = run_cli(
         target, "copy", "--from", engine.url.render_as_string(hide_password=False), "--to", target
     )
-    assert again.returncode == 1
+    assert again.returncode == 2
     assert again.stderr.startswith("error: the target already holds data")

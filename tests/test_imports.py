@@ -215,7 +215,7 @@ def test_cli_import_and_keys(engine: Engine, tmp_path: Path, client: TestClient)
     broken = tmp_path / "broken.csv"
     broken.write_text(GOOD.replace("20.0", "twenty"), encoding="utf-8")
     failed = cli(engine, "import", str(broken))
-    assert failed.returncode == 1
+    assert failed.returncode == 2
     assert "line 2: value:" in failed.stderr and "Traceback" not in failed.stderr
 
     created = cli(engine, "keys", "create", "--name", "cli-test")
@@ -239,7 +239,7 @@ def test_cli_import_and_keys(engine: Engine, tmp_path: Path, client: TestClient)
         == 401
     )
     missing = cli(engine, "keys", "revoke", "999")
-    assert (missing.returncode, missing.stderr.strip()) == (1, "error: no key has id 999")
+    assert (missing.returncode, missing.stderr.strip()) == (2, "error: no key has id 999")
 
 
 def test_a_deleted_figure_imported_again_keeps_its_id_beside_new_ones(
@@ -711,3 +711,12 @@ def test_a_quote_of_white_space_alone_is_refused(
     assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
         ("quote", "must hold text, not white space alone")
     ]
+
+
+def test_a_json_file_holding_nul_is_refused_as_a_body_is() -> None:
+    """`tradestats import` reads a JSON array file element by element: each is checked
+    for NUL as POST /v1/imports checks its body, or an export would not import again."""
+    document = '[{"quote": "fine"}, {"quote": "q\\u0000"}]'
+    with pytest.raises(ProblemException) as raised:
+        list(json_array_rows(io.StringIO(document)))
+    assert (raised.value.status, raised.value.detail) == (400, "The body holds a NUL character.")
