@@ -388,11 +388,20 @@ def test_a_fall_of_more_than_everything_allows_no_ratio(
 
 
 def test_a_stored_claim_of_an_impossible_fall_is_inconsistent_whatever_the_figures() -> None:
-    a = assess_growth_claim(
+    """Writes refuse it now; one stored before is inconsistent, with both figures (which
+    fall by 100% at most) and with one missing (no figure could bear it out)."""
+    both = assess_growth_claim(
         ClaimKind.percent_change, Qualifier.more_than, D(-100), fig("4.2"), fig("0"), LABELS
     )
-    assert a.verdict == Verdict.inconsistent
-    assert a.explanation == (
+    assert (both.verdict, both.point) == (Verdict.inconsistent, D(-100))
+    assert both.explanation.endswith(
+        "which “a decrease of more than 100%” does not allow (less than -100%)."
+    )
+    one = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.more_than, D(-100), fig("4.2"), None, LABELS
+    )
+    assert (one.verdict, one.implied) == (Verdict.inconsistent, None)
+    assert one.explanation == (
         "Inconsistent: “a decrease of more than 100%” allows no value: a fall of 100% leaves "
         "nothing, and none is larger."
     )

@@ -168,10 +168,10 @@ def assess_growth_claim(
     claim_range = allowed_range(qualifier, stated)
     phrase = stated_phrase(kind, qualifier, stated)
     ratio_range = claimed_ratios(kind, qualifier, stated)
-    if ratio_range is None:  # stored before writes refused it
-        return Assessment(Verdict.inconsistent, f"Inconsistent: “{phrase}” {NO_SUCH_FALL}.")
 
     if base is None or later is None:
+        if ratio_range is None:  # stored before writes refused it: no figure can bear it out
+            return Assessment(Verdict.inconsistent, f"Inconsistent: “{phrase}” {NO_SUCH_FALL}.")
         return _unverifiable(kind, ratio_range, base, later, labels, phrase)
 
     # Figures given in different units are written in the finer one, and say so.
