@@ -43,8 +43,7 @@ def exact_number(value: Any) -> Decimal:
     number = Decimal(value)
     if number.is_zero():
         number = number.copy_abs()
-    # From the exponent: abs() of 1E+1000000 would overflow Decimal's context.
-    if not number.is_finite() or (number.adjusted() >= MAGNITUDE_DIGITS and not number.is_zero()):
+    if not number.is_finite() or too_large(number):
         raise ValueError(f"must be a finite number below {MAX_MAGNITUDE:.0E} in size")
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
@@ -52,6 +51,12 @@ def exact_number(value: Any) -> Decimal:
     if significant_digits(format(number, "f")) > MAX_DIGITS:
         raise ValueError(TOO_MANY_DIGITS)
     return number
+
+
+def too_large(number: Decimal) -> bool:
+    """At least MAX_MAGNITUDE in size (`number` finite). Read from the exponent: abs() of
+    1E+1000000 would overflow Decimal's context."""
+    return number.adjusted() >= MAGNITUDE_DIGITS and not number.is_zero()
 
 
 TOO_MANY_DIGITS = (

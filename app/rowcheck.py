@@ -40,6 +40,7 @@ from app.inputs import (
     latest_year,
     significant_digits,
     source_problem,
+    too_large,
 )
 from app.models import IndicatorCode, ObservationData, ObservationStatus
 
@@ -150,12 +151,7 @@ class Rules:
         """Avoids what costs once per row: Decimal.as_tuple, quantize, closures."""
         if type(value) is int:
             value = Decimal(value)
-        if (
-            not isinstance(value, Decimal)
-            or not value.is_finite()
-            # Read from the exponent: abs() of 1E+1000000 would overflow Decimal's context.
-            or (value.adjusted() >= MAGNITUDE_DIGITS and not value.is_zero())
-        ):
+        if not isinstance(value, Decimal) or not value.is_finite() or too_large(value):
             return _BAD_NUMBER
         if value.is_zero():
             value = value.copy_abs()  # -0.0 is 0.0, as exact_number has it

@@ -418,24 +418,30 @@ NUMBER_TOKENS = [
 ]
 
 
+def send_with_token(
+    hostile: TestClient, method: str, url: str, name: str, token: str
+) -> httpx.Response:
+    """The route's valid body with field `name` set to `token`, written as it is: JSON
+    that json.dumps would never make (NaN, 1e1000000)."""
+    text = json.dumps({**valid_body(method, url), name: "__TOKEN__"}).replace('"__TOKEN__"', token)
+    if url.startswith("/v1/imports"):
+        text = f"[{text}]"
+    return hostile.request(
+        method, url, content=text.encode(), headers={"Content-Type": "application/json"}
+    )
+
+
 @pytest.mark.parametrize(("method", "url"), json_write_cases())
 @pytest.mark.parametrize("token", NUMBER_TOKENS)
 def test_nan_and_infinity_in_json_bodies(
     hostile: TestClient, method: str, url: str, token: str
 ) -> None:
     """Python's json reads NaN and Infinity unless told not to; they are not JSON."""
-    body = valid_body(method, url)
     field = {"/v1/observations": "value", "/v1/sources": "title", "/v1/claims": "stated"}
     name = next((f for prefix, f in field.items() if url.startswith(prefix)), "value")
     if name == "title" and token.startswith('"'):
         token = "[NaN]"  # a string is a fine title: put the constant in an array instead
-    text = json.dumps({**body, name: "__TOKEN__"}).replace('"__TOKEN__"', token)
-    if url.startswith("/v1/imports"):
-        text = f"[{text}]"
-    response = hostile.request(
-        method, url, content=text.encode(), headers={"Content-Type": "application/json"}
-    )
-    assert_problem(response, 400, 404, 422)
+    assert_problem(send_with_token(hostile, method, url, name, token), 400, 404, 422)
 
 
 @pytest.mark.parametrize(("method", "url"), json_write_cases())
@@ -459,15 +465,8 @@ def test_huge_exponents_in_whole_number_fields(
     hostile: TestClient, method: str, url: str, token: str
 ) -> None:
     """A year of 1e1000000 is refused at once: made an int, it would take seconds."""
-    body = valid_body(method, url)
     name = "kind" if url.startswith("/v1/sources") else "year"
-    text = json.dumps({**body, name: "__TOKEN__"}).replace('"__TOKEN__"', token)
-    if url.startswith("/v1/imports"):
-        text = f"[{text}]"
-    response = hostile.request(
-        method, url, content=text.encode(), headers={"Content-Type": "application/json"}
-    )
-    assert_problem(response, 404, 422)
+    assert_problem(send_with_token(hostile, method, url, name, token), 404, 422)
 
 
 NESTINGS = {

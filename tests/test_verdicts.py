@@ -384,7 +384,8 @@ def test_claims_on_one_figure_must_agree_on_its_ratio() -> None:
 def test_a_fall_of_more_than_everything_allows_no_ratio(
     qualifier: Qualifier, allowed: Interval | None
 ) -> None:
-    assert claimed_ratios(ClaimKind.percent_change, qualifier, D(-100)) == allowed
+    ratios = claimed_ratios(ClaimKind.percent_change, allowed_range(qualifier, D(-100)))
+    assert ratios == allowed
 
 
 def test_a_stored_claim_of_an_impossible_fall_is_inconsistent_whatever_the_figures() -> None:

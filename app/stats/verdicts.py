@@ -113,10 +113,9 @@ NOT_NEGATIVE = Interval(Decimal(0), None, True, False)
 NO_SUCH_FALL = "allows no value: a fall of 100% leaves nothing, and none is larger"
 
 
-def claimed_ratios(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> Interval | None:
-    """The ratios (later ÷ earlier) a claim's words allow; None when they allow none, as
-    "a decrease of more than 100%" does."""
-    allowed = allowed_range(qualifier, stated)
+def claimed_ratios(kind: ClaimKind, allowed: Interval) -> Interval | None:
+    """The ratios (later ÷ earlier) that a claim whose words allow `allowed` (its
+    allowed_range) allows; None when it allows none, as "a decrease of more than 100%"."""
     ratios = allowed if kind is ClaimKind.ratio else allowed.map(PERCENT_TO_RATIO)
     if not ratios.meets(NOT_NEGATIVE):
         return None
@@ -167,7 +166,7 @@ def assess_growth_claim(
     """Verdict on a ratio or percent-change claim between two figures in one unit."""
     claim_range = allowed_range(qualifier, stated)
     phrase = stated_phrase(kind, qualifier, stated)
-    ratio_range = claimed_ratios(kind, qualifier, stated)
+    ratio_range = claimed_ratios(kind, claim_range)
 
     if base is None or later is None:
         if ratio_range is None:  # stored before writes refused it: no figure can bear it out
