@@ -4,8 +4,14 @@ Errors are one clear line on stderr and exit 2, never a traceback; 1 is kept for
 command finds (`claims check`: an inconsistent claim), so a pipeline can tell them apart.
 """
 
+import codecs
 import re
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -86,20 +92,36 @@ def seed() -> None:
         err.print(str(run_seed(s)))
 
 
+class ImportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+    @property
+    def media_type(self) -> str:
+        return "text/csv" if self is ImportFormat.csv else "application/json"
+
+
 @cli.command("import")
 def import_file(
     file: Annotated[
         Path,
-        typer.Argument(
-            exists=True, dir_okay=False, readable=True, help="A .csv or .json file of observations."
-        ),
+        typer.Argument(help="A CSV file or a JSON array of observations; - reads stdin."),
     ],
+    format: Annotated[
+        ImportFormat | None,
+        typer.Option(help="What the file holds; by default its suffix says, else its first byte."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option(help="Validate and count; write nothing.")] = False,
 ) -> None:
     """Import observations, all or nothing (same rules as POST /v1/imports)."""
+    with _readable_file(file) as path:
+        _import(path, format or _format_of(path, named=file), dry_run)
+
+
+def _import(file: Path, format: ImportFormat, dry_run: bool) -> None:
     from app.imports import ImportFailed, import_observations, rows_from_file
 
-    media_type = "text/csv" if file.suffix.lower() == ".csv" else "application/json"
+    media_type = format.media_type
     rows = rows_from_file(file, media_type)  # read as imported: memory stays flat
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
     with session() as s, progress_bar(*columns) as progress:
@@ -118,6 +140,35 @@ def import_file(
         f"{verb} {report.rows} rows: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged"
     )
+
+
+STDIN = Path("-")
+
+
+@contextmanager
+def _readable_file(file: Path) -> Iterator[Path]:
+    """The file to import; standard input is copied to a temporary one first, so it is
+    read as a file is (as it goes, after its rows are counted)."""
+    if file != STDIN:
+        if not file.is_file():
+            raise CliError(f"{file} is not a file")
+        yield file
+        return
+    with tempfile.NamedTemporaryFile(prefix="tradestats-import-") as copy:
+        shutil.copyfileobj(sys.stdin.buffer, copy)
+        copy.flush()
+        yield Path(copy.name)
+
+
+def _format_of(path: Path, named: Path) -> ImportFormat:
+    """A .csv or .json suffix says; otherwise the first character that is not white space:
+    a JSON import opens with [ or {, a CSV with its header's first column name."""
+    suffix = named.suffix.lower()
+    if suffix in (".csv", ".json"):
+        return ImportFormat(suffix[1:])
+    with path.open("rb") as stream:
+        head = stream.read(4096).removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
+    return ImportFormat.json if head[:1] in (b"[", b"{") else ImportFormat.csv
 
 
 def _count_rows(file: Path, media_type: str) -> int | None:

@@ -139,13 +139,16 @@ def count_rows(session: Session, table: str) -> int:
     return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
 
-def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """The `tradestats` command, run for real against a database."""
+def run_cli(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `tradestats` command, run for real against a database (`stdin`: its input)."""
     env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

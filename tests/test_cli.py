@@ -1,6 +1,7 @@
 """The `tradestats` command line, run for real as a subprocess."""
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.imports import IMPORT_COLUMNS as IMPORTED
 from tests.conftest import record_figure, run_cli
 
 COMMANDS = ["serve", "migrate", "seed", "import", "export", "copy", "keys", "claims"]
@@ -95,6 +97,28 @@ def test_export_refuses_an_unknown_indicator_and_writes_to_dash_as_stdout(
     dashed = run_cli(url(engine), "export", "-", "--indicator", "exports")
     assert dashed.returncode == 0, dashed.stderr
     assert dashed.stdout.splitlines()[0].startswith("id,reporter,partner,indicator,year")
+
+
+def test_import_reads_stdin_and_knows_a_file_by_its_content(
+    engine: Engine, client: TestClient, tmp_path: Path
+) -> None:
+    """`import -` reads standard input, as `export -` writes standard output; a file named
+    neither .csv nor .json is read as what it holds (a CSV .txt was once read as JSON)."""
+    exported = client.get("/v1/observations", params={"format": "csv"}).text
+    piped = run_cli(url(engine), "import", "-", stdin=exported)
+    assert piped.returncode == 0, piped.stderr
+    assert "imported 4 rows: 0 created, 0 updated, 4 unchanged" in piped.stderr
+    as_text = tmp_path / "figures.txt"
+    as_text.write_text(exported, encoding="utf-8")
+    assert "4 unchanged" in run_cli(url(engine), "import", str(as_text)).stderr
+    rows = client.get("/v1/observations").json()["data"]
+    body = " \n" + json.dumps([{k: r[k] for k in IMPORTED if k in r} for r in rows])
+    json_text = run_cli(url(engine), "import", "-", "--dry-run", stdin=body)
+    assert "would import 4 rows: 0 created, 0 updated, 4 unchanged" in json_text.stderr
+    forced = run_cli(url(engine), "import", str(as_text), "--format", "json")
+    assert forced.returncode == 2 and "not valid JSON" in forced.stderr
+    folder = run_cli(url(engine), "import", str(tmp_path))
+    assert (folder.returncode, folder.stderr) == (2, f"error: {tmp_path} is not a file\n")
 
 
 def test_serve_refuses_a_port_that_does_not_exist(engine: Engine) -> None:
