@@ -144,7 +144,6 @@ def add_item_routes(
     def get_item(
         request: Request,
         session: SessionDep,
-        response: Response,
         item_id: one,
         as_of: AsOf = None,
         format: Format = None,
@@ -157,8 +156,7 @@ def add_item_routes(
             etag = current_etag(session, resource.model, item_id, csv=csv)
             if self_contained and matches(listed(request.headers, "if-none-match"), etag):
                 raise NotModified(etag)
-            response.headers["ETag"] = etag
-            request.state.etag = etag
+            request.state.etag = etag  # render sends it
         return render(request, format, present(session, row, as_of), f"{name}-{item_id}")
 
     def reply(session: Session, row: Any, status: int = 200) -> Response:
