@@ -17,7 +17,8 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////data/tradestats.db \
     PORT=8000 \
-    WORKERS=1
+    WORKERS=1 \
+    LOG_CONFIG=/app/app/logging.json
 # The database lives in /data, the only place the app may write. The user's id is fixed and
 # numeric, so that an orchestrator can check that it is not root.
 RUN useradd --user-group --uid 10001 --no-create-home --home-dir /nonexistent \

@@ -12,7 +12,7 @@ run: migrate seed serve
 
 serve: $(VENV)/.runtime
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) \
-		--no-access-log --no-server-header
+		--no-access-log --no-server-header $(if $(LOG_CONFIG),--log-config $(LOG_CONFIG))
 
 migrate: $(VENV)/.runtime
 	$(BIN)/alembic upgrade head

@@ -5,6 +5,7 @@ command finds (`claims check`: an inconsistent claim), so a pipeline can tell th
 """
 
 import codecs
+import os
 import re
 import shutil
 import sys
@@ -33,6 +34,7 @@ from app.auth import create_key, list_keys, revoke_key
 from app.copy import CopyError
 from app.db import get_engine
 from app.errors import ProblemException
+from app.logs import LOG_CONFIG
 from app.models import KEY_NAME_MAX, IndicatorCode
 
 cli = typer.Typer(
@@ -69,8 +71,15 @@ def serve(
     import uvicorn
 
     # The app writes its own JSON access log; no Server header names the software.
+    logging = {"log_config": os.environ[LOG_CONFIG]} if os.environ.get(LOG_CONFIG) else {}
     uvicorn.run(
-        "app.main:app", host=host, port=port, workers=workers, access_log=False, server_header=False
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        server_header=False,
+        **logging,  # type: ignore[arg-type]
     )
 
 

@@ -2,8 +2,11 @@
 
 import json
 import logging
+import logging.config
+import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -31,3 +34,16 @@ def configure_logging(level: str) -> None:
         logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False
+
+
+LOG_CONFIG = "LOG_CONFIG"  # a logging dictConfig file (JSON) for every process, if set
+
+
+def configure_process_logging() -> bool:
+    """Logging as $LOG_CONFIG says, for a command that would otherwise log plain text
+    (migrations, the seed): the image sets app/logging.json, so that every line a
+    container writes is JSON. Whether it was set."""
+    path = os.environ.get(LOG_CONFIG)
+    if path:
+        logging.config.dictConfig(json.loads(Path(path).read_text(encoding="utf-8")))
+    return bool(path)

@@ -6,6 +6,7 @@ Run with `python -m app.seed`.
 """
 
 import json
+import logging
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +17,7 @@ import pycountry
 from sqlmodel import Session, select
 
 from app.db import get_engine
+from app.logs import configure_process_logging
 from app.models import Claim, Country, Indicator, Observation, RevisionAction, Source
 from app.versioning import record_revision
 
@@ -145,8 +147,13 @@ def seed(session: Session) -> SeedReport:
 
 
 def main() -> int:
+    as_log = configure_process_logging()
     with Session(get_engine()) as session:
-        print(seed(session))
+        report = str(seed(session))
+    if as_log:
+        logging.getLogger("tradestats.seed").info(report)
+    else:
+        print(report)
     return 0
 
 

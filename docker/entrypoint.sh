@@ -10,5 +10,7 @@ export PROMETHEUS_MULTIPROC_DIR
 alembic upgrade head
 python3 -m app.seed
 # The app writes its own JSON access log, and no Server header names the software.
-exec uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "$PORT" --workers "$WORKERS" \
-    --no-access-log --no-server-header
+# LOG_CONFIG (app/logging.json in the image) makes uvicorn's own lines JSON too.
+set -- --no-access-log --no-server-header
+if [ -n "${LOG_CONFIG:-}" ]; then set -- "$@" --log-config "$LOG_CONFIG"; fi
+exec uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "$PORT" --workers "$WORKERS" "$@"

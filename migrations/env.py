@@ -8,9 +8,12 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.db import get_engine
+from app.logs import configure_process_logging
 
 config = context.config
-if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+# The image's LOG_CONFIG makes these lines JSON; else alembic.ini's plain format.
+configure = config.attributes.get("configure_logger", True)
+if configure and not configure_process_logging() and config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = SQLModel.metadata

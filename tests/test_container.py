@@ -188,10 +188,20 @@ def test_uvicorn_is_pid_1_and_not_root(container: Container) -> None:
     assert process_file(container, "cmdline")[1:] == [
         "/venv/bin/uvicorn", "app.main:app",
         "--host", "0.0.0.0", "--port", str(container.port), "--workers", "2",
-        "--no-access-log", "--no-server-header",
+        "--no-access-log", "--no-server-header", "--log-config", "/app/app/logging.json",
     ]  # fmt: skip
     status = dict(line.split(":", 1) for line in process_file(container, "status"))
     assert status["Uid"].split()[0] == "10001"
+
+
+def test_every_line_it_logs_is_json(container: Container) -> None:
+    get_json(container.url + "/healthz")  # an access log line, among the start-up ones
+    logged = subprocess.run(
+        ["docker", "logs", container.name], capture_output=True, text=True, timeout=30
+    )
+    lines = (logged.stdout + logged.stderr).splitlines()
+    loggers = {json.loads(line)["logger"] for line in lines}  # each line, or this raises
+    assert {"alembic.runtime.migration", "tradestats.seed", "uvicorn.error"} <= loggers
 
 
 def test_environment_reaches_the_app(container: Container) -> None:

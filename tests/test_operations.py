@@ -3,7 +3,9 @@
 import json
 import logging
 import os
+import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +16,7 @@ from app.core.config import get_settings
 from app.main import create_app
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from tests.conftest import serve_from
-from tests.databases import PostgresDatabases, SqliteDatabases
+from tests.databases import ROOT, PostgresDatabases, SqliteDatabases
 from tests.live_server import live_server
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -183,3 +185,32 @@ def test_head_over_real_http_logs_no_error(engine: Engine, tmp_path) -> None:  #
     assert [(r.status_code, r.content) for r in heads] == [(200, b"")] * len(heads)
     assert "error" not in logged.lower(), logged
     assert 'method="HEAD",route="/v1/observations/{item_id}",status="200"} 2.0' in metrics
+
+
+def test_the_image_entrypoint_writes_only_json_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """docker/entrypoint.sh, run as the image runs it: the migrations' and the seed's
+    lines, and uvicorn's own, were plain text among the app's JSON, which a log shipper
+    reading JSON lines cannot parse."""
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "HOST": "127.0.0.1",
+        "WORKERS": "1",
+        "LOG_CONFIG": str(ROOT / "app" / "logging.json"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    database = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with (
+        (tmp_path / "container.log").open("w+") as log,
+        live_server(
+            database, env=env, command=lambda _: ["sh", "docker/entrypoint.sh"], output=log
+        ) as base,
+    ):
+        assert httpx.get(f"{base}/v1/turnover?reporter=KAZ&partner=BGR").status_code == 200
+        log.seek(0)
+        lines = log.read().splitlines()
+    entries = [json.loads(line) for line in lines]  # each line, or this raises
+    said = {(e["logger"], e.get("message", "").split(",")[0]) for e in entries}
+    assert ("alembic.runtime.migration", "Running upgrade  -> 0001") in said
+    assert any(logger == "tradestats.seed" and m.startswith("seed: inserted") for logger, m in said)
+    assert any(logger.startswith("uvicorn") and "Uvicorn running" in m for logger, m in said)
