@@ -126,7 +126,7 @@ def check_text(text: str) -> str:
 
 
 def check_slug(slug: str) -> str:
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):  # match() would let a final newline pass `$`
         raise ValueError("use lower-case letters, digits and single hyphens")
     return slug
 
@@ -142,7 +142,7 @@ def one_of(enum: type[StrEnum], upper: bool = False) -> BeforeValidator:
 
     def parse(value: Any) -> Any:
         if isinstance(value, str):
-            text = value.strip().upper() if upper else value
+            text = value.upper() if upper and value.isascii() else value
             if text in enum.__members__.values():
                 return enum(text)
         raise ValueError(f"must be one of {', '.join(e.value for e in enum)}")
@@ -206,10 +206,13 @@ Quote = Annotated[
 Note = Annotated[str | None, Field(max_length=NOTE_MAX)]
 
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def iso_date(value: Any) -> Any:
     """Dates arrive as ISO strings, which strict mode would refuse; lax mode would also
-    take a number (a Unix time), which no client means."""
-    if value is not None and not isinstance(value, str):
+    take a number (a Unix time) or a date and time cut to its day, which no client means."""
+    if value is not None and not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
         raise ValueError("must be an ISO 8601 date string: 2025-06-12")
     return value
 

@@ -91,7 +91,7 @@ class OperationsMiddleware:
         started = time.perf_counter()
         headers = dict(scope["headers"])
         sent_id = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = sent_id if REQUEST_ID.match(sent_id) else uuid.uuid4().hex
+        request_id = sent_id if REQUEST_ID.fullmatch(sent_id) else uuid.uuid4().hex
         extra = [(b"x-request-id", request_id.encode()), NOSNIFF]
         status = 500
 
@@ -276,20 +276,26 @@ class GZipUnlessStrongTag(GZipMiddleware):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if not accepts_gzip(Headers(scope=scope).get("accept-encoding", "")):
-            identity = IdentityResponder(
+        responder: IdentityResponder | GZipResponder
+        if accepts_gzip(Headers(scope=scope).get("accept-encoding", "")):
+            responder = _GZipUnlessStrongTag(
+                self.app,
+                self.minimum_size,
+                compresslevel=self.compresslevel,
+                thread_minimum_size=self.thread_minimum_size,
+                exclude_content_types=self.exclude_content_types,
+            )
+        else:
+            responder = IdentityResponder(
                 self.app, self.minimum_size, exclude_content_types=self.exclude_content_types
             )
-            await identity(scope, receive, send)
-            return
-        responder = _GZipUnlessStrongTag(
-            self.app,
-            self.minimum_size,
-            compresslevel=self.compresslevel,
-            thread_minimum_size=self.thread_minimum_size,
-            exclude_content_types=self.exclude_content_types,
-        )
-        await responder(scope, receive, send)
+
+        async def send_varied_once(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _vary_once(message)
+            await send(message)
+
+        await responder(scope, receive, send_varied_once)
 
 
 _QVALUE = re.compile(r"q=(0(\.[0-9]{0,3})?|1(\.0{0,3})?)", re.IGNORECASE)
@@ -314,14 +320,6 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 
 class _GZipUnlessStrongTag(GZipResponder):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_varied_once(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                _vary_once(message)
-            await send(message)
-
-        await super().__call__(scope, receive, send_varied_once)
-
     async def send_with_compression(self, message: Message) -> None:
         await super().send_with_compression(message)
         if message["type"] != "http.response.start":
@@ -334,7 +332,8 @@ class _GZipUnlessStrongTag(GZipResponder):
 
 
 def _vary_once(message: Message) -> None:
-    """Starlette adds Accept-Encoding to a Vary that a weakly tagged read already lists."""
+    """Starlette adds Accept-Encoding to a Vary that a weakly tagged read already lists,
+    whether it compresses or not."""
     headers = MutableHeaders(raw=message["headers"])
     listed = [name.strip() for line in headers.getlist("vary") for name in line.split(",")]
     once = list(dict.fromkeys(listed))

@@ -101,7 +101,7 @@ def _alpha3(code: str) -> str | None:
 
 
 def _indicator(code: str) -> str | None:
-    return code.strip().upper() if code.strip().upper() in INDICATORS else None
+    return code.upper() if code.isascii() and code.upper() in INDICATORS else None
 
 
 # KAZ, kaz, KZ and kz; EXPORTS and exports.

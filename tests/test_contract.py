@@ -1,5 +1,8 @@
 """What fuzzing the contract (tests/test_fuzz.py) found, pinned down one case at a time."""
 
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 
 from app.main import app
@@ -28,11 +31,26 @@ def test_an_item_read_before_it_existed_is_a_404(client: TestClient, auth: dict)
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_a_date_must_be_a_string(client: TestClient, auth: dict) -> None:
-    body = {"slug": "a-source", "kind": "agency", "title": "A source", "retrieved_on": 0}
+@pytest.mark.parametrize("day", [0, "2025-01-01T00:00:00", "20250101", "2025-1-1", "2025-01-01\n"])
+def test_a_date_must_be_a_date_string(client: TestClient, auth: dict, day: Any) -> None:
+    """Not a Unix time, and not a date and time cut to its day."""
+    body = {"slug": "a-source", "kind": "agency", "title": "A source", "retrieved_on": day}
     response = client.post("/v1/sources", json=body, headers=auth)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "retrieved_on"
+    assert response.json()["errors"][0] == {
+        "location": "body",
+        "field": "retrieved_on",
+        "message": "must be an ISO 8601 date string: 2025-06-12",
+    }
+
+
+def test_a_slug_with_a_final_newline_is_refused(client: TestClient, auth: dict) -> None:
+    """Python's `$` matches before a final newline: "abc\n" passed the slug's pattern, and
+    stood beside an "abc" that looks the same."""
+    body = {"slug": "abc\n", "kind": "agency", "title": "A source"}
+    response = client.post("/v1/sources", json=body, headers=auth)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "slug"
 
 
 def test_an_invalid_body_is_a_422_even_with_a_stale_etag(client: TestClient, auth: dict) -> None:
@@ -71,3 +89,19 @@ def test_a_source_id_too_large_for_the_database_is_a_422(client: TestClient, aut
     response = client.post("/v1/observations", json=body, headers=auth)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "source_id"
+
+
+@pytest.mark.parametrize("code", ["KAZ ", " KAZ", "KAZ\t", "KAZ\n", "ｋａｚ", "ﬁn"])
+def test_a_code_is_taken_as_sent_not_trimmed(client: TestClient, auth: dict, code: str) -> None:
+    """The schema's enum has no room for white space (" 2024" is refused alike), and
+    upper-casing "ﬁn" makes FIN: no code is guessed at."""
+    read = client.get("/v1/turnover", params={"reporter": code, "partner": "BGR"})
+    spelled = code.replace("KAZ", "exports").replace("ｋａｚ", "ｅｘｐｏｒｔｓ")
+    indicator = client.get("/v1/observations", params={"indicator": spelled})
+    body = {**TURNOVER_2023, "reporter": code}
+    written = client.post("/v1/observations", json=body, headers=auth)
+    csv = "reporter,partner,indicator,year,value,source_id,quote\n"
+    csv += f'"{code}",BGR,TURNOVER,2019,1.0,2,q\nKAZ,BGR,"{spelled}",2019,1.0,2,q\n'
+    imported = client.post("/v1/imports", content=csv, headers={**auth, "Content-Type": "text/csv"})
+    assert [r.status_code for r in (read, indicator, written, imported)] == [422] * 4
+    assert [e["field"] for e in imported.json()["errors"]] == ["reporter", "indicator"]

@@ -78,8 +78,9 @@ _COUNTRY_CODES = {code: c.alpha_3 for c in pycountry.countries for code in (c.al
 
 
 def to_alpha3(code: str) -> str:
-    """KAZ, kaz, KZ and kz all mean Kazakhstan."""
-    alpha3 = _COUNTRY_CODES.get(code.strip().upper())
+    """KAZ, kaz, KZ and kz all mean Kazakhstan; " KAZ" is refused, as " 2024" is."""
+    # ASCII only: "ﬁn".upper() is "FIN".
+    alpha3 = _COUNTRY_CODES.get(code.upper()) if code.isascii() else None
     if alpha3 is None:
         raise ValueError(
             f"unknown country code {code!r}: use ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)"
@@ -156,7 +157,7 @@ def year_range(
 
 
 def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
+    return value.upper() if isinstance(value, str) and value.isascii() else value
 
 
 OptionalIndicator = Annotated[
@@ -183,7 +184,7 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d
 
 
 def _rfc3339(value: object) -> object:
-    if isinstance(value, str) and not RFC3339.match(value):
+    if isinstance(value, str) and not RFC3339.fullmatch(value):
         raise ValueError("must be an RFC 3339 date-time with a time zone: 2026-11-28T12:00:00Z")
     return value
 
