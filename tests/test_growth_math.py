@@ -57,9 +57,20 @@ def test_fall_to_zero_has_a_ratio_but_no_log() -> None:
     assert g.reason is not None
 
 
-def test_a_fall_too_small_to_show_is_zero_without_a_sign() -> None:
-    g = growth(D("1000000"), D("999999.9"), 1)
-    assert (g.pch, g.cagr, g.log) == (0, 0, 0)
+def test_a_change_too_small_for_the_usual_places_is_shown_not_rounded_to_none() -> None:
+    """A fall of 0.00001% rounded to 4 places read as a change of 0 (and a ratio of 1)
+    beside a `chg` of -0.1: it gets the places that show it, as near 0 and -100."""
+    fall = growth(D("1000000"), D("999999.9"), 2)
+    assert (fall.ratio, fall.pch, fall.log) == (D("0.99999990"), D("-0.000010"), D("-1.0E-7"))
+    assert fall.cagr == D("-0.0000050")
+    rise = growth(D("3"), D("3.0000000001"), 1)
+    assert (rise.ratio, rise.pch, rise.cagr) == (D("1.000000000033"), D("3.3E-9"), D("3.3E-9"))
+    assert rise.log == D("3.3E-11")
+
+
+def test_no_change_is_zero_without_a_sign() -> None:
+    g = growth(D("10.0"), D("10"), 3)
+    assert (g.ratio, g.pch, g.cagr, g.log) == (1, 0, 0, 0)
     assert not any(value.is_signed() for value in (g.pch, g.cagr, g.log) if value is not None)
 
 

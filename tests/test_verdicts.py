@@ -406,3 +406,41 @@ def test_a_stored_claim_of_an_impossible_fall_is_inconsistent_whatever_the_figur
         "Inconsistent: “a decrease of more than 100%” allows no value: a fall of 100% leaves "
         "nothing, and none is larger."
     )
+
+
+def test_a_fall_too_small_for_two_places_is_still_a_fall() -> None:
+    """The rounded point (0.0) once chose the words: "an increase of 0%", beside a
+    verdict that the fall broke "an increase of at least 0%"."""
+    a = assess_growth_claim(
+        ClaimKind.percent_change,
+        Qualifier.at_least,
+        D("0"),
+        fig("1000000.0000"),
+        fig("999999.9995"),
+        LABELS,
+    )
+    assert a.verdict is Verdict.inconsistent
+    assert a.point == D("-5.0E-8")
+    assert "give a decrease of 0.00000005% (" in a.explanation
+
+
+@pytest.mark.parametrize(
+    ("kind", "qualifier", "stated", "verdict", "words"),
+    [
+        # The point is -0.00001%: not allowed by "at least 0%", though it rounds to 0.
+        ("percent_change", "at_least", "0", Verdict.consistent, "differs from that point"),
+        # ... and exactly what "a decrease of 0.00001%" says: no gap to report.
+        ("percent_change", "exact", "-0.00001", Verdict.consistent, "which “a decrease"),
+        # A ratio of 0.9999999 is less than 1, though it rounds to 1.000000.
+        ("ratio", "less_than", "1", Verdict.consistent, "a ratio of 0.9999999, which"),
+    ],
+)
+def test_the_figures_own_point_is_judged_unrounded(
+    kind: str, qualifier: str, stated: str, verdict: Verdict, words: str
+) -> None:
+    a = assess_growth_claim(
+        ClaimKind(kind), Qualifier(qualifier), D(stated), fig("1000000"), fig("999999.9"), LABELS
+    )
+    assert a.verdict is verdict
+    assert words in a.explanation, a.explanation
+    assert "by 0 " not in a.explanation and "of 0%" not in a.explanation

@@ -2,7 +2,8 @@
 
 `chg` is exact. Ratios and logarithms are rounded half-even to a fixed number of
 decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant digits,
-and to more where that would round a ratio onto 0 or a percent change onto −100.
+and to more where that would round a ratio onto 0 or a percent change onto −100, or any of
+them onto no change (a ratio of 1, a change or logarithm of 0) when there was one.
 """
 
 import math
@@ -15,6 +16,7 @@ RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
 HUNDRED = Decimal(100)
 ZERO, ALL_GONE = Decimal(0), Decimal(-100)  # a ratio of nothing left, its percent change
+ONE = Decimal(1)  # the ratio of no change; its percent change and logarithm are ZERO
 DIGITS = Context(prec=28)  # significant digits of intermediate results
 
 
@@ -39,14 +41,15 @@ def _unsigned_zero(value: Decimal) -> Decimal:
     return value.copy_abs() if value.is_zero() else value
 
 
-def round_clear_of(value: Decimal, decimals: int, boundary: Decimal) -> Decimal:
-    """`value` rounded to `decimals`, or, where that lands on `boundary` and `value` is
-    not on it, to as many as show two significant digits of the distance: a ratio of
-    1E-7 is 0.00000010, not 0.000000, which would say that nothing was left."""
+def round_clear_of(value: Decimal, decimals: int, *boundaries: Decimal) -> Decimal:
+    """`value` rounded to `decimals`, or, where that lands on a boundary that `value` is
+    not on, to as many as show two significant digits of the distance: a ratio of 1E-7 is
+    0.00000010, not 0.000000, which would say that nothing was left, and a fall of
+    0.00000005% is not a change of 0."""
     rounded = _round(value, decimals)
-    if rounded != boundary or value == boundary:
+    if rounded not in boundaries or value == rounded:
         return rounded
-    return _round(value, 1 - DIGITS.subtract(value, boundary).adjusted())
+    return _round(value, 1 - DIGITS.subtract(value, rounded).adjusted())
 
 
 def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
@@ -62,8 +65,10 @@ def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
         if abs(estimate) < 100 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
             # Python formats a float correctly rounded, half-even: the same digits as
             # rounding its exact decimal expansion, in a third of the time.
-            return _unsigned_zero(Decimal(f"{estimate:.{decimals}f}"))
-    return _round(DIGITS.ln(x), decimals)
+            rounded = _unsigned_zero(Decimal(f"{estimate:.{decimals}f}"))
+            if not rounded.is_zero() or x == ONE:
+                return rounded
+    return round_clear_of(DIGITS.ln(x), decimals, ZERO)
 
 
 def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) -> Growth:
@@ -91,22 +96,23 @@ def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) 
         return Growth(
             chg,
             round_clear_of(ratio, RATIO_DECIMALS, ZERO),
-            round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE),
+            round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE),  # ratio <= 0: no other boundary
             None,
             None,
             reason,
         )
-    rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE)
+    rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE, ZERO)
     cagr = log = None
     if rates:
         # Over one year the compound rate is the percent change itself: no power needed.
         cagr = rounded_pch if years == 1 else _compound_rate(ratio, years)
         log = _rounded_ln(ratio, RATIO_DECIMALS)
-    return Growth(chg, round_clear_of(ratio, RATIO_DECIMALS, ZERO), rounded_pch, cagr, log, None)
+    rounded_ratio = round_clear_of(ratio, RATIO_DECIMALS, ZERO, ONE)
+    return Growth(chg, rounded_ratio, rounded_pch, cagr, log, None)
 
 
 def _compound_rate(ratio: Decimal, years: int) -> Decimal:
     """(ratio^(1/years) − 1) × 100, the percent a year that compounds to `ratio`."""
     yearly = DIGITS.power(ratio, DIGITS.divide(1, years))
     rate = DIGITS.multiply(DIGITS.subtract(yearly, 1), HUNDRED)
-    return round_clear_of(rate, PERCENT_DECIMALS, ALL_GONE)
+    return round_clear_of(rate, PERCENT_DECIMALS, ALL_GONE, ZERO)

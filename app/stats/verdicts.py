@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.stats.figures import Figure
-from app.stats.growth import ZERO, growth, round_clear_of
+from app.stats.growth import ONE, ZERO, growth, round_clear_of
 from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply, quantum
 
 HUNDRED = Decimal(100)
@@ -195,12 +195,17 @@ def assess_growth_claim(
         )
 
     g = growth(base.value, later.value, labels.year - labels.base_year)
+    # Whether the words allow the figures' own point, and how far it is from what they
+    # state, are judged on the point itself: rounded, a fall of 0.00000005% reads 0.
+    exact = EXACT.divide(later.value, base.value)
     if kind is ClaimKind.ratio:
         point, interval, unit = g.ratio, ratio_interval, " times"
-        measure = f"a ratio of {_fmt(point)}" if point is not None else "no ratio"
+        shown = _fmt(point, clear_of=(ZERO, ONE))
+        measure = f"a ratio of {shown}" if point is not None else "no ratio"
     else:
         point, interval, unit = g.pch, ratio_interval.map(RATIO_TO_PERCENT), "%"
         measure = _change_phrase(point) if point is not None else "no change ratio"
+        exact = RATIO_TO_PERCENT.apply(exact)
     span = _range_text(interval, unit)
     # The words' own range, in enough places to quote it: "at most 0.0001 times" rounded
     # outward to two places would read "at most 0.01 times".
@@ -225,10 +230,10 @@ def assess_growth_claim(
             point,
             interval,
         )
-    if point is not None and claim_range.contains(point):
+    if point is not None and claim_range.contains(exact):
         reason = f", which “{phrase}” allows ({_range_text(claim_range, unit, places)})"
     else:
-        gap = EXACT.subtract(stated, point).copy_abs() if point is not None else Decimal(0)
+        gap = EXACT.subtract(stated, exact).copy_abs()
         gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
         reason = (
             f" ({span} allowing for their rounding); the stated {_as_given(stated)}{unit} "
@@ -387,8 +392,8 @@ def assess_identity(formula: str, reported: Figure, computed: Figure, labels: La
 
 def _change_phrase(pch: Decimal) -> str:
     word = "an increase" if pch >= 0 else "a decrease"
-    # A fall that leaves something is never "a decrease of 100%".
-    return f"{word} of {_fmt(pch.copy_abs(), clear_of=None if pch >= 0 else HUNDRED)}%"
+    # A fall that leaves something is never "a decrease of 100%", nor any change one of 0%.
+    return f"{word} of {_fmt(pch.copy_abs(), clear_of=(ZERO, HUNDRED))}%"
 
 
 def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -> str:
@@ -415,18 +420,18 @@ def _decimals(value: Decimal) -> int:
 
 
 def _fmt(
-    value: Decimal | None, decimals: int = SHOWN_DECIMALS, clear_of: Decimal | None = ZERO
+    value: Decimal | None, decimals: int = SHOWN_DECIMALS, clear_of: tuple[Decimal, ...] = (ZERO,)
 ) -> str:
     """A number for a sentence: at most `decimals` places, no trailing zeros, and more where
-    they would round it onto `clear_of` (a ratio of 9.5E-8 is not "a ratio of 0")."""
+    they would round it onto one of `clear_of` (a ratio of 9.5E-8 is not "a ratio of 0")."""
     if value is None:
         return "?"
     if value.as_tuple().exponent >= -decimals:  # type: ignore[operator]
         text = format(value, "f")
-    elif clear_of is None:
+    elif not clear_of:
         text = format(value.quantize(quantum(decimals), context=EXACT), "f")
     else:
-        text = format(round_clear_of(value, decimals, clear_of), "f")
+        text = format(round_clear_of(value, decimals, *clear_of), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
