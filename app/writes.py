@@ -39,13 +39,7 @@ from app.models import (
 )
 from app.schemas import _rfc3339
 from app.seed import precision_of
-from app.stats.verdicts import (
-    NO_SUCH_FALL,
-    ClaimKind,
-    allowed_range,
-    claimed_ratios,
-    stated_phrase,
-)
+from app.stats.verdicts import ClaimKind, no_value_allowed, stated_phrase
 from app.versioning import HISTORY, Versioned, deleted_id, record_revision, valid_at
 
 Checks = Callable[[Session, BaseModel], list[FieldError]]
@@ -139,9 +133,9 @@ def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
         errors.append(_field("stated", "a ratio is positive"))
     elif data.kind is ClaimKind.percent_change and data.stated < -100:
         errors.append(_field("stated", "a fall cannot exceed 100%: -100 leaves nothing"))
-    elif claimed_ratios(data.kind, allowed_range(data.qualifier, data.stated)) is None:
+    elif why := no_value_allowed(data.kind, data.qualifier, data.stated):
         phrase = stated_phrase(data.kind, data.qualifier, data.stated)
-        errors.append(_field("qualifier", f"“{phrase}” {NO_SUCH_FALL}"))
+        errors.append(_field("qualifier", f"“{phrase}” {why}"))
     if data.base_year >= data.year:
         errors.append(_field("base_year", "must be before year"))
     return errors + _source_errors(session, data, ANY_SOURCES)

@@ -339,6 +339,7 @@ def test_a_fall_of_exactly_100_percent_may_be_claimed(
     for too_far, field in (
         ({"stated": -100.1}, "stated"),
         ({"stated": -100, "qualifier": "more_than"}, "qualifier"),  # no value is allowed
+        ({"stated": 0, "qualifier": "less_than"}, "qualifier"),  # an increase below 0%
     ):
         refused = client.post(
             "/v1/claims",

@@ -19,6 +19,8 @@ from app.stats.verdicts import (
     claimed_ratios,
     implied_by,
     jointly_implied,
+    no_value_allowed,
+    qualifier_range,
     stated_phrase,
 )
 
@@ -90,7 +92,7 @@ def fig(text: str) -> Figure:
     ],
 )
 def test_qualifier_bounds(qualifier: str, stated: str, value: str, allowed: bool) -> None:
-    assert allowed_range(Qualifier(qualifier), D(stated)).contains(D(value)) is allowed
+    assert qualifier_range(Qualifier(qualifier), D(stated)).contains(D(value)) is allowed
 
 
 @pytest.mark.parametrize(
@@ -131,7 +133,7 @@ def test_a_narrow_miss_prints_apart() -> None:
     assert a.verdict is Verdict.inconsistent
     assert a.explanation.endswith(
         "(82.352% to 89.157% allowing for their rounding), which “an increase of at most "
-        "82.35%” does not allow (at most 82.35%)."
+        "82.35%” does not allow (0% to 82.35%)."
     )
 
 
@@ -384,7 +386,9 @@ def test_claims_on_one_figure_must_agree_on_its_ratio() -> None:
 def test_a_fall_of_more_than_everything_allows_no_ratio(
     qualifier: Qualifier, allowed: Interval | None
 ) -> None:
-    ratios = claimed_ratios(ClaimKind.percent_change, allowed_range(qualifier, D(-100)))
+    ratios = claimed_ratios(
+        ClaimKind.percent_change, allowed_range(qualifier, D(-100), ClaimKind.percent_change)
+    )
     assert ratios == allowed
 
 
@@ -444,3 +448,40 @@ def test_the_figures_own_point_is_judged_unrounded(
     assert a.verdict is verdict
     assert words in a.explanation, a.explanation
     assert "by 0 " not in a.explanation and "of 0%" not in a.explanation
+
+
+@pytest.mark.parametrize(
+    ("stated", "qualifier", "later", "verdict"),
+    [
+        # "A decrease of less than 20%" is a fall, of under 20%: not the rise to 10 from 2.
+        ("-20", "less_than", "10.00", Verdict.inconsistent),
+        ("-20", "at_most", "10.00", Verdict.inconsistent),
+        ("-20", "less_than", "1.90", Verdict.consistent),
+        # "An increase of less than 10%" is a rise: not a fall by half.
+        ("10", "less_than", "1.00", Verdict.inconsistent),
+        ("10", "less_than", "2.10", Verdict.consistent),
+        # No change is the edge of both, so either word allows it.
+        ("-20", "less_than", "2.00", Verdict.consistent),
+        ("10", "at_most", "2.00", Verdict.consistent),
+    ],
+)
+def test_a_change_goes_the_way_its_word_says(
+    stated: str, qualifier: str, later: str, verdict: Verdict
+) -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier(qualifier), D(stated), fig("2.00"), fig(later), LABELS
+    )
+    assert a.verdict is verdict, a.explanation
+    if verdict is Verdict.inconsistent:
+        assert "does not allow" in a.explanation
+
+
+def test_an_increase_of_less_than_nothing_allows_nothing() -> None:
+    assert allowed_range(Qualifier.less_than, D(0), ClaimKind.percent_change) is None
+    why = no_value_allowed(ClaimKind.percent_change, Qualifier.less_than, D(0))
+    assert why == "allows no value: an increase is never below 0%"
+    assert no_value_allowed(ClaimKind.percent_change, Qualifier.at_most, D(0)) is None
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.less_than, D(0), fig("2"), fig("1"), LABELS
+    )
+    assert a.verdict is Verdict.inconsistent and why in a.explanation

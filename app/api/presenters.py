@@ -291,7 +291,8 @@ def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> Clai
         statement, allowed = identity_formula(IDENTITY_FOR[claim.indicator]), None
     else:
         statement = stated_phrase(kind, qualifier, claim.stated)
-        allowed = interval_public(allowed_range(qualifier, claim.stated))
+        allowed_values = allowed_range(qualifier, claim.stated, kind)
+        allowed = interval_public(allowed_values) if allowed_values else None
     return ClaimPublic(
         id=claim.id or 0,
         kind=kind,

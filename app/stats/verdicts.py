@@ -96,8 +96,14 @@ QUALIFIERS: dict[Qualifier, QualifierRule] = {
 }
 
 
-def allowed_range(qualifier: Qualifier, stated: Decimal) -> Interval:
-    """The values a stated number with this qualifier allows."""
+NOT_NEGATIVE = Interval(Decimal(0), None, True, False)
+NOT_POSITIVE = Interval(None, Decimal(0), False, True)
+NO_SUCH_FALL = "allows no value: a fall of 100% leaves nothing, and none is larger"
+NO_SUCH_RISE = "allows no value: an increase is never below 0%"
+
+
+def qualifier_range(qualifier: Qualifier, stated: Decimal) -> Interval:
+    """The values a stated number with this qualifier allows, by the qualifier alone."""
     rule = QUALIFIERS[qualifier]
     size = abs(stated)
     low = None if rule.low is None else rule.low * size
@@ -109,8 +115,22 @@ def allowed_range(qualifier: Qualifier, stated: Decimal) -> Interval:
     return interval.negate() if stated < 0 else interval
 
 
-NOT_NEGATIVE = Interval(Decimal(0), None, True, False)
-NO_SUCH_FALL = "allows no value: a fall of 100% leaves nothing, and none is larger"
+def allowed_range(qualifier: Qualifier, stated: Decimal, kind: ClaimKind) -> Interval | None:
+    """The values a claim's words allow; None when they allow none ("an increase of less
+    than 0%")."""
+    interval = qualifier_range(qualifier, stated)
+    if kind is ClaimKind.percent_change:
+        # Its word says which way: "a decrease of less than 20%" is (−20%, 0], never a rise.
+        return interval.intersect(NOT_NEGATIVE if stated >= 0 else NOT_POSITIVE)
+    return interval
+
+
+def no_value_allowed(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str | None:
+    """Why a claim's words allow no figures at all, if they do not."""
+    allowed = allowed_range(qualifier, stated, kind)
+    if allowed is None:
+        return NO_SUCH_RISE
+    return NO_SUCH_FALL if claimed_ratios(kind, allowed) is None else None
 
 
 def claimed_ratios(kind: ClaimKind, allowed: Interval) -> Interval | None:
@@ -164,13 +184,17 @@ def assess_growth_claim(
     labels: Labels,
 ) -> Assessment:
     """Verdict on a ratio or percent-change claim between two figures in one unit."""
-    claim_range = allowed_range(qualifier, stated)
     phrase = stated_phrase(kind, qualifier, stated)
-    ratio_range = claimed_ratios(kind, claim_range)
-
+    claim_range = allowed_range(qualifier, stated, kind)
+    ratio_range = claimed_ratios(kind, claim_range) if claim_range else None
+    missing = base is None or later is None
+    if claim_range is None or (ratio_range is None and missing):
+        # Stored before writes refused it: no figure can bear it out. With both figures,
+        # words that bound a range are checked against them, as any other claim's.
+        why = no_value_allowed(kind, qualifier, stated)
+        return Assessment(Verdict.inconsistent, f"Inconsistent: “{phrase}” {why}.")
     if base is None or later is None:
-        if ratio_range is None:  # stored before writes refused it: no figure can bear it out
-            return Assessment(Verdict.inconsistent, f"Inconsistent: “{phrase}” {NO_SUCH_FALL}.")
+        assert ratio_range is not None
         return _unverifiable(kind, ratio_range, base, later, labels, phrase)
 
     # Figures given in different units are written in the finer one, and say so.

@@ -34,7 +34,7 @@ from app.schemas import (
     QualifiersPublic,
 )
 from app.stats.identities import identity_formula
-from app.stats.verdicts import QUALIFIERS, Verdict, allowed_range
+from app.stats.verdicts import QUALIFIERS, Verdict, qualifier_range
 from app.writes import CLAIMS
 
 router = APIRouter(prefix="/v1", tags=["Claims"])
@@ -109,7 +109,7 @@ def list_qualifiers(request: Request, as_of: AsOf = None, format: Format = None)
             words=rule.words.strip() or "(none)",
             meaning=rule.meaning,
             example_stated=example,
-            example_allowed=interval_public(allowed_range(q, example)),
+            example_allowed=interval_public(qualifier_range(q, example)),
         )
         for q, rule in QUALIFIERS.items()
     ]
