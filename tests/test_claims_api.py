@@ -1,5 +1,8 @@
 """Claims over HTTP: verdicts from the seed, filters, implied values, live updates."""
 
+import json
+from decimal import Decimal as D
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -451,3 +454,49 @@ def test_a_claim_in_another_currency_is_named_and_left_out(
         f"Claim {eur['id']} is left out: its figures are in EUR, and no exchange rate is "
         "recorded to convert them."
     )
+
+
+def test_a_narrow_miss_is_apart_in_the_numbers_too(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """The figures give 86.438625…% to 86.4499990…%; rounded outward to 6 places the high
+    read 86.45, the low of "at least 86.45%", beside the verdict that they do not meet."""
+    record_figure(session, "EXPORTS", 2019, "25185")
+    record_figure(session, "EXPORTS", 2020, "46956")
+    claim = post_claim(
+        client,
+        auth,
+        kind="percent_change",
+        indicator="EXPORTS",
+        base_year=2019,
+        year=2020,
+        stated=86.45,
+        qualifier="at_least",
+    )
+    given, allowed = claim["interval"], claim["allowed"]
+    assert claim["verdict"] == "inconsistent"
+    assert D(str(given["high"])) < D(str(allowed["low"])) == D("86.45")
+    assert given["high"] == 86.4499991  # the places that keep it apart, rounded up
+
+
+def test_a_range_of_falls_ends_at_zero_without_a_sign(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    record_figure(session, "EXPORTS", 2019, "1000000.0000")
+    record_figure(session, "EXPORTS", 2020, "999999.9995")
+    claim = post_claim(
+        client,
+        auth,
+        kind="percent_change",
+        indicator="EXPORTS",
+        base_year=2019,
+        year=2020,
+        stated=0,
+        qualifier="at_least",
+    )
+    assert claim["verdict"] == "inconsistent"
+    text = client.get(f"/v1/claims/{claim['id']}").text
+    numbers: list[str] = []
+    json.loads(text, parse_float=lambda n: numbers.append(n))  # every number, as written
+    assert numbers and not [n for n in numbers if D(n).is_zero() and n.startswith("-")]
+    assert D(str(claim["interval"]["high"])) < 0 == D(str(claim["allowed"]["low"]))

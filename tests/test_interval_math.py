@@ -359,3 +359,9 @@ def test_an_intersection_holds_exactly_the_numbers_in_both(a: Interval, b: Inter
     for x in (Decimal(n) / 2 for n in range(-8, 9)):
         assert (both is not None and both.contains(x)) == (a.contains(x) and b.contains(x))
     assert (both is None) == (not a.meets(b))
+
+
+def test_rounding_outward_to_zero_gives_a_zero_without_a_sign() -> None:
+    shown = Interval(Decimal("-0.00000006"), Decimal("-0.00000004")).rounded_outward(6)
+    assert shown == (Decimal("-0.000001"), Decimal(0), True, True)
+    assert shown.high is not None and not shown.high.is_signed()

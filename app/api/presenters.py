@@ -71,9 +71,9 @@ def unit(currency: str, multiplier: int) -> Unit:
 INTERVAL_DECIMALS = 6  # bounds are rounded outward to this many places
 
 
-def interval_data(interval: Interval) -> Data:
-    shown = interval.rounded_outward(INTERVAL_DECIMALS)
-    if shown != interval and interval.rounded_outward(INTERVAL_DECIMALS + 1) == interval:
+def interval_data(interval: Interval, decimals: int = INTERVAL_DECIMALS) -> Data:
+    shown = interval.rounded_outward(decimals)
+    if shown != interval and interval.rounded_outward(decimals + 1) == interval:
         # A 6-decimal figure's own bounds, half a unit of its last place either way, are
         # exact in 7 places: rounded to 6 they would double its width.
         shown = interval
@@ -85,8 +85,8 @@ def interval_data(interval: Interval) -> Data:
     }
 
 
-def interval_public(interval: Interval) -> IntervalPublic:
-    return IntervalPublic(**interval_data(interval))
+def interval_public(interval: Interval, decimals: int = INTERVAL_DECIMALS) -> IntervalPublic:
+    return IntervalPublic(**interval_data(interval, decimals))
 
 
 def figure_data(point: Point) -> Data:
@@ -287,12 +287,20 @@ def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str
 
 def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> ClaimPublic:
     kind, qualifier = ClaimKind(claim.kind), Qualifier(claim.qualifier)
+    verdict = assessment_fields(checked, claim.reporter, claim.partner)
     if claim.stated is None:  # an identity states no number
         statement, allowed = identity_formula(IDENTITY_FOR[claim.indicator]), None
     else:
         statement = stated_phrase(kind, qualifier, claim.stated)
         allowed_values = allowed_range(qualifier, claim.stated, kind)
         allowed = interval_public(allowed_values) if allowed_values else None
+        given = checked.assessment.interval
+        if given is not None and allowed_values is not None:
+            # Rounded to 6 places, the figures' range and the words' may share a bound
+            # they do not share: both get the places that keep them apart.
+            places = given.places_apart(allowed_values, INTERVAL_DECIMALS)
+            allowed = interval_public(allowed_values, places)
+            verdict["interval"] = interval_public(given, places)
     return ClaimPublic(
         id=claim.id or 0,
         kind=kind,
@@ -309,7 +317,7 @@ def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> Clai
         published_in=source_ref(sources, claim.publication_id),
         quote=claim.quote,
         note=claim.note,
-        **assessment_fields(checked, claim.reporter, claim.partner),
+        **verdict,
     )
 
 

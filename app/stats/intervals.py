@@ -86,15 +86,38 @@ class Interval(NamedTuple):
             return self
         return Interval(floor, self.high, True, self.high_closed)
 
+    def places_apart(self, other: "Interval", decimals: int) -> int:
+        """The fewest places, from `decimals` on, at which this and `other`, rounded
+        outward, do not meet either, when they do not meet: a narrow miss must not print
+        as a meeting (82.352941% to 89.16%, not 82.35% to 89.16%, against "at most
+        82.35%"). `decimals` when they meet."""
+        if self.meets(other):
+            return decimals
+        return next(
+            (
+                d
+                for d in range(decimals, DIGITS)
+                if not self.rounded_outward(d).meets(other.rounded_outward(d))
+            ),
+            DIGITS,
+        )
+
     def rounded_outward(self, decimals: int) -> "Interval":
-        """For display: widened to `decimals` places, so it still holds every value."""
+        """For display: widened to `decimals` places, so it still holds every value (and
+        -0.000001 rounded up is 0, not -0: a zero has no sign)."""
         step = quantum(decimals)
         return Interval(
-            None if self.low is None else self.low.quantize(step, ROUND_FLOOR, EXACT),
-            None if self.high is None else self.high.quantize(step, ROUND_CEILING, EXACT),
+            None if self.low is None else _unsigned(self.low.quantize(step, ROUND_FLOOR, EXACT)),
+            None
+            if self.high is None
+            else _unsigned(self.high.quantize(step, ROUND_CEILING, EXACT)),
             self.low_closed,
             self.high_closed,
         )
+
+
+def _unsigned(value: Decimal) -> Decimal:
+    return value.copy_abs() if value.is_zero() else value
 
 
 @dataclass(frozen=True)

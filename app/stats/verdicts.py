@@ -236,16 +236,7 @@ def assess_growth_claim(
     places = max(SHOWN_DECIMALS, _decimals(stated) + 1)
 
     if not interval.meets(claim_range):
-        # Places enough that a narrow miss does not print as a meeting: 82.352941% to
-        # 89.16%, not 82.35% to 89.16%, against "at most 82.35%".
-        places = next(
-            (
-                d
-                for d in range(places, DIGITS)
-                if not interval.rounded_outward(d).meets(claim_range.rounded_outward(d))
-            ),
-            DIGITS,
-        )
+        places = interval.places_apart(claim_range, places)
         return Assessment(
             Verdict.inconsistent,
             f"Inconsistent: {figures} give {measure} ({_range_text(interval, unit, places)} "
