@@ -275,6 +275,12 @@ def post_claim(client: TestClient, auth: dict, **fields: object) -> dict:
     return dict(created.json())
 
 
+def post_exports_change(client: TestClient, auth: dict, **fields: object) -> dict:
+    """A percent-change claim on KAZ–BGR EXPORTS, 2019 to 2020."""
+    change = {"kind": "percent_change", "indicator": "EXPORTS", "base_year": 2019, "year": 2020}
+    return post_claim(client, auth, **change, **fields)
+
+
 def test_figures_in_two_currencies_are_not_compared(
     client: TestClient, session: Session, auth: dict
 ) -> None:
@@ -329,15 +335,7 @@ def test_a_fall_of_exactly_100_percent_may_be_claimed(
 ) -> None:
     record_figure(session, "EXPORTS", 2019, "100")
     record_figure(session, "EXPORTS", 2020, "0")
-    claim = post_claim(
-        client,
-        auth,
-        kind="percent_change",
-        indicator="EXPORTS",
-        base_year=2019,
-        year=2020,
-        stated=-100,
-    )
+    claim = post_exports_change(client, auth, stated=-100)
     assert (claim["statement"], claim["verdict"]) == ("a decrease of 100%", "consistent")
     for too_far, field in (
         ({"stated": -100.1}, "stated"),
@@ -463,16 +461,7 @@ def test_a_narrow_miss_is_apart_in_the_numbers_too(
     read 86.45, the low of "at least 86.45%", beside the verdict that they do not meet."""
     record_figure(session, "EXPORTS", 2019, "25185")
     record_figure(session, "EXPORTS", 2020, "46956")
-    claim = post_claim(
-        client,
-        auth,
-        kind="percent_change",
-        indicator="EXPORTS",
-        base_year=2019,
-        year=2020,
-        stated=86.45,
-        qualifier="at_least",
-    )
+    claim = post_exports_change(client, auth, stated=86.45, qualifier="at_least")
     given, allowed = claim["interval"], claim["allowed"]
     assert claim["verdict"] == "inconsistent"
     assert D(str(given["high"])) < D(str(allowed["low"])) == D("86.45")
@@ -484,16 +473,7 @@ def test_a_range_of_falls_ends_at_zero_without_a_sign(
 ) -> None:
     record_figure(session, "EXPORTS", 2019, "1000000.0000")
     record_figure(session, "EXPORTS", 2020, "999999.9995")
-    claim = post_claim(
-        client,
-        auth,
-        kind="percent_change",
-        indicator="EXPORTS",
-        base_year=2019,
-        year=2020,
-        stated=0,
-        qualifier="at_least",
-    )
+    claim = post_exports_change(client, auth, stated=0, qualifier="at_least")
     assert claim["verdict"] == "inconsistent"
     text = client.get(f"/v1/claims/{claim['id']}").text
     numbers: list[str] = []
