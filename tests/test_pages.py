@@ -43,6 +43,41 @@ def test_overview_shows_growth_or_why_there_is_none(client: TestClient) -> None:
     assert "range from claim 1" in html
 
 
+def test_overview_changes_are_in_the_unit_the_values_are_shown_in(
+    client: TestClient, session: Session
+) -> None:
+    """Values in thousands beside changes in millions read "10,000 +400.0% (+8)"."""
+    for year, value, multiplier in ((2020, "2", 6), (2021, "10", 6), (2022, "10000", 3)):
+        record_figure(session, "EXPORTS", year, value, multiplier=multiplier, reporter="USA")
+    record_figure(session, "EXPORTS", 2023, "25", reporter="USA")
+    section = page(client).split("United States – Bulgaria</h2>")[1]
+    cells = [
+        re.sub("<[^>]+>", "", cell) for cell in re.findall("<td class='num'>(.*?)</td>", section)
+    ]
+    assert cells[:8] == [
+        *("2,000", "no 2019 value"),
+        *("10,000", "+400.0% (+8,000)"),
+        *("10,000", "0.0% (0)"),
+        *("25,000", "+150.0% (+15,000)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "shown"),
+    [
+        ("10", "0.0001", "−99.9990% (−9.9999)"),  # not −100.0%: something is left
+        ("10.4", "10", "−3.8% (−0.4)"),  # not (0): the change is exact
+        ("1000000", "999999.9", "−0.000010% (−0.1)"),  # not 0.0%: it fell
+    ],
+)
+def test_overview_changes_are_never_rounded_across_a_boundary(
+    client: TestClient, session: Session, earlier: str, later: str, shown: str
+) -> None:
+    record_figure(session, "EXPORTS", 2020, earlier, reporter="USA")
+    record_figure(session, "EXPORTS", 2021, later, reporter="USA")
+    assert f"<td class='num'>{shown}</td>" in page(client)
+
+
 def test_overview_shows_statuses(client: TestClient) -> None:
     html = page(client)
     for status in ("reported", "derived", "implied"):

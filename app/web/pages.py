@@ -19,7 +19,8 @@ from app.api.presenters import claims_public, series_data
 from app.api.routes.series import SERIES_ROUTES, SeriesRoute
 from app.queries import claims, pairs_with_figures, sources
 from app.schemas import ClaimPublic, Series, SeriesPoint
-from app.stats.intervals import EXACT, quantum
+from app.stats.growth import ALL_GONE, ZERO, round_clear_of
+from app.stats.intervals import EXACT
 from app.web.charts import Bar, format_number, series_bars, series_chart
 from app.web.headers import security_headers, source_hash
 
@@ -189,8 +190,11 @@ def _card(route: SeriesRoute, series: Series) -> str:
     query = urlencode(
         {"reporter": series.reporter.alpha3, "partner": series.partner.alpha3, "include": "implied"}
     )
+    # Values are shown in the series' finest unit (series_bars), so are their changes.
+    finest = min(p.unit.multiplier for p in series.observations)
     rows = "".join(
-        _row(p, b) for p, b in zip(series.observations, series_bars(series), strict=True)
+        _row(p, b, p.unit.multiplier - finest)
+        for p, b in zip(series.observations, series_bars(series), strict=True)
     )
     return f"""<article class="card">
 <div class="card-head"><h3>{escape(series.indicator.name)}</h3>
@@ -203,29 +207,31 @@ def _card(route: SeriesRoute, series: Series) -> str:
 </article>"""
 
 
-def _row(point: SeriesPoint, bar: Bar) -> str:
-    """A year of the series: the value as the chart labels it, its status and growth."""
+def _row(point: SeriesPoint, bar: Bar, shift: int) -> str:
+    """A year of the series: the value as the chart labels it (its multiplier `shift`
+    places finer), its status and growth."""
     status = point.status.value
     return (
         f"<tr><td>{point.year}</td><td class='num'>{escape(bar.label)}</td>"
         f"<td><span class='chip {escape(status)}'>{escape(status)}</span></td>"
-        f"<td class='num'>{_growth(point)}</td></tr>"
+        f"<td class='num'>{_growth(point, shift)}</td></tr>"
     )
 
 
-def _signed(value: Decimal, places: int) -> str:
-    shown = value.quantize(quantum(places), context=EXACT)
-    return ("+" if shown > 0 else "") + format_number(shown)
+def _signed(value: Decimal) -> str:
+    return ("+" if value > 0 else "") + format_number(value)
 
 
-def _growth(point: SeriesPoint) -> str:
-    """Percent and absolute change, or why there is none, as escaped HTML."""
+def _growth(point: SeriesPoint, shift: int) -> str:
+    """Percent change to one place, but never rounded onto no change or onto −100%, and
+    the exact change in the unit the values are shown in; or why there is none."""
     g = point.growth
     if g is None:  # implied: a claim's range, which has no growth of its own
         return f"<span class='muted'>range from claim {point.claim_id}</span>"
     if g.pch is None or g.chg is None:
         return f"<span class='muted'>{escape(g.reason or 'not computable')}</span>"
-    return escape(f"{_signed(g.pch, 1)}% ({_signed(g.chg, point.precision)})")
+    pch = round_clear_of(g.pch, 1, ALL_GONE, ZERO)
+    return escape(f"{_signed(pch)}% ({_signed(g.chg.scaleb(shift, EXACT))})")
 
 
 def _claims(rows: list[ClaimPublic]) -> str:
