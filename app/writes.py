@@ -40,7 +40,14 @@ from app.models import (
 from app.schemas import _rfc3339
 from app.seed import precision_of
 from app.stats.verdicts import ClaimKind, no_value_allowed, stated_phrase
-from app.versioning import HISTORY, Versioned, deleted_id, record_revision, valid_at
+from app.versioning import (
+    HISTORY,
+    Versioned,
+    data_version,
+    deleted_id,
+    record_revision,
+    valid_at,
+)
 
 Checks = Callable[[Session, BaseModel], list[FieldError]]
 
@@ -54,6 +61,9 @@ class Resource:
     natural_key: tuple[str, ...]
     checks: Checks  # what the input model cannot know alone
     columns: Callable[[BaseModel], dict[str, Any]]  # validated input -> column values
+    # Whether its item, as presented, reads other rows too (a claim's verdict reads figures
+    # and its sources' titles): then its tag carries the data version (see etag_for).
+    reads_others: bool = False
 
     @property
     def a_name(self) -> str:
@@ -179,6 +189,7 @@ CLAIMS = Resource(
     ("reporter", "partner", "indicator", "kind", "base_year", "year", "source_id"),
     claim_checks,
     claim_columns,
+    reads_others=True,
 )
 
 
@@ -205,34 +216,42 @@ def current_revision_id(session: Session, model: type[Versioned], row_id: int) -
     ).scalar()
 
 
-def etag_for(revision_id: int, *, csv: bool = False) -> str:
+def etag_for(revision_id: int, *, csv: bool = False, version: str | None = None) -> str:
     """A revision's strong ETag. Its CSV form gets a tag of its own: a strong tag names
-    one representation, and a cache holding both forms picks the body by the tag."""
-    return f'"{revision_id}.csv"' if csv else f'"{revision_id}"'
+    one representation, and a cache holding both forms picks the body by the tag. With the
+    data `version` ("7.1.2.3"), for an item that reads other rows: the tag must change
+    whenever its body does, and a claim's verdict changes with the figures."""
+    tag = revision_id if version is None else f"{revision_id}.{version}"
+    return f'"{tag}.csv"' if csv else f'"{tag}"'
 
 
-def current_etag(
-    session: Session, model: type[Versioned], row_id: int, *, csv: bool = False
-) -> str:
+def current_etag(session: Session, resource: Resource, row_id: int, *, csv: bool = False) -> str:
     """The strong ETag of a row's current revision (of its CSV form, with `csv`)."""
-    return etag_for(current_revision_id(session, model, row_id) or 0, csv=csv)
+    version = data_version(session) if resource.reads_others else None
+    revision_id = current_revision_id(session, resource.model, row_id) or 0
+    return etag_for(revision_id, csv=csv, version=version)
 
 
-def check_if_match(if_match: str | None, revision_id: int) -> None:
+def check_if_match(if_match: str | None, resource: Resource, revision_id: int) -> None:
     """Honour If-Match: a stale ETag means someone else wrote first (412). The tag of
-    either form of the current revision will do."""
+    either form of the current revision will do; for an item that reads other rows, any
+    tag of its current revision (its first number), since what else it reads is not
+    written through it: a claim is not stale because a figure changed."""
     if if_match is None:
         return
     tags = [tag.strip() for tag in if_match.split(",")]
     current = etag_for(revision_id)
-    either = (current, etag_for(revision_id, csv=True))
-    if "*" not in tags and not any(tag in tags for tag in either):
+    if resource.reads_others:
+        matched = any(tag.strip('"').split(".")[0] == str(revision_id) for tag in tags)
+    else:
+        matched = any(tag in tags for tag in (current, etag_for(revision_id, csv=True)))
+    if "*" not in tags and not matched:
         raise ProblemException(
             412,
             "precondition-failed",
             "Precondition failed",
-            f"The resource changed since you read it: its ETag is now "
-            f"{current}. Read it again, then retry.",
+            f"The resource changed since you read it: its revision is now "
+            f"{revision_id}. Read it again, then retry.",
         )
 
 
@@ -334,7 +353,7 @@ def replace(
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
     columns = _validated(session, resource, data)  # an invalid body is a 422, stale or not
-    check_if_match(if_match, current_revision_id(session, resource.model, row_id) or 0)
+    check_if_match(if_match, resource, current_revision_id(session, resource.model, row_id) or 0)
     existing = _existing_id(session, resource, columns)
     if existing is not None and existing != row_id:
         raise _conflict(resource, columns, existing)
@@ -390,7 +409,7 @@ def delete(
 ) -> None:
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
-    check_if_match(if_match, current_revision_id(session, resource.model, row_id) or 0)
+    check_if_match(if_match, resource, current_revision_id(session, resource.model, row_id) or 0)
     if isinstance(row, Source):
         _refuse_if_cited(session, row_id)
     now = utcnow()

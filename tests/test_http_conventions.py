@@ -214,16 +214,29 @@ def test_a_read_as_of_a_time_still_varies_by_accept(client: TestClient, path: st
         assert "Accept" in response.headers["vary"]
 
 
-def test_a_claim_is_never_304_by_its_own_revision_as_its_verdict_reads_figures(
+def test_a_claims_tag_changes_with_its_verdict_and_if_match_reads_its_revision(
     client: TestClient, auth: dict
 ) -> None:
+    """A claim's verdict reads figures that change without the claim: its strong tag once
+    stayed the same as its body changed (RFC 9110, 8.8.3). Its tag now moves with the data,
+    so a 304 is safe; If-Match still takes it after a figure changed, for the claim, all a
+    write changes, is the same."""
     first = client.get("/v1/claims/3")
     etag, verdict = first.headers["etag"], first.json()["verdict"]
+    same = client.get("/v1/claims/3", headers={"If-None-Match": etag})
+    assert (same.status_code, same.headers["etag"]) == (304, etag)
     client.patch("/v1/observations/4", json={"value": 5.0}, headers=auth)  # FDI 2024
     again = client.get("/v1/claims/3", headers={"If-None-Match": etag})
     assert again.status_code == 200
-    assert (again.headers["etag"], again.json()["verdict"]) == (etag, "inconsistent")
-    assert verdict != "inconsistent"
+    assert again.headers["etag"] != etag
+    assert (verdict, again.json()["verdict"]) == ("consistent", "inconsistent")
+    note = {"note": "checked"}
+    edited = client.patch("/v1/claims/3", json=note, headers={**auth, "If-Match": etag})
+    assert edited.status_code == 200, edited.text
+    assert edited.headers["etag"] == client.get("/v1/claims/3").headers["etag"]
+    stale = client.patch("/v1/claims/3", json=note, headers={**auth, "If-Match": etag})
+    assert stale.status_code == 412  # the claim itself changed since that tag
+    assert stale.json()["detail"].startswith("The resource changed since you read it")
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import Request, Response
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 from starlette.datastructures import Headers
 
 from app.api.deps import SessionDep
 from app.db import read
-from app.models import ClaimRevision, ObservationRevision, SourceRevision
 from app.queries import Reader
+from app.versioning import data_version
 
 CACHE_CONTROL = "public, no-cache"  # cache, but ask each time; a 304 makes that cheap
 
@@ -42,20 +42,6 @@ async def not_modified(request: Request, exc: Exception) -> Response:
 
 def not_modified_response(etag: str) -> Response:
     return Response(status_code=304, headers=cache_headers(etag))
-
-
-# The latest revision of each versioned table, in one round trip rather than three.
-LATEST_REVISIONS = select(
-    *(
-        select(func.max(model.revision_id)).scalar_subquery()  # type: ignore[arg-type]
-        for model in (SourceRevision, ObservationRevision, ClaimRevision)
-    )
-)
-
-
-def data_version(session: Reader) -> str:
-    parts = session.execute(LATEST_REVISIONS).one()
-    return ".".join(str(part or 0) for part in parts)
 
 
 def listed(headers: Headers, name: str) -> str | None:

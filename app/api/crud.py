@@ -126,12 +126,9 @@ def add_item_routes(
     public_model: type[BaseModel],
     present: Present,
     example_id: int,
-    self_contained: bool = True,
     change_rules: str = "",
 ) -> None:
-    """`self_contained=False`: the presented item reads other rows too (a claim's verdict
-    reads figures), so its revision's ETag cannot vouch for its body: no 304 from it.
-    `change_rules` tells PUT, PATCH and DELETE what else refuses a change."""
+    """`change_rules` tells PUT, PATCH and DELETE what else refuses a change."""
     name, path = resource.name, resource.path.removeprefix(router.prefix)
     a_name = resource.a_name
     item = f"{path}/{{item_id}}"
@@ -153,8 +150,8 @@ def add_item_routes(
             raise absent_at(session, resource, item_id, as_of)  # 404 or 410
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
             csv = wants_csv(format, request.headers.get("accept"))
-            etag = current_etag(session, resource.model, item_id, csv=csv)
-            if self_contained and matches(listed(request.headers, "if-none-match"), etag):
+            etag = current_etag(session, resource, item_id, csv=csv)
+            if matches(listed(request.headers, "if-none-match"), etag):
                 raise NotModified(etag)
             request.state.etag = etag  # render sends it
         return render(request, format, present(session, row, as_of), f"{name}-{item_id}")
@@ -162,7 +159,7 @@ def add_item_routes(
     def reply(session: Session, row: Any, status: int = 200) -> Response:
         """The item as written, with its ETag and Location; JSON as `render` writes it."""
         item = present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
-        etag = current_etag(session, resource.model, row.id)
+        etag = current_etag(session, resource, row.id)
         headers = {"ETag": etag, "Location": f"{resource.path}/{row.id}"}
         return json_response(item, status, headers)
 
@@ -216,7 +213,7 @@ def add_item_routes(
         operation_id=f"get_{name}",
         description=f"One {name} by id, with an `ETag` for safe updates. With `as_of`, the "
         f"{name} as it stood then. A deleted {name} answers 410 with a link to its history.",
-        responses={**problems(404, 410, 422), **read_responses(not_modified=self_contained)},
+        responses={**problems(404, 410, 422), **read_responses()},
     )
     router.add_api_route(
         path,

@@ -43,14 +43,11 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def read_responses(
-    *, not_modified: bool = True, csv: bool = True
-) -> dict[int | str, dict[str, Any]]:
+def read_responses(*, csv: bool = True) -> dict[int | str, dict[str, Any]]:
     """A tagged read's 200 (JSON, or CSV when asked, with its cache headers), and its 304.
     `csv=False`: a read of one other media type (a chart), declared by its response class."""
     csv_content = {"content": {"text/csv": {"schema": {"type": "string"}}}} if csv else {}
-    ok = {200: {**csv_content, "headers": CACHE_HEADERS}}
-    return ok | (NOT_MODIFIED if not_modified else {})
+    return {200: {**csv_content, "headers": CACHE_HEADERS}} | NOT_MODIFIED
 
 
 def reads(*problem_statuses: int, tags_itself: bool = False) -> dict[str, Any]:

@@ -162,4 +162,4 @@ def list_identity_checks(
     return render(request, format, result, "identity-checks")
 
 
-add_item_routes(router, CLAIMS, ClaimPublic, present_claim, example_id=3, self_contained=False)
+add_item_routes(router, CLAIMS, ClaimPublic, present_claim, example_id=3)
