@@ -83,7 +83,10 @@ def _prefix_of(key: str) -> str | None:
     return prefix if prefix and secret else None
 
 
-def _unauthorized(detail: str) -> ProblemException:
+MISSING_KEY = "Writes need an API key: send `Authorization: Bearer <key>`."
+
+
+def unauthorized(detail: str) -> ProblemException:
     return ProblemException(
         401,
         "unauthorized",
@@ -97,16 +100,16 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
     """The key behind an Authorization header, or a 401 problem."""
     scheme, _, key = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise _unauthorized("Writes need an API key: send `Authorization: Bearer <key>`.")
+        raise unauthorized(MISSING_KEY)
     key = key.strip()
     prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
     row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     # Compare even when no row matched, so timing does not tell which prefixes exist.
     stored = row.secret_hash if row else hash_key("")
     if not hmac.compare_digest(stored, hash_key(key)) or row is None:
-        raise _unauthorized("The API key is not valid.")
+        raise unauthorized("The API key is not valid.")
     if row.revoked_at is not None:
-        raise _unauthorized("The API key has been revoked.")
+        raise unauthorized("The API key has been revoked.")
     return row
 
 

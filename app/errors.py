@@ -62,6 +62,15 @@ class ProblemException(Exception):
         self.errors, self.headers = errors, headers
 
 
+NO_DATABASE = "The database is unreachable or has no schema yet."
+
+
+def not_ready(detail: str) -> ProblemException:
+    return ProblemException(
+        503, "not-ready", "Service unavailable", detail, headers={"Retry-After": "5"}
+    )
+
+
 def not_found(detail: str) -> ProblemException:
     return ProblemException(404, "not-found", "Not found", detail)
 

@@ -40,6 +40,10 @@ MAX_URL_BYTES = 8192
 URL_TOO_LONG = f"The path and query string are limited to {MAX_URL_BYTES} bytes."
 
 
+def budget_spent(reset: int) -> str:
+    return f"This client's request budget is spent; retry in {reset} s."
+
+
 def client_of(scope: Scope, headers: dict[bytes, bytes]) -> str:
     """The API key's public prefix when one is sent, else the client's IP address."""
     auth = headers.get(b"authorization", b"").decode("latin-1")
@@ -128,7 +132,7 @@ class OperationsMiddleware:
                 429,
                 "too-many-requests",
                 "Too many requests",
-                f"This client's request budget is spent; retry in {verdict.reset} s.",
+                budget_spent(verdict.reset),
                 scope["path"],
                 [(b"retry-after", str(verdict.reset).encode())],
             )

@@ -246,13 +246,17 @@ def check_if_match(if_match: str | None, resource: Resource, revision_id: int) -
     else:
         matched = any(tag in tags for tag in (current, etag_for(revision_id, csv=True)))
     if "*" not in tags and not matched:
-        raise ProblemException(
-            412,
-            "precondition-failed",
-            "Precondition failed",
-            f"The resource changed since you read it: its revision is now "
-            f"{revision_id}. Read it again, then retry.",
-        )
+        raise stale(revision_id)
+
+
+def stale(revision_id: int) -> ProblemException:
+    return ProblemException(
+        412,
+        "precondition-failed",
+        "Precondition failed",
+        f"The resource changed since you read it: its revision is now {revision_id}. "
+        "Read it again, then retry.",
+    )
 
 
 # ----------------------------------------------------------------------------- operations
@@ -281,7 +285,7 @@ def absent_at(
         select(revisions.c.action).where(revisions.c[history.id_column] == row_id, *then)
     ).scalar()
     if action == RevisionAction.delete:
-        return _gone(
+        return gone(
             resource, row_id, f"had been deleted by {_rfc3339(as_of)}" if as_of else "was deleted"
         )
     if as_of is None or current_revision_id(session, resource.model, row_id) is None:
@@ -293,7 +297,7 @@ def unknown_id(resource: Resource, row_id: int) -> ProblemException:
     return not_found(f"No {resource.name} has id {row_id}.")
 
 
-def _gone(resource: Resource, row_id: int, what: str) -> ProblemException:
+def gone(resource: Resource, row_id: int, what: str) -> ProblemException:
     return ProblemException(
         410,
         "gone",

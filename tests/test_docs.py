@@ -156,6 +156,42 @@ def test_problem_examples_match_real_problems(client: TestClient) -> None:
         assert response.json() == PROBLEM_EXAMPLES[status]
 
 
+WRITES = [(p, m, o) for p, m, o in OPERATIONS if m in ("post", "put", "patch", "delete")]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "operation"), WRITES, ids=[f"{m} {p}" for p, m, _ in WRITES]
+)
+def test_a_write_s_problem_examples_are_what_it_answers(
+    client: TestClient, auth: dict, path: str, method: str, operation: dict[str, Any]
+) -> None:
+    """Its 401, 415 and 400 examples, at its example URL: once one generic document on
+    every route (a write's 400 was an invalid cursor, at /v1/observations)."""
+    url = EXAMPLES[operation["operationId"]]["request"]
+    body_types = list(operation.get("requestBody", {}).get("content", {}))
+    body_type = "application/json" if "application/json" in body_types else None
+    sent = {
+        401: client.request(method, url),
+        415: client.request(
+            method, url, content="x", headers={**auth, "Content-Type": "text/plain"}
+        ),
+        400: client.request(
+            method, url, content='{"value": }', headers={**auth, "Content-Type": str(body_type)}
+        ),
+    }
+    for status, response in sent.items():
+        if str(status) not in operation["responses"] or (status != 401 and body_type is None):
+            continue
+        example = operation["responses"][str(status)]["content"]["application/problem+json"]
+        assert (response.status_code, response.json()) == (status, example["example"])
+
+
+def test_readiness_documents_its_own_503() -> None:
+    example = OPENAPI["paths"]["/readyz"]["get"]["responses"]["503"]["content"]
+    problem = example["application/problem+json"]["example"]
+    assert (problem["type"], problem["instance"]) == ("urn:tradestats:problem:not-ready", "/readyz")
+
+
 @pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
 def test_each_route_s_422_example_is_what_it_answers(
     client: TestClient, auth: dict, path: str, method: str, operation: dict[str, Any]

@@ -52,13 +52,17 @@ async def read_body(request: Request, limit: int) -> bytes:
 def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in allowed:
-        raise ProblemException(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
-            f"Send the body as {' or '.join(allowed)}, not {media_type or 'no content type'}.",
-        )
+        raise unsupported(allowed, media_type)
     return media_type
+
+
+def unsupported(allowed: tuple[str, ...], media_type: str) -> ProblemException:
+    return ProblemException(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        f"Send the body as {' or '.join(allowed)}, not {media_type or 'no content type'}.",
+    )
 
 
 def no_nul(data: Any) -> Any:

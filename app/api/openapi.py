@@ -18,16 +18,25 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from app.api.body import parse_json, too_large, unsupported
 from app.api.deps import COUNTRY_CODE_SCHEMA, unknown_parameter
+from app.auth import MISSING_KEY, unauthorized
+from app.core.config import get_settings
 from app.errors import (
+    BUSY,
+    NO_DATABASE,
     PAYLOAD_TOO_LARGE,
     PROBLEM_MEDIA_TYPE,
     URI_TOO_LONG,
     Problem,
+    ProblemException,
     invalid_fields,
+    not_ready,
     problem_data,
 )
-from app.middleware import MAX_URL_BYTES, UNMETERED
+from app.middleware import MAX_URL_BYTES, UNMETERED, budget_spent
+from app.protocol_errors import TOO_LONG
+from app.writes import CLAIMS, OBSERVATIONS, SOURCES, gone, stale, unknown_id
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 EXAMPLES: dict[str, dict[str, Any]] = (
@@ -101,18 +110,69 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 PROBLEM_TITLES = {413: PAYLOAD_TOO_LARGE, 414: URI_TOO_LONG, 422: "Invalid request"}
 
 
-def _problem_content(status: int) -> dict[str, Any]:
+def _problem_content(status: int, path: str, operation: dict[str, Any]) -> dict[str, Any]:
+    example = _problem_example(status, path, operation)
+    return {
+        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}
+    }
+
+
+def _problem_example(status: int, path: str, operation: dict[str, Any]) -> dict[str, Any]:
+    """The problem the route answers with this status, made by the code that answers it,
+    at the route's example URL (the generic document where no such code is at hand)."""
+    recorded = EXAMPLES.get(operation.get("operationId", ""))
+    instance = recorded["request"].partition("?")[0] if recorded else path
+    if status == 414:  # answered before routing: no instance
+        return dict(json.loads(TOO_LONG))
+    made = _made_problem(status, path, operation)
+    if made is not None:
+        if status in (404, 410) and "{item_id}" in path:  # at the id it names
+            instance = path.replace("{item_id}", str(MISSING_ID if status == 404 else GONE_ID))
+        return problem_data(made, instance)
+    if status == 500:
+        return {**PROBLEM_EXAMPLES[500], "instance": instance}
     phrase = HTTPStatus(status).phrase
-    example = PROBLEM_EXAMPLES.get(status) or {
+    return PROBLEM_EXAMPLES.get(status) or {
         "type": f"urn:tradestats:problem:{PROBLEM_KINDS[status]}",
         "title": PROBLEM_TITLES.get(status) or phrase[0] + phrase[1:].lower(),
         "status": status,
         "detail": PROBLEM_DESCRIPTIONS[status] + ".",
-        "instance": "/v1/observations/1",
+        "instance": instance,
     }
-    return {
-        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}
-    }
+
+
+MISSING_ID, GONE_ID = 999, 3  # the ids the 404 and 410 examples name
+
+
+def _made_problem(status: int, path: str, operation: dict[str, Any]) -> ProblemException | None:
+    resource = next((r for r in (OBSERVATIONS, SOURCES, CLAIMS) if path.startswith(r.path)), None)
+    body_types = tuple(operation.get("requestBody", {}).get("content", {}))
+    settings = get_settings()
+    if status == 400 and body_types:
+        try:
+            parse_json(b'{"value": }')
+        except ProblemException as malformed:
+            return malformed
+    if status == 401:
+        return unauthorized(MISSING_KEY)
+    if status == 404 and resource is not None and "{item_id}" in path:
+        return unknown_id(resource, MISSING_ID)
+    if status == 410 and resource is not None:
+        return gone(resource, GONE_ID, "was deleted")
+    if status == 412:
+        return stale(8)
+    if status == 413:
+        imports = path == "/v1/imports"
+        return too_large(settings.max_import_bytes if imports else settings.max_body_bytes)
+    if status == 415 and body_types:
+        return unsupported(body_types, "text/plain")
+    if status == 429:
+        return ProblemException(429, "too-many-requests", "Too many requests", budget_spent(12))
+    if status == 503:
+        if path == "/readyz":
+            return not_ready(NO_DATABASE)
+        return ProblemException(503, "database-unavailable", "Service unavailable", BUSY)
+    return None
 
 
 def _header(description: str) -> dict[str, Any]:
@@ -247,7 +307,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status, response in responses.items():
                 if int(status) >= 400:
                     response["description"] = PROBLEM_DESCRIPTIONS[int(status)]
-                    response["content"] = _problem_content(int(status))
+                    response["content"] = _problem_content(int(status), path, operation)
                     response.update(_problem_headers(int(status)))
             example = EXAMPLES.get(operation["operationId"])
             if example is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.deps import SessionDep
 from app.api.openapi import problems
-from app.errors import ProblemException
+from app.errors import NO_DATABASE, not_ready
 from app.schemas import Health, Readiness
 
 router = APIRouter(tags=["Operations"])
@@ -55,18 +55,12 @@ def readyz(session: SessionDep) -> Readiness:
         current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
         session.rollback()
-        raise _not_ready("The database is unreachable or has no schema yet.") from exc
+        raise not_ready(NO_DATABASE) from exc
     if current != head:
-        raise _not_ready(
+        raise not_ready(
             f"The schema is at migration {current}, not {head}; run `tradestats migrate`."
         )
     return Readiness(status="ready", migration=str(current))
-
-
-def _not_ready(detail: str) -> ProblemException:
-    return ProblemException(
-        503, "not-ready", "Service unavailable", detail, headers={"Retry-After": "5"}
-    )
 
 
 @router.get("/metrics", include_in_schema=False)
