@@ -250,3 +250,17 @@ def test_the_docs_files_are_sent_whole_whatever_the_range(client: TestClient, ra
     response = client.get("/static/docs/swagger-ui.css", headers={"Range": range_})
     assert (response.status_code, response.content) == (200, whole.content)
     assert "accept-ranges" not in response.headers
+
+
+def test_every_import_body_example_imports(client: TestClient, auth: dict) -> None:
+    """Each media type's example, CSV or JSON, is a valid import (checked as a dry run)."""
+    content = OPENAPI["paths"]["/v1/imports"]["post"]["requestBody"]["content"]
+    for media_type, documented in content.items():
+        body = documented["example"]
+        sent = body if isinstance(body, str) else json.dumps(body)
+        response = client.post(
+            "/v1/imports?dry_run=true",
+            content=sent,
+            headers={**auth, "Content-Type": media_type},
+        )
+        assert (response.status_code, response.json()["rows"]) == (200, 1), media_type

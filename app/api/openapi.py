@@ -221,6 +221,9 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
     if example["body"] is not None:
         content = operation["requestBody"]["content"]
         content[example["content_type"]]["example"] = example["body"]
+        if example["method"] == "PATCH":  # a merge patch reads the same either way
+            for media_type in content.values():
+                media_type["example"] = example["body"]
 
 
 UNKNOWN_PARAMETER = "yaer"  # a typo of year

@@ -17,6 +17,20 @@ IMPORT_TYPES = ("text/csv", "application/json")
 LIMIT = get_settings().max_import_bytes
 
 
+ROWS = {"type": "array", "items": {"$ref": "#/components/schemas/ObservationCreate"}}
+JSON_ROW = {  # the CSV example's row, as JSON
+    "reporter": "KAZ",
+    "partner": "BGR",
+    "indicator": "TURNOVER",
+    "year": 2023,
+    "value": 95.0,
+    "currency": "USD",
+    "multiplier": 6,
+    "source_id": 2,
+    "quote": "Turnover was $95.0 million.",
+}
+
+
 class ImportResult(BaseModel):
     rows: int = Field(examples=[4])
     created: int = Field(examples=[1])
@@ -36,8 +50,9 @@ async def import_body(request: Request) -> tuple[bytes, str]:
     summary="Import many observations at once",
     description=f"""\
 Upload observations as CSV (`Content-Type: text/csv`) or JSON (`application/json`: an
-array of objects shaped like `POST /v1/observations` bodies). The whole file applies in one
-transaction, or none of it does: a 422 lists every bad row with its line number and field.
+array of objects shaped like `POST /v1/observations` bodies, or `{{"observations": [...]}}`).
+The whole file applies in one transaction, or none of it does: a 422 lists every bad row
+with its line number and field.
 Rows are matched on reporter, partner, indicator and year: new ones are created, changed
 ones updated (with a revision), identical ones left alone, so importing the same file
 again changes nothing.
@@ -60,9 +75,17 @@ imports again unchanged. Bodies are limited to {LIMIT:,} bytes (413 beyond).
                 },
                 "application/json": {
                     "schema": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/ObservationCreate"},
-                    }
+                        "oneOf": [
+                            ROWS,
+                            {
+                                "type": "object",
+                                "properties": {"observations": ROWS},
+                                "required": ["observations"],
+                                "additionalProperties": False,
+                            },
+                        ]
+                    },
+                    "example": [JSON_ROW],
                 },
             },
         }
