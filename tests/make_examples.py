@@ -6,11 +6,14 @@ when a response no longer matches its documented example. Run `make examples` af
 changing a response shape.
 """
 
+import csv
+import io
 import json
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +170,35 @@ def without_times(body: Any) -> Any:
     return json.loads(TIMESTAMP.sub('"<time>"', json.dumps(body)))
 
 
-def run_scenario(directory: Path) -> Iterator[tuple[Step, int, Any]]:
-    """Each step with the status and (shortened) body the seeded service answers."""
+def csv_example(text: str) -> str:
+    """A CSV answer's header and first rows, whole records (a quoted cell may hold a line
+    break), as the service wrote them."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for _ in islice(reader, LIST_EXAMPLE_ROWS + 1):
+        pass
+    return "".join(text.splitlines(keepends=True)[: reader.line_num])
+
+
+CSV_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+def csv_without_times(text: str | None) -> str | None:
+    return None if text is None else CSV_TIMESTAMP.sub("<time>", text)
+
+
+def answers_csv(operation_id: str) -> bool:
+    """Whether the route documents a CSV form of its 200."""
+    for item in app.openapi()["paths"].values():
+        for operation in item.values():
+            if operation["operationId"] == operation_id:
+                ok = operation["responses"].get("200", {})
+                return "text/csv" in ok.get("content", {})
+    return False
+
+
+def run_scenario(directory: Path) -> Iterator[tuple[Step, int, Any, str | None]]:
+    """Each step with the status and (shortened) body the seeded service answers, and
+    for a read with a CSV form, that form's first rows."""
     url = sqlite_url(directory / "examples.db")
     command.upgrade(alembic_config(url), "head")
     with Session(get_engine(url)) as session:
@@ -194,7 +224,10 @@ def run_scenario(directory: Path) -> Iterator[tuple[Step, int, Any]]:
                     **({"Content-Type": step.content_type} if content else {}),
                 },
             )
-            yield step, response.status_code, documented(response)
+            as_csv = None
+            if step.method == "GET" and answers_csv(step.operation_id):
+                as_csv = csv_example(client.get(step.url, headers={"Accept": "text/csv"}).text)
+            yield step, response.status_code, documented(response), as_csv
     finally:
         app.dependency_overrides.clear()
         get_engine(url).dispose()
@@ -203,7 +236,7 @@ def run_scenario(directory: Path) -> Iterator[tuple[Step, int, Any]]:
 def main() -> None:
     examples = {}
     with tempfile.TemporaryDirectory() as directory:
-        for step, status, body in run_scenario(Path(directory)):
+        for step, status, body, as_csv in run_scenario(Path(directory)):
             if status >= 400:
                 raise SystemExit(f"{step.operation_id}: {step.method} {step.url} gave {status}")
             examples[step.operation_id] = {
@@ -213,6 +246,7 @@ def main() -> None:
                 "content_type": step.content_type,
                 "body": step.body,
                 "response": body,
+                **({"csv": as_csv} if as_csv is not None else {}),
             }
     EXAMPLES_FILE.write_text(
         json.dumps(examples, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

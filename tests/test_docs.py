@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.api.openapi import EXAMPLES
 from app.main import app
 from app.web.headers import source_hash
-from tests.make_examples import SCENARIO, run_scenario, without_times
+from tests.make_examples import SCENARIO, csv_without_times, run_scenario, without_times
 
 OPENAPI = app.openapi()
 OPERATIONS = [
@@ -132,7 +132,7 @@ def test_operation_ids_are_stable_and_unique() -> None:
 
 def test_each_documented_example_is_what_the_service_answers(tmp_path: Path) -> None:
     """Replay the documented scenario on a fresh seed: same statuses, same bodies."""
-    for step, status, body in run_scenario(tmp_path):
+    for step, status, body, as_csv in run_scenario(tmp_path):
         example = EXAMPLES[step.operation_id]
         assert (example["method"], example["request"], example["body"]) == (
             step.method,
@@ -141,6 +141,9 @@ def test_each_documented_example_is_what_the_service_answers(tmp_path: Path) -> 
         ), f"{step.operation_id}: run `make examples`"
         assert status == example["status"], step.operation_id
         assert without_times(body) == without_times(example["response"]), (
+            f"{step.operation_id}: run `make examples`"
+        )
+        assert csv_without_times(as_csv) == csv_without_times(example.get("csv")), (
             f"{step.operation_id}: run `make examples`"
         )
 

@@ -218,6 +218,8 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
         media_type = "image/svg+xml" if isinstance(example["response"], str) else "application/json"
         response.setdefault("content", {}).setdefault(media_type, {})
         response["content"][media_type]["example"] = example["response"]
+    if "csv" in example:  # the same answer's CSV form, its first rows
+        response["content"]["text/csv"]["example"] = example["csv"]
     if example["body"] is not None:
         content = operation["requestBody"]["content"]
         content[example["content_type"]]["example"] = example["body"]
