@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.openapi import EXAMPLES
+from app.api.openapi import EXAMPLES, RATE_LIMIT_HEADERS
 from app.main import app
 from app.web.headers import source_hash
 from tests.make_examples import SCENARIO, csv_without_times, run_scenario, without_times
@@ -49,12 +49,13 @@ def test_a_documented_304_and_etag_are_what_the_route_does(
     client: TestClient, path: str, operation: dict[str, Any]
 ) -> None:
     """Where the document promises an ETag and a 304, a GET gets both; where it promises
-    an ETag but no 304 (a claim item, whose verdict reads figures), If-None-Match is ignored."""
+    an ETag but no 304, If-None-Match is ignored; every header it documents is sent."""
     # Item 1 of each resource is seeded; the examples' ids are made by their scenario.
     url = path.replace("{item_id}", "1") if "{item_id}" in path else None
     first = client.get(url or EXAMPLES[operation["operationId"]]["request"])
     assert first.status_code == 200
     documented = operation["responses"]["200"].get("headers", {})
+    assert {name.lower() for name in documented} <= set(first.headers)
     if "ETag" not in documented:
         assert "304" not in operation["responses"]
         return
@@ -72,7 +73,7 @@ def test_a_write_sends_the_headers_it_documents(client: TestClient, auth: dict) 
         (created, OPENAPI["paths"]["/v1/sources"]["post"]["responses"]["201"]),
         (patched, item["patch"]["responses"]["200"]),
     ):
-        assert set(documented["headers"]) == {"ETag", "Location"}
+        assert set(documented["headers"]) == {"ETag", "Location", *RATE_LIMIT_HEADERS}
         assert {name.lower() for name in documented["headers"]} <= set(response.headers)
 
 

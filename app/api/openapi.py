@@ -310,6 +310,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status in (414, 500, 503) if path in UNMETERED else (414, 429, 500, 503):
                 responses.setdefault(str(status), {})
             for status, response in responses.items():
+                if path not in UNMETERED and int(status) < 400:  # what each answer says
+                    response["headers"] = {**response.get("headers", {}), **RATE_LIMIT_HEADERS}
                 if int(status) >= 400:
                     response["description"] = PROBLEM_DESCRIPTIONS[int(status)]
                     response["content"] = _problem_content(int(status), path, operation)
