@@ -259,3 +259,28 @@ def test_a_six_decimal_figure_s_interval_is_half_a_unit_either_way(
         (Decimal("99.9999995"), Decimal("100.0000005")),
         (Decimal("0.0000005"), Decimal("0.0000015")),
     ]
+
+
+def test_no_growth_ratio_from_a_base_that_may_be_zero(client: TestClient, session: Session) -> None:
+    """A balance derived through a turnover published to the 0.1 billion is 500 thousands
+    give or take 50,001: a ratio from it could be anything, as a claim's verdict says."""
+    for year, exports in ((2023, "50250"), (2024, "50300")):
+        record_figure(session, "TURNOVER", year, "0.1", partner="FRA", multiplier=9)
+        record_figure(session, "EXPORTS", year, exports, partner="FRA", multiplier=3)
+    pair = {"reporter": "KAZ", "partner": "FRA"}
+    point = client.get("/v1/balance/2024", params=pair).json()
+    assert (point["value"], point["status"]) == (600, "derived")
+    assert (point["growth"]["ratio"], point["growth"]["pch"], point["growth"]["chg"]) == (
+        None,
+        None,
+        100,
+    )
+    assert "may be as low as -49501.0 within its rounding" in point["growth"]["reason"]
+    growth = client.get(
+        "/v1/growth", params={**pair, "indicator": "BALANCE", "from": 2023, "to": 2024}
+    ).json()
+    assert (growth["ratio"], growth["chg"], growth["reason"]) == (
+        None,
+        100,
+        point["growth"]["reason"],
+    )

@@ -197,7 +197,7 @@ def growth_data(point: Point, previous: Point | None) -> Data:
     earlier, later = previous.figure, point.figure
     if earlier.multiplier != later.multiplier:  # the change in this point's unit, exactly
         earlier = earlier.in_multiplier(later.multiplier)
-    g = growth(earlier.value, later.value, 1, rates=False)
+    g = growth(earlier.value, later.value, 1, rates=False, earliest=earlier.least)
     return {
         "base_year": base_year,
         "ratio": g.ratio,

@@ -38,6 +38,11 @@ class Figure(NamedTuple):
         return half_unit(self.precision)
 
     @property
+    def least(self) -> Decimal:
+        """The least amount it may stand for (the low end of `interval`)."""
+        return EXACT.subtract(self.value, self.half_width)
+
+    @property
     def interval(self) -> Interval:
         """Every amount the figure may stand for."""
         return Interval.around(self.value, self.half_width)

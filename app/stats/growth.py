@@ -71,11 +71,20 @@ def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
     return round_clear_of(DIGITS.ln(x), decimals, ZERO)
 
 
-def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) -> Growth:
+def growth(
+    earlier: Decimal,
+    later: Decimal,
+    years: int,
+    *,
+    rates: bool = True,
+    earliest: Decimal | None = None,
+) -> Growth:
     """Change from `earlier` to `later` over `years` years (years >= 1), both in one unit.
 
     `rates=False` leaves `cagr` and `log` null: they cost a power and a logarithm, and a
-    series' year-on-year growth shows neither."""
+    series' year-on-year growth shows neither. `earliest` is the least the earlier figure
+    may be within its rounding: a derived one (500 ± 50,000.5) may be zero, and then no
+    ratio means anything, as a claim's verdict already says."""
     if years < 1:
         raise ValueError("growth needs a span of at least one year")
     chg = EXACT.subtract(later, earlier)
@@ -83,6 +92,12 @@ def growth(earlier: Decimal, later: Decimal, years: int, *, rates: bool = True) 
         return Growth(chg, None, None, None, None, "the base value is zero, so no ratio exists")
     if earlier < 0:
         reason = "the base value is negative, so a ratio would read backwards"
+        return Growth(chg, None, None, None, None, reason)
+    if earliest is not None and earliest <= 0:
+        reason = (
+            f"the base value may be as low as {earliest} within its rounding, so no ratio "
+            "is meaningful"
+        )
         return Growth(chg, None, None, None, None, reason)
 
     # Explicit context methods rather than localcontext(), which costs more than the maths.

@@ -87,10 +87,12 @@ def get_growth(
     values: dict[str, Any]  # GrowthResult's unit and transformations
     if earlier.currency == later.currency:
         multiplier = min(earlier.figure.multiplier, later.figure.multiplier)
+        base = earlier.figure.in_multiplier(multiplier)
         g = growth(
-            earlier.figure.in_multiplier(multiplier).value,
+            base.value,
             later.figure.in_multiplier(multiplier).value,
             to_year - from_year,
+            earliest=base.least,
         )
         values = {**g._asdict(), "unit": unit(later.currency, multiplier)}
     else:
