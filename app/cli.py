@@ -71,7 +71,6 @@ def serve(
     import uvicorn
 
     # The app writes its own JSON access log; no Server header names the software.
-    logging = {"log_config": os.environ[LOG_CONFIG]} if os.environ.get(LOG_CONFIG) else {}
     uvicorn.run(
         "app.main:app",
         host=host,
@@ -79,7 +78,7 @@ def serve(
         workers=workers,
         access_log=False,
         server_header=False,
-        **logging,  # type: ignore[arg-type]
+        log_config=os.environ.get(LOG_CONFIG) or uvicorn.config.LOGGING_CONFIG,
     )
 
 

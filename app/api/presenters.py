@@ -293,14 +293,14 @@ def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> Clai
     else:
         statement = stated_phrase(kind, qualifier, claim.stated)
         allowed_values = allowed_range(qualifier, claim.stated, kind)
-        allowed = interval_public(allowed_values) if allowed_values else None
         given = checked.assessment.interval
+        places = INTERVAL_DECIMALS
         if given is not None and allowed_values is not None:
             # Rounded to 6 places, the figures' range and the words' may share a bound
             # they do not share: both get the places that keep them apart.
             places = given.places_apart(allowed_values, INTERVAL_DECIMALS)
-            allowed = interval_public(allowed_values, places)
             verdict["interval"] = interval_public(given, places)
+        allowed = interval_public(allowed_values, places) if allowed_values else None
     return ClaimPublic(
         id=claim.id or 0,
         kind=kind,

@@ -10,7 +10,7 @@ import math
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import NamedTuple
 
-from app.stats.intervals import EXACT, quantum
+from app.stats.intervals import EXACT, quantum, unsigned_zero
 
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
@@ -33,12 +33,7 @@ def _round(value: Decimal, decimals: int) -> Decimal:
     digits = value.adjusted() + decimals + 1  # that the result holds, more than 28 if need be
     context = DIGITS if digits <= DIGITS.prec else Context(prec=digits)
     rounded = value.quantize(quantum(decimals), rounding=ROUND_HALF_EVEN, context=context)
-    return _unsigned_zero(rounded)
-
-
-def _unsigned_zero(value: Decimal) -> Decimal:
-    """A fall too small to show rounds to 0, not to -0.0000, which would still read as one."""
-    return value.copy_abs() if value.is_zero() else value
+    return unsigned_zero(rounded)
 
 
 def round_clear_of(value: Decimal, decimals: int, *boundaries: Decimal) -> Decimal:
@@ -65,7 +60,7 @@ def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
         if abs(estimate) < 100 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
             # Python formats a float correctly rounded, half-even: the same digits as
             # rounding its exact decimal expansion, in a third of the time.
-            rounded = _unsigned_zero(Decimal(f"{estimate:.{decimals}f}"))
+            rounded = unsigned_zero(Decimal(f"{estimate:.{decimals}f}"))
             if not rounded.is_zero() or x == ONE:
                 return rounded
     return round_clear_of(DIGITS.ln(x), decimals, ZERO)

@@ -107,16 +107,19 @@ class Interval(NamedTuple):
         -0.000001 rounded up is 0, not -0: a zero has no sign)."""
         step = quantum(decimals)
         return Interval(
-            None if self.low is None else _unsigned(self.low.quantize(step, ROUND_FLOOR, EXACT)),
+            None
+            if self.low is None
+            else unsigned_zero(self.low.quantize(step, ROUND_FLOOR, EXACT)),
             None
             if self.high is None
-            else _unsigned(self.high.quantize(step, ROUND_CEILING, EXACT)),
+            else unsigned_zero(self.high.quantize(step, ROUND_CEILING, EXACT)),
             self.low_closed,
             self.high_closed,
         )
 
 
-def _unsigned(value: Decimal) -> Decimal:
+def unsigned_zero(value: Decimal) -> Decimal:
+    """A zero has no sign: -0.0000 would still read as a fall."""
     return value.copy_abs() if value.is_zero() else value
 
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from app.stats.figures import Figure
 from app.stats.growth import ONE, ZERO, growth, round_clear_of
-from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply, quantum
+from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply
 
 HUNDRED = Decimal(100)
 PERCENT_TO_RATIO = Affine(Decimal("0.01"), Decimal(1))  # +86.5 % ↦ ×1.865
@@ -443,8 +443,6 @@ def _fmt(
         return "?"
     if value.as_tuple().exponent >= -decimals:  # type: ignore[operator]
         text = format(value, "f")
-    elif not clear_of:
-        text = format(value.quantize(quantum(decimals), context=EXACT), "f")
     else:
         text = format(round_clear_of(value, decimals, *clear_of), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

@@ -35,6 +35,7 @@ class Bar:
     low: Decimal | None = None  # an implied range; None is unbounded
     high: Decimal | None = None
     label: str = ""
+    shift: int = 0  # places its point's values moved to reach the chart's unit
 
 
 def format_number(value: Decimal) -> str:
@@ -242,10 +243,10 @@ def series_bars(series: Series) -> list[Bar]:
     Values keep their published digits (375.2); implied ranges are rounded outward to one
     more decimal than the figures they come from (93.78–104.24).
     """
-    base = min((p.unit.multiplier for p in series.observations), default=0)
+    finest = min((p.unit.multiplier for p in series.observations), default=0)
     bars = []
     for p in series.observations:
-        shift = p.unit.multiplier - base
+        shift = p.unit.multiplier - finest
         value, low, high = (
             None if v is None else v.scaleb(shift, EXACT)
             for v in (p.value, p.interval.low, p.interval.high)
@@ -254,7 +255,7 @@ def series_bars(series: Series) -> list[Bar]:
             label = format_number(value)
         else:
             label = format_range(low, high, max(0, p.precision + 1 - shift))
-        bars.append(Bar(p.year, p.status.value, value, low, high, label))
+        bars.append(Bar(p.year, p.status.value, value, low, high, label, shift))
     return bars
 
 

@@ -190,11 +190,8 @@ def _card(route: SeriesRoute, series: Series) -> str:
     query = urlencode(
         {"reporter": series.reporter.alpha3, "partner": series.partner.alpha3, "include": "implied"}
     )
-    # Values are shown in the series' finest unit (series_bars), so are their changes.
-    finest = min(p.unit.multiplier for p in series.observations)
     rows = "".join(
-        _row(p, b, p.unit.multiplier - finest)
-        for p, b in zip(series.observations, series_bars(series), strict=True)
+        _row(p, b) for p, b in zip(series.observations, series_bars(series), strict=True)
     )
     return f"""<article class="card">
 <div class="card-head"><h3>{escape(series.indicator.name)}</h3>
@@ -207,14 +204,14 @@ def _card(route: SeriesRoute, series: Series) -> str:
 </article>"""
 
 
-def _row(point: SeriesPoint, bar: Bar, shift: int) -> str:
-    """A year of the series: the value as the chart labels it (its multiplier `shift`
-    places finer), its status and growth."""
+def _row(point: SeriesPoint, bar: Bar) -> str:
+    """A year of the series: the value as the chart labels it, its status and growth,
+    the change in the same unit as the value (the series' finest)."""
     status = point.status.value
     return (
         f"<tr><td>{point.year}</td><td class='num'>{escape(bar.label)}</td>"
         f"<td><span class='chip {escape(status)}'>{escape(status)}</span></td>"
-        f"<td class='num'>{_growth(point, shift)}</td></tr>"
+        f"<td class='num'>{_growth(point, bar.shift)}</td></tr>"
     )
 
 
