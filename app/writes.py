@@ -249,6 +249,18 @@ def check_if_match(if_match: str | None, resource: Resource, revision_id: int) -
         raise stale(revision_id)
 
 
+def holds_for_a_read(if_match: str, etag: str) -> bool:
+    """If-Match on a GET or HEAD: the representation about to be sent must be the one
+    named, compared strongly (RFC 9110, 13.1.1), or any with `*`."""
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def revision_in(etag: str) -> int:
+    """The revision an item's tag names: its first number ('"7.csv"', '"7.3.12.5"')."""
+    return int(etag.strip('"').split(".")[0])
+
+
 def stale(revision_id: int) -> ProblemException:
     return ProblemException(
         412,

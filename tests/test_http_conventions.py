@@ -348,3 +348,18 @@ def test_cors_allows_cross_origin_reads_only(client: TestClient) -> None:
         headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status_code == 400  # writes are not allowed cross-origin by default
+
+
+def test_if_match_on_an_item_read_is_evaluated(client: TestClient) -> None:
+    """RFC 9110, 13.1.1: a GET whose If-Match names no current tag is a 412, not the item
+    (it was ignored). Strong comparison: the weak form of the tag does not match."""
+    tag = client.get("/v1/observations/1").headers["etag"]
+    csv_tag = client.get("/v1/observations/1", params={"format": "csv"}).headers["etag"]
+    for sent, status in ((tag, 200), ("*", 200), (f'"0", {tag}', 200), ('"0"', 412)):
+        assert client.get("/v1/observations/1", headers={"If-Match": sent}).status_code == status
+    assert client.get("/v1/observations/1", headers={"If-Match": f"W/{tag}"}).status_code == 412
+    csv = client.get("/v1/observations/1?format=csv", headers={"If-Match": csv_tag})
+    assert csv.status_code == 200
+    refused = client.get("/v1/observations/1", headers={"If-Match": csv_tag})
+    assert refused.status_code == 412  # the JSON form is another representation
+    assert refused.headers["content-type"] == "application/problem+json"

@@ -32,8 +32,11 @@ from app.writes import (
     current_etag,
     current_revision_id,
     delete,
+    holds_for_a_read,
     patch,
     replace,
+    revision_in,
+    stale,
     unknown_id,
 )
 
@@ -142,6 +145,7 @@ def add_item_routes(
         request: Request,
         session: SessionDep,
         item_id: one,
+        match: IfMatch,
         as_of: AsOf = None,
         format: Format = None,
     ) -> Any:
@@ -151,6 +155,8 @@ def add_item_routes(
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
             csv = wants_csv(format, request.headers.get("accept"))
             etag = current_etag(session, resource, item_id, csv=csv)
+            if match is not None and not holds_for_a_read(match, etag):
+                raise stale(revision_in(etag))
             if matches(listed(request.headers, "if-none-match"), etag):
                 raise NotModified(etag)
             request.state.etag = etag  # render sends it
@@ -212,8 +218,9 @@ def add_item_routes(
         summary=f"Get one {name}",
         operation_id=f"get_{name}",
         description=f"One {name} by id, with an `ETag` for safe updates. With `as_of`, the "
-        f"{name} as it stood then. A deleted {name} answers 410 with a link to its history.",
-        responses={**problems(404, 410, 422), **read_responses()},
+        f"{name} as it stood then. A deleted {name} answers 410 with a link to its history. "
+        "`If-Match` with a tag that is not the current one is a 412.",
+        responses={**problems(404, 410, 412, 422), **read_responses()},
     )
     router.add_api_route(
         path,
