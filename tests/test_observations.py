@@ -111,10 +111,15 @@ def test_filters(client: TestClient, params: dict, expected: list) -> None:
         # a year far past what SQLite's INTEGER holds
         "WyJLQVoiLCJCR1IiLCJFWFBPUlRTIiwxZTMwXQ",
         "WyJLQVoiLCJCR1IiLCJFWFBPUlRTIiwxMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwXQ",
+        # codes no row has: with a NUL, which PostgreSQL refused with a 500, or lower case
+        "WyJLXHUwMDAwWiIsICJCR1IiLCAiRVhQT1JUUyIsIDIwMjRd",
+        "WyJLQVoiLCAiQkdSIiwgIkVYUFx1MDAwMCIsIDIwMjRd",
+        "WyJrYXoiLCAiQkdSIiwgIkVYUE9SVFMiLCAyMDI0XQ",
     ],
 )
-def test_invalid_cursor_is_a_400_problem(client: TestClient, cursor: str) -> None:
-    response = client.get("/v1/observations", params={"cursor": cursor})
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_invalid_cursor_is_a_400_problem(client: TestClient, cursor: str, format: str) -> None:
+    response = client.get("/v1/observations", params={"cursor": cursor, "format": format})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "urn:tradestats:problem:invalid-cursor"

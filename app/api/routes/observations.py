@@ -2,6 +2,7 @@
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -56,6 +57,11 @@ DEFAULT_LIMIT = get_settings().page_size_default
 PUBLIC_FIELDS = tuple(ObservationPublic.model_fields)
 
 
+# What a cursor's codes can be: stored country and indicator codes. Anything else (a NUL,
+# which PostgreSQL cannot even compare) comes from a cursor this API did not issue.
+CODE = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
+
+
 def encode_cursor(key: ObservationKey) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
 
@@ -64,7 +70,9 @@ def decode_cursor(cursor: str) -> ObservationKey:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         reporter, partner, indicator, year = json.loads(base64.urlsafe_b64decode(padded))
-        codes_ok = all(isinstance(v, str) and len(v) <= 16 for v in (reporter, partner, indicator))
+        codes_ok = all(
+            isinstance(v, str) and CODE.fullmatch(v) for v in (reporter, partner, indicator)
+        )
         if not codes_ok or type(year) is not int or not MIN_YEAR <= year <= MAX_YEAR:
             raise ValueError(cursor)
     except (ValueError, TypeError) as exc:  # bad base64, JSON, shape or values
