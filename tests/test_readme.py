@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -74,7 +75,7 @@ def test_the_readme_has_curl_examples() -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.commands[0][:50] for e in EXAMPLES])
-def test_readme_example_runs_as_shown(engine: Engine, example: Example) -> None:
+def test_readme_example_runs_as_shown(engine: Engine, example: Example, tmp_path: Path) -> None:
     database_url = engine.url.render_as_string(hide_password=False)
     with live_server(database_url) as base:
         host = base.removeprefix("http://")
@@ -87,11 +88,11 @@ def test_readme_example_runs_as_shown(engine: Engine, example: Example) -> None:
         )
         result = subprocess.run(
             ["bash", "-e", "-c", script],
-            cwd=ROOT,
+            cwd=tmp_path,  # what an example writes (`curl -o turnover.svg`) stays out of the repo
             capture_output=True,
             text=True,
             timeout=60,
-            env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+            env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
         )
     assert result.returncode == 0, result.stderr
     outputs = result.stdout.split(MARKER + "\n")
