@@ -1,5 +1,7 @@
 """Exact growth arithmetic and accounting identities, without HTTP."""
 
+import random
+from decimal import ROUND_HALF_EVEN, Context
 from decimal import Decimal as D
 
 import pytest
@@ -79,6 +81,33 @@ def test_a_ratio_below_28_digits_still_keeps_its_change_off_minus_100() -> None:
     g = growth(D("999999999999999000000000"), D("0.000001"), 1)
     assert g.ratio == D("1E-30")
     assert g.pch == D("-99.9999999999999999999999999999")  # −100 + 1E-28, exactly
+
+
+def test_usual_figures_round_as_the_28_digit_results_do() -> None:
+    """growth() takes shortcuts (a float logarithm, the usual rounding inlined): on 20,000
+    pairs of figures as published (up to 6 decimals, 1E-6 to 1E+12), ratio, percent change
+    and log are the 28-digit results rounded half-even, digit for digit, with the same
+    exponent; pairs that round onto a boundary (0, 1, −100) are left to the tests above."""
+    rng = random.Random(20261203)
+    context = Context(prec=28, rounding=ROUND_HALF_EVEN)
+    ratio_step, percent_step = D("1E-6"), D("1E-4")
+    compared = 0
+    for _ in range(20_000):
+        earlier, later = (D(rng.randint(1, 10**12)).scaleb(-rng.randint(0, 6)) for _ in "ab")
+        ratio = context.divide(later, earlier)
+        expected = (
+            ratio.quantize(ratio_step, context=context),
+            context.multiply(context.subtract(ratio, 1), 100).quantize(percent_step),
+            context.ln(ratio).quantize(ratio_step, context=context),
+        )
+        if any(v.is_zero() for v in expected) or expected[0] == 1 or expected[1] == -100:
+            continue
+        g = growth(earlier, later, 1)
+        got = (g.ratio, g.pch, g.log)
+        assert [str(v) for v in got] == [str(v) for v in expected], (earlier, later)
+        assert g.cagr == g.pch
+        compared += 1
+    assert compared > 19_000
 
 
 def test_span_must_be_positive() -> None:

@@ -14,10 +14,12 @@ from app.stats.intervals import EXACT, quantum, unsigned_zero
 
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
+RATIO_STEP, PCH_STEP = quantum(RATIO_DECIMALS), quantum(PERCENT_DECIMALS)
 HUNDRED = Decimal(100)
 ZERO, ALL_GONE = Decimal(0), Decimal(-100)  # a ratio of nothing left, its percent change
 ONE = Decimal(1)  # the ratio of no change; its percent change and logarithm are ZERO
-DIGITS = Context(prec=28)  # significant digits of intermediate results
+# Significant digits of intermediate results; results are rounded half-even.
+DIGITS = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 
 class Growth(NamedTuple):
@@ -47,22 +49,21 @@ def round_clear_of(value: Decimal, decimals: int, *boundaries: Decimal) -> Decim
     return _round(value, 1 - DIGITS.subtract(value, rounded).adjusted())
 
 
-def _rounded_ln(x: Decimal, decimals: int) -> Decimal:
-    """ln(x) rounded to `decimals` places, as from the 28-digit logarithm.
+def _rounded_ln(x: Decimal, approx: float, decimals: int) -> Decimal:
+    """ln(x) rounded to `decimals` places, as from the 28-digit logarithm; `approx` is x
+    as a float, to a few units in the last place.
 
-    A float logarithm is within 1e-13 of the true one (for the ratios of real figures), so
-    it rounds the same way unless it lies that close to a half-way point; only then is the
-    28-digit logarithm, about a hundred times slower, computed."""
-    approx = float(x)
+    Its float logarithm is within 1e-13 of the true one (for the ratios of real figures),
+    so it rounds the same way unless it lies that close to a half-way point; only then is
+    the 28-digit logarithm, about a hundred times slower, computed."""
     if 0 < approx < math.inf:  # not out of float's range
         estimate = math.log(approx)
-        scaled = abs(estimate) * 10**decimals
-        if abs(estimate) < 100 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
-            # Python formats a float correctly rounded, half-even: the same digits as
-            # rounding its exact decimal expansion, in a third of the time.
-            rounded = unsigned_zero(Decimal(f"{estimate:.{decimals}f}"))
-            if not rounded.is_zero() or x == ONE:
-                return rounded
+        scaled = estimate * 10**decimals  # within 1e-8 of the exact product
+        distance = abs(scaled)
+        if abs(estimate) < 100 and abs(distance - math.floor(distance) - 0.5) > 1e-6:
+            steps = round(scaled)  # half-even, and not near a half: as the exact one rounds
+            if steps or x == ONE:
+                return Decimal(steps).scaleb(-decimals)  # a zero with no sign
     return round_clear_of(DIGITS.ln(x), decimals, ZERO)
 
 
@@ -111,13 +112,20 @@ def growth(
             None,
             reason,
         )
-    rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE, ZERO)
+    # round_clear_of's usual case inlined (28 digits hold the result, no boundary hit):
+    # this runs for every point of every series and every row of a partner growth table.
+    rounded_pch = pch.quantize(PCH_STEP, context=DIGITS) if pch.adjusted() < 24 else ZERO
+    if rounded_pch.is_zero() or rounded_pch == ALL_GONE:
+        rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE, ZERO)
     cagr = log = None
     if rates:
         # Over one year the compound rate is the percent change itself: no power needed.
         cagr = rounded_pch if years == 1 else _compound_rate(ratio, years)
-        log = _rounded_ln(ratio, RATIO_DECIMALS)
-    rounded_ratio = round_clear_of(ratio, RATIO_DECIMALS, ZERO, ONE)
+        # The figures as floats give the ratio's float more cheaply than the ratio does.
+        log = _rounded_ln(ratio, float(later) / float(earlier), RATIO_DECIMALS)
+    rounded_ratio = ratio.quantize(RATIO_STEP, context=DIGITS) if ratio.adjusted() < 22 else ZERO
+    if rounded_ratio.is_zero() or rounded_ratio == ONE:
+        rounded_ratio = round_clear_of(ratio, RATIO_DECIMALS, ZERO, ONE)
     return Growth(chg, rounded_ratio, rounded_pch, cagr, log, None)
 
 
