@@ -13,6 +13,7 @@ import json
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -228,6 +229,22 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
                 media_type["example"] = example["body"]
 
 
+def _add_parameter_examples(operation: dict[str, Any], template: str, request: str) -> None:
+    """Give each parameter of the recorded request its value there, as the parameter's
+    `example`: Swagger UI's "Try it out" fills those in (not the schema's `examples`), so
+    Execute sends the request whose answer is documented."""
+    path, _, query = request.partition("?")
+    values = dict(parse_qsl(query))
+    segments = dict(zip(template.split("/"), path.split("/"), strict=False))
+    values |= {name[1:-1]: value for name, value in segments.items() if name.startswith("{")}
+    for parameter in operation.get("parameters", []):
+        value = values.get(parameter["name"])
+        if value is not None:
+            schema = parameter["schema"]
+            types = {option.get("type") for option in [schema, *schema.get("anyOf", [])]}
+            parameter["example"] = int(value) if "integer" in types else value
+
+
 UNKNOWN_PARAMETER = "yaer"  # a typo of year
 
 
@@ -319,6 +336,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             example = EXAMPLES.get(operation["operationId"])
             if example is not None:
                 _add_example(operation, example)
+                _add_parameter_examples(operation, path, example["request"])
                 if "422" in responses:
                     _add_unknown_parameter_example(operation, example)
     app.openapi_schema = schema
