@@ -40,6 +40,8 @@ NEW_OBSERVATION = {
     "indicator": "TURNOVER",
     "year": 2023,
     "value": 95.0,
+    # Given, not inferred: a browser (Swagger UI's Try it out) sends 95.0 as 95.
+    "precision": 1,
     "source_id": 2,
     "publication_id": 1,
     "quote": "Turnover in 2023 was $95.0 million.",
