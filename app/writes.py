@@ -196,13 +196,27 @@ CLAIMS = Resource(
 # ----------------------------------------------------------------------------- locking
 
 
+# The key of the PostgreSQL advisory lock that every write transaction holds.
+WRITE_LOCK = 0x7472616465  # "trade"
+
+
 def lock_for_write(session: Session) -> None:
-    """Take SQLite's write lock now, so concurrent writers queue for it (busy timeout)
-    instead of failing when a read transaction tries to upgrade. PostgreSQL needs nothing:
-    its row locks and unique constraints settle races."""
+    """Let one write transaction at a time run, from here to its commit, on any engine.
+
+    On SQLite that is its write lock, taken now, so concurrent writers queue for it (busy
+    timeout) instead of failing when a read transaction tries to upgrade. On PostgreSQL,
+    row locks alone let two imports read the same rows, each compare them with what it
+    was given and write over the other (an acknowledged write lost), close each other's
+    revisions out of order, and commit revision ids out of order, which the data version
+    (the latest ids) then misses. A transaction-scoped advisory lock queues them, as
+    SQLite does (lock_timeout: a 503). Callers read the clock after this, so a writer's
+    times follow those of the writer before it."""
     connection = session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.dialect.name == "sqlite":
+        if not connection.connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
 
 # ----------------------------------------------------------------------------- ETags

@@ -138,3 +138,59 @@ def test_an_import_still_uploading_holds_no_lock(engine: Engine) -> None:
             answer = upload.makefile("rb").read().decode()
     assert write.status_code == 201, write.text
     assert answer.startswith("HTTP/1.1 200"), answer[:300]
+
+
+def figures_csv(values: dict[int, str]) -> bytes:
+    lines = [",".join(IMPORT_COLUMNS)] + [
+        f"TUR,GRC,EXPORTS,{year},{value},USD,6,,2,,Row {year}.," for year, value in values.items()
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_imports_at_once_apply_one_after_the_other(engine: Engine) -> None:
+    """Two imports over the same figures, sent at once, end as one of them run after the
+    other, with an unbroken history. On PostgreSQL both read the rows before either
+    wrote: the one that called half its rows unchanged left the other's values there
+    (an acknowledged write lost), and each closed the other's revisions out of order."""
+    years = range(1901, 2001)
+    base = figures_csv(dict.fromkeys(years, "10.5"))
+    a = dict.fromkeys(years, "11.5")  # every figure changed
+    b = {year: "10.5" if year % 2 else "12.5" for year in years}  # half kept, half changed
+    with Session(engine) as session:
+        _, key = create_key(session, "race")
+    auth = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
+    with live_server(str(engine.url)) as url, httpx.Client(base_url=url, headers=auth) as http:
+        answers: dict[str, httpx.Response] = {}
+
+        def send(name: str, values: dict[int, str], start: threading.Barrier) -> None:
+            body = figures_csv(values)
+            start.wait()
+            answers[name] = http.post("/v1/imports", content=body, timeout=60)
+
+        for _ in range(5):
+            assert http.post("/v1/imports", content=base, timeout=60).status_code == 200
+            start = threading.Barrier(2)
+            threads = [
+                threading.Thread(target=send, args=(name, values, start))
+                for name, values in (("a", a), ("b", b))
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert {name: r.status_code for name, r in answers.items()} == {"a": 200, "b": 200}
+            page = http.get(
+                "/v1/observations", params={"reporter": "TUR", "partner": "GRC", "limit": 1000}
+            )
+            stored = {row["year"]: f"{row['value']}" for row in page.json()["data"]}
+            assert stored in (a, b), "neither order of the two imports gives this"
+    with engine.connect() as connection:
+        backwards = connection.exec_driver_sql(
+            "SELECT count(*) FROM observation_revision WHERE valid_to < valid_from"
+        ).scalar()
+        overlapping = connection.exec_driver_sql(
+            "SELECT count(*) FROM observation_revision AS r JOIN observation_revision AS s "
+            "ON s.observation_id = r.observation_id AND s.revision_id > r.revision_id "
+            "AND s.valid_from < r.valid_from"
+        ).scalar()
+    assert (backwards, overlapping) == (0, 0)
