@@ -194,3 +194,26 @@ def test_imports_at_once_apply_one_after_the_other(engine: Engine) -> None:
             "AND s.valid_from < r.valid_from"
         ).scalar()
     assert (backwards, overlapping) == (0, 0)
+
+
+def test_a_body_cut_off_is_not_a_server_error(engine: Engine) -> None:
+    """A client that closes before sending all it declared is its own fault: no 500 in
+    the logs or metrics, and nothing written."""
+    with Session(engine) as session:
+        _, key = create_key(session, "gone")
+        before = count_rows(session, "observation")
+    body = figures_csv(dict.fromkeys(range(1901, 2001), "1.5"))
+    head = (
+        f"POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: text/csv\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with live_server(str(engine.url)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as upload:
+            upload.sendall(head + body[: len(body) // 2])
+        time.sleep(0.5)  # the server meets the end of the connection
+        metrics = httpx.get(f"{base}/metrics", timeout=30).text
+    assert 'status="500"' not in metrics
+    assert 'route="/v1/imports",status="400"' in metrics
+    with Session(engine) as session:
+        assert count_rows(session, "observation") == before

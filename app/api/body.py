@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from app.core.config import get_settings
 from app.errors import (
@@ -42,10 +43,18 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large(limit)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large(limit)
+    except ClientDisconnect as exc:  # the client's fault, not a 500 in logs and metrics
+        raise ProblemException(
+            400,
+            "incomplete-body",
+            "Incomplete body",
+            "The connection closed before the whole body arrived.",
+        ) from exc
     return bytes(body)
 
 
