@@ -4,6 +4,7 @@ One set of operations serves sources, observations and claims; a `Resource` says
 differs between them (input model, natural key, checks that need the database).
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -255,8 +256,9 @@ def check_if_match(if_match: str | None, resource: Resource, revision_id: int) -
         return
     tags = [tag.strip() for tag in if_match.split(",")]
     current = etag_for(revision_id)
-    if resource.reads_others:
-        matched = any(tag.strip('"').split(".")[0] == str(revision_id) for tag in tags)
+    if resource.reads_others:  # '"7"', '"7.csv"', '"7.3.12.5"' or '"7.3.12.5.csv"'
+        tag_of_revision = re.compile(rf'"{revision_id}(\.[0-9]+)*(\.csv)?"')
+        matched = any(tag_of_revision.fullmatch(tag) for tag in tags)
     else:
         matched = any(tag in tags for tag in (current, etag_for(revision_id, csv=True)))
     if "*" not in tags and not matched:

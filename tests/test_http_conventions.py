@@ -237,6 +237,14 @@ def test_a_claims_tag_changes_with_its_verdict_and_if_match_reads_its_revision(
     stale = client.patch("/v1/claims/3", json=note, headers={**auth, "If-Match": etag})
     assert stale.status_code == 412  # the claim itself changed since that tag
     assert stale.json()["detail"].startswith("The resource changed since you read it")
+    # Only a tag of the current revision: not its number unquoted, nor with a made-up tail.
+    revision = edited.headers["etag"].strip('"').split(".")[0]
+    for tag in (revision, f'"{revision}.junk"', f'"{revision}0"', f'W/"{revision}"'):
+        refused = client.patch("/v1/claims/3", json=note, headers={**auth, "If-Match": tag})
+        assert refused.status_code == 412, tag
+    for tag in (f'"{revision}"', f'"{revision}.csv"', edited.headers["etag"]):
+        taken = client.patch("/v1/claims/3", json=note, headers={**auth, "If-Match": tag})
+        assert taken.status_code == 200, tag
 
 
 @pytest.mark.parametrize(
