@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -91,8 +91,24 @@ async def database() -> Engine:
 DatabaseDep = Annotated[Engine, Depends(database)]
 
 
-def get_session(engine: DatabaseDep) -> Iterator[Session]:
+# A read tags its answer with the data version, read first: its other statements must see
+# that version's data, not a write that commits in between (a stale body under a current
+# tag would be served as a 304 for good). PostgreSQL's default (read committed) takes a
+# snapshot per statement, and pysqlite begins no transaction for a SELECT: one snapshot
+# for all is REPEATABLE READ on PostgreSQL and an explicit BEGIN on SQLite.
+ONE_SNAPSHOT = {"isolation_level": "REPEATABLE READ"}
+
+
+def _begin_on_sqlite(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite" and not connection.connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
+def get_session(request: Request, engine: DatabaseDep) -> Iterator[Session]:
     with Session(engine) as session:
+        if request.method in ("GET", "HEAD"):
+            options = None if engine.dialect.name == "sqlite" else ONE_SNAPSHOT
+            _begin_on_sqlite(session.connection(execution_options=options))
         yield session
 
 
@@ -116,6 +132,9 @@ async def read(engine: Engine, work: Callable[[Connection], T]) -> T:
 
 def _run(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            connection.execution_options(**ONE_SNAPSHOT)
+        _begin_on_sqlite(connection)
         return work(connection)
 
 
