@@ -33,7 +33,7 @@ def test_overview_shows_every_series_as_a_chart(client: TestClient) -> None:
 )
 def test_overview_shows_the_figures(client: TestClient, figure: str) -> None:
     assert f">{figure}</text>" in page(client)  # on its chart
-    assert f"<td class='num'>{figure}</td>" in page(client)  # and in its table
+    assert f"<td class='num value'>{figure}</td>" in page(client)  # and in its table
 
 
 def test_overview_shows_growth_or_why_there_is_none(client: TestClient) -> None:
@@ -52,7 +52,8 @@ def test_overview_changes_are_in_the_unit_the_values_are_shown_in(
     record_figure(session, "EXPORTS", 2023, "25", reporter="USA")
     section = page(client).split("United States – Bulgaria</h2>")[1]
     cells = [
-        re.sub("<[^>]+>", "", cell) for cell in re.findall("<td class='num'>(.*?)</td>", section)
+        re.sub("<[^>]+>", "", cell)
+        for cell in re.findall("<td class='num[^']*'>(.*?)</td>", section)
     ]
     assert cells[:8] == [
         *("2,000", "no 2019 value"),

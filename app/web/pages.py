@@ -56,18 +56,19 @@ h2 { font-size: 20px; margin: 40px 0 2px; }
   var(--pale) 2px 5px); }
 .swatch.implied { background: #eef4ff; border-style: dashed; }
 .grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px; }
-@media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .grid { grid-template-columns: minmax(0, 1fr); } }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 16px; }
 .card h3 { font-size: 16px; margin: 0; }
 .card-head { display: flex; justify-content: space-between; align-items: baseline;
   gap: 12px; margin-bottom: 4px; }
 .links { font-size: 13px; white-space: nowrap; }
 .links a { margin-left: 10px; }
-.card svg { display: block; width: 100%; height: auto; }
+.chart svg { display: block; width: 100%; height: auto; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; margin-top: 8px; }
 th, td { text-align: left; padding: 5px 8px 5px 0; border-top: 1px solid var(--line); }
 th { color: var(--muted); font-weight: 500; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.value { white-space: nowrap; }  /* "0–27.61" stays on one line */
 .muted { color: var(--muted); }
 .chip { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px;
   font-weight: 600; line-height: 20px; }
@@ -84,10 +85,22 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .claim p { margin: 6px 0 0; }
 .meta { color: var(--muted); font-size: 13px; margin: 0 0 12px; }
 .sources { display: grid; gap: 12px; grid-template-columns: repeat(3, minmax(0, 1fr)); }
-@media (max-width: 900px) { .sources { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .sources { grid-template-columns: minmax(0, 1fr); } }
 .sources p { margin: 4px 0 0; font-size: 13px; }
 footer { border-top: 1px solid var(--line); color: var(--muted); font-size: 13px;
   padding: 16px 0 32px; }
+/* A phone: the header wraps instead of breaking its links, and a chart keeps its text
+   legible (at least 400 px wide: 9 px text) and scrolls sideways in its card. */
+@media (max-width: 600px) {
+  .wrap { padding: 0 12px; }
+  main { padding: 20px 12px 32px; }
+  header .wrap { height: auto; flex-wrap: wrap; gap: 2px 16px; padding-top: 10px;
+    padding-bottom: 10px; }
+  nav a { margin: 0 14px 0 0; white-space: nowrap; }
+  .card { padding: 12px; }
+  .chart { overflow-x: auto; }
+  .chart svg { min-width: 400px; }
+}
 """
 
 PAGE_HEADERS = security_headers(
@@ -198,7 +211,7 @@ def _card(route: SeriesRoute, series: Series) -> str:
 <span class="links"><a href="/v1/{route.path}?{escape(query)}">JSON</a>
 <a href="/v1/{route.path}.svg?{escape(query)}">SVG</a></span></div>
 <div class="meta">{escape(series.indicator.code)} · {escape(series.indicator.direction)}</div>
-{series_chart(series, heading=False)}
+<div class="chart">{series_chart(series, heading=False)}</div>
 <table><thead><tr><th>Year</th><th class="num">Value</th><th>Status</th>
 <th class="num">Change on the year before</th></tr></thead><tbody>{rows}</tbody></table>
 </article>"""
@@ -209,7 +222,7 @@ def _row(point: SeriesPoint, bar: Bar) -> str:
     the change in the same unit as the value (the series' finest)."""
     status = point.status.value
     return (
-        f"<tr><td>{point.year}</td><td class='num'>{escape(bar.label)}</td>"
+        f"<tr><td>{point.year}</td><td class='num value'>{escape(bar.label)}</td>"
         f"<td><span class='chip {escape(status)}'>{escape(status)}</span></td>"
         f"<td class='num'>{_growth(point, bar.shift)}</td></tr>"
     )
