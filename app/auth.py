@@ -16,10 +16,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db import get_session
+from app.db import get_session, lock_for_write
 from app.errors import ProblemException
 from app.models import ApiKey, utcnow
-from app.writes import lock_for_write
 
 KEY_PREFIX = "ts_"
 ENV_KEY_NAME = "admin (TRADESTATS_ADMIN_KEY)"
@@ -48,7 +47,15 @@ def create_key(session: Session, name: str) -> tuple[ApiKey, str]:
 def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKey:
     """Make sure a given key (from the environment) is valid. Idempotent."""
     prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
-    lock_for_write(session)  # each worker provisions it as it starts: on SQLite, in turn
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if (
+        row is not None
+        and not row.revoked_at
+        and hmac.compare_digest(row.secret_hash, hash_key(key))
+    ):
+        return row  # as usual once provisioned: nothing to write, so no write lock
+    session.rollback()
+    lock_for_write(session)  # each worker provisions it as it starts: in turn
     row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if row is None:
         row = ApiKey(name=name, prefix=prefix, secret_hash=hash_key(key))

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -81,6 +81,29 @@ def _writable(database: str | None) -> bool:
     return database in (None, "", ":memory:") or os.access(database, os.W_OK)
 
 
+# The key of the PostgreSQL advisory lock that every write transaction holds.
+WRITE_LOCK = 0x7472616465  # "trade"
+
+
+def lock_for_write(session: Session) -> None:
+    """Let one write transaction at a time run, from here to its commit, on any engine.
+
+    On SQLite that is its write lock, taken now, so concurrent writers queue for it (busy
+    timeout) instead of failing when a read transaction tries to upgrade. On PostgreSQL,
+    row locks alone let two imports read the same rows, each compare them with what it
+    was given and write over the other (an acknowledged write lost), close each other's
+    revisions out of order, and commit revision ids out of order, which the data version
+    (the latest ids) then misses. A transaction-scoped advisory lock queues them, as
+    SQLite does (lock_timeout: a 503). Callers read the clock after this, so a writer's
+    times follow those of the writer before it."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        if not connection.connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+
+
 async def database() -> Engine:
     """The engine every request uses. Async, like every per-request dependency that does
     no I/O: FastAPI runs a plain `def` one in the threadpool, a hop that costs more than
@@ -91,24 +114,18 @@ async def database() -> Engine:
 DatabaseDep = Annotated[Engine, Depends(database)]
 
 
-# A read tags its answer with the data version, read first: its other statements must see
-# that version's data, not a write that commits in between (a stale body under a current
-# tag would be served as a 304 for good). PostgreSQL's default (read committed) takes a
-# snapshot per statement, and pysqlite begins no transaction for a SELECT: one snapshot
-# for all is REPEATABLE READ on PostgreSQL and an explicit BEGIN on SQLite.
+# A lean read tags its answer with the data version, read first: its other statements must
+# see that version's data, not a write that commits in between (the body would be newer
+# than its tag). PostgreSQL's default (read committed) takes a snapshot per statement, and
+# pysqlite begins no transaction for a SELECT: one snapshot for all is REPEATABLE READ on
+# PostgreSQL and an explicit BEGIN on SQLite, held only while `read` runs. A session is
+# not given one: it lives until the response is sent, and an open read transaction would
+# hold back SQLite's checkpoints (and PostgreSQL's vacuum) for as long as a client reads.
 ONE_SNAPSHOT = {"isolation_level": "REPEATABLE READ"}
 
 
-def _begin_on_sqlite(connection: Connection) -> None:
-    if connection.dialect.name == "sqlite" and not connection.connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")
-
-
-def get_session(request: Request, engine: DatabaseDep) -> Iterator[Session]:
+def get_session(engine: DatabaseDep) -> Iterator[Session]:
     with Session(engine) as session:
-        if request.method in ("GET", "HEAD"):
-            options = None if engine.dialect.name == "sqlite" else ONE_SNAPSHOT
-            _begin_on_sqlite(session.connection(execution_options=options))
         yield session
 
 
@@ -132,9 +149,10 @@ async def read(engine: Engine, work: Callable[[Connection], T]) -> T:
 
 def _run(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as connection:
-        if engine.dialect.name != "sqlite":
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN")
+        else:
             connection.execution_options(**ONE_SNAPSHOT)
-        _begin_on_sqlite(connection)
         return work(connection)
 
 

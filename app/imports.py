@@ -33,6 +33,7 @@ from sqlmodel import Session
 from app.api.body import DECODING, RepeatedName, malformed_json, no_nul, parse_json
 from app.api.csvio import restore
 from app.api.deps import WHOLE_NUMBER
+from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict
 from app.inputs import FIRST_YEAR, MAX_WHOLE_DIGITS, latest_year, whole
 from app.models import (
@@ -54,7 +55,6 @@ from app.rowcheck import (
     plain_values,
 )
 from app.versioning import HISTORY
-from app.writes import lock_for_write
 
 IMPORT_COLUMNS = FIELDS  # what a row of an import holds, in the order problems are listed
 COLUMN_LIST = ", ".join(IMPORT_COLUMNS)

@@ -16,7 +16,7 @@ from typing import Any
 import pycountry
 from sqlmodel import Session, select
 
-from app.db import get_engine
+from app.db import get_engine, lock_for_write
 from app.logs import configure_process_logging
 from app.models import Claim, Country, Indicator, Observation, RevisionAction, Source
 from app.versioning import record_revision
@@ -136,6 +136,7 @@ def figure_files() -> list[Path]:
 
 def seed(session: Session) -> SeedReport:
     """Insert whatever of the seed is missing, in one transaction."""
+    lock_for_write(session)  # beside a running server, as any other write
     report = SeedReport()
     seed_countries(session, report)
     seed_indicators(session, report)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from app.api.body import validate
 from app.claims import IDENTITY_FOR
+from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict, not_found
 from app.inputs import (
     AGENCY,
@@ -192,32 +193,6 @@ CLAIMS = Resource(
     claim_columns,
     reads_others=True,
 )
-
-
-# ----------------------------------------------------------------------------- locking
-
-
-# The key of the PostgreSQL advisory lock that every write transaction holds.
-WRITE_LOCK = 0x7472616465  # "trade"
-
-
-def lock_for_write(session: Session) -> None:
-    """Let one write transaction at a time run, from here to its commit, on any engine.
-
-    On SQLite that is its write lock, taken now, so concurrent writers queue for it (busy
-    timeout) instead of failing when a read transaction tries to upgrade. On PostgreSQL,
-    row locks alone let two imports read the same rows, each compare them with what it
-    was given and write over the other (an acknowledged write lost), close each other's
-    revisions out of order, and commit revision ids out of order, which the data version
-    (the latest ids) then misses. A transaction-scoped advisory lock queues them, as
-    SQLite does (lock_timeout: a 503). Callers read the clock after this, so a writer's
-    times follow those of the writer before it."""
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        if not connection.connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
 
 # ----------------------------------------------------------------------------- ETags

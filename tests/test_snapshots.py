@@ -3,11 +3,9 @@
 import asyncio
 from collections.abc import Callable
 
-import pytest
 from sqlalchemy import Connection, Engine
-from starlette.requests import Request
 
-from app.db import get_session, read
+from app.db import read
 
 COUNT = "SELECT count(*) FROM source"
 
@@ -38,17 +36,3 @@ def test_a_tagged_read_does_not_see_a_write_that_commits_during_it(engine: Engin
     before, after = asyncio.run(read(engine, twice(engine)))
     assert after == before
     assert asyncio.run(read(engine, lambda c: c.exec_driver_sql(COUNT).scalar_one())) == before + 1
-
-
-@pytest.mark.parametrize(("method", "sees_the_write"), [("GET", False), ("POST", True)])
-def test_a_read_session_sees_one_snapshot(
-    engine: Engine, method: str, sees_the_write: bool
-) -> None:
-    """A GET's session reads one snapshot; a write's reads what others committed, as its
-    lock (app.writes.lock_for_write) expects."""
-    request = Request({"type": "http", "method": method, "headers": [], "query_string": b""})
-    sessions = get_session(request, engine)
-    session = next(sessions)
-    before, after = twice(engine)(session.connection())
-    sessions.close()
-    assert (after == before + 1) is sees_the_write
