@@ -121,8 +121,11 @@ def growth(
     if rates:
         # Over one year the compound rate is the percent change itself: no power needed.
         cagr = rounded_pch if years == 1 else _compound_rate(ratio, years)
-        # The figures as floats give the ratio's float more cheaply than the ratio does.
-        log = _rounded_ln(ratio, float(later) / float(earlier), RATIO_DECIMALS)
+        # The figures as floats give the ratio's float more cheaply than the ratio does;
+        # below normal floats (1e-308) they lose digits, and the 28-digit log is taken.
+        low, high = float(earlier), float(later)
+        approx = high / low if low > 1e-300 and high > 1e-300 else 0.0
+        log = _rounded_ln(ratio, approx, RATIO_DECIMALS)
     rounded_ratio = ratio.quantize(RATIO_STEP, context=DIGITS) if ratio.adjusted() < 22 else ZERO
     if rounded_ratio.is_zero() or rounded_ratio == ONE:
         rounded_ratio = round_clear_of(ratio, RATIO_DECIMALS, ZERO, ONE)
