@@ -14,12 +14,10 @@ from app.stats.intervals import EXACT, quantum, unsigned_zero
 
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
-RATIO_STEP, PCH_STEP = quantum(RATIO_DECIMALS), quantum(PERCENT_DECIMALS)
 HUNDRED = Decimal(100)
 ZERO, ALL_GONE = Decimal(0), Decimal(-100)  # a ratio of nothing left, its percent change
 ONE = Decimal(1)  # the ratio of no change; its percent change and logarithm are ZERO
-# Significant digits of intermediate results; results are rounded half-even.
-DIGITS = Context(prec=28, rounding=ROUND_HALF_EVEN)
+DIGITS = Context(prec=28)  # significant digits of intermediate results
 
 
 class Growth(NamedTuple):
@@ -112,11 +110,7 @@ def growth(
             None,
             reason,
         )
-    # round_clear_of's usual case inlined (28 digits hold the result, no boundary hit):
-    # this runs for every point of every series and every row of a partner growth table.
-    rounded_pch = pch.quantize(PCH_STEP, context=DIGITS) if pch.adjusted() < 24 else ZERO
-    if rounded_pch.is_zero() or rounded_pch == ALL_GONE:
-        rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE, ZERO)
+    rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE, ZERO)
     cagr = log = None
     if rates:
         # Over one year the compound rate is the percent change itself: no power needed.
@@ -126,9 +120,7 @@ def growth(
         low, high = float(earlier), float(later)
         approx = high / low if low > 1e-300 and high > 1e-300 else 0.0
         log = _rounded_ln(ratio, approx, RATIO_DECIMALS)
-    rounded_ratio = ratio.quantize(RATIO_STEP, context=DIGITS) if ratio.adjusted() < 22 else ZERO
-    if rounded_ratio.is_zero() or rounded_ratio == ONE:
-        rounded_ratio = round_clear_of(ratio, RATIO_DECIMALS, ZERO, ONE)
+    rounded_ratio = round_clear_of(ratio, RATIO_DECIMALS, ZERO, ONE)
     return Growth(chg, rounded_ratio, rounded_pch, cagr, log, None)
 
 
