@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeGuard
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -47,21 +47,19 @@ def create_key(session: Session, name: str) -> tuple[ApiKey, str]:
 def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKey:
     """Make sure a given key (from the environment) is valid. Idempotent."""
     prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
-    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
-    if (
-        row is not None
-        and not row.revoked_at
-        and hmac.compare_digest(row.secret_hash, hash_key(key))
-    ):
-        return row  # as usual once provisioned: nothing to write, so no write lock
+    secret_hash = hash_key(key)
+    query = select(ApiKey).where(ApiKey.prefix == prefix)
+    row = session.exec(query).first()
+    if _holds(row, secret_hash):  # as usual once provisioned: nothing to write, so no lock
+        return row
     session.rollback()
     lock_for_write(session)  # each worker provisions it as it starts: in turn
-    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    row = session.exec(query).first()
     if row is None:
-        row = ApiKey(name=name, prefix=prefix, secret_hash=hash_key(key))
+        row = ApiKey(name=name, prefix=prefix, secret_hash=secret_hash)
         session.add(row)
-    elif not hmac.compare_digest(row.secret_hash, hash_key(key)) or row.revoked_at:
-        row.secret_hash, row.revoked_at = hash_key(key), None
+    elif not _holds(row, secret_hash):
+        row.secret_hash, row.revoked_at = secret_hash, None
     try:
         session.commit()
     except IntegrityError:  # (PostgreSQL) another worker added it first: check theirs
@@ -69,6 +67,13 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
         return provision_key(session, key, name)
     session.refresh(row)
     return row
+
+
+def _holds(row: ApiKey | None, secret_hash: str) -> TypeGuard[ApiKey]:
+    """Whether the stored key is valid and has this secret."""
+    return (
+        row is not None and not row.revoked_at and hmac.compare_digest(row.secret_hash, secret_hash)
+    )
 
 
 def list_keys(session: Session) -> list[ApiKey]:

@@ -229,7 +229,7 @@ def check_if_match(if_match: str | None, resource: Resource, revision_id: int) -
     written through it: a claim is not stale because a figure changed."""
     if if_match is None:
         return
-    tags = [tag.strip() for tag in if_match.split(",")]
+    tags = _tags(if_match)
     current = etag_for(revision_id)
     if resource.reads_others:  # '"7"', '"7.csv"', '"7.3.12.5"' or '"7.3.12.5.csv"'
         tag_of_revision = re.compile(rf'"{revision_id}(\.[0-9]+)*(\.csv)?"')
@@ -243,8 +243,12 @@ def check_if_match(if_match: str | None, resource: Resource, revision_id: int) -
 def holds_for_a_read(if_match: str, etag: str) -> bool:
     """If-Match on a GET or HEAD: the representation about to be sent must be the one
     named, compared strongly (RFC 9110, 13.1.1), or any with `*`."""
-    tags = [tag.strip() for tag in if_match.split(",")]
+    tags = _tags(if_match)
     return "*" in tags or etag in tags
+
+
+def _tags(if_match: str) -> list[str]:
+    return [tag.strip() for tag in if_match.split(",")]
 
 
 def revision_in(etag: str) -> int:
