@@ -21,12 +21,19 @@ IMPORTS, IMPORT_ROWS = 3, 120  # years 1901 to 2020
 READERS = 3
 
 
-def import_csv(indicator: str) -> str:
+def import_csv(indicator: str) -> bytes:
+    years = range(1901, 1901 + IMPORT_ROWS)
+    return figures_csv({year: f"{year}.5" for year in years}, "DEU", "FRA", indicator)
+
+
+def figures_csv(
+    values: dict[int, str], reporter: str = "TUR", partner: str = "GRC", indicator: str = "EXPORTS"
+) -> bytes:
     lines = [",".join(IMPORT_COLUMNS)] + [
-        f"DEU,FRA,{indicator},{year},{year}.5,USD,6,,2,,Row {year}.,"
-        for year in range(1901, 1901 + IMPORT_ROWS)
+        f"{reporter},{partner},{indicator},{year},{value},USD,6,,2,,Row {year}.,"
+        for year, value in values.items()
     ]
-    return "\n".join(lines) + "\n"
+    return ("\n".join(lines) + "\n").encode()
 
 
 def test_no_write_is_lost_and_no_reader_sees_half_an_import(engine: Engine, tmp_path: Path) -> None:
@@ -66,7 +73,7 @@ def test_no_write_is_lost_and_no_reader_sees_half_an_import(engine: Engine, tmp_
             with httpx.Client(base_url=base, headers=auth, timeout=60) as http:
                 response = http.post(
                     "/v1/imports",
-                    content=import_csv(indicator).encode(),
+                    content=import_csv(indicator),
                     headers={"Content-Type": "text/csv"},
                 )
                 record(response.status_code)
@@ -111,7 +118,7 @@ def test_an_import_still_uploading_holds_no_lock(engine: Engine) -> None:
     keep every other writer waiting (on SQLite, until the busy timeout, then a 503)."""
     with Session(engine) as session:
         _, key = create_key(session, "slow")
-    body = import_csv("EXPORTS").encode()
+    body = import_csv("EXPORTS")
     head = (
         f"POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
         f"Content-Type: text/csv\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -139,13 +146,6 @@ def test_an_import_still_uploading_holds_no_lock(engine: Engine) -> None:
             answer = upload.makefile("rb").read().decode()
     assert write.status_code == 201, write.text
     assert answer.startswith("HTTP/1.1 200"), answer[:300]
-
-
-def figures_csv(values: dict[int, str]) -> bytes:
-    lines = [",".join(IMPORT_COLUMNS)] + [
-        f"TUR,GRC,EXPORTS,{year},{value},USD,6,,2,,Row {year}.," for year, value in values.items()
-    ]
-    return ("\n".join(lines) + "\n").encode()
 
 
 def test_imports_at_once_apply_one_after_the_other(engine: Engine) -> None:
