@@ -485,3 +485,60 @@ def test_an_increase_of_less_than_nothing_allows_nothing() -> None:
         ClaimKind.percent_change, Qualifier.less_than, D(0), fig("2"), fig("1"), LABELS
     )
     assert a.verdict is Verdict.inconsistent and why in a.explanation
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "stated", "base", "later", "where"),
+    [
+        # 375.2 / 104.24 = 3.59939: "almost 4" allows from 3.6, which the rounding reaches,
+        # but not 4, which is 0.4 away: the gap is to 3.6.
+        (
+            "almost",
+            "4",
+            "104.24",
+            "375.2",
+            "“almost 4 times” allows 3.6 times to 4 times, and that point estimate is "
+            "0.00061 below it, within the rounding",
+        ),
+        # 303.6 / 27.6 = 11 exactly, which "more than 11" excludes; 11.02 is allowed.
+        (
+            "more_than",
+            "11",
+            "27.6",
+            "303.6",
+            "“more than 11 times” allows above 11 times, and that point estimate is on its "
+            "excluded bound, within the rounding",
+        ),
+    ],
+)
+def test_a_consistent_point_outside_the_words_is_measured_to_their_range(
+    qualifier: str, stated: str, base: str, later: str, where: str
+) -> None:
+    """ "Differs by 0.4, within the rounding" was false: the rounding never reaches 4."""
+    a = assess_growth_claim(
+        ClaimKind.ratio, Qualifier(qualifier), D(stated), fig(base), fig(later), LABELS
+    )
+    assert a.verdict is Verdict.consistent
+    assert where in a.explanation, a.explanation
+    assert "differs from that point estimate" not in a.explanation
+
+
+@pytest.mark.parametrize(
+    ("kind", "qualifier", "stated", "base", "later", "measure"),
+    [
+        # 303.6 / 27.61 = 10.996: two places would read 11, the bound it fails.
+        ("ratio", "more_than", "11", "27.61", "303.6", "give a ratio of 10.996 ("),
+        # 375.2 / 93.78 = 4.00085, which "almost 4" does not allow.
+        ("ratio", "almost", "4", "93.78", "375.2", "give a ratio of 4.00085 ("),
+        # 1.19996 / 1 - 1 = 19.996%, which "an increase of at least 20%" does not allow.
+        ("percent_change", "at_least", "20", "1.00000", "1.19996", "give an increase of 19.996% ("),
+    ],
+)
+def test_a_point_is_never_shown_on_the_bound_it_fails(
+    kind: str, qualifier: str, stated: str, base: str, later: str, measure: str
+) -> None:
+    a = assess_growth_claim(
+        ClaimKind(kind), Qualifier(qualifier), D(stated), fig(base), fig(later), LABELS
+    )
+    assert a.verdict is Verdict.inconsistent
+    assert measure in a.explanation, a.explanation

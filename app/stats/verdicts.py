@@ -222,13 +222,16 @@ def assess_growth_claim(
     # Whether the words allow the figures' own point, and how far it is from what they
     # state, are judged on the point itself: rounded, a fall of 0.00000005% reads 0.
     exact = EXACT.divide(later.value, base.value)
+    # Nor is the point shown rounded onto a bound of the words ("a ratio of 11" that
+    # "more than 11 times" does not allow: it was 10.996).
+    bounds = tuple(b for b in (claim_range.low, claim_range.high) if b is not None)
     if kind is ClaimKind.ratio:
         point, interval, unit = g.ratio, ratio_interval, " times"
-        shown = _fmt(point, clear_of=(ZERO, ONE))
+        shown = _fmt(point, clear_of=(ZERO, ONE, *bounds))
         measure = f"a ratio of {shown}" if point is not None else "no ratio"
     else:
         point, interval, unit = g.pch, ratio_interval.map(RATIO_TO_PERCENT), "%"
-        measure = _change_phrase(point) if point is not None else "no change ratio"
+        measure = _change_phrase(point, bounds) if point is not None else "no change ratio"
         exact = RATIO_TO_PERCENT.apply(exact)
     span = _range_text(interval, unit)
     # The words' own range, in enough places to quote it: "at most 0.0001 times" rounded
@@ -245,14 +248,32 @@ def assess_growth_claim(
             point,
             interval,
         )
+    gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
     if point is not None and claim_range.contains(exact):
         reason = f", which “{phrase}” allows ({_range_text(claim_range, unit, places)})"
-    else:
+    elif exact != stated and interval.contains(stated):
         gap = EXACT.subtract(stated, exact).copy_abs()
-        gap_unit = " percentage points" if kind is ClaimKind.percent_change else ""
         reason = (
             f" ({span} allowing for their rounding); the stated {_as_given(stated)}{unit} "
             f"differs from that point estimate by {_fmt(gap, _decimals(stated))}{gap_unit}, "
+            "within the rounding of the published figures"
+        )
+    else:
+        # The stated number lies beyond the rounding ("almost 4 times" of 3.5994), or is
+        # the point but excluded ("more than 11 times" of 11): the rounding reaches the
+        # words' range, not the number, so the gap is measured to the range's edge.
+        below = claim_range.low is not None and exact <= claim_range.low
+        edge = claim_range.low if below else claim_range.high
+        assert edge is not None  # the point lies outside the range, on this side
+        gap = EXACT.subtract(edge, exact).copy_abs()
+        where = (
+            "on its excluded bound"
+            if gap == 0
+            else f"{_fmt(gap, _decimals(stated))}{gap_unit} {'below' if below else 'above'} it"
+        )
+        reason = (
+            f" ({span} allowing for their rounding); “{phrase}” allows "
+            f"{_range_text(claim_range, unit, places)}, and that point estimate is {where}, "
             "within the rounding of the published figures"
         )
     return Assessment(
@@ -405,10 +426,12 @@ def assess_identity(formula: str, reported: Figure, computed: Figure, labels: La
     )
 
 
-def _change_phrase(pch: Decimal) -> str:
+def _change_phrase(pch: Decimal, bounds: tuple[Decimal, ...]) -> str:
     word = "an increase" if pch >= 0 else "a decrease"
-    # A fall that leaves something is never "a decrease of 100%", nor any change one of 0%.
-    return f"{word} of {_fmt(pch.copy_abs(), clear_of=(ZERO, HUNDRED))}%"
+    # A fall that leaves something is never "a decrease of 100%", nor any change one of 0%,
+    # nor one shown on a bound of `bounds` (signed percentages) that it is not on.
+    clear_of = (ZERO, HUNDRED, *(bound.copy_abs() for bound in bounds))
+    return f"{word} of {_fmt(pch.copy_abs(), clear_of=clear_of)}%"
 
 
 def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -> str:
