@@ -469,6 +469,24 @@ def test_huge_exponents_in_whole_number_fields(
     assert_problem(send_with_token(hostile, method, url, name, token), 404, 422)
 
 
+LONG_INTEGER = "9" * 5000  # valid JSON, past the 4,300 digits Python's int() reads
+
+
+@pytest.mark.parametrize(("method", "url"), json_write_cases())
+@pytest.mark.parametrize("field", ["number", "year"])
+def test_an_integer_too_long_for_python_is_refused_by_its_field(
+    hostile: TestClient, method: str, url: str, field: str
+) -> None:
+    """Once a 400 "Malformed JSON" that quoted Python's int() limit: the body is valid
+    JSON, and the field that cannot hold the number says so, as for 1e400."""
+    numbers = {"/v1/observations": "value", "/v1/sources": "kind", "/v1/claims": "stated"}
+    name = next((f for prefix, f in numbers.items() if url.startswith(prefix)), "value")
+    if field == "year":
+        name = "kind" if url.startswith("/v1/sources") else "year"
+    problem = assert_problem(send_with_token(hostile, method, url, name, LONG_INTEGER), 404, 422)
+    assert "int_max_str_digits" not in problem["detail"]
+
+
 NESTINGS = {
     "arrays-100k": "[" * 100_000 + "]" * 100_000,
     "objects-100k": '{"a":' * 100_000 + "1" + "}" * 100_000,

@@ -118,9 +118,18 @@ def _one_of_each_name(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
+def _integer(text: str) -> int | Decimal:
+    """A JSON integer; one too long for Python's int() (4,300 digits) as the Decimal it
+    is, which the field it is in then refuses, as it refuses 1e400: it is valid JSON."""
+    return int(text) if len(text) <= INT_DIGITS else Decimal(text)
+
+
+INT_DIGITS = 4000  # under sys.get_int_max_str_digits()'s default, 4,300
+
 # How the API reads any JSON: exact decimals, no NaN or Infinity, each name once.
 DECODING: dict[str, Any] = {
     "parse_float": Decimal,
+    "parse_int": _integer,
     "parse_constant": _reject_constant,
     "object_pairs_hook": _one_of_each_name,
 }
