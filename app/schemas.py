@@ -21,6 +21,9 @@ def _json_number(value: Decimal) -> float | int:
     return int(text)
 
 
+TINY = ("0.0000", "-0.0000")
+
+
 def json_number(value: Decimal) -> float | int | orjson.Fragment:
     """orjson's `default` for a decimal: a JSON number with the decimal's exact digits.
 
@@ -28,9 +31,12 @@ def json_number(value: Decimal) -> float | int | orjson.Fragment:
     back (71.6 stays 71.6, 232.0 stays 232.0), quicker than any text handling; whole
     numbers (no point, no E) stay integers. A longer decimal (a sum or an interval bound
     of large figures) is written digit for digit: a double would change it. This runs for
-    every number of every response, so the usual case reads the text once."""
+    every number of every response, so the usual case reads the text once. Every number
+    is written out in digits, never with an exponent."""
     text = str(value)
-    if len(text) <= 16 and "E" not in text:  # sign or point included: <= 15 digits
+    # Sign or point included: <= 15 digits. Not below 0.0001, which orjson would write
+    # with an exponent (1e-6 for 0.000001), unlike every other number.
+    if len(text) <= 16 and "E" not in text and not text.startswith(TINY):
         return float(text) if "." in text else int(text)
     if type(value) is not Decimal:
         raise TypeError(f"{type(value).__name__} is not JSON serializable")

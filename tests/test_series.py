@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -197,6 +198,9 @@ def test_numbers_longer_than_a_double_holds_are_written_digit_for_digit(
     text = client.get("/v1/exports", params={"reporter": "KAZ", "partner": "DEU"}).text
     assert '"low":9876543210987.645,"high":9876543210987.655,' in text
     assert '"chg":-9876543210987.649999,' in text
+    # A number below 0.0001 too: orjson writes such a double with an exponent (1e-6).
+    assert '"value":0.000001,' in text and '"low":0.0000005,' in text
+    assert not re.search(r"[0-9][eE][-+]?[0-9]", text)
     text = client.get("/v1/imports/2024", params={"reporter": "KAZ", "partner": "DEU"}).text
     assert '"value":99999999999999.999999,' in text  # TURNOVER − EXPORTS, derived
     growth = {"indicator": "EXPORTS", "reporter": "KAZ", "partner": "DEU"}
