@@ -52,6 +52,15 @@ def test_negative_base_gives_change_but_no_ratio() -> None:
     assert g.ratio is None and "negative" in (g.reason or "")
 
 
+def test_a_change_of_sign_gives_change_but_no_ratio() -> None:
+    """A balance from a surplus of 5.25 to a deficit of 3 gave a ratio of -0.571429 and
+    "-157.1429%": no growth means that, as no claim of one is checked against it."""
+    g = growth(D("5.25"), D("-3"), 1)
+    assert g.chg == D("-8.25")
+    assert (g.ratio, g.pch, g.cagr, g.log) == (None, None, None, None)
+    assert "sign" in (g.reason or "")
+
+
 def test_fall_to_zero_has_a_ratio_but_no_log() -> None:
     g = growth(D("4"), D("0"), 1)
     assert (g.ratio, g.pch) == (D("0"), D("-100"))

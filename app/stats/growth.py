@@ -93,23 +93,22 @@ def growth(
             "is meaningful"
         )
         return Growth(chg, None, None, None, None, reason)
+    if later < 0:
+        reason = (
+            "the later value is negative and the base positive: no ratio says how a "
+            "quantity grew when its sign changed"
+        )
+        return Growth(chg, None, None, None, None, reason)
+    if later == 0:  # nothing left: a fall of 100%, exactly
+        reason = "the later value is zero, so log and CAGR are undefined"
+        return Growth(chg, ZERO, ALL_GONE, None, None, reason)
 
     # Explicit context methods rather than localcontext(), which costs more than the maths.
     ratio = DIGITS.divide(later, earlier)
     # Below 1E-20, 28 digits of ratio − 1 would lose the ratio: 1E-30 would make it −1.
-    tiny = not ratio.is_zero() and ratio.adjusted() < -20
+    tiny = ratio.adjusted() < -20
     wide = Context(prec=DIGITS.prec - ratio.adjusted()) if tiny else DIGITS
     pch = wide.multiply(wide.subtract(ratio, 1), HUNDRED)
-    if ratio <= 0:
-        reason = "the later value is not positive, so log and CAGR are undefined"
-        return Growth(
-            chg,
-            round_clear_of(ratio, RATIO_DECIMALS, ZERO),
-            round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE),  # ratio <= 0: no other boundary
-            None,
-            None,
-            reason,
-        )
     rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE, ZERO)
     cagr = log = None
     if rates:

@@ -50,7 +50,8 @@ FRED's transformations: `ratio` (to ÷ from), `chg` (absolute change, exact), `p
 log of the ratio). The two figures used are listed in `inputs`; derived figures may be
 used and say so in their status.
 
-A transformation that does not exist (a zero or negative base) is null, with a `reason`;
+A transformation that does not exist (a zero or negative base, a sign that changes, the
+log of a fall to zero) is null, with a `reason`;
 so is every one, `chg` and `unit` too, when the two figures are in different currencies
 (no exchange rates are recorded). A missing figure is a 404 that names it.""",
     operation_id="get_growth",
