@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
@@ -222,22 +222,42 @@ def current_etag(session: Session, resource: Resource, row_id: int, *, csv: bool
     return etag_for(revision_id, csv=csv, version=version)
 
 
-def check_if_match(if_match: str | None, resource: Resource, revision_id: int) -> None:
-    """Honour If-Match: a stale ETag means someone else wrote first (412). The tag of
-    either form of the current revision will do; for an item that reads other rows, any
-    tag of its current revision (its first number), since what else it reads is not
-    written through it: a claim is not stale because a figure changed."""
-    if if_match is None:
-        return
-    tags = _tags(if_match)
-    current = etag_for(revision_id)
+class Preconditions(NamedTuple):
+    """A write's conditions (RFC 9110, 13.1), each header's lines joined into one list."""
+
+    if_match: str | None = None
+    if_none_match: str | None = None
+
+
+def check_preconditions(conditions: Preconditions, resource: Resource, revision_id: int) -> None:
+    """412 unless the item's current revision is one that If-Match names, and none that
+    If-None-Match names. A stale If-Match means someone else wrote first. `*` matches any
+    revision: the item exists. A claim is not stale because a figure changed
+    (`_names_revision`)."""
+    if conditions.if_match is not None:
+        tags = _tags(conditions.if_match)
+        if "*" not in tags and not _names_revision(tags, resource, revision_id):
+            raise stale(revision_id)
+    if conditions.if_none_match is not None:
+        tags = [tag.removeprefix("W/") for tag in _tags(conditions.if_none_match)]
+        if "*" in tags or _names_revision(tags, resource, revision_id):
+            raise ProblemException(
+                412,
+                "precondition-failed",
+                "Precondition failed",
+                f"If-None-Match names the current revision, {revision_id}, or `*`, which "
+                "any revision matches: the write is not made.",
+            )
+
+
+def _names_revision(tags: list[str], resource: Resource, revision_id: int) -> bool:
+    """Whether a tag is one of the revision's: either form of it, or for an item that reads
+    other rows, any tag of it (its first number), since what else it reads is not written
+    through it."""
     if resource.reads_others:  # '"7"', '"7.csv"', '"7.3.12.5"' or '"7.3.12.5.csv"'
         tag_of_revision = re.compile(rf'"{revision_id}(\.[0-9]+)*(\.csv)?"')
-        matched = any(tag_of_revision.fullmatch(tag) for tag in tags)
-    else:
-        matched = any(tag in tags for tag in (current, etag_for(revision_id, csv=True)))
-    if "*" not in tags and not matched:
-        raise stale(revision_id)
+        return any(tag_of_revision.fullmatch(tag) for tag in tags)
+    return any(tag in tags for tag in (etag_for(revision_id), etag_for(revision_id, csv=True)))
 
 
 def holds_for_a_read(if_match: str, etag: str) -> bool:
@@ -359,12 +379,14 @@ def replace(
     row_id: int,
     data: Any,
     api_key_id: int,
-    if_match: str | None,
+    conditions: Preconditions,
 ) -> Versioned:
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
     columns = _validated(session, resource, data)  # an invalid body is a 422, stale or not
-    check_if_match(if_match, resource, current_revision_id(session, resource.model, row_id) or 0)
+    check_preconditions(
+        conditions, resource, current_revision_id(session, resource.model, row_id) or 0
+    )
     existing = _existing_id(session, resource, columns)
     if existing is not None and existing != row_id:
         raise _conflict(resource, columns, existing)
@@ -385,7 +407,7 @@ def patch(
     row_id: int,
     changes: Any,
     api_key_id: int,
-    if_match: str | None,
+    conditions: Preconditions,
 ) -> Versioned:
     """JSON merge patch (RFC 7396): fields sent replace the stored ones."""
     if not isinstance(changes, dict):
@@ -400,7 +422,7 @@ def patch(
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
     merged = merge_patch(resource, row, changes)
-    return replace(session, resource, row_id, merged, api_key_id, if_match)
+    return replace(session, resource, row_id, merged, api_key_id, conditions)
 
 
 def merge_patch(resource: Resource, row: Versioned, changes: dict[str, Any]) -> dict[str, Any]:
@@ -416,11 +438,17 @@ def merge_patch(resource: Resource, row: Versioned, changes: dict[str, Any]) -> 
 
 
 def delete(
-    session: Session, resource: Resource, row_id: int, api_key_id: int, if_match: str | None
+    session: Session,
+    resource: Resource,
+    row_id: int,
+    api_key_id: int,
+    conditions: Preconditions,
 ) -> None:
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
-    check_if_match(if_match, resource, current_revision_id(session, resource.model, row_id) or 0)
+    check_preconditions(
+        conditions, resource, current_revision_id(session, resource.model, row_id) or 0
+    )
     if isinstance(row, Source):
         _refuse_if_cited(session, row_id)
     now = utcnow()

@@ -35,8 +35,9 @@ from app.writes import (
     CLAIMS,
     OBSERVATIONS,
     SOURCES,
+    Preconditions,
     Resource,
-    check_if_match,
+    check_preconditions,
     current_revision_id,
     merge_patch,
 )
@@ -144,9 +145,10 @@ def breaks_a_write_rule(case: schemathesis.Case, session: Session, resource: Res
     if item_id is not None and row is None:  # a 404, or a 410 once an earlier case deleted it
         return current_revision_id(session, resource.model, item_id) is not None
     headers = {name.lower(): value for name, value in (case.headers or {}).items()}
-    if row is not None and headers.get("if-match") is not None:
+    if row is not None:
         current = current_revision_id(session, resource.model, row.id) or 0
-        check_if_match(headers["if-match"], current)
+        conditions = Preconditions(headers.get("if-match"), headers.get("if-none-match"))
+        check_preconditions(conditions, resource, current)
     body = as_the_app_reads_it(case.body)
     if too_precise(body):
         return True

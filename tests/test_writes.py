@@ -231,6 +231,24 @@ def test_put_replaces_and_if_match_guards_it(client: TestClient, auth: dict) -> 
     assert client.get(url).json()["value"] == 96.5
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_if_none_match_naming_the_current_revision_stops_a_write(
+    client: TestClient, auth: dict, session: Session, method: str
+) -> None:
+    """RFC 9110, 13.1.2: a write must not be made when If-None-Match matches, as it was."""
+    created = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    url, etag = created.headers["location"], created.headers["etag"]
+    body = {"PUT": {**TURNOVER_2023, "value": 96.5}, "PATCH": {"value": 96.5}}.get(method)
+    before = snapshot(session)
+    for tag in (etag, f"W/{etag}", '"999", ' + etag, "*"):
+        refused = client.request(method, url, json=body, headers={**auth, "If-None-Match": tag})
+        assert refused.status_code == 412, (tag, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert snapshot(session) == before
+    made = client.request(method, url, json=body, headers={**auth, "If-None-Match": '"999"'})
+    assert made.status_code == (204 if method == "DELETE" else 200)
+
+
 def test_an_items_csv_form_has_a_strong_tag_of_its_own(client: TestClient, auth: dict) -> None:
     """A strong ETag names one representation: a cache revalidating both forms picks the
     body by the tag, so JSON and CSV must not share one. Either form's tag guards a write."""

@@ -26,6 +26,7 @@ from app.queries import one_row
 from app.schemas import ApiKeyRef, RevisionPublic, RevisionsPublic, _json_number, _rfc3339
 from app.versioning import HISTORY
 from app.writes import (
+    Preconditions,
     Resource,
     absent_at,
     create,
@@ -43,16 +44,27 @@ from app.writes import (
 Present = Callable[[Session, Row[Any], datetime | None], BaseModel]
 
 
-def if_match(
+def preconditions(
     request: Request,
-    if_match: Annotated[  # declared for the docs; read on every line it is sent on
+    # Declared for the docs; each is read on every line it is sent on.
+    if_match: Annotated[
         str | None, Header(description="The ETag you read; a stale one is a 412.", examples=['"5"'])
     ] = None,
-) -> str | None:
-    return listed(request.headers, "if-match")
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            description="Names ETags you hold: a read of the current one is a 304; a write "
+            "when it names the current revision's, or is `*`, a 412.",
+            examples=['"5"'],
+        ),
+    ] = None,
+) -> Preconditions:
+    return Preconditions(
+        listed(request.headers, "if-match"), listed(request.headers, "if-none-match")
+    )
 
 
-IfMatch = Annotated[str | None, Depends(if_match)]
+Conditions = Annotated[Preconditions, Depends(preconditions)]
 Body = Annotated[Any, Depends(json_body)]
 PatchBody = Annotated[Any, Depends(merge_patch_body)]
 
@@ -145,7 +157,7 @@ def add_item_routes(
         request: Request,
         session: SessionDep,
         item_id: one,
-        match: IfMatch,
+        conditions: Conditions,
         as_of: AsOf = None,
         format: Format = None,
     ) -> Any:
@@ -155,9 +167,9 @@ def add_item_routes(
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
             csv = wants_csv(format, request.headers.get("accept"))
             etag = current_etag(session, resource, item_id, csv=csv)
-            if match is not None and not holds_for_a_read(match, etag):
+            if conditions.if_match is not None and not holds_for_a_read(conditions.if_match, etag):
                 raise stale(revision_in(etag))
-            if matches(listed(request.headers, "if-none-match"), etag):
+            if matches(conditions.if_none_match, etag):
                 raise NotModified(etag)
             request.state.etag = etag  # render sends it
         return render(request, format, present(session, row, as_of), f"{name}-{item_id}")
@@ -177,23 +189,23 @@ def add_item_routes(
         key: WriterKey,
         item_id: one,
         body: Body,
-        if_match: IfMatch,
+        conditions: Conditions,
     ) -> Response:
-        return reply(session, replace(session, resource, item_id, body, key.id or 0, if_match))
+        return reply(session, replace(session, resource, item_id, body, key.id or 0, conditions))
 
     def patch_item(
         session: SessionDep,
         key: WriterKey,
         item_id: one,
         body: PatchBody,
-        if_match: IfMatch,
+        conditions: Conditions,
     ) -> Response:
-        return reply(session, patch(session, resource, item_id, body, key.id or 0, if_match))
+        return reply(session, patch(session, resource, item_id, body, key.id or 0, conditions))
 
     def delete_item(
-        session: SessionDep, key: WriterKey, item_id: one, if_match: IfMatch
+        session: SessionDep, key: WriterKey, item_id: one, conditions: Conditions
     ) -> Response:
-        delete(session, resource, item_id, key.id or 0, if_match)
+        delete(session, resource, item_id, key.id or 0, conditions)
         return Response(status_code=204)
 
     def list_revisions(
@@ -243,7 +255,8 @@ def add_item_routes(
         summary=f"Replace {a_name}",
         operation_id=f"replace_{name}",
         description=f"Replace every field of {a_name}. Send `If-Match` with the ETag you read "
-        "to be sure nobody changed it since (412 if they did)." + change_rules + WRITE_NOTE,
+        "to be sure nobody changed it since (412 if they did); `If-None-Match` naming it, or "
+        "`*`, is a 412 too." + change_rules + WRITE_NOTE,
         openapi_extra=body_doc,
         responses={
             200: {"headers": WRITTEN_HEADERS},
@@ -258,7 +271,9 @@ def add_item_routes(
         summary=f"Change some fields of {a_name}",
         operation_id=f"patch_{name}",
         description=f"A JSON merge patch (RFC 7396): the fields sent replace the {name}'s, "
-        "and the result is validated as a whole. Honours `If-Match`." + change_rules + WRITE_NOTE,
+        "and the result is validated as a whole. Honours `If-Match` and `If-None-Match`."
+        + change_rules
+        + WRITE_NOTE,
         openapi_extra=request_body(resource.create_model, partial=True),
         responses={
             200: {"headers": WRITTEN_HEADERS},
@@ -274,7 +289,7 @@ def add_item_routes(
         summary=f"Delete {a_name}",
         operation_id=f"delete_{name}",
         description=f"Remove {a_name} from reads. Its history stays at `/revisions`, and "
-        "`as_of` reads before the delete still see it. Honours `If-Match`."
+        "`as_of` reads before the delete still see it. Honours `If-Match` and `If-None-Match`."
         + change_rules
         + DELETE_NOTE,
         responses=problems(401, 404, 409, 410, 412, 415, 422),
