@@ -208,6 +208,32 @@ def test_wrong_content_type_is_a_415(client: TestClient, auth: dict) -> None:
     assert response.status_code == 415
 
 
+@pytest.mark.parametrize(
+    ("charset", "status"),
+    [("utf-8", 201), ('"UTF-8"', 201), ("us-ascii", 201), ("latin-1", 415), ("utf-16", 415)],
+)
+def test_a_body_declared_in_another_charset_is_a_415(
+    client: TestClient, auth: dict, session: Session, charset: str, status: int
+) -> None:
+    """It was read as UTF-8 regardless: a Latin-1 CSV was blamed as 'not UTF-8' (400) and a
+    body declared UTF-16 was taken."""
+    before = snapshot(session)
+    body = json.dumps(TURNOVER_2023).encode()
+    headers = {**auth, "Content-Type": f"application/json; charset={charset}"}
+    response = client.post("/v1/observations", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    if status == 415:
+        assert "charset" in response.json()["detail"]
+        assert snapshot(session) == before
+    csv_body = b"reporter,partner,indicator,year,value,source_id,quote\n"
+    imported = client.post(
+        "/v1/imports?dry_run=true",
+        content=csv_body,
+        headers={**auth, "Content-Type": f"text/csv; charset={charset}"},
+    )
+    assert (imported.status_code == 415) is (status == 415), imported.text
+
+
 def test_oversized_body_is_a_413(client: TestClient, auth: dict, session: Session) -> None:
     before = snapshot(session)
     body = '{"quote": "' + "x" * 1_100_000 + '"}'

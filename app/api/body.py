@@ -67,10 +67,26 @@ async def _chunks(request: Request) -> AsyncIterator[bytes]:
 
 
 def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    """The body's media type, one of `allowed` (else 415), in UTF-8: a body declared in
+    another charset is refused (415) rather than read as UTF-8 regardless."""
+    media_type, *parameters = request.headers.get("content-type", "").split(";")
+    media_type = media_type.strip().lower()
     if media_type not in allowed:
         raise unsupported(allowed, media_type)
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in UTF_8:
+            raise ProblemException(
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                f"Send the body in UTF-8 (charset=utf-8, or no charset), not charset={value}.",
+            )
     return media_type
+
+
+UTF_8 = {"utf-8", "utf8", "us-ascii"}  # ASCII is UTF-8
 
 
 def unsupported(allowed: tuple[str, ...], media_type: str) -> ProblemException:
