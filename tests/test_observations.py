@@ -1,16 +1,18 @@
 """GET /v1/observations: filters, stable order and cursor pagination."""
 
+import base64
 import csv
 import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.api.routes.observations import filters_tag
 from app.models import Observation
 from tests.conftest import record_figure
 
@@ -98,23 +100,37 @@ def test_filters(client: TestClient, params: dict, expected: list) -> None:
     assert keys(response.json()) == expected
 
 
+def cursor_of(text: str) -> str:
+    """A cursor as the API writes one: its JSON text in base64url, unpadded."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# Cursors for a listing with no filters carry this tag; one with a bad key must fail on it.
+UNFILTERED = filters_tag(
+    {k: None for k in ("reporter", "partner", "indicator", "start_year", "end_year", "as_of")}
+)
+
+
 @pytest.mark.parametrize(
     "cursor",
     [
         "zz",
         "not-base64!",
-        "W10",
-        "WyJhIl0",
-        "eyJhIjogMX0",
-        "WyJLQVoiLCAiQkdSIiwgIkVYUE9SVFMiLCAiMjAyNCJd",
-        "NQ",  # the JSON number 5
+        "",  # as if no cursor were given: a 400, as an empty `year` is a 422
+        cursor_of("[]"),
+        cursor_of('["a"]'),
+        cursor_of('{"a": 1}'),
+        cursor_of("5"),
+        cursor_of('["KAZ", "BGR", "EXPORTS", 2024]'),  # without its filters' tag
+        cursor_of(f'["KAZ", "BGR", "EXPORTS", "2024", "{UNFILTERED}"]'),
+        cursor_of('["KAZ", "BGR", "EXPORTS", 2024, 5]'),
         # a year far past what SQLite's INTEGER holds
-        "WyJLQVoiLCJCR1IiLCJFWFBPUlRTIiwxZTMwXQ",
-        "WyJLQVoiLCJCR1IiLCJFWFBPUlRTIiwxMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwXQ",
+        cursor_of(f'["KAZ", "BGR", "EXPORTS", 1e30, "{UNFILTERED}"]'),
+        cursor_of(f'["KAZ", "BGR", "EXPORTS", {10**24}, "{UNFILTERED}"]'),
         # codes no row has: with a NUL, which PostgreSQL refused with a 500, or lower case
-        "WyJLXHUwMDAwWiIsICJCR1IiLCAiRVhQT1JUUyIsIDIwMjRd",
-        "WyJLQVoiLCAiQkdSIiwgIkVYUFx1MDAwMCIsIDIwMjRd",
-        "WyJrYXoiLCAiQkdSIiwgIkVYUE9SVFMiLCAyMDI0XQ",
+        cursor_of(f'["K\\u0000Z", "BGR", "EXPORTS", 2024, "{UNFILTERED}"]'),
+        cursor_of(f'["KAZ", "BGR", "EXP\\u0000", 2024, "{UNFILTERED}"]'),
+        cursor_of(f'["kaz", "BGR", "EXPORTS", 2024, "{UNFILTERED}"]'),
     ],
 )
 @pytest.mark.parametrize("format", ["json", "csv"])
@@ -173,6 +189,20 @@ def test_the_export_has_the_rows_of_the_pages_in_their_order(
     assert export.status_code == 200
     assert [int(row["id"]) for row in csv.DictReader(io.StringIO(export.text))] == paged
     assert len(paged) >= 2
+
+
+def test_a_cursor_is_refused_with_other_filters(client: TestClient) -> None:
+    """A cursor is a place in one listing: sent with other filters it started theirs at a
+    key of another, and answered an empty page where DEU has rows."""
+    first = client.get("/v1/observations", params={"reporter": "KAZ", "limit": 1}).json()
+    cursor = parse_qs(urlsplit(first["next"]).query)["cursor"][0]
+    assert client.get("/v1/observations", params={"reporter": "KAZ", "cursor": cursor}).json()[
+        "data"
+    ]
+    for other in ({"reporter": "DEU"}, {"reporter": "KAZ", "year": 2024}, {}):
+        response = client.get("/v1/observations", params={**other, "cursor": cursor})
+        assert response.status_code == 400, other
+        assert "issued for other filters" in response.json()["detail"]
 
 
 def test_csv_pages_follow_limit_cursor_and_link_as_json_pages_do(

@@ -1,6 +1,7 @@
 """The generic, paginated list of stored figures."""
 
 import base64
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -62,27 +63,54 @@ PUBLIC_FIELDS = tuple(ObservationPublic.model_fields)
 CODE = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
 
 
-def encode_cursor(key: ObservationKey) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+def encode_cursor(key: ObservationKey, filters: dict[str, Any]) -> str:
+    """Where the next page starts, and a tag of the filters it is a page of."""
+    payload = [*key, filters_tag(filters)]
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> ObservationKey:
+def filters_tag(filters: dict[str, Any]) -> str:
+    """A short hash of a listing's filters. A cursor carries it: one sent with other
+    filters would start their listing at a key of another, and skip rows unseen."""
+    text = json.dumps(filters, default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def decode_cursor(cursor: str) -> tuple[ObservationKey, str]:
+    """A cursor's key and filters tag, or a 400 when it is not one this API issued."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        reporter, partner, indicator, year = json.loads(base64.urlsafe_b64decode(padded))
+        reporter, partner, indicator, year, tag = json.loads(base64.urlsafe_b64decode(padded))
         codes_ok = all(
             isinstance(v, str) and CODE.fullmatch(v) for v in (reporter, partner, indicator)
         )
         if not codes_ok or type(year) is not int or not MIN_YEAR <= year <= MAX_YEAR:
             raise ValueError(cursor)
+        if not isinstance(tag, str):
+            raise ValueError(cursor)
     except (ValueError, TypeError) as exc:  # bad base64, JSON, shape or values
-        raise ProblemException(
-            400,
-            "invalid-cursor",
-            "Invalid cursor",
-            "The cursor is not one this API issued; start again without it.",
-        ) from exc
-    return reporter, partner, indicator, year
+        raise invalid_cursor("The cursor is not one this API issued") from exc
+    return (reporter, partner, indicator, year), tag
+
+
+def start_after(cursor: str | None, filters: dict[str, Any]) -> ObservationKey | None:
+    """The key a page starts after: none without a cursor; a 400 for a cursor issued for
+    other filters, which would skip rows."""
+    if cursor is None:
+        return None
+    key, tag = decode_cursor(cursor)
+    if tag != filters_tag(filters):
+        raise invalid_cursor(
+            "The cursor was issued for other filters (reporter, partner, indicator, years "
+            "or as_of): follow `next` as it was given, or change filters without a cursor"
+        )
+    return key
+
+
+def invalid_cursor(why: str) -> ProblemException:
+    return ProblemException(
+        400, "invalid-cursor", "Invalid cursor", f"{why}; start again without it."
+    )
 
 
 @router.get(
@@ -133,7 +161,7 @@ async def list_observations(
         "end_year": last,
         "as_of": as_of,
     }
-    after = decode_cursor(cursor) if cursor else None
+    after = start_after(cursor, filters)
     if wants_csv(format, request.headers.get("accept")):
         await tagged_read(request, engine, lambda *_: None)  # rows are read as they are sent
         page_size = limit if "limit" in request.query_params else None  # else every row
@@ -151,20 +179,19 @@ async def list_observations(
     next_url = None
     if len(rows) > limit:
         final = data[-1]
-        next_url = next_page(
-            request, (final["reporter"], final["partner"], final["indicator"], final["year"])
-        )
+        key = (final["reporter"], final["partner"], final["indicator"], final["year"])
+        next_url = next_page(request, key, filters)
     answer = render_rows(request, {"data": data, "limit": limit, "next": next_url})
     if next_url:
         answer.headers["Link"] = f'<{next_url}>; rel="next"'
     return answer
 
 
-def next_page(request: Request, last: ObservationKey) -> str:
+def next_page(request: Request, last: ObservationKey, filters: dict[str, Any]) -> str:
     """This URL again, from after the key of the last row sent."""
     # Without a cache-buster: a client adds its own, and two would be a 422.
     following = request.url.remove_query_params(CACHE_BUSTER)
-    return str(following.include_query_params(cursor=encode_cursor(last)))
+    return str(following.include_query_params(cursor=encode_cursor(last, filters)))
 
 
 def export_csv(
@@ -185,7 +212,7 @@ def export_csv(
         if len(page) > page_size:
             last = page[page_size - 1]
             key = (last.reporter, last.partner, last.indicator, last.year)
-            response.headers["Link"] = f'<{next_page(request, key)}>; rel="next"'
+            response.headers["Link"] = f'<{next_page(request, key, filters)}>; rel="next"'
         return response
 
     def rows() -> Iterator[Row[Any]]:
