@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
 
+CONNECT_TIMEOUT = 10  # seconds, for a PostgreSQL connection to be made
+
 
 @lru_cache
 def get_engine(database_url: str | None = None) -> Engine:
@@ -33,9 +35,12 @@ def get_engine(database_url: str | None = None) -> Engine:
     if url.get_backend_name() == "postgresql":
         # Every stored time is UTC; so is the session, whatever the server's default. A write
         # stuck behind another's lock gives up (a 503) rather than hang the request for good.
+        # A server that takes the connection and never answers fails it in CONNECT_TIMEOUT
+        # seconds, rather than hang a start (migrations) or a request for good.
         lock_ms = int(settings.postgres_lock_timeout * 1000)
         options = f"-c timezone=utc -c lock_timeout={lock_ms}"
-        return create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **pool)
+        connect = {"options": options, "connect_timeout": CONNECT_TIMEOUT}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect, **pool)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **pool)
 

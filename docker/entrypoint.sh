@@ -3,12 +3,33 @@
 # from `docker stop` reaches it and it shuts down cleanly. Nothing here echoes the
 # environment, which holds secrets (TRADESTATS_ADMIN_KEY, passwords in DATABASE_URL).
 set -eu
-# Each worker writes its metrics here, so /metrics adds up all of them.
+
+# A command given to `docker run` (`python3 -m app.cli keys list`) runs instead.
+if [ "$#" -gt 0 ]; then
+    exec "$@"
+fi
+
+# Until then this shell is PID 1, which ignores SIGTERM unless it traps it: `docker stop`
+# would wait out its 10 s and kill. Each step runs in the background so the trap can stop it.
+step() {
+    "$@" &
+    child=$!
+    wait "$child"
+}
+trap 'kill -TERM "$child" 2>/dev/null; exit 143' TERM INT
+
+# Each worker writes its metrics here, so /metrics adds up all of them. Only the files
+# prometheus_client writes are cleared: the folder may be one the operator chose, with
+# other files in it (the database, say).
 PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/tradestats-metrics}"
-rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f \( -name 'counter_*.db' \
+    -o -name 'gauge_*.db' -o -name 'histogram_*.db' -o -name 'summary_*.db' \) -delete
 export PROMETHEUS_MULTIPROC_DIR
-alembic upgrade head
-python3 -m app.seed
+step alembic upgrade head
+step python3 -m app.seed
+trap - TERM INT
+
 # The app writes its own JSON access log, and no Server header names the software.
 # LOG_CONFIG (app/logging.json in the image) makes uvicorn's own lines JSON too.
 set -- --no-access-log --no-server-header

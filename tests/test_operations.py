@@ -3,7 +3,12 @@
 import json
 import logging
 import os
+import signal
+import socket
+import sqlite3
+import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -13,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from app.core.config import get_settings
+from app.db import CONNECT_TIMEOUT
 from app.main import create_app
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from tests.conftest import serve_from
@@ -214,3 +220,71 @@ def test_the_image_entrypoint_writes_only_json_lines(tmp_path) -> None:  # type:
     assert ("alembic.runtime.migration", "Running upgrade  -> 0001") in said
     assert any(logger == "tradestats.seed" and m.startswith("seed: inserted") for logger, m in said)
     assert any(logger.startswith("uvicorn") and "Uvicorn running" in m for logger, m in said)
+
+
+def entrypoint_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment the image gives docker/entrypoint.sh, on this machine's Python."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "HOST": "127.0.0.1",
+        "WORKERS": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        **extra,
+    }
+
+
+def test_the_entrypoint_clears_only_metrics_files(tmp_path: Path) -> None:
+    """PROMETHEUS_MULTIPROC_DIR set to the data folder made the entrypoint delete the
+    database (`rm -rf` of the folder) and serve a freshly seeded one."""
+    database = tmp_path / "tradestats.db"
+    (tmp_path / "counter_41.db").write_bytes(b"stale metrics")
+    (tmp_path / "notes.txt").write_text("the operator's")
+    env = entrypoint_env(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    url = f"sqlite:///{database}"
+    with live_server(url, env=env, command=lambda _: ["sh", "docker/entrypoint.sh"]) as base:
+        assert httpx.get(f"{base}/healthz").status_code == 200
+    with sqlite3.connect(database) as connection:  # a figure written after the first start
+        connection.execute("UPDATE observation SET note = 'kept' WHERE id = 1")
+    with live_server(url, env=env, command=lambda _: ["sh", "docker/entrypoint.sh"]) as base:
+        kept = httpx.get(f"{base}/v1/observations/1").json()["note"]
+    assert kept == "kept"
+    assert (tmp_path / "notes.txt").read_text() == "the operator's"
+    assert not (tmp_path / "counter_41.db").exists()  # this run's workers write their own
+
+
+def test_the_entrypoint_runs_a_command_it_is_given(tmp_path: Path) -> None:
+    """`docker run IMAGE python3 -m app.cli keys list` started the server instead."""
+    ran = subprocess.run(
+        ["sh", "docker/entrypoint.sh", "python3", "-c", "print('ran')"],
+        cwd=ROOT,
+        env=entrypoint_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (ran.returncode, ran.stdout) == (0, "ran\n")
+
+
+def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> None:
+    """As PID 1 the shell ignored SIGTERM before uvicorn took over: `docker stop` during a
+    migration waited 10 s and killed. Here the database never answers, which also shows
+    that a start does not hang for good on one that does not (CONNECT_TIMEOUT)."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        port = silent.getsockname()[1]
+        env = entrypoint_env(tmp_path, DATABASE_URL=f"postgresql+psycopg://x@127.0.0.1:{port}/x")
+        process = subprocess.Popen(
+            ["sh", "docker/entrypoint.sh"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        connection, _ = silent.accept()  # alembic is connecting
+        with connection:
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            returncode = process.wait(timeout=CONNECT_TIMEOUT)
+            assert time.monotonic() - started < 3
+    assert returncode == 143
