@@ -45,13 +45,18 @@ def create_key(session: Session, name: str) -> tuple[ApiKey, str]:
 
 
 def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKey:
-    """Make sure a given key (from the environment) is valid. Idempotent."""
+    """Make sure a given key (from the environment) is valid, and the keys it was before
+    are not: changing TRADESTATS_ADMIN_KEY is how an operator rotates a leaked one.
+    Idempotent."""
     prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
     secret_hash = hash_key(key)
     query = select(ApiKey).where(ApiKey.prefix == prefix)
+    earlier = select(ApiKey).where(
+        ApiKey.name == name, ApiKey.prefix != prefix, col(ApiKey.revoked_at).is_(None)
+    )
     row = session.exec(query).first()
-    if _holds(row, secret_hash):  # as usual once provisioned: nothing to write, so no lock
-        return row
+    if _holds(row, secret_hash) and session.exec(earlier).first() is None:
+        return row  # as usual once provisioned: nothing to write, so no lock
     session.rollback()
     lock_for_write(session)  # each worker provisions it as it starts: in turn
     row = session.exec(query).first()
@@ -60,6 +65,9 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
         session.add(row)
     elif not _holds(row, secret_hash):
         row.secret_hash, row.revoked_at = secret_hash, None
+    now = utcnow()
+    for replaced in session.exec(earlier):
+        replaced.revoked_at = now
     try:
         session.commit()
     except IntegrityError:  # (PostgreSQL) another worker added it first: check theirs

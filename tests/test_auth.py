@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth import create_key, hash_key, provision_key, revoke_key
 from app.main import create_app
@@ -84,6 +84,29 @@ def test_the_environment_key_is_provisioned_at_start(engine, monkeypatch) -> Non
     with Session(engine) as s:  # provisioning twice keeps one key
         provision_key(s, "operator-chosen-secret")
         assert len(s.exec(select(ApiKey)).all()) == 1
+
+
+def test_a_new_admin_key_in_the_environment_revokes_the_one_before(engine, client) -> None:  # type: ignore[no-untyped-def]
+    """Changing TRADESTATS_ADMIN_KEY is how an operator rotates a leaked key; the old one
+    stayed valid, beside one live row per value ever set. Other keys are not touched."""
+    with Session(engine) as session:
+        _, other = create_key(session, "ci")
+        first = provision_key(session, "first-operator-secret")
+        second = provision_key(session, "second-operator-secret")
+        again = provision_key(session, "second-operator-secret")
+        assert again.id == second.id
+        live = session.exec(select(ApiKey).where(col(ApiKey.revoked_at).is_(None))).all()
+        assert {row.id for row in live} == {second.id, *(r.id for r in live if r.name == "ci")}
+        session.refresh(first)
+        assert first.revoked_at is not None
+    tried = (("first-operator-secret", 401), ("second-operator-secret", 201), (other, 201))
+    for number, (key, status) in enumerate(tried):
+        response = client.post(
+            "/v1/sources",
+            json={**SOURCE, "slug": f"rotated-{number}"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.status_code == status, (key, response.text)
 
 
 def test_workers_starting_together_provision_the_key_once(engine) -> None:  # type: ignore[no-untyped-def]
