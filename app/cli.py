@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from app.auth import create_key, list_keys, revoke_key
 from app.copy import CopyError
+from app.core.config import InvalidSettings
 from app.db import get_engine
 from app.errors import ProblemException
 from app.logs import LOG_CONFIG
@@ -328,6 +329,9 @@ def main() -> None:
         cli()
     except (CliError, ProblemException, CopyError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # one line, never wrapped or a traceback
+        sys.exit(FAILED)
+    except InvalidSettings as exc:  # its own line, which says it is an error
+        print(exc.code, file=sys.stderr)
         sys.exit(FAILED)
     except Exception as exc:
         # A database error's own message, first line only: no SQL, no traceback.

@@ -288,3 +288,41 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
             returncode = process.wait(timeout=CONNECT_TIMEOUT)
             assert time.monotonic() - started < 3
     assert returncode == 143
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RATE_LIMIT_READS", "lots"),
+        ("SQLITE_BUSY_TIMEOUT", "x"),
+        ("CORS_ALLOW_ORIGINS", "*"),  # a list is JSON
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "app.cli", "keys", "list"],
+        ["-m", "alembic", "upgrade", "head"],
+        ["-m", "app.seed"],
+        ["-m", "uvicorn", "app.main:app", "--port", "0"],
+    ],
+    ids=["cli", "migrate", "seed", "serve"],
+)
+def test_a_setting_that_cannot_be_used_is_one_line_naming_it(
+    tmp_path: Path, variable: str, value: str, command: list[str]
+) -> None:
+    """Each of these printed 40 to 130 lines of traceback, in the image too, and the command
+    line's first line ('ValidationError: 1 validation error for Settings') named nothing."""
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    ran = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env={**env, variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = ran.stderr.strip().splitlines()
+    assert ran.returncode == (2 if command[1] == "app.cli" else 1), ran.stderr
+    assert lines == [lines[0]] and lines[0].startswith(f"error: invalid settings: {variable}")

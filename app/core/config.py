@@ -1,8 +1,12 @@
 """Settings, read from the environment (and an optional .env file)."""
 
+import re
 from functools import lru_cache
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -36,7 +40,35 @@ class Settings(BaseSettings):
     cors_allow_origins: list[str] = ["*"]
     cors_allow_methods: list[str] = ["GET", "HEAD"]
 
+    @field_validator("log_level")
+    @classmethod
+    def _a_log_level(cls, level: str) -> str:
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+
+def _problem(location: tuple[int | str, ...], given: object, message: str) -> str:
+    name = "_".join(map(str, location)).upper()
+    secret = "KEY" in name or "URL" in name  # a password may be in a URL: not echoed
+    shown = name if secret else f"{name}={given!r}"
+    return f"{shown}: {message.removeprefix('Value error, ')}"
+
+
+class InvalidSettings(SystemExit):
+    """Settings the environment gives that cannot be used: one line per variable, which
+    ends the process wherever it is read (server, migrations, seed, command line), with
+    no traceback to read through."""
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [_problem(e["loc"], e["input"], e["msg"]) for e in exc.errors()]
+    except SettingsError as exc:  # a list given as something other than JSON
+        named = re.search(r'field "(\w+)"', str(exc))
+        name = named[1].upper() if named else "a setting"
+        problems = [f'{name}: must be a JSON list, such as ["https://example.org"]']
+    raise InvalidSettings("error: invalid settings: " + "; ".join(problems))
