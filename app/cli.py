@@ -50,7 +50,8 @@ keys = typer.Typer(
 cli.add_typer(keys, name="keys")
 claims = typer.Typer(help="Check what sources say against the figures.", no_args_is_help=True)
 cli.add_typer(claims, name="claims")
-err = Console(stderr=True)
+# Each message one line, however long: wrapped at 80 columns in a pipe, grep would miss it.
+err = Console(stderr=True, soft_wrap=True)
 
 
 def session() -> Session:

@@ -121,6 +121,17 @@ def test_import_reads_stdin_and_knows_a_file_by_its_content(
     assert (folder.returncode, folder.stderr) == (2, f"error: {tmp_path} is not a file\n")
 
 
+def test_each_import_problem_is_one_line_in_a_pipe(engine: Engine) -> None:
+    """Messages were wrapped at 80 columns when stderr was not a terminal: one problem
+    over two lines, which grep and cut read as two."""
+    header = "reporter,partner,indicator,year,value,source_id,quote\n"
+    unterminated = header + 'KAZ,BGR,IMPORTS,2017,10.5,2,"open\n'
+    failed = run_cli(url(engine), "import", "-", stdin=unterminated)
+    assert failed.returncode == 2
+    (problem,) = [line for line in failed.stderr.splitlines() if line.startswith("line ")]
+    assert problem.endswith("which would take in the rest of the file"), failed.stderr
+
+
 def test_serve_refuses_a_port_that_does_not_exist(engine: Engine) -> None:
     """uvicorn took 74248 for 74248 - 65536 = 8712 and said it listened on the first."""
     refused = run_cli(url(engine), "serve", "--port", "74248")
