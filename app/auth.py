@@ -106,13 +106,14 @@ def _prefix_of(key: str) -> str | None:
 MISSING_KEY = "Writes need an API key: send `Authorization: Bearer <key>`."
 
 
-def unauthorized(detail: str) -> ProblemException:
+def unauthorized(detail: str, *, invalid_token: bool = False) -> ProblemException:
+    """A 401. A key that was sent but is not valid says so in the challenge too
+    (RFC 6750, 3.1): a client then knows to replace it rather than add one."""
+    challenge = 'Bearer realm="tradestats"'
+    if invalid_token:
+        challenge += ', error="invalid_token"'
     return ProblemException(
-        401,
-        "unauthorized",
-        "Unauthorized",
-        detail,
-        headers={"WWW-Authenticate": 'Bearer realm="tradestats"'},
+        401, "unauthorized", "Unauthorized", detail, headers={"WWW-Authenticate": challenge}
     )
 
 
@@ -127,9 +128,9 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
     # Compare even when no row matched, so timing does not tell which prefixes exist.
     stored = row.secret_hash if row else hash_key("")
     if not hmac.compare_digest(stored, hash_key(key)) or row is None:
-        raise unauthorized("The API key is not valid.")
+        raise unauthorized("The API key is not valid.", invalid_token=True)
     if row.revoked_at is not None:
-        raise unauthorized("The API key has been revoked.")
+        raise unauthorized("The API key has been revoked.", invalid_token=True)
     return row
 
 

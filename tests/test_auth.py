@@ -37,7 +37,10 @@ def test_writes_without_a_valid_key_are_401(
     headers = {"Authorization": header} if header is not None else {}
     response = client.post("/v1/sources", json=SOURCE, headers=headers)
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Bearer realm="tradestats"'
+    # A key sent but not valid is `invalid_token` (RFC 6750, 3.1); none sent, no error code.
+    sent = header is not None and header.lower().startswith("bearer ") and header[7:].strip()
+    error = ', error="invalid_token"' if sent else ""
+    assert response.headers["www-authenticate"] == f'Bearer realm="tradestats"{error}'
     assert response.headers["content-type"] == "application/problem+json"
     assert count_rows(session, "source") == 3
 
@@ -53,6 +56,7 @@ def test_a_valid_key_writes_and_a_revoked_one_does_not(
     response = client.post("/v1/sources", json={**SOURCE, "slug": "other"}, headers=headers)
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
+    assert response.headers["www-authenticate"].endswith(', error="invalid_token"')
 
 
 def test_keys_are_stored_only_as_hashes(session: Session) -> None:
