@@ -5,7 +5,7 @@ differs between them (input model, natural key, checks that need the database).
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.api.body import validate
+from app.api.caching import weakly
 from app.claims import IDENTITY_FOR
 from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict, not_found
@@ -237,9 +238,9 @@ def check_preconditions(conditions: Preconditions, resource: Resource, revision_
     if conditions.if_match is not None:
         tags = _tags(conditions.if_match)
         if "*" not in tags and not _names_revision(tags, resource, revision_id):
-            raise stale(revision_id)
+            raise stale(revision_id, tags)
     if conditions.if_none_match is not None:
-        tags = [tag.removeprefix("W/") for tag in _tags(conditions.if_none_match)]
+        tags = list(weakly(conditions.if_none_match))
         if "*" in tags or _names_revision(tags, resource, revision_id):
             raise ProblemException(
                 412,
@@ -276,14 +277,26 @@ def revision_in(etag: str) -> int:
     return int(etag.strip('"').split(".")[0])
 
 
-def stale(revision_id: int) -> ProblemException:
-    return ProblemException(
-        412,
-        "precondition-failed",
-        "Precondition failed",
-        f"The resource changed since you read it: its revision is now {revision_id}. "
-        "Read it again, then retry.",
-    )
+def stale(revision_id: int, tags: Collection[str] = ()) -> ProblemException:
+    """The 412 of an If-Match that names no current tag, saying why when the header does
+    not name a tag that could ever match: weak (W/"5"), or not a quoted tag at all."""
+    quoted = [tag for tag in tags if tag == "*" or (len(tag) > 1 and tag[0] == tag[-1] == '"')]
+    if any(tag.startswith("W/") for tag in tags):
+        why = (
+            "If-Match compares tags strongly (RFC 9110, 13.1.1), so a weak tag (W/…) never "
+            f"matches; send the ETag as given: the revision is now {revision_id}."
+        )
+    elif tags and not quoted:
+        why = (
+            "If-Match names no entity tag: send the ETag as given, quotes included "
+            f'("{revision_id}").'
+        )
+    else:
+        why = (
+            f"The resource changed since you read it: its revision is now {revision_id}. "
+            "Read it again, then retry."
+        )
+    return ProblemException(412, "precondition-failed", "Precondition failed", why)
 
 
 # ----------------------------------------------------------------------------- operations

@@ -275,6 +275,37 @@ def test_if_none_match_naming_the_current_revision_stops_a_write(
     assert made.status_code == (204 if method == "DELETE" else 200)
 
 
+@pytest.mark.parametrize(
+    ("if_match", "says"),
+    [
+        ("garbage", "names no entity tag"),
+        ("W/{tag}", "a weak tag (W/…) never matches"),
+        ('"999"', "changed since you read it"),
+    ],
+)
+def test_a_412_says_why_the_tag_cannot_match(
+    client: TestClient, auth: dict, if_match: str, says: str
+) -> None:
+    """'The resource changed since you read it' was the answer to a malformed or weak tag
+    too, though nothing had changed."""
+    created = client.post("/v1/observations", json=TURNOVER_2023, headers=auth)
+    url, tag = created.headers["location"], created.headers["etag"]
+    headers = {**auth, "If-Match": if_match.format(tag=tag)}
+    refused = client.patch(url, json={"note": "x"}, headers=headers)
+    assert refused.status_code == 412
+    assert says in refused.json()["detail"]
+
+
+def test_w_star_is_no_tag_in_if_none_match(client: TestClient, auth: dict) -> None:
+    """`W/*` is not `*` (RFC 9110, 8.8.3): a read is not a 304 for it, nor a write a 412."""
+    url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
+    assert client.get(url, headers={"If-None-Match": "W/*"}).status_code == 200
+    listed = client.get("/v1/observations", headers={"If-None-Match": "W/*"})
+    assert listed.status_code == 200
+    patched = client.patch(url, json={"note": "x"}, headers={**auth, "If-None-Match": "W/*"})
+    assert patched.status_code == 200
+
+
 def test_an_items_csv_form_has_a_strong_tag_of_its_own(client: TestClient, auth: dict) -> None:
     """A strong ETag names one representation: a cache revalidating both forms picks the
     body by the tag, so JSON and CSV must not share one. Either form's tag guards a write."""

@@ -54,13 +54,15 @@ def listed(headers: Headers, name: str) -> str | None:
 def matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
-    tags = _tags(if_none_match)
+    tags = weakly(if_none_match)
     return "*" in tags or etag.removeprefix("W/") in tags
 
 
-def _tags(if_none_match: str) -> set[str]:
-    """The entity tags listed, weak or not (a GET compares them weakly)."""
-    return {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+def weakly(tags: str) -> set[str]:
+    """The entity tags a list header names, compared weakly (as If-None-Match is): W/"5"
+    as "5". `W/*` is no tag at all, not `*`."""
+    listed = (tag.strip() for tag in tags.split(","))
+    return {tag.removeprefix("W/") if tag.startswith('W/"') else tag for tag in listed}
 
 
 def check_etag(request: Request, session: Reader) -> str:
@@ -75,7 +77,7 @@ def check_etag(request: Request, session: Reader) -> str:
     etag = f'W/"{version}-{digest}"'
     given = listed(request.headers, "if-none-match")
     if given:
-        tags = _tags(given)
+        tags = weakly(given)
         if etag.removeprefix("W/") in tags:  # this URL answered 2xx at this data version
             raise NotModified(etag)
         # `*` matches any current representation; whether there is one (not a 422 or a 404)
