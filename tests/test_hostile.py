@@ -64,6 +64,7 @@ VALID: dict[str, tuple[str, str]] = {
     "verdict": ("consistent", "unverifiable"),
     "dry_run": ("true", "false"),
     "if-match": ('"1"', '"2"'),
+    "if-none-match": ('"1"', '"2"'),
 }
 
 SQL_METACHARACTERS = [
