@@ -42,7 +42,7 @@ from app.models import (
 )
 from app.schemas import _rfc3339
 from app.seed import precision_of
-from app.stats.verdicts import ClaimKind, no_value_allowed, stated_phrase
+from app.stats.verdicts import ClaimKind, Qualifier, no_value_allowed, stated_phrase
 from app.versioning import (
     HISTORY,
     Versioned,
@@ -53,6 +53,8 @@ from app.versioning import (
 )
 
 Checks = Callable[[Session, BaseModel], list[FieldError]]
+# Qualifiers whose range is a share of the stated number: of 0, they leave only 0.
+RELATIVE = (Qualifier.approximately, Qualifier.almost)
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,15 @@ def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
     elif why := no_value_allowed(data.kind, data.qualifier, data.stated):
         phrase = stated_phrase(data.kind, data.qualifier, data.stated)
         errors.append(_field("qualifier", f"“{phrase}” {why}"))
+    elif data.stated == 0 and data.qualifier in RELATIVE:
+        phrase = stated_phrase(data.kind, data.qualifier, data.stated)
+        errors.append(
+            _field(
+                "qualifier",
+                f"“{phrase}” allows 0 alone, as 10% of nothing is nothing: state 0 exactly "
+                "(which allows half a unit of its last digit) or a bound (at most 1%)",
+            )
+        )
     if data.base_year >= data.year:
         errors.append(_field("base_year", "must be before year"))
     return errors + _source_errors(session, data, ANY_SOURCES)

@@ -330,6 +330,23 @@ def test_a_negative_figure_gets_no_ratio_verdict_nor_range(
     assert [p["status"] for p in series["observations"]] == ["reported", "reported"]
 
 
+@pytest.mark.parametrize("qualifier", ["approximately", "almost"])
+def test_about_no_change_is_refused_as_a_range_of_nothing(
+    client: TestClient, auth: dict, qualifier: str
+) -> None:
+    """ "About 0%" allowed [0, 0]: 10% of nothing either way. Exactly 0 keeps its rounding."""
+    claim = {
+        **{"source_id": 2, "quote": "q", **PAIR, "base_year": 2019, "year": 2020},
+        **{"kind": "percent_change", "indicator": "EXPORTS", "stated": 0},
+    }
+    refused = client.post("/v1/claims", json={**claim, "qualifier": qualifier}, headers=auth)
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "qualifier" and "allows 0 alone" in error["message"]
+    exact = client.post("/v1/claims", json={**claim, "qualifier": "exact"}, headers=auth)
+    assert exact.status_code == 201
+
+
 def test_a_fall_of_exactly_100_percent_may_be_claimed(
     client: TestClient, session: Session, auth: dict
 ) -> None:
