@@ -118,7 +118,7 @@ def clear_of(x: Fraction, decimals: int, boundary: int) -> Fraction:
 @example(earlier=8, later=15, p1=0, p2=0, years=1)  # 87.5%: a tie at RATIO_DECIMALS? no, exact
 @example(earlier=3, later=1, p1=0, p2=0, years=2)  # a repeating ratio
 @example(earlier=10**6, later=1, p1=0, p2=1, years=1)  # 1E-7 of it left: not a ratio of 0
-@example(earlier=10**6, later=-1, p1=0, p2=1, years=1)  # a fall just past nothing left
+@example(earlier=10**6, later=-1, p1=0, p2=1, years=1)  # a fall just past nothing: no ratio
 @example(earlier=10**6, later=0, p1=0, p2=0, years=1)  # nothing left: exactly 0 and -100
 def test_growth_matches_exact_fractions(
     earlier: int, later: int, p1: int, p2: int, years: int
@@ -127,6 +127,10 @@ def test_growth_matches_exact_fractions(
     g = growth(a, b, years)
     ratio = Fraction(b) / Fraction(a)
     assert exact(g.chg) == Fraction(b) - Fraction(a)
+    if b < 0:  # the sign changed: no ratio says how it grew
+        assert (g.ratio, g.pch, g.cagr, g.log) == (None, None, None, None)
+        assert "sign" in (g.reason or "")
+        return
     assert exact(g.ratio) == clear_of(ratio, RATIO_DECIMALS, 0)
     assert exact(g.pch) == clear_of((ratio - 1) * ONE_HUNDRED, PERCENT_DECIMALS, -100)
     if ratio <= 0:
