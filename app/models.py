@@ -64,6 +64,10 @@ class IndicatorCode(StrEnum):
     FDI_INFLOW = "FDI_INFLOW"
 
 
+# The one indicator whose figures may be negative (allows_negative in seed/indicators.json).
+SIGNED = frozenset({IndicatorCode.BALANCE})
+
+
 class ObservationStatus(StrEnum):
     reported = "reported"  # a figure as a source published it
     derived = "derived"  # computed exactly from reported figures by an identity

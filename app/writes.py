@@ -31,8 +31,8 @@ from app.inputs import (
     with_article,
 )
 from app.models import (
+    SIGNED,
     Claim,
-    IndicatorCode,
     Observation,
     ObservationStatus,
     RevisionAction,
@@ -110,7 +110,7 @@ def _pair_errors(reporter: str, partner: str) -> list[FieldError]:
 def observation_checks(session: Session, data: BaseModel) -> list[FieldError]:
     assert isinstance(data, ObservationCreate)
     errors = _pair_errors(data.reporter, data.partner)
-    if data.value < 0 and data.indicator != IndicatorCode.BALANCE:
+    if data.value < 0 and data.indicator not in SIGNED:
         errors.append(_field("value", f"{data.indicator.value} cannot be negative"))
     if data.precision is not None and data.precision < precision_of(data.value):
         errors.append(_field("precision", f"{data.value} has more than {data.precision} decimals"))

@@ -288,3 +288,17 @@ def test_no_growth_ratio_from_a_base_that_may_be_zero(client: TestClient, sessio
         100,
         point["growth"]["reason"],
     )
+
+
+def test_an_interval_never_reaches_below_zero_where_the_indicator_cannot(
+    client: TestClient, session: Session
+) -> None:
+    """A published 0.0 of exports stands for 0 to 0.05: its interval went down to -0.05.
+    A balance may be negative, so its 0.0 keeps both sides."""
+    record_figure(session, "EXPORTS", 2024, "0.0", partner="ISL")
+    record_figure(session, "BALANCE", 2024, "0.0", partner="ISL")
+    pair = {"reporter": "KAZ", "partner": "ISL"}
+    (exports,) = series(client, "exports", **pair)["observations"]
+    assert (exports["interval"]["low"], exports["interval"]["high"]) == (0.0, 0.05)
+    (balance,) = series(client, "balance", **pair)["observations"]
+    assert (balance["interval"]["low"], balance["interval"]["high"]) == (-0.05, 0.05)

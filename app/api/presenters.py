@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.claims import IDENTITY_FOR, Checked, check_claim
 from app.errors import not_found
-from app.models import Country, Indicator, ObservationStatus
+from app.models import SIGNED, Country, Indicator, ObservationStatus
 from app.queries import (
     Point,
     Reader,
@@ -34,7 +34,7 @@ from app.schemas import (
     Unit,
 )
 from app.stats.figures import unit_label
-from app.stats.growth import growth
+from app.stats.growth import ZERO, growth
 from app.stats.identities import identity_formula
 from app.stats.intervals import Interval
 from app.stats.verdicts import (
@@ -207,6 +207,13 @@ def growth_data(point: Point, previous: Point | None) -> Data:
     }
 
 
+def shown_interval(point: Point) -> Interval:
+    """What a point's figure may stand for: within its rounding, and never below zero
+    where the indicator cannot be (a published 0.0 of exports is 0 to 0.05)."""
+    interval = point.figure.interval
+    return interval if point.indicator in SIGNED else interval.clamp_low(ZERO)
+
+
 def point_data(
     point: Point, year_points: YearPoints, previous: Point | None, sources: SourceRefs
 ) -> Data:
@@ -218,7 +225,7 @@ def point_data(
         "precision": point.figure.precision,
         "unit": unit_data(point.currency, point.figure.multiplier),
         "status": point.status,
-        "interval": interval_data(point.figure.interval),
+        "interval": interval_data(shown_interval(point)),
         "observation_id": point.observation_id,
         "source": sources.get(obs.source_id) if obs else None,
         "published_in": sources.get(obs.publication_id) if obs else None,
