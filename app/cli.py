@@ -28,11 +28,12 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import make_url
 from sqlmodel import Session
 
 from app.auth import create_key, list_keys, revoke_key
 from app.copy import CopyError
-from app.core.config import InvalidSettings
+from app.core.config import InvalidSettings, get_settings
 from app.db import get_engine
 from app.errors import ProblemException
 from app.logs import LOG_CONFIG
@@ -55,7 +56,17 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def session() -> Session:
-    return Session(get_engine())
+    return Session(get_engine(existing(get_settings().database_url)))
+
+
+def existing(database_url: str) -> str:
+    """The URL of a database `tradestats migrate` made. A SQLite file that is not there is
+    an error: opening it would make an empty one (and its folders) at a mistyped path."""
+    url = make_url(database_url)
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not Path(path).exists():
+        raise CliError(f"{path} does not exist: check the database URL, or make it with migrate")
+    return database_url
 
 
 def progress_bar(*columns: ProgressColumn) -> Progress:
@@ -208,7 +219,7 @@ def copy(
                 tasks[table] = progress.add_task(f"copying {table}", total=None)
             progress.advance(tasks[table], rows)
 
-        report = copy_database(source, target, progress=advance)
+        report = copy_database(existing(source), target, progress=advance)  # made if need be
     total = sum(report.rows.values())
     err.print(
         f"copied and verified {total} rows in {len(report.rows)} tables: "

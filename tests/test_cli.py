@@ -139,6 +139,26 @@ def test_serve_refuses_a_port_that_does_not_exist(engine: Engine) -> None:
 
 
 def test_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
     empty = run_cli(f"sqlite:///{tmp_path / 'empty.db'}", "claims", "check")
     assert empty.returncode == 2
     assert empty.stderr.strip().endswith("; run `tradestats migrate` first")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("claims", "check"), ("keys", "list"), ("export",), ("seed",), ("import", "-")],
+)
+def test_a_database_that_is_not_there_is_not_made(tmp_path: Path, command: tuple) -> None:
+    """A mistyped path made an empty database, and its folders, then blamed migrations."""
+    missing = tmp_path / "typo" / "x.db"
+    ran = run_cli(f"sqlite:///{missing}", *command, stdin="")
+    assert ran.returncode == 2
+    assert (
+        ran.stderr
+        == f"error: {missing} does not exist: check the database URL, or make it with migrate\n"
+    )
+    assert not (tmp_path / "typo").exists()
+    copied = run_cli("sqlite://", "copy", "--from", f"sqlite:///{missing}", "--to", "sqlite://")
+    assert copied.returncode == 2 and "does not exist" in copied.stderr
+    assert not (tmp_path / "typo").exists()
