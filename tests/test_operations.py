@@ -297,6 +297,8 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
         ("SQLITE_BUSY_TIMEOUT", "x"),
         ("CORS_ALLOW_ORIGINS", "*"),  # a list is JSON
         ("LOG_LEVEL", "LOUD"),
+        ("DB_POOL_SIZE", "-1"),  # were taken as they came
+        ("PAGE_SIZE_DEFAULT", "5000"),  # above PAGE_SIZE_MAX, 1000
     ],
 )
 @pytest.mark.parametrize(

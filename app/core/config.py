@@ -3,7 +3,14 @@
 import re
 from functools import lru_cache
 
-from pydantic import ValidationError, field_validator
+from pydantic import (
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -15,30 +22,39 @@ class Settings(BaseSettings):
     # A plain str: PostgresDsn would reject SQLite URLs.
     database_url: str = "sqlite:///./data/tradestats.db"
     # Seconds a write waits for SQLite's lock before giving up.
-    sqlite_busy_timeout: float = 5.0
+    sqlite_busy_timeout: NonNegativeFloat = 5.0
     # Seconds a PostgreSQL statement waits for another transaction's lock before a 503.
-    postgres_lock_timeout: float = 5.0
+    postgres_lock_timeout: PositiveFloat = 5.0
     # Connections each worker keeps open, as many again on demand, and the seconds a request
     # waits for a free one before a 503 (the threadpool runs up to 40 requests at once).
-    db_pool_size: int = 10
-    db_pool_timeout: float = 10.0
-    page_size_default: int = 100
-    page_size_max: int = 1000
+    db_pool_size: PositiveInt = 10
+    db_pool_timeout: PositiveFloat = 10.0
+    page_size_default: PositiveInt = 100
+    page_size_max: PositiveInt = 1000
     # Largest request body: one write, or a whole bulk import.
-    max_body_bytes: int = 1_000_000
-    max_import_bytes: int = 50_000_000
+    max_body_bytes: PositiveInt = 1_000_000
+    max_import_bytes: PositiveInt = 50_000_000
     # A key to make valid at start, for containers; never logged.
     tradestats_admin_key: str | None = None
     # Requests per client per window; counters shared through Redis when it is set.
     rate_limit_enabled: bool = True
-    rate_limit_reads: int = 6000
-    rate_limit_writes: int = 600
-    rate_limit_window: int = 60
+    rate_limit_reads: PositiveInt = 6000
+    rate_limit_writes: PositiveInt = 600
+    rate_limit_window: PositiveInt = 60
     redis_url: str | None = None
     log_level: str = "INFO"
     # Browsers on any site may read; writing cross-origin is off unless methods are added.
     cors_allow_origins: list[str] = ["*"]
     cors_allow_methods: list[str] = ["GET", "HEAD"]
+
+    @model_validator(mode="after")
+    def _a_page_within_the_largest(self) -> "Settings":
+        if self.page_size_default > self.page_size_max:
+            raise ValueError(
+                f"PAGE_SIZE_DEFAULT ({self.page_size_default}) is above PAGE_SIZE_MAX "
+                f"({self.page_size_max})"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -49,6 +65,8 @@ class Settings(BaseSettings):
 
 
 def _problem(location: tuple[int | str, ...], given: object, message: str) -> str:
+    if not location:  # a rule across settings, which its message names
+        return message.removeprefix("Value error, ")
     name = "_".join(map(str, location)).upper()
     secret = "KEY" in name or "URL" in name  # a password may be in a URL: not echoed
     shown = name if secret else f"{name}={given!r}"
