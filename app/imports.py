@@ -10,6 +10,7 @@ columns of `GET /v1/observations?format=csv` are these plus EXPORT_ONLY, which a
 ignored here, so an export imports again unchanged.
 """
 
+import codecs
 import csv
 import io
 import json
@@ -517,11 +518,12 @@ def _csv_lines(path: Path) -> Iterator[str]:
 
 def _json_file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open("rb") as peek:
-        array = peek.read(JSON_CHUNK).lstrip(b" \t\n\r").startswith(b"[")
+        start = peek.read(JSON_CHUNK).removeprefix(codecs.BOM_UTF8)
+        array = start.lstrip(b" \t\n\r").startswith(b"[")
     if not array:  # {"observations": [...]}, or not JSON at all
         yield from json_rows(path.read_bytes())
         return
-    with path.open(encoding="utf-8") as stream:
+    with path.open(encoding="utf-8-sig") as stream:  # a BOM ignored, as in a CSV
         yield from json_array_rows(stream)
 
 

@@ -132,6 +132,22 @@ def test_each_import_problem_is_one_line_in_a_pipe(engine: Engine) -> None:
     assert problem.endswith("which would take in the rest of the file"), failed.stderr
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["array", "object"])
+def test_a_json_file_with_a_byte_order_mark_imports(
+    engine: Engine, client: TestClient, tmp_path: Path, wrapped: bool
+) -> None:
+    """Windows tools write a BOM; a CSV with one imported, JSON was 'not valid JSON'."""
+    rows = client.get("/v1/observations").json()["data"]
+    data: object = [{k: r[k] for k in IMPORTED if k in r} for r in rows]
+    if wrapped:
+        data = {"observations": data}
+    path = tmp_path / "figures.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(data).encode())
+    ran = run_cli(url(engine), "import", str(path), "--dry-run")
+    assert ran.returncode == 0, ran.stderr
+    assert "would import 4 rows: 0 created, 0 updated, 4 unchanged" in ran.stderr
+
+
 def test_serve_refuses_a_port_that_does_not_exist(engine: Engine) -> None:
     """uvicorn took 74248 for 74248 - 65536 = 8712 and said it listened on the first."""
     refused = run_cli(url(engine), "serve", "--port", "74248")

@@ -5,6 +5,7 @@ number. Write routes read the body here instead: numbers with a fraction become
 Decimals digit for digit, and the input models are strict (no coercion).
 """
 
+import codecs
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -155,7 +156,8 @@ def parse_json(body: bytes) -> Any:
     """JSON with exact decimals; a 400 problem when it cannot be parsed, or when an
     object repeats a name, which would leave the value meant to a guess."""
     try:
-        data = json.loads(body.decode("utf-8"), **DECODING)
+        # A byte order mark, which Windows tools write, may be ignored (RFC 8259, 8.1).
+        data = json.loads(body.removeprefix(codecs.BOM_UTF8).decode("utf-8"), **DECODING)
     except RepeatedName as exc:
         raise malformed_json(str(exc)) from exc
     except (ValueError, RecursionError) as exc:  # bad UTF-8 and bad JSON are ValueErrors
