@@ -302,3 +302,27 @@ def test_an_interval_never_reaches_below_zero_where_the_indicator_cannot(
     assert (exports["interval"]["low"], exports["interval"]["high"]) == (0.0, 0.05)
     (balance,) = series(client, "balance", **pair)["observations"]
     assert (balance["interval"]["low"], balance["interval"]["high"]) == (-0.05, 0.05)
+
+
+def test_a_figure_not_derived_across_currencies_says_why(
+    client: TestClient, session: Session
+) -> None:
+    """IMPORTS from TURNOVER in EUR and EXPORTS in USD is not derived: the 404 said only
+    that no IMPORTS figure was recorded, as if there were nothing to derive it from."""
+    record_figure(session, "TURNOVER", 2020, "100", partner="CHE", currency="EUR")
+    record_figure(session, "EXPORTS", 2020, "40", partner="CHE")
+    record_figure(session, "EXPORTS", 2021, "45", partner="CHE")
+    pair = {"reporter": "KAZ", "partner": "CHE"}
+    one_year = client.get("/v1/imports/2020", params=pair)
+    growth = client.get(
+        "/v1/growth", params={**pair, "indicator": "IMPORTS", "from": 2020, "to": 2021}
+    )
+    for response in (one_year, growth):
+        assert response.status_code == 404
+        assert response.json()["detail"] == (
+            "No IMPORTS figure is recorded for KAZ–CHE in 2020, and none is derived from "
+            "those that are: they are in different currencies (EXPORTS in USD, TURNOVER in "
+            "EUR), and no exchange rate is recorded."
+        )
+    plain = client.get("/v1/imports/2021", params=pair).json()["detail"]
+    assert plain == "No IMPORTS figure is recorded for KAZ–CHE in 2021."

@@ -10,7 +10,7 @@ from sqlalchemy import URL, Row, Select, Table, bindparam, select
 from sqlmodel import Session
 
 from app.claims import IDENTITY_FOR, Checked, check_claim
-from app.errors import not_found
+from app.errors import ProblemException, not_found
 from app.models import SIGNED, Country, Indicator, ObservationStatus
 from app.queries import (
     Point,
@@ -21,6 +21,7 @@ from app.queries import (
     pair_points,
     sources,
     sources_by_id,
+    stored_by_year,
 )
 from app.schemas import (
     ClaimPublic,
@@ -35,7 +36,7 @@ from app.schemas import (
 )
 from app.stats.figures import unit_label
 from app.stats.growth import ZERO, growth
-from app.stats.identities import identity_formula
+from app.stats.identities import TRADE_INDICATORS, identity_formula
 from app.stats.intervals import Interval
 from app.stats.verdicts import (
     ClaimKind,
@@ -205,6 +206,36 @@ def growth_data(point: Point, previous: Point | None) -> Data:
         "chg": g.chg,
         "reason": g.reason,
     }
+
+
+def no_figure(
+    session: Reader,
+    code: str,
+    reporter: str,
+    partner: str,
+    year: int,
+    as_of: datetime | None = None,
+) -> ProblemException:
+    """The 404 of a year with no figure, which says why one is not derived when the
+    figures that would give it are there: in two currencies, which no rate converts."""
+    detail = f"No {code} figure is recorded for {reporter}–{partner} in {year}"
+    if code in TRADE_INDICATORS:
+        stored = stored_by_year(
+            session=session,
+            reporter=reporter,
+            partner=partner,
+            indicators=TRADE_INDICATORS,
+            start_year=year,
+            end_year=year,
+            as_of=as_of,
+        ).get(year, {})
+        if len({obs.currency for obs in stored.values()}) > 1:
+            each = ", ".join(sorted(f"{c} in {obs.currency}" for c, obs in stored.items()))
+            detail += (
+                ", and none is derived from those that are: they are in different currencies "
+                f"({each}), and no exchange rate is recorded"
+            )
+    return not_found(detail + ".")
 
 
 def shown_interval(point: Point) -> Interval:

@@ -18,10 +18,10 @@ from app.api.deps import (
     distinct_pair,
 )
 from app.api.lean import lean
-from app.api.presenters import figure_used, unit
+from app.api.presenters import figure_used, no_figure, unit
 from app.api.render import Format, reads, render, render_plain
 from app.db import DatabaseDep
-from app.errors import invalid, not_found
+from app.errors import invalid
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
 from app.stats.growth import Growth, growth
@@ -83,7 +83,7 @@ def get_growth(
     )
     for year in (from_year, to_year):
         if year not in by_year:
-            raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
+            raise no_figure(session, code, reporter, partner, year, as_of)
     earlier, later = by_year[from_year][code], by_year[to_year][code]
     values: dict[str, Any]  # GrowthResult's unit and transformations
     if earlier.currency == later.currency:

@@ -24,10 +24,9 @@ from app.api.deps import (
 )
 from app.api.lean import lean
 from app.api.openapi import problems
-from app.api.presenters import Data, series_data
+from app.api.presenters import Data, no_figure, series_data
 from app.api.render import Format, read_responses, reads, render_plain, with_cache_headers
-from app.db import DatabaseDep
-from app.errors import not_found
+from app.db import DatabaseDep, read
 from app.models import IndicatorCode
 from app.schemas import Series, SeriesPoint
 from app.web.charts import series_chart
@@ -198,7 +197,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         )
         points = series["observations"]
         if not points:
-            raise not_found(f"No {code} figure is recorded for {reporter}–{partner} in {year}.")
+            raise await read(engine, lambda c: no_figure(c, code, reporter, partner, year, as_of))
         name = f"{route.path}-{reporter}-{partner}-{year}"
         return render_plain(request, format, points[0], SeriesPoint, name)
 
