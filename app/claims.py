@@ -7,9 +7,23 @@ from typing import Any
 from sqlalchemy import Row
 
 from app.models import ObservationStatus
-from app.queries import Point, Reader, YearPoints, pair_points, stored_by_year, year_points
+from app.queries import (
+    Point,
+    Reader,
+    StoredFigure,
+    YearPoints,
+    pair_points,
+    stored_by_year,
+    year_points,
+)
 from app.stats.figures import Figure, unit_label
-from app.stats.identities import IDENTITIES, TRADE_INDICATORS, identity_formula, solve
+from app.stats.identities import (
+    IDENTITIES,
+    NEVER_NEGATIVE,
+    TRADE_INDICATORS,
+    identity_formula,
+    solve,
+)
 from app.stats.verdicts import (
     Assessment,
     ClaimKind,
@@ -18,6 +32,7 @@ from app.stats.verdicts import (
     assess_growth_claim,
     assess_identity,
     identity_unverifiable,
+    negative_term,
     unlike_currencies,
 )
 
@@ -136,7 +151,8 @@ def identity_checks(
     end_year: int | None,
     as_of: datetime | None = None,
 ) -> list[tuple[str, int, Checked]]:
-    """Every identity whose terms are all reported, for one pair, by year."""
+    """Every identity whose terms are all reported, for one pair, by year; and those with
+    one term missing where the others leave it below zero though it cannot be."""
     stored = stored_by_year(
         session=session,
         reporter=reporter,
@@ -146,9 +162,38 @@ def identity_checks(
         end_year=end_year,
         as_of=as_of,
     )
-    return [
-        (target, year, check_identity(target, reporter, partner, year, year_points(figures)))
-        for year, figures in stored.items()
-        for target, identity in IDENTITY_FOR.items()
-        if set(identity) <= set(figures)
-    ]
+    checks = []
+    for year, figures in stored.items():
+        for target, identity in IDENTITY_FOR.items():
+            checked: Checked | None
+            if set(identity) <= set(figures):
+                checked = check_identity(target, reporter, partner, year, year_points(figures))
+            else:
+                checked = _negative_term(identity, figures)
+            if checked is not None:
+                checks.append((target, year, checked))
+    return checks
+
+
+def _negative_term(identity: dict[str, int], figures: dict[str, StoredFigure]) -> Checked | None:
+    """The check of an identity with one term missing, when the reported ones make that
+    term negative beyond their rounding and it cannot be (NEVER_NEGATIVE)."""
+    missing = [code for code in identity if code not in figures]
+    reported = [figures[code] for code in identity if code in figures]
+    if len(missing) != 1 or missing[0] not in NEVER_NEGATIVE:
+        return None
+    if len({obs.currency for obs in reported}) != 1:
+        return None
+    known = {obs.indicator: Figure(obs.value, obs.multiplier, obs.precision) for obs in reported}
+    derived = solve(identity, missing[0], known)
+    high = derived.figure.interval.high
+    if high is None or high >= 0:
+        return None
+    currency, multiplier = reported[0].currency, derived.figure.multiplier
+    return Checked(
+        negative_term(derived.formula, derived.figure, unit_label(currency, multiplier)),
+        [year_points({obs.indicator: obs})[obs.indicator] for obs in reported],
+        [],
+        currency,
+        multiplier,
+    )

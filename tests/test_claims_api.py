@@ -220,6 +220,31 @@ def test_identity_check_finds_a_mismatch(client: TestClient, session: Session) -
     )
 
 
+def test_an_identity_check_finds_a_term_left_below_zero(
+    client: TestClient, session: Session
+) -> None:
+    """TURNOVER 10 and EXPORTS 20 leave IMPORTS at -10: the list was empty, because one
+    term was missing, while the series said the figures contradicted each other."""
+    record_figure(session, "TURNOVER", 2020, "10.0")
+    record_figure(session, "EXPORTS", 2020, "20.0")
+    record_figure(session, "TURNOVER", 2021, "20.0")  # exports 2021 within turnover: fine
+    record_figure(session, "EXPORTS", 2021, "20.0")
+    params = {**PAIR, "start_year": 2020, "end_year": 2021}
+    (check,) = client.get("/v1/identity-checks", params=params).json()["data"]
+    assert (check["formula"], check["year"], check["verdict"]) == (
+        "TURNOVER = EXPORTS + IMPORTS",
+        2020,
+        "inconsistent",
+    )
+    assert check["explanation"] == (
+        "Inconsistent: the reported figures give IMPORTS = TURNOVER − EXPORTS = -10 USD "
+        "millions (-10.1 to -9.9 allowing for rounding), but IMPORTS cannot be negative, so "
+        "they contradict each other."
+    )
+    assert [i["indicator"] for i in check["inputs"]] == ["TURNOVER", "EXPORTS"]
+    assert check["point"] == -10.0
+
+
 def test_an_identity_check_names_the_unit_it_compares_in(
     client: TestClient, session: Session
 ) -> None:

@@ -426,6 +426,20 @@ def assess_identity(formula: str, reported: Figure, computed: Figure, labels: La
     )
 
 
+def negative_term(formula: str, derived: Figure, unit: str) -> Assessment:
+    """Verdict on reported figures that leave a term that cannot be negative below zero
+    whatever their rounding (TURNOVER 10 and EXPORTS 20: IMPORTS −10)."""
+    term = formula.split(" = ", 1)[0]
+    return Assessment(
+        Verdict.inconsistent,
+        f"Inconsistent: the reported figures give {formula} = {_fmt(derived.value)} {unit} "
+        f"({_range_text(derived.interval, '')} allowing for rounding), but {term} cannot be "
+        "negative, so they contradict each other.",
+        derived.value,
+        derived.interval,
+    )
+
+
 def _change_phrase(pch: Decimal, bounds: tuple[Decimal, ...]) -> str:
     word = "an increase" if pch >= 0 else "a decrease"
     # A fall that leaves something is never "a decrease of 100%", nor any change one of 0%,

@@ -123,8 +123,9 @@ def list_qualifiers(request: Request, as_of: AsOf = None, format: Format = None)
     description="For each year in which every term of an identity is reported for the "
     "pair (TURNOVER = EXPORTS + IMPORTS, BALANCE = EXPORTS − IMPORTS), whether the reported "
     "figures agree, allowing for their rounding. Same verdict format as claims. Years with "
-    "a term missing are left out: there the missing term is derived instead (see the "
-    "series endpoints).",
+    "a term missing are left out, as the missing term is derived instead (see the series "
+    "endpoints), unless the others leave it below zero, beyond their rounding, where it "
+    "cannot be (TURNOVER 10 and EXPORTS 20): that is listed as inconsistent.",
     operation_id="list_identity_checks",
     **reads(422),
 )
