@@ -318,7 +318,9 @@ def keys_list() -> None:
 
 @keys.command("revoke")
 def keys_revoke(
-    key_id: Annotated[int, typer.Argument(help="The id shown by `keys list`.")],
+    key_id: Annotated[
+        int, typer.Argument(help="The id shown by `keys list`.", min=1, max=2**63 - 1)
+    ],
 ) -> None:
     """Revoke a key: it answers 401 from now on."""
     with session() as s:

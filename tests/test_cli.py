@@ -178,3 +178,12 @@ def test_a_database_that_is_not_there_is_not_made(tmp_path: Path, command: tuple
     copied = run_cli("sqlite://", "copy", "--from", f"sqlite:///{missing}", "--to", "sqlite://")
     assert copied.returncode == 2 and "does not exist" in copied.stderr
     assert not (tmp_path / "typo").exists()
+
+
+def test_revoking_an_id_past_any_key_is_a_usage_error(engine: Engine) -> None:
+    """An id past SQLite's integers was an OverflowError's text ('Python int too large')."""
+    huge = run_cli(url(engine), "keys", "revoke", "99999999999999999999999")
+    assert huge.returncode == 2 and "OverflowError" not in huge.stderr
+    assert "key_id" in huge.stderr
+    unknown = run_cli(url(engine), "keys", "revoke", "5")
+    assert (unknown.returncode, unknown.stderr) == (2, "error: no key has id 5\n")
