@@ -540,12 +540,15 @@ def import_observations(
     api_key_id: int | None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    precondition: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Validate every row and apply them all in one transaction, or nothing.
 
     Rows stream through in batches: each valid batch is written at once, and the
     transaction is rolled back at the end if any row was bad (or on a dry run), so memory
-    stays flat however long the file is. Once a row is bad, later rows are only checked."""
+    stays flat however long the file is. Once a row is bad, later rows are only checked.
+    `precondition` (a request's If-Match) runs once every row is valid, before the commit:
+    it raises to undo the import."""
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
     try:
@@ -557,6 +560,8 @@ def import_observations(
                 progress(len(batch[0]))
         if report.problems:
             raise ImportFailed(report)
+        if precondition:
+            precondition()
         if dry_run:
             session.rollback()
         else:

@@ -262,6 +262,31 @@ def check_preconditions(conditions: Preconditions, resource: Resource, revision_
             )
 
 
+def check_collection_preconditions(conditions: Preconditions) -> None:
+    """A write to a collection (a POST, an import): its lists carry weak tags only, which
+    If-Match, comparing strongly, never matches, so only `If-Match: *` holds; and
+    `If-None-Match: *`, "only if nothing is there", never does, as the collection is."""
+    if conditions.if_match is not None and "*" not in _tags(conditions.if_match):
+        raise weakly_tagged()
+    if conditions.if_none_match is not None and "*" in weakly(conditions.if_none_match):
+        raise ProblemException(
+            412,
+            "precondition-failed",
+            "Precondition failed",
+            "If-None-Match: * asks that the target not exist, and this collection does.",
+        )
+
+
+def weakly_tagged() -> ProblemException:
+    return ProblemException(
+        412,
+        "precondition-failed",
+        "Precondition failed",
+        "A collection is tagged weakly (W/…), and If-Match compares tags strongly "
+        "(RFC 9110, 13.1.1), so none matches: send `If-Match: *`, or no If-Match.",
+    )
+
+
 def _names_revision(tags: list[str], resource: Resource, revision_id: int) -> bool:
     """Whether a tag is one of the revision's: either form of it, or for an item that reads
     other rows, any tag of it (its first number), since what else it reads is not written
@@ -383,9 +408,16 @@ def _validated(session: Session, resource: Resource, data: Any) -> dict[str, Any
     return resource.columns(model)
 
 
-def create(session: Session, resource: Resource, data: Any, api_key_id: int) -> Versioned:
+def create(
+    session: Session,
+    resource: Resource,
+    data: Any,
+    api_key_id: int,
+    conditions: Preconditions = Preconditions(),
+) -> Versioned:
     lock_for_write(session)
-    columns = _validated(session, resource, data)
+    columns = _validated(session, resource, data)  # an invalid body is a 422, whatever else
+    check_collection_preconditions(conditions)
     existing = _existing_id(session, resource, columns)
     if existing is not None:
         raise _conflict(resource, columns, existing)

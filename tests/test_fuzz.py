@@ -37,6 +37,7 @@ from app.writes import (
     SOURCES,
     Preconditions,
     Resource,
+    check_collection_preconditions,
     check_preconditions,
     current_revision_id,
     merge_patch,
@@ -111,6 +112,10 @@ def breaks_an_unschematic_rule(case: schemathesis.Case, session: Session) -> boo
             return True
         if query.get("cursor") is not None:
             decode_cursor(query["cursor"])
+        if case.method == "POST":  # to a collection, whose tags are weak
+            headers = {name.lower(): value for name, value in (case.headers or {}).items()}
+            conditions = Preconditions(headers.get("if-match"), headers.get("if-none-match"))
+            check_collection_preconditions(conditions)
         resource = RESOURCES.get(case.path.removesuffix("/{item_id}"))
         if resource is not None:
             return breaks_a_write_rule(case, session, resource)

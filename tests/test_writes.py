@@ -306,6 +306,34 @@ def test_w_star_is_no_tag_in_if_none_match(client: TestClient, auth: dict) -> No
     assert patched.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [
+        ("If-Match", '"nope"', 412),  # lists are tagged weakly: no If-Match tag can match
+        ("If-Match", 'W/"1-abc"', 412),
+        ("If-None-Match", "*", 412),  # "only if nothing is there": the collection is
+        ("If-Match", "*", None),  # the collection exists: the write goes ahead
+        ("If-None-Match", '"nope"', None),
+    ],
+)
+def test_a_write_to_a_collection_honours_its_preconditions(
+    client: TestClient, auth: dict, session: Session, header: str, value: str, status: int | None
+) -> None:
+    """POST and an import ignored If-Match: a client guarding a bulk import with a stale
+    tag was answered 201 (RFC 9110, 13.1.1 requires the condition be evaluated first)."""
+    before = snapshot(session)
+    headers = {**auth, header: value}
+    posted = client.post("/v1/observations", json=TURNOVER_2023, headers=headers)
+    imported = client.post("/v1/imports?dry_run=true", json=[TURNOVER_2023], headers=headers)
+    if status is None:
+        assert (posted.status_code, imported.status_code) == (201, 200)
+        return
+    for refused in (posted, imported):
+        assert refused.status_code == status, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert snapshot(session) == before
+
+
 def test_an_items_csv_form_has_a_strong_tag_of_its_own(client: TestClient, auth: dict) -> None:
     """A strong ETag names one representation: a cache revalidating both forms picks the
     body by the tag, so JSON and CSV must not share one. Either form's tag guards a write."""

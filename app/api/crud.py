@@ -65,6 +65,7 @@ def preconditions(
 
 
 Conditions = Annotated[Preconditions, Depends(preconditions)]
+
 Body = Annotated[Any, Depends(json_body)]
 PatchBody = Annotated[Any, Depends(merge_patch_body)]
 
@@ -181,8 +182,10 @@ def add_item_routes(
         headers = {"ETag": etag, "Location": f"{resource.path}/{row.id}"}
         return json_response(item, status, headers)
 
-    def post_item(session: SessionDep, key: WriterKey, body: Body) -> Response:
-        return reply(session, create(session, resource, body, key.id or 0), 201)
+    def post_item(
+        session: SessionDep, key: WriterKey, body: Body, conditions: Conditions
+    ) -> Response:
+        return reply(session, create(session, resource, body, key.id or 0, conditions), 201)
 
     def put_item(
         session: SessionDep,
@@ -245,7 +248,10 @@ def add_item_routes(
         description=f"Add {a_name}. A second one with the same natural key "
         f"({', '.join(resource.natural_key)}) is a 409 naming the first." + WRITE_NOTE,
         openapi_extra=body_doc,
-        responses={201: {"headers": WRITTEN_HEADERS}, **problems(400, 401, 409, 413, 415, 422)},
+        responses={
+            201: {"headers": WRITTEN_HEADERS},
+            **problems(400, 401, 409, 412, 413, 415, 422),
+        },
     )
     router.add_api_route(
         item,

@@ -37,7 +37,7 @@ from app.errors import (
 )
 from app.middleware import MAX_URL_BYTES, UNMETERED, budget_spent
 from app.protocol_errors import TOO_LONG
-from app.writes import CLAIMS, OBSERVATIONS, SOURCES, gone, stale, unknown_id
+from app.writes import CLAIMS, OBSERVATIONS, SOURCES, gone, stale, unknown_id, weakly_tagged
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 EXAMPLES: dict[str, dict[str, Any]] = (
@@ -161,7 +161,7 @@ def _made_problem(status: int, path: str, operation: dict[str, Any]) -> ProblemE
     if status == 410 and resource is not None:
         return gone(resource, GONE_ID, "was deleted")
     if status == 412:
-        return stale(8)
+        return stale(8) if "{item_id}" in path else weakly_tagged()
     if status == 413:
         imports = path == "/v1/imports"
         return too_large(settings.max_import_bytes if imports else settings.max_body_bytes)

@@ -6,11 +6,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from app.api.body import read_body, require_media_type
+from app.api.crud import Conditions
 from app.api.deps import SessionDep
 from app.api.openapi import problems
 from app.auth import WriterKey
 from app.core.config import get_settings
 from app.imports import IMPORT_COLUMNS, import_observations, rows_from
+from app.writes import check_collection_preconditions
 
 router = APIRouter(prefix="/v1", tags=["Imports"])
 IMPORT_TYPES = ("text/csv", "application/json")
@@ -90,16 +92,23 @@ imports again unchanged. Bodies are limited to {LIMIT:,} bytes (413 beyond).
             },
         }
     },
-    responses=problems(400, 401, 413, 415, 422),
+    responses=problems(400, 401, 412, 413, 415, 422),
 )
 def post_import(
     session: SessionDep,
     key: WriterKey,
+    conditions: Conditions,
     body: Annotated[tuple[bytes, str], Depends(import_body)],
     dry_run: Annotated[bool, Query(description="Validate and count; write nothing.")] = False,
 ) -> ImportResult:
     data, media_type = body
-    report = import_observations(session, rows_from(data, media_type), key.id, dry_run)
+    report = import_observations(
+        session,
+        rows_from(data, media_type),
+        key.id,
+        dry_run,
+        precondition=lambda: check_collection_preconditions(conditions),
+    )
     return ImportResult(
         rows=report.rows,
         created=report.created,
