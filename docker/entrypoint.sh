@@ -9,14 +9,25 @@ if [ "$#" -gt 0 ]; then
     exec "$@"
 fi
 
+# uvicorn takes a port past 65535 modulo 65536 and says it listens on the one given.
+case "${PORT:-}" in
+    '' | *[!0-9]*) bad_port=1 ;;
+    *) [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] && bad_port=0 || bad_port=1 ;;
+esac
+if [ "$bad_port" = 1 ]; then
+    echo "error: PORT=${PORT:-} is not a port: give 1 to 65535" >&2
+    exit 2
+fi
+
 # Until then this shell is PID 1, which ignores SIGTERM unless it traps it: `docker stop`
 # would wait out its 10 s and kill. Each step runs in the background so the trap can stop it.
+child=
 step() {
     "$@" &
     child=$!
     wait "$child"
 }
-trap 'kill -TERM "$child" 2>/dev/null; exit 143' TERM INT
+trap 'if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; fi; exit 143' TERM INT
 
 # Each worker writes its metrics here, so /metrics adds up all of them. Only the files
 # prometheus_client writes are cleared: the folder may be one the operator chose, with

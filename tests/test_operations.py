@@ -273,7 +273,8 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
     that a start does not hang for good on one that does not (CONNECT_TIMEOUT)."""
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
         port = silent.getsockname()[1]
-        env = entrypoint_env(tmp_path, DATABASE_URL=f"postgresql+psycopg://x@127.0.0.1:{port}/x")
+        database = f"postgresql+psycopg://x@127.0.0.1:{port}/x"
+        env = entrypoint_env(tmp_path, DATABASE_URL=database, PORT="8000")
         process = subprocess.Popen(
             ["sh", "docker/entrypoint.sh"],
             cwd=ROOT,
@@ -281,6 +282,7 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        silent.settimeout(60)  # a start that fails before connecting fails the test
         connection, _ = silent.accept()  # alembic is connecting
         with connection:
             started = time.monotonic()
@@ -328,3 +330,21 @@ def test_a_setting_that_cannot_be_used_is_one_line_naming_it(
     lines = ran.stderr.strip().splitlines()
     assert ran.returncode == (2 if command[1] == "app.cli" else 1), ran.stderr
     assert lines == [lines[0]] and lines[0].startswith(f"error: invalid settings: {variable}")
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "abc"])
+def test_the_entrypoint_refuses_a_port_that_does_not_exist(tmp_path: Path, port: str) -> None:
+    """PORT=99999 served on 34463 (uvicorn takes it modulo 65536) while it said 99999, and
+    the healthcheck asked 99999."""
+    ran = subprocess.run(
+        ["sh", "docker/entrypoint.sh"],
+        cwd=ROOT,
+        env=entrypoint_env(tmp_path, PORT=port),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (ran.returncode, ran.stderr) == (
+        2,
+        f"error: PORT={port} is not a port: give 1 to 65535\n",
+    )
