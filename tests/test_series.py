@@ -302,6 +302,15 @@ def test_an_interval_never_reaches_below_zero_where_the_indicator_cannot(
     assert (exports["interval"]["low"], exports["interval"]["high"]) == (0.0, 0.05)
     (balance,) = series(client, "balance", **pair)["observations"]
     assert (balance["interval"]["low"], balance["interval"]["high"]) == (-0.05, 0.05)
+    # IMPORTS derived as 10 − 20 from contradicting figures keeps its whole range.
+    record_figure(session, "TURNOVER", 2023, "10", partner="ISL")
+    record_figure(session, "EXPORTS", 2023, "20", partner="ISL")
+    (imports,) = series(client, "imports", **pair, year=2023)["observations"]
+    assert (imports["value"], imports["interval"]["low"], imports["interval"]["high"]) == (
+        -10,
+        -11,
+        -9,
+    )
 
 
 def test_a_figure_not_derived_across_currencies_says_why(

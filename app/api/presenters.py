@@ -240,9 +240,12 @@ def no_figure(
 
 def shown_interval(point: Point) -> Interval:
     """What a point's figure may stand for: within its rounding, and never below zero
-    where the indicator cannot be (a published 0.0 of exports is 0 to 0.05)."""
+    where the indicator cannot be (a published 0.0 of exports is 0 to 0.05). A value
+    derived below zero from contradicting figures keeps its range: its explanation says
+    why, and cut at zero it would end below where it starts."""
     interval = point.figure.interval
-    return interval if point.indicator in SIGNED else interval.clamp_low(ZERO)
+    below_zero = interval.high is not None and interval.high < ZERO
+    return interval if point.indicator in SIGNED or below_zero else interval.clamp_low(ZERO)
 
 
 def point_data(
