@@ -301,6 +301,8 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
         ("LOG_LEVEL", "LOUD"),
         ("DB_POOL_SIZE", "-1"),  # were taken as they came
         ("PAGE_SIZE_DEFAULT", "5000"),  # above PAGE_SIZE_MAX, 1000
+        ("POSTGRES_LOCK_TIMEOUT", "inf"),  # an OverflowError's traceback at start
+        ("POSTGRES_LOCK_TIMEOUT", "0.0001"),  # 0 ms, which PostgreSQL reads as no timeout
     ],
 )
 @pytest.mark.parametrize(

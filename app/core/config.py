@@ -2,10 +2,10 @@
 
 import re
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import (
-    NonNegativeFloat,
-    PositiveFloat,
+    Field,
     PositiveInt,
     ValidationError,
     field_validator,
@@ -14,6 +14,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Seconds, finite: a day at most, and for PostgreSQL's lock_timeout at least a millisecond
+# (it is given in whole ms, and 0 there means no timeout at all).
+Seconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
+PositiveSeconds = Annotated[float, Field(ge=0.001, le=86_400, allow_inf_nan=False)]
+# Settings whose values are never echoed in an error: a URL may hold a password.
+SECRET = {"DATABASE_URL", "REDIS_URL", "TRADESTATS_ADMIN_KEY"}
 
 
 class Settings(BaseSettings):
@@ -22,13 +28,13 @@ class Settings(BaseSettings):
     # A plain str: PostgresDsn would reject SQLite URLs.
     database_url: str = "sqlite:///./data/tradestats.db"
     # Seconds a write waits for SQLite's lock before giving up.
-    sqlite_busy_timeout: NonNegativeFloat = 5.0
+    sqlite_busy_timeout: Seconds = 5.0
     # Seconds a PostgreSQL statement waits for another transaction's lock before a 503.
-    postgres_lock_timeout: PositiveFloat = 5.0
+    postgres_lock_timeout: PositiveSeconds = 5.0
     # Connections each worker keeps open, as many again on demand, and the seconds a request
     # waits for a free one before a 503 (the threadpool runs up to 40 requests at once).
     db_pool_size: PositiveInt = 10
-    db_pool_timeout: PositiveFloat = 10.0
+    db_pool_timeout: PositiveSeconds = 10.0
     page_size_default: PositiveInt = 100
     page_size_max: PositiveInt = 1000
     # Largest request body: one write, or a whole bulk import.
@@ -68,8 +74,7 @@ def _problem(location: tuple[int | str, ...], given: object, message: str) -> st
     if not location:  # a rule across settings, which its message names
         return message.removeprefix("Value error, ")
     name = "_".join(map(str, location)).upper()
-    secret = "KEY" in name or "URL" in name  # a password may be in a URL: not echoed
-    shown = name if secret else f"{name}={given!r}"
+    shown = name if name in SECRET else f"{name}={given!r}"
     return f"{shown}: {message.removeprefix('Value error, ')}"
 
 
