@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.core.config import InvalidSettings
 from app.db import get_session, lock_for_write
 from app.errors import ProblemException
 from app.models import ApiKey, utcnow
@@ -60,11 +61,19 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
     session.rollback()
     lock_for_write(session)  # each worker provisions it as it starts: in turn
     row = session.exec(query).first()
+    if row is not None and row.revoked_at is not None:
+        # Never made valid again: a restart with a leaked key would undo its revocation,
+        # and a replica still holding the old key would revoke the new one in turn.
+        session.rollback()
+        raise InvalidSettings(
+            "error: invalid settings: TRADESTATS_ADMIN_KEY names a key that was revoked "
+            "(replaced, or by `keys revoke`): set a new one"
+        )
     if row is None:
         row = ApiKey(name=name, prefix=prefix, secret_hash=secret_hash)
         session.add(row)
     elif not _holds(row, secret_hash):
-        row.secret_hash, row.revoked_at = secret_hash, None
+        row.secret_hash = secret_hash
     now = utcnow()
     for replaced in session.exec(earlier):
         replaced.revoked_at = now

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.auth import create_key, hash_key, provision_key, revoke_key
+from app.core.config import InvalidSettings
 from app.main import create_app
 from app.models import ApiKey
 from tests.conftest import count_rows, serve_from
@@ -111,6 +112,19 @@ def test_a_new_admin_key_in_the_environment_revokes_the_one_before(engine, clien
             headers={"Authorization": f"Bearer {key}"},
         )
         assert response.status_code == status, (key, response.text)
+
+
+def test_a_revoked_admin_key_is_never_made_valid_again(engine) -> None:  # type: ignore[no-untyped-def]
+    """A restart with the old key revoked the new one and brought the leaked one back: a
+    replica still holding it would flip the two at each start (review)."""
+    with Session(engine) as session:
+        old = provision_key(session, "first-operator-secret")
+        provision_key(session, "second-operator-secret")  # revokes the first
+        with pytest.raises(InvalidSettings, match="names a key that was revoked"):
+            provision_key(session, "first-operator-secret")
+        session.refresh(old)
+        live = session.exec(select(ApiKey).where(col(ApiKey.revoked_at).is_(None))).all()
+        assert old.revoked_at is not None and [r.name for r in live] == [old.name]
 
 
 def test_workers_starting_together_provision_the_key_once(engine) -> None:  # type: ignore[no-untyped-def]
