@@ -191,6 +191,15 @@ def test_the_export_has_the_rows_of_the_pages_in_their_order(
     assert len(paged) >= 2
 
 
+def test_a_cursor_from_before_filters_were_named_says_so(client: TestClient) -> None:
+    """A client paging across the upgrade holds a cursor this API did issue: the 400 must
+    not say otherwise."""
+    old = cursor_of('["KAZ", "BGR", "EXPORTS", 2024]')
+    response = client.get("/v1/observations", params={"cursor": old})
+    assert response.status_code == 400
+    assert "did not name their filters" in response.json()["detail"]
+
+
 def test_a_cursor_is_refused_with_other_filters(client: TestClient) -> None:
     """A cursor is a place in one listing: sent with other filters it started theirs at a
     key of another, and answered an empty page where DEU has rows."""

@@ -80,7 +80,15 @@ def decode_cursor(cursor: str) -> tuple[ObservationKey, str]:
     """A cursor's key and filters tag, or a 400 when it is not one this API issued."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        reporter, partner, indicator, year, tag = json.loads(base64.urlsafe_b64decode(padded))
+        decoded = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError) as exc:  # bad base64 or JSON
+        raise invalid_cursor("The cursor is not one this API issued") from exc
+    if isinstance(decoded, list) and len(decoded) == 4:  # a key alone, as before 2026-12-03
+        raise invalid_cursor(
+            "The cursor comes from a version of this API whose cursors did not name their filters"
+        )
+    try:
+        reporter, partner, indicator, year, tag = decoded
         codes_ok = all(
             isinstance(v, str) and CODE.fullmatch(v) for v in (reporter, partner, indicator)
         )
@@ -88,7 +96,7 @@ def decode_cursor(cursor: str) -> tuple[ObservationKey, str]:
             raise ValueError(cursor)
         if not isinstance(tag, str):
             raise ValueError(cursor)
-    except (ValueError, TypeError) as exc:  # bad base64, JSON, shape or values
+    except (ValueError, TypeError) as exc:  # the wrong shape or values
         raise invalid_cursor("The cursor is not one this API issued") from exc
     return (reporter, partner, indicator, year), tag
 
@@ -140,7 +148,13 @@ async def list_observations(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="Rows per page."), Digits
     ] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="From a previous page's `next`.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="From a previous page's `next`, with the same filters: a cursor "
+            "names the filters it was issued for, and others are a 400."
+        ),
+    ] = None,
     as_of: AsOf = None,
     format: Annotated[
         Literal["json", "csv"] | None,
