@@ -547,14 +547,17 @@ def import_observations(
     Rows stream through in batches: each valid batch is written at once, and the
     transaction is rolled back at the end if any row was bad (or on a dry run), so memory
     stays flat however long the file is. Once a row is bad, later rows are only checked.
-    `precondition` (a request's If-Match) runs once every row is valid, before the commit:
-    it raises to undo the import."""
+    `precondition` (a request's If-Match) runs before the first write, once the first
+    rows are found valid (a body that is not is a 422 first), and raises to refuse."""
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
     try:
         writer = _Writer(session, api_key_id, utcnow())
         for batch in _checked_batches(session, rows, report):
             if not report.problems:
+                if precondition:  # once, before anything is written
+                    precondition()
+                    precondition = None
                 writer.apply(batch, report)
             if progress:
                 progress(len(batch[0]))

@@ -720,3 +720,20 @@ def test_a_json_file_holding_nul_is_refused_as_a_body_is() -> None:
     with pytest.raises(ProblemException) as raised:
         list(json_array_rows(io.StringIO(document)))
     assert (raised.value.status, raised.value.detail) == (400, "The body holds a NUL character.")
+
+
+def test_an_import_refused_by_its_precondition_writes_nothing_first(
+    client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The If-Match of an import was evaluated after every row had been written (and then
+    rolled back): a 50 MB file held the write lock the whole time to answer 412 (review)."""
+    written: list[int] = []
+    apply = imports._Writer.apply
+    monkeypatch.setattr(
+        imports._Writer, "apply", lambda self, *a: (written.append(1), apply(self, *a))[1]
+    )
+    body = figures(("DEU", "EXPORTS", 2001, "1.5"), ("DEU", "EXPORTS", 2002, "2.5"))
+    refused = client.post(
+        "/v1/imports", content=body, headers={**auth, "Content-Type": "text/csv", "If-Match": '"5"'}
+    )
+    assert (refused.status_code, written) == (412, [])
