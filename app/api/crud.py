@@ -59,12 +59,40 @@ def preconditions(
         ),
     ] = None,
 ) -> Preconditions:
+    return _sent(request)
+
+
+def collection_preconditions(
+    request: Request,
+    # As `preconditions`, worded for a collection.
+    if_match: Annotated[
+        str | None,
+        Header(
+            description="Only `*` holds: a collection's tags are weak, which If-Match, "
+            "comparing strongly, never matches, so any tag is a 412.",
+            examples=["*"],
+        ),
+    ] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            description="`*` is a 412, as the collection exists. A tag is not compared: "
+            "a list's tag depends on the filters of the read it came from.",
+            examples=["*"],
+        ),
+    ] = None,
+) -> Preconditions:
+    return _sent(request)
+
+
+def _sent(request: Request) -> Preconditions:
     return Preconditions(
         listed(request.headers, "if-match"), listed(request.headers, "if-none-match")
     )
 
 
 Conditions = Annotated[Preconditions, Depends(preconditions)]
+CollectionConditions = Annotated[Preconditions, Depends(collection_preconditions)]
 
 Body = Annotated[Any, Depends(json_body)]
 PatchBody = Annotated[Any, Depends(merge_patch_body)]
@@ -183,7 +211,7 @@ def add_item_routes(
         return json_response(item, status, headers)
 
     def post_item(
-        session: SessionDep, key: WriterKey, body: Body, conditions: Conditions
+        session: SessionDep, key: WriterKey, body: Body, conditions: CollectionConditions
     ) -> Response:
         return reply(session, create(session, resource, body, key.id or 0, conditions), 201)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from app.api.body import read_body, require_media_type
-from app.api.crud import Conditions
+from app.api.crud import CollectionConditions
 from app.api.deps import SessionDep
 from app.api.openapi import problems
 from app.auth import WriterKey
@@ -97,7 +97,7 @@ imports again unchanged. Bodies are limited to {LIMIT:,} bytes (413 beyond).
 def post_import(
     session: SessionDep,
     key: WriterKey,
-    conditions: Conditions,
+    conditions: CollectionConditions,
     body: Annotated[tuple[bytes, str], Depends(import_body)],
     dry_run: Annotated[bool, Query(description="Validate and count; write nothing.")] = False,
 ) -> ImportResult:
