@@ -19,8 +19,8 @@ from app.queries import (
 from app.stats.figures import Figure, unit_label
 from app.stats.identities import (
     IDENTITIES,
-    NEVER_NEGATIVE,
     TRADE_INDICATORS,
+    below_zero,
     identity_formula,
     solve,
 )
@@ -176,18 +176,15 @@ def identity_checks(
 
 
 def _negative_term(identity: dict[str, int], figures: dict[str, StoredFigure]) -> Checked | None:
-    """The check of an identity with one term missing, when the reported ones make that
-    term negative beyond their rounding and it cannot be (NEVER_NEGATIVE)."""
+    """The check of an identity with one term missing, when the reported ones leave that
+    term below zero beyond their rounding and it cannot be."""
     missing = [code for code in identity if code not in figures]
     reported = [figures[code] for code in identity if code in figures]
-    if len(missing) != 1 or missing[0] not in NEVER_NEGATIVE:
-        return None
-    if len({obs.currency for obs in reported}) != 1:
+    if len(missing) != 1 or len({obs.currency for obs in reported}) != 1:
         return None
     known = {obs.indicator: Figure(obs.value, obs.multiplier, obs.precision) for obs in reported}
     derived = solve(identity, missing[0], known)
-    high = derived.figure.interval.high
-    if high is None or high >= 0:
+    if not below_zero(missing[0], derived.figure):
         return None
     currency, multiplier = reported[0].currency, derived.figure.multiplier
     return Checked(

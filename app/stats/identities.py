@@ -85,6 +85,13 @@ def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:
     return {code: replace(d, conflict=conflicts.get(code)) for code, d in derived.items()}
 
 
+def below_zero(code: str, figure: Figure) -> bool:
+    """Whether a value that cannot be negative is below zero whatever its rounding: the
+    figures it was derived from contradict each other."""
+    high = figure.interval.high
+    return code in NEVER_NEGATIVE and high is not None and high < 0
+
+
 def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict[str, str]:
     """What makes each derived value's inputs contradict each other, if anything does."""
     conflicts: dict[str, str] = {}
@@ -99,8 +106,7 @@ def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict
                     "their rounding.",
                 )
     for code, derivation in derived.items():
-        interval = derivation.figure.interval
-        if code in NEVER_NEGATIVE and interval.high is not None and interval.high < 0:
+        if below_zero(code, derivation.figure):
             conflicts.setdefault(
                 code,
                 f"{code} cannot be negative: the reported figures it is derived from "
