@@ -10,7 +10,6 @@ from app.models import ObservationStatus
 from app.queries import (
     Point,
     Reader,
-    StoredFigure,
     YearPoints,
     pair_points,
     stored_by_year,
@@ -164,32 +163,33 @@ def identity_checks(
     )
     checks = []
     for year, figures in stored.items():
+        points = year_points(figures)
         for target, identity in IDENTITY_FOR.items():
             checked: Checked | None
             if set(identity) <= set(figures):
-                checked = check_identity(target, reporter, partner, year, year_points(figures))
+                checked = check_identity(target, reporter, partner, year, points)
             else:
-                checked = _negative_term(identity, figures)
+                checked = _negative_term(identity, points)
             if checked is not None:
                 checks.append((target, year, checked))
     return checks
 
 
-def _negative_term(identity: dict[str, int], figures: dict[str, StoredFigure]) -> Checked | None:
+def _negative_term(identity: dict[str, int], points: YearPoints) -> Checked | None:
     """The check of an identity with one term missing, when the reported ones leave that
-    term below zero beyond their rounding and it cannot be."""
-    missing = [code for code in identity if code not in figures]
-    reported = [figures[code] for code in identity if code in figures]
-    if len(missing) != 1 or len({obs.currency for obs in reported}) != 1:
+    term below zero beyond their rounding and it cannot be. Solved from this identity's
+    terms: `points` may have derived it from the other identity."""
+    reported = [points[code] for code in identity if code in points and points[code].observation]
+    missing = [code for code in identity if code not in {p.indicator for p in reported}]
+    if len(missing) != 1 or len({p.currency for p in reported}) != 1:
         return None
-    known = {obs.indicator: Figure(obs.value, obs.multiplier, obs.precision) for obs in reported}
-    derived = solve(identity, missing[0], known)
+    derived = solve(identity, missing[0], {p.indicator: p.figure for p in reported})
     if not below_zero(missing[0], derived.figure):
         return None
     currency, multiplier = reported[0].currency, derived.figure.multiplier
     return Checked(
         negative_term(derived.formula, derived.figure, unit_label(currency, multiplier)),
-        [year_points({obs.indicator: obs})[obs.indicator] for obs in reported],
+        reported,
         [],
         currency,
         multiplier,
