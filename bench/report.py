@@ -212,9 +212,11 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def write(results: dict[str, Any], folder: Path) -> Path:
-    """<date>-<host>.json and .md, and latest.md; returns the JSON's path."""
+    """<date>-<time>-<host>.json and .md, and latest.md; returns the JSON's path. The time
+    (UTC, hhmm) keeps two runs of one day, on one machine or on two of the same name."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{results['date'][:10]}-{results['host']}"
+    date = results["date"]  # 2026-12-03T11:37:14Z
+    stem = f"{date[:10]}-{date[11:13]}{date[14:16]}-{results['host']}"
     table = markdown(results)
     (folder / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
     (folder / f"{stem}.md").write_text(table)

@@ -3,7 +3,9 @@ accepts, and an agreement check that catches a wrong row. No timing here: `make 
 
 import csv
 import io
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pycountry
 import pytest
@@ -180,3 +182,12 @@ def test_the_table_api_rows_are_a_reference_and_never_a_target() -> None:
     missed = [t.name for t in report.targets(results) if not t.met]
     assert missed == ["Q1 speed-up", "Q2 speed-up"]
     assert config.Q1_TABLE.tradestats == config.Q1.tradestats  # the same run, reused
+
+
+def test_two_runs_of_one_day_on_one_machine_keep_both_results(tmp_path: Path) -> None:
+    recorded = json.loads(next((dataset.ROOT / "bench" / "results").glob("*-vm.json")).read_text())
+    morning = report.write({**recorded, "date": "2026-12-03T10:33:29Z"}, tmp_path)
+    noon = report.write({**recorded, "date": "2026-12-03T11:37:14Z"}, tmp_path)
+    assert (morning.name, noon.name) == ("2026-12-03-1033-vm.json", "2026-12-03-1137-vm.json")
+    assert json.loads(morning.read_text())["date"] == "2026-12-03T10:33:29Z"
+    assert (tmp_path / "latest.md").read_text() == noon.with_suffix(".md").read_text()
