@@ -354,9 +354,10 @@ _NUMBER_STARTS = frozenset("-0123456789")
 
 
 def _cell(column: str, text: str) -> Any:
-    """A CSV cell as the JSON value it stands for; what cannot be read stays text."""
+    """A CSV cell as the JSON value it stands for; what cannot be read stays text. An
+    empty cell is the field's default (USD, millions), as a column left out is."""
     if text == "":
-        return None
+        return DEFAULTS.get(column)
     if "\x00" in text:  # PostgreSQL cannot store it; refuse it alike everywhere
         raise ProblemException(
             400, "malformed-import", "Malformed import", "The CSV holds a NUL character."

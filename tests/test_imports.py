@@ -411,6 +411,20 @@ def test_values_are_stored_as_written_and_their_precision_inferred(
 
 
 @pytest.mark.parametrize("chunk", [1, 100])
+def test_an_empty_currency_or_multiplier_cell_is_the_default_as_a_column_left_out_is(
+    client: TestClient, auth: dict, session: Session, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    body = figures(("DEU", "EXPORTS", 2001, "12.3"), ("DEU", "EXPORTS", 2002, "4"))
+    body = body.replace(",USD,6,", ",,,")
+    assert post_csv(client, auth, body).json()["created"] == 2
+    units = session.execute(text("SELECT DISTINCT currency, multiplier FROM observation"))
+    assert units.all() == [("USD", 6)]
+    unchanged = post_csv(client, auth, figures(("DEU", "EXPORTS", 2001, "12.3"))).json()
+    assert unchanged["unchanged"] == 1
+
+
+@pytest.mark.parametrize("chunk", [1, 100])
 def test_a_value_with_more_digits_than_json_keeps_is_refused(
     client: TestClient, auth: dict, session: Session, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:

@@ -59,8 +59,9 @@ Rows are matched on reporter, partner, indicator and year: new ones are created,
 ones updated (with a revision), identical ones left alone, so importing the same file
 again changes nothing.
 
-CSV columns, with a header row: `{"`, `".join(IMPORT_COLUMNS)}`. Empty cells are nulls;
-`precision` is inferred from `value` when empty. The CSV export of `/v1/observations`
+CSV columns, with a header row: `{"`, `".join(IMPORT_COLUMNS)}`. An empty cell is a field
+left out: `currency` USD, `multiplier` 6 (millions), `precision` inferred from `value`,
+and null for the optional rest. The CSV export of `/v1/observations`
 imports again unchanged. Bodies are limited to {LIMIT:,} bytes (413 beyond).
 `dry_run=true` validates and counts without writing. Needs `Authorization: Bearer <key>`.""",
     operation_id="import_observations",
