@@ -154,7 +154,7 @@ def _import(file: Path, format: ImportFormat, dry_run: bool) -> None:
         except ImportFailed as exc:
             progress.stop()
             for e in exc.report.errors[:50]:
-                err.print(f"line {e['line']}: {e['field']}: {e['message']}", markup=False)
+                err.print(f"{e.location}: {e.field}: {e.message}", markup=False)
             raise
     verb = "would import" if dry_run else "imported"
     err.print(

@@ -25,7 +25,9 @@ log = logging.getLogger("tradestats")
 
 class FieldError(BaseModel):
     location: str = Field(
-        description="Where the bad field is: query, path, header or body.", examples=["query"]
+        description="Where the bad field is: query, path, header or body; in an import, the "
+        "row: `line 3` of a CSV, or `observation 3` of a JSON array (its place, from 1).",
+        examples=["query"],
     )
     field: str = Field(examples=["reporter"])
     message: str = Field(examples=["unknown country code 'XX'"])

@@ -1,9 +1,10 @@
 """Bulk import of observations from CSV or JSON: all rows or none, upserted, revisioned.
 
 Each row is validated as a POST body would be (app/inputs.py), and its errors are
-reported with its line number. A valid file is applied in one transaction: new figures
-are created, changed ones updated, identical ones left alone, so importing the same
-file twice changes nothing and writes no revisions.
+reported with where it is: a CSV row by its line ("line 3"), a JSON one by its place in
+the array ("observation 3"; a JSON body may be all one line). A valid file is applied in
+one transaction: new figures are created, changed ones updated, identical ones left
+alone, so importing the same file twice changes nothing and writes no revisions.
 
 CSV columns (a header row is required; order is free): IMPORT_COLUMNS. The export
 columns of `GET /v1/observations?format=csv` are these plus EXPORT_ONLY, which are
@@ -75,14 +76,15 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)  # {line, field, message}
+    errors: list[FieldError] = field(default_factory=list)  # located by row: "line 3"
     problems: int = 0  # every problem, though `errors` keeps only the first MAX_ERRORS
     dry_run: bool = False
 
-    def add_problems(self, line: int, errors: list[FieldError]) -> None:
+    def add_problems(self, place: str, errors: list[FieldError]) -> None:
+        """A row's problems, at `place` (Rows.PLACE filled in: "line 3", "observation 3")."""
         self.problems += len(errors)
         kept = errors[: MAX_ERRORS - len(self.errors)]  # memory stays flat on a broken file
-        self.errors += [{"line": line, "field": e.field, "message": e.message} for e in kept]
+        self.errors += [FieldError(location=place, field=e.field, message=e.message) for e in kept]
 
 
 def _count(n: int, noun: str) -> str:
@@ -97,10 +99,7 @@ class ImportFailed(ProblemException):
             "Invalid import",
             f"{_count(report.problems, 'problem')} in {_count(report.rows, 'row')}; "
             "nothing was imported.",
-            [
-                FieldError(location=f"line {e['line']}", field=e["field"], message=e["message"])
-                for e in report.errors
-            ],
+            report.errors,
         )
         self.report = report
 
@@ -110,9 +109,9 @@ class ImportFailed(ProblemException):
 
 @dataclass
 class Chunk:
-    """Rows read together, by line: when every row is valid (`results` is None), their
-    `columns` (rowcheck.COLUMNS, one sequence each); else each row's `results`, its column
-    values or its problems."""
+    """Rows read together, by line (a JSON row's place in its array): when every row is
+    valid (`results` is None), their `columns` (rowcheck.COLUMNS, one sequence each); else
+    each row's `results`, its column values or its problems."""
 
     lines: Sequence[int]
     columns: list[Sequence[Any]] | None = None
@@ -124,6 +123,9 @@ class CsvRows:
     the types a JSON body would carry; `checked` gives Chunks of rows checked as
     check_values would, but column by column, each field's rule seeing each distinct cell
     once. `source` is the whole text, or lines (a text stream opened with newline="")."""
+
+    PLACE = "line {}"  # where a row's problems are: its physical line in the file
+    REPEAT = "repeats the figure on line {}"
 
     def __init__(self, source: str | Iterable[str]) -> None:
         self.source = source
@@ -386,7 +388,7 @@ def _number(text: str) -> Decimal | str:
 
 
 def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows from `[...]` or `{"observations": [...]}`; "line" is the row's 1-based index."""
+    """Rows from `[...]` or `{"observations": [...]}`, numbered by place in the array from 1."""
     data = parse_json(body)
     if isinstance(data, dict) and set(data) == {"observations"}:
         data = data["observations"]
@@ -471,6 +473,10 @@ def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
 
 class DictRows:
     """Rows that arrive as dicts (a JSON import): each checked by check_values."""
+
+    # Numbered by place in the array, from 1, not by line: a JSON body may be one line.
+    PLACE = "observation {}"
+    REPEAT = "repeats the figure in observation {}"
 
     def __init__(self, rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
         self.rows = rows
@@ -607,14 +613,16 @@ def _checked_batches(
         if columns:
             repeats = seen.repeats(lines, columns)
             if repeats:
-                problems += [(lines[at], _repeat(first)) for at, first in repeats.items()]
+                problems += [
+                    (lines[at], _repeat(rows.REPEAT.format(first))) for at, first in repeats.items()
+                ]
                 problems.sort(key=itemgetter(0))
                 kept = [at not in repeats for at in range(len(lines))]
                 columns = [list(compress(column, kept)) for column in columns]
             for gathered, column in zip(batch, columns, strict=True):
                 gathered += column
         for line, errors in problems:
-            report.add_problems(line, errors)
+            report.add_problems(rows.PLACE.format(line), errors)
         if len(batch[0]) >= BATCH:
             yield batch
             batch = [[] for _ in COLUMNS]
@@ -622,10 +630,8 @@ def _checked_batches(
         yield batch
 
 
-def _repeat(first: int) -> list[FieldError]:
-    return [
-        FieldError(location="body", field="year", message=f"repeats the figure on line {first}")
-    ]
+def _repeat(message: str) -> list[FieldError]:
+    return [FieldError(location="body", field="year", message=message)]
 
 
 class FirstLines:

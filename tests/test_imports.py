@@ -1,4 +1,4 @@
-"""Bulk import: all or nothing, idempotent, with every bad row reported by line."""
+"""Bulk import: all or nothing, idempotent, with every bad row reported by line or place."""
 
 import io
 import json
@@ -557,6 +557,49 @@ def test_cli_imports_a_json_file(engine: Engine, tmp_path: Path) -> None:
     path.write_text(json.dumps([{**r, "source_id": 2, "quote": "Q."} for r in rows]))
     done = cli(engine, "import", str(path))
     assert "imported 2 rows: 2 created, 0 updated, 0 unchanged" in done.stderr, done.stderr
+
+
+JSON_ROW = {"reporter": "KAZ", "partner": "DEU", "indicator": "EXPORTS", "source_id": 2}
+# Four observations on one line: the third is bad, the fourth repeats the first.
+ONE_LINE = json.dumps(
+    [
+        JSON_ROW | {"year": year, "value": value, "quote": "Q."}
+        for year, value in [(2020, 1.5), (2021, 2.5), (2022, "x"), (2020, 1.5)]
+    ]
+)
+ONE_LINE_PROBLEMS = [
+    ("observation 3", "value", "must be a finite JSON number below 1E+15 in size"),
+    ("observation 4", "year", "repeats the figure in observation 1"),
+]
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["array", "object"])
+def test_a_json_import_names_a_bad_row_by_its_place_not_a_line(
+    client: TestClient, auth: dict, session: Session, wrapped: bool
+) -> None:
+    """A JSON body may be one line: "line 3" would point at nothing."""
+    assert "\n" not in ONE_LINE
+    body = f'{{"observations": {ONE_LINE}}}' if wrapped else ONE_LINE
+    before = state(session)
+    response = client.post(
+        "/v1/imports", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "2 problems in 4 rows; nothing was imported."
+    found = [(e["location"], e["field"], e["message"]) for e in response.json()["errors"]]
+    assert found == ONE_LINE_PROBLEMS
+    assert state(session) == before
+
+
+def test_cli_names_a_bad_json_row_by_its_place(engine: Engine, tmp_path: Path) -> None:
+    """`tradestats import` reads a JSON array file element by element, and says the same."""
+    path = tmp_path / "figures.json"
+    path.write_text(ONE_LINE)
+    failed = cli(engine, "import", str(path))
+    assert failed.returncode == 2
+    printed = [f"{place}: {name}: {message}" for place, name, message in ONE_LINE_PROBLEMS]
+    assert [line for line in failed.stderr.splitlines() if line in printed] == printed
+    assert "line 3" not in failed.stderr and "Traceback" not in failed.stderr
 
 
 def test_a_broken_file_counts_every_problem_and_lists_the_first(

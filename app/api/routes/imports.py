@@ -54,7 +54,8 @@ async def import_body(request: Request) -> tuple[bytes, str]:
 Upload observations as CSV (`Content-Type: text/csv`) or JSON (`application/json`: an
 array of objects shaped like `POST /v1/observations` bodies, or `{{"observations": [...]}}`).
 The whole file applies in one transaction, or none of it does: a 422 lists every bad row
-with its line number and field.
+and field, in `location`: a CSV row by its line (`line 3`), a JSON one by its place in the
+array, from 1 (`observation 3`).
 Rows are matched on reporter, partner, indicator and year: new ones are created, changed
 ones updated (with a revision), identical ones left alone, so importing the same file
 again changes nothing.
