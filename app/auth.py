@@ -49,7 +49,7 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
     """Make sure a given key (from the environment) is valid, and the keys it was before
     are not: changing TRADESTATS_ADMIN_KEY is how an operator rotates a leaked one.
     Idempotent."""
-    prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
+    prefix = _stored_prefix(key)
     secret_hash = hash_key(key)
     query = select(ApiKey).where(ApiKey.prefix == prefix)
     earlier = select(ApiKey).where(
@@ -60,15 +60,8 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
         return row  # as usual once provisioned: nothing to write, so no lock
     session.rollback()
     lock_for_write(session)  # each worker provisions it as it starts: in turn
+    refuse_revoked(session, key)  # again under the lock: another may have just revoked it
     row = session.exec(query).first()
-    if row is not None and row.revoked_at is not None:
-        # Never made valid again: a restart with a leaked key would undo its revocation,
-        # and a replica still holding the old key would revoke the new one in turn.
-        session.rollback()
-        raise InvalidSettings(
-            "error: invalid settings: TRADESTATS_ADMIN_KEY names a key that was revoked "
-            "(replaced, or by `keys revoke`): set a new one"
-        )
     if row is None:
         row = ApiKey(name=name, prefix=prefix, secret_hash=secret_hash)
         session.add(row)
@@ -84,6 +77,19 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
         return provision_key(session, key, name)
     session.refresh(row)
     return row
+
+
+def refuse_revoked(session: Session, key: str) -> None:
+    """Stop the process (InvalidSettings) when the environment's key was revoked. It is
+    never made valid again: a restart with a leaked key would undo its revocation, and a
+    replica still holding the old key would revoke the new one in turn."""
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == _stored_prefix(key))).first()
+    if row is not None and row.revoked_at is not None:
+        session.rollback()  # lets go of provision_key's write lock
+        raise InvalidSettings(
+            "error: invalid settings: TRADESTATS_ADMIN_KEY names a key that was revoked "
+            "(replaced, or by `keys revoke`): set a new one"
+        )
 
 
 def _holds(row: ApiKey | None, secret_hash: str) -> TypeGuard[ApiKey]:
@@ -112,6 +118,11 @@ def _prefix_of(key: str) -> str | None:
     return prefix if prefix and secret else None
 
 
+def _stored_prefix(key: str) -> str:
+    """The prefix a key's row is found by: an operator's own key has none, so a hash's."""
+    return _prefix_of(key) or "env-" + hash_key(key)[:12]
+
+
 MISSING_KEY = "Writes need an API key: send `Authorization: Bearer <key>`."
 
 
@@ -132,8 +143,7 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
     if scheme.lower() != "bearer" or not key.strip():
         raise unauthorized(MISSING_KEY)
     key = key.strip()
-    prefix = _prefix_of(key) or "env-" + hash_key(key)[:12]
-    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == _stored_prefix(key))).first()
     # Compare even when no row matched, so timing does not tell which prefixes exist.
     stored = row.secret_hash if row else hash_key("")
     if not hmac.compare_digest(stored, hash_key(key)) or row is None:

@@ -28,9 +28,9 @@ from app.api.routes import (
     series,
     sources,
 )
-from app.auth import provision_key
+from app.auth import provision_key, refuse_revoked
 from app.core.config import Settings, get_settings
-from app.db import database
+from app.db import database, get_engine
 from app.errors import install_problem_handlers
 from app.logs import configure_logging
 from app.middleware import (
@@ -155,6 +155,18 @@ def create_app() -> FastAPI:
     return app
 
 
+def refuse_a_revoked_admin_key() -> None:
+    """A revoked TRADESTATS_ADMIN_KEY stops the server as any unusable setting does: with
+    one line, while the app is imported (InvalidSettings is a SystemExit). Raised in the
+    lifespan, which checks again as it provisions the key, it reached stderr as uvicorn's
+    lifespan traceback, after its start lines. The database is read only when it is set."""
+    key = get_settings().tradestats_admin_key
+    if key:
+        with Session(get_engine()) as session:
+            refuse_revoked(session, key)
+
+
 app = create_app()
+refuse_a_revoked_admin_key()
 gc.freeze()
 gc.enable()

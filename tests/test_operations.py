@@ -16,10 +16,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from app.auth import create_key, revoke_key
 from app.core.config import get_settings
 from app.db import CONNECT_TIMEOUT
 from app.main import create_app
+from app.models import ApiKey
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from tests.conftest import serve_from
 from tests.databases import ROOT, PostgresDatabases, SqliteDatabases
@@ -332,6 +335,38 @@ def test_a_setting_that_cannot_be_used_is_one_line_naming_it(
     lines = ran.stderr.strip().splitlines()
     assert ran.returncode == (2 if command[1] == "app.cli" else 1), ran.stderr
     assert lines == [lines[0]] and lines[0].startswith(f"error: invalid settings: {variable}")
+
+
+@pytest.mark.parametrize("start", ["serve", "entrypoint"])
+def test_a_revoked_admin_key_stops_the_server_with_one_line(
+    engine: Engine, tmp_path: Path, start: str
+) -> None:
+    """It stopped the server with uvicorn's lifespan traceback (about 60 lines) under its
+    start lines, where any other unusable setting gives one line."""
+    with Session(engine) as session:
+        row, key = create_key(session, "leaked")
+        key_id = row.id
+        revoke_key(session, key_id)
+    url = engine.url.render_as_string(hide_password=False)
+    env = {"DATABASE_URL": url, "TRADESTATS_ADMIN_KEY": key}
+    command = ["sh", "docker/entrypoint.sh"]
+    if start == "serve":
+        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", "0"]
+        env["PATH"] = "/usr/bin:/bin"
+    else:  # the image's start: migrations and seed first, then uvicorn
+        env = entrypoint_env(tmp_path, PORT="8000", **env)
+    ran = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    lines = ran.stderr.strip().splitlines()
+    if start == "serve":
+        assert lines == [lines[0]]  # the migrations before the image's uvicorn log their own
+    assert lines[-1] == (
+        "error: invalid settings: TRADESTATS_ADMIN_KEY names a key that was revoked "
+        "(replaced, or by `keys revoke`): set a new one"
+    )
+    with Session(engine) as session:
+        assert session.get(ApiKey, key_id).revoked_at is not None  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "abc"])
