@@ -78,11 +78,13 @@ class ImportReport:
     unchanged: int = 0
     errors: list[FieldError] = field(default_factory=list)  # located by row: "line 3"
     problems: int = 0  # every problem, though `errors` keeps only the first MAX_ERRORS
+    bad_rows: int = 0  # the rows those problems are in
     dry_run: bool = False
 
     def add_problems(self, place: str, errors: list[FieldError]) -> None:
         """A row's problems, at `place` (Rows.PLACE filled in: "line 3", "observation 3")."""
         self.problems += len(errors)
+        self.bad_rows += 1
         kept = errors[: MAX_ERRORS - len(self.errors)]  # memory stays flat on a broken file
         self.errors += [FieldError(location=place, field=e.field, message=e.message) for e in kept]
 
@@ -97,8 +99,8 @@ class ImportFailed(ProblemException):
             422,
             "import-invalid",
             "Invalid import",
-            f"{_count(report.problems, 'problem')} in {_count(report.rows, 'row')}; "
-            "nothing was imported.",
+            f"{_count(report.problems, 'problem')} in {report.bad_rows} of "
+            f"{_count(report.rows, 'row')}; nothing was imported.",
             report.errors,
         )
         self.report = report

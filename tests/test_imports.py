@@ -110,7 +110,8 @@ def test_a_bad_file_reports_every_bad_row_and_writes_nothing(
         ("line 6", "source_id"),
         ("line 7", "year"),  # a repeat of line 2
     }
-    assert "nothing was imported" in response.json()["detail"]
+    detail = "6 problems in 3 of 6 rows; nothing was imported."  # three good rows
+    assert response.json()["detail"] == detail
     assert state(session) == before
 
 
@@ -585,7 +586,7 @@ def test_a_json_import_names_a_bad_row_by_its_place_not_a_line(
         "/v1/imports", content=body, headers={**auth, "Content-Type": "application/json"}
     )
     assert response.status_code == 422
-    assert response.json()["detail"] == "2 problems in 4 rows; nothing was imported."
+    assert response.json()["detail"] == "2 problems in 2 of 4 rows; nothing was imported."
     found = [(e["location"], e["field"], e["message"]) for e in response.json()["errors"]]
     assert found == ONE_LINE_PROBLEMS
     assert state(session) == before
@@ -608,7 +609,7 @@ def test_a_broken_file_counts_every_problem_and_lists_the_first(
     monkeypatch.setattr(imports, "MAX_ERRORS", 2)
     response = post_csv(client, auth, GOOD.replace("USD", "XXY"))  # three bad currencies
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("3 problems in 3 rows")
+    assert response.json()["detail"].startswith("3 problems in 3 of 3 rows")
     assert [e["location"] for e in response.json()["errors"]] == ["line 2", "line 3"]
 
 
