@@ -377,10 +377,14 @@ class Readiness(BaseModel):
 
 class PartnerGrowth(BaseModel):
     partner: str = Field(examples=["BGR"])
-    earlier: Number = Field(description="The `from` year's figure.", examples=[4.2])
-    later: Number = Field(description="The `to` year's figure.", examples=[7.8])
+    unit: Unit | None = Field(
+        description="The unit of `earlier`, `later` and `chg`: the finer of the two "
+        "figures' units. Null, with them, when the figures' currencies differ."
+    )
+    earlier: Number | None = Field(description="The `from` year's figure.", examples=[4.2])
+    later: Number | None = Field(description="The `to` year's figure.", examples=[7.8])
     ratio: Number | None
-    chg: Number = Field(description="Absolute change, exact.")
+    chg: Number | None = Field(description="Absolute change, exact.")
     pch: Number | None = Field(description="Percent change.")
     cagr: Number | None
     log: Number | None

@@ -190,6 +190,60 @@ def test_growth_with_every_partner_in_one_query(client: TestClient, session: Ses
     assert bad.status_code == 422
 
 
+def partner_growth(client: TestClient, **params: object) -> dict[str, dict]:
+    query = {"indicator": "EXPORTS", "reporter": "KAZ", "from": 2020, "to": 2024} | params
+    body = client.get("/v1/growth/partners", params=query).json()
+    return {row["partner"]: row for row in body["data"]}
+
+
+def test_each_partner_s_growth_says_its_unit_and_agrees_with_the_pair_s(
+    client: TestClient, session: Session
+) -> None:
+    """Units differ from partner to partner: each row names its own, converts figures that
+    differ only in multiplier (as /v1/growth does), and lists, with a reason, those that
+    differ in currency rather than leaving the partner out."""
+    record_figure(session, "EXPORTS", 2020, "2.5", partner="DEU", multiplier=9)
+    record_figure(session, "EXPORTS", 2024, "3100000", partner="DEU", multiplier=3)
+    record_figure(session, "EXPORTS", 2020, "12.5", partner="FRA")
+    record_figure(session, "EXPORTS", 2024, "14.0", partner="FRA")
+    record_figure(session, "EXPORTS", 2020, "7.1", partner="ESP", currency="EUR")
+    record_figure(session, "EXPORTS", 2024, "9.3", partner="ESP")
+    rows = partner_growth(client)
+    assert list(rows) == ["DEU", "ESP", "FRA"]
+    deu = rows["DEU"]
+    assert deu["unit"] == {"currency": "USD", "multiplier": 3, "label": "USD thousands"}
+    assert (deu["earlier"], deu["later"], deu["chg"], deu["ratio"]) == (
+        2500000,
+        3100000,
+        600000,
+        1.24,
+    )
+    assert rows["FRA"]["unit"]["label"] == "USD millions" and rows["FRA"]["chg"] == 1.5
+    esp = rows["ESP"]
+    assert [esp[k] for k in ("unit", "earlier", "later", "ratio", "chg", "pch")] == [None] * 6
+    assert "in EUR and the 2024 figure in USD" in esp["reason"]
+    for partner, row in rows.items():
+        pair = client.get(
+            "/v1/growth",
+            params={"indicator": "EXPORTS", "reporter": "KAZ", "partner": partner}
+            | {"from": 2020, "to": 2024},
+        ).json()
+        same = ("unit", "ratio", "chg", "pch", "cagr", "log", "reason")
+        assert {k: row[k] for k in same} == {k: pair[k] for k in same}, partner
+    as_csv = client.get(
+        "/v1/growth/partners",
+        params={"indicator": "EXPORTS", "reporter": "KAZ", "from": 2020, "to": 2024}
+        | {"format": "csv"},
+    )
+    lines = as_csv.text.splitlines()
+    assert lines[0].startswith("partner,unit_currency,unit_multiplier,unit_label,earlier,")
+    assert [line.split(",")[:4] for line in lines[1:]] == [
+        ["DEU", "USD", "3", "USD thousands"],
+        ["ESP", "", "", ""],
+        ["FRA", "USD", "6", "USD millions"],
+    ]
+
+
 # The widest spread the write rules allow: 15 digits in billions against 6 decimals in units.
 WIDE, FINE = "999999999999999", "0.000001"
 

@@ -1,5 +1,6 @@
 """Growth between any two years, in FRED's transformations."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -18,13 +19,14 @@ from app.api.deps import (
     distinct_pair,
 )
 from app.api.lean import lean
-from app.api.presenters import figure_used, no_figure, unit
+from app.api.presenters import figure_used, no_figure, unit, unit_data
 from app.api.render import Format, reads, render, render_plain
 from app.db import DatabaseDep
 from app.errors import invalid
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
 from app.stats.growth import Growth, growth
+from app.stats.intervals import EXACT
 
 router = APIRouter(prefix="/v1", tags=["Growth"])
 FromYear = Annotated[
@@ -114,6 +116,43 @@ def get_growth(
     return render(request, format, result, f"growth-{code}-{reporter}-{partner}")
 
 
+def partner_growth(row: Sequence[Any], from_year: int, to_year: int) -> dict[str, Any]:
+    """One partner's row of growth_pairs as PartnerGrowth: a plain dict, as a model per
+    partner cost more than the query. Growth as `/v1/growth` computes it."""
+    partner, earlier, currency, multiplier, later, later_currency, later_multiplier = row
+    if currency != later_currency:
+        return {
+            "partner": partner,
+            "unit": None,
+            "earlier": None,
+            "later": None,
+            **dict.fromkeys(PARTNER_TRANSFORMATIONS),
+            "reason": f"the {from_year} figure is in {currency} and the {to_year} figure in "
+            f"{later_currency}, and no exchange rate is recorded to convert them",
+        }
+    if multiplier != later_multiplier:  # both in the finer unit, exactly
+        finer = min(multiplier, later_multiplier)
+        earlier = earlier.scaleb(multiplier - finer, EXACT)
+        later, multiplier = later.scaleb(later_multiplier - finer, EXACT), finer
+    # A stored figure other than 0 is never within its rounding of zero: no `earliest`.
+    g = growth(earlier, later, to_year - from_year)
+    return {
+        "partner": partner,
+        "unit": unit_data(currency, multiplier),
+        "earlier": earlier,
+        "later": later,
+        "ratio": g.ratio,
+        "chg": g.chg,
+        "pch": g.pch,
+        "cagr": g.cagr,
+        "log": g.log,
+        "reason": g.reason,
+    }
+
+
+PARTNER_TRANSFORMATIONS = ("ratio", "chg", "pch", "cagr", "log")
+
+
 @router.get(
     "/growth/partners",
     response_model=PartnerGrowths,
@@ -122,8 +161,10 @@ def get_growth(
 For one reporter and indicator, the change from `from` to `to` with every partner that
 has a stored figure in both years, in partner order: the same transformations as
 `/v1/growth`. The figures are matched in one SQL join; derived values are not computed
-here (use `/v1/growth` for one pair). Partners whose figures differ in currency or unit
-are left out.""",
+here (use `/v1/growth` for one pair). Each row gives its `unit`: `earlier`, `later` and
+`chg` are in it, the finer of the two figures' units when their multipliers differ. A
+partner whose two figures are in different currencies is listed with those, `unit` and
+every transformation null, and a `reason`: no exchange rate is recorded.""",
     operation_id="list_partner_growth",
     **reads(422, tags_itself=True),
 )
@@ -151,27 +192,8 @@ async def list_partner_growth(
             as_of=as_of,
         )
 
-    data = []
     rows = await tagged_read(request, engine, pairs)
-    for partner, earlier, currency, multiplier, later, *later_unit in rows:
-        if [currency, multiplier] != later_unit:
-            continue
-        g = growth(earlier, later, to_year - from_year)
-        # Plain dicts in PartnerGrowth's field order: a model per partner cost more than
-        # the query.
-        data.append(
-            {
-                "partner": partner,
-                "earlier": earlier,
-                "later": later,
-                "ratio": g.ratio,
-                "chg": g.chg,
-                "pch": g.pch,
-                "cagr": g.cagr,
-                "log": g.log,
-                "reason": g.reason,
-            }
-        )
+    data = [partner_growth(row, from_year, to_year) for row in rows]
     result = {
         "indicator": indicator.value,
         "reporter": reporter,
