@@ -108,7 +108,11 @@ def _indicator(code: str) -> str | None:
 _COUNTRIES = _Spellings({s: a for c, a in _COUNTRY_CODES.items() for s in (c, c.lower())}, _alpha3)
 _INDICATORS = _Spellings({s: c for c in INDICATORS for s in (c, c.lower())}, _indicator)
 _BAD_INDICATOR = Problem("must be one of " + ", ".join(INDICATORS))
-_BAD_NUMBER = Problem("must be a finite JSON number below 1E+15 in size")
+_NOT_A_NUMBER = Problem(
+    "must be a number such as 12.5: digits with '.' for the decimal point (in JSON, not a "
+    "string in quotes)"
+)
+_BAD_NUMBER = Problem("must be a finite number below 1E+15 in size")
 _BAD_MULTIPLIER = Problem("must be one of 0, 3, 6, 9 (10^n units)")
 _BAD_PRECISION = Problem(f"must be an integer from 0 to {MAX_DECIMALS}")
 _TOO_MANY_DECIMALS = Problem(f"has more than {MAX_DECIMALS} decimals")
@@ -151,7 +155,9 @@ class Rules:
         """Avoids what costs once per row: Decimal.as_tuple, quantize, closures."""
         if type(value) is int:
             value = Decimal(value)
-        if not isinstance(value, Decimal) or not value.is_finite() or too_large(value):
+        if not isinstance(value, Decimal):
+            return _NOT_A_NUMBER
+        if not value.is_finite() or too_large(value):
             return _BAD_NUMBER
         if value.is_zero():
             value = value.copy_abs()  # -0.0 is 0.0, as exact_number has it

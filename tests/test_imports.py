@@ -18,6 +18,10 @@ from app.imports import IMPORT_COLUMNS, csv_rows, json_array_rows, json_rows
 from tests.conftest import count_rows, run_cli
 
 HEADER = ",".join(IMPORT_COLUMNS)
+NOT_A_NUMBER = (
+    "must be a number such as 12.5: digits with '.' for the decimal point (in JSON, not a "
+    "string in quotes)"
+)
 GOOD = f"""{HEADER}
 KAZ,BGR,EXPORTS,2023,20.0,USD,6,,2,1,Exports in 2023.,
 KAZ,BGR,IMPORTS,2023,76.0,USD,6,,2,1,Imports in 2023.,
@@ -373,7 +377,7 @@ def test_repeats_and_bad_rows_are_listed_in_line_order_whatever_the_chunks(
     assert response.status_code == 422
     assert [(e["location"], e["field"], e["message"]) for e in response.json()["errors"]] == [
         ("line 4", "year", "repeats the figure on line 2"),
-        ("line 5", "value", "must be a finite JSON number below 1E+15 in size"),
+        ("line 5", "value", NOT_A_NUMBER),
         ("line 6", "year", "repeats the figure on line 3"),
     ]
 
@@ -569,7 +573,7 @@ ONE_LINE = json.dumps(
     ]
 )
 ONE_LINE_PROBLEMS = [
-    ("observation 3", "value", "must be a finite JSON number below 1E+15 in size"),
+    ("observation 3", "value", NOT_A_NUMBER),
     ("observation 4", "year", "repeats the figure in observation 1"),
 ]
 
@@ -673,6 +677,21 @@ def test_number_cells_are_ascii_digits_as_json_writes_them(
     monkeypatch.setattr(imports, "CHUNK", chunk)
     found = problems(client, auth, session, one_row(**{field: cell}))
     assert [(line, name) for line, name, _ in found] == [("line 2", field)]
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ('"12,5"', NOT_A_NUMBER),  # a decimal comma
+        ("NaN", NOT_A_NUMBER),
+        ("1E+400", "must be a finite number below 1E+15 in size"),
+        ("1000000000000000", "must be a finite number below 1E+15 in size"),
+    ],
+)
+def test_a_value_that_is_not_a_number_is_told_apart_from_one_too_large(
+    client: TestClient, auth: dict, session: Session, cell: str, message: str
+) -> None:
+    assert problems(client, auth, session, one_row(value=cell)) == [("line 2", "value", message)]
 
 
 @pytest.mark.parametrize(
