@@ -137,6 +137,16 @@ def test_as_of_needs_an_rfc3339_timestamp(client: TestClient, moment: str) -> No
     assert response.json()["errors"][0]["field"] == "as_of"
 
 
+def test_an_unencoded_plus_in_as_of_is_explained(client: TestClient) -> None:
+    """`+` in a query string is a space: `?as_of=…12:00:00+01:00` by hand arrives without it."""
+    for path in ("/v1/observations", "/v1/exports?reporter=KAZ&partner=BGR"):
+        response = client.get(f"{path}{'&' if '?' in path else '?'}as_of=2026-12-03T12:00:00+01:00")
+        assert response.status_code == 422
+        assert "write it as %2B" in response.json()["errors"][0]["message"]
+    encoded = client.get("/v1/observations?as_of=2026-12-03T12:00:00%2B01:00")
+    assert encoded.status_code == 200
+
+
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
 def test_as_of_must_stay_within_the_years_in_utc(client: TestClient, moment: str) -> None:
     """Valid RFC 3339, but in UTC it falls in year 0 or 10000: a 422, not an overflow."""
