@@ -147,7 +147,11 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
     # Compare even when no row matched, so timing does not tell which prefixes exist.
     stored = row.secret_hash if row else hash_key("")
     if not hmac.compare_digest(stored, hash_key(key)) or row is None:
-        raise unauthorized("The API key is not valid.", invalid_token=True)
+        raise unauthorized(
+            "The API key is not valid: send the whole key `tradestats keys create` printed, "
+            "or ask the operator for one.",
+            invalid_token=True,
+        )
     if row.revoked_at is not None:
         raise unauthorized("The API key has been revoked.", invalid_token=True)
     return row

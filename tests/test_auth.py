@@ -43,6 +43,8 @@ def test_writes_without_a_valid_key_are_401(
     error = ', error="invalid_token"' if sent else ""
     assert response.headers["www-authenticate"] == f'Bearer realm="tradestats"{error}'
     assert response.headers["content-type"] == "application/problem+json"
+    if sent:  # what to do about it, not only that it failed
+        assert "tradestats keys create" in response.json()["detail"]
     assert count_rows(session, "source") == 3
 
 

@@ -99,7 +99,7 @@ def _digits(value: object) -> object:
     """A whole number in ASCII digits, as the schema's `type: integer` says. Pydantic alone
     would also read Python's spellings: `+2024`, `2_024`, ` 2024` and `２０２４` as 2024."""
     if isinstance(value, str) and not WHOLE_NUMBER.fullmatch(value):
-        raise ValueError("must be a whole number written in digits, such as 2024")
+        raise ValueError("must be a whole number written in digits, 0 to 9")
     return value
 
 

@@ -110,15 +110,16 @@ def start_after(cursor: str | None, filters: dict[str, Any]) -> ObservationKey |
     if tag != filters_tag(filters):
         raise invalid_cursor(
             "The cursor was issued for other filters (reporter, partner, indicator, years "
-            "or as_of): follow `next` as it was given, or change filters without a cursor"
+            "or as_of): follow `next` as it was given, or start the new filters' first page "
+            "without a cursor",
+            again=False,
         )
     return key
 
 
-def invalid_cursor(why: str) -> ProblemException:
-    return ProblemException(
-        400, "invalid-cursor", "Invalid cursor", f"{why}; start again without it."
-    )
+def invalid_cursor(why: str, again: bool = True) -> ProblemException:
+    detail = f"{why}; start again without it." if again else f"{why}."
+    return ProblemException(400, "invalid-cursor", "Invalid cursor", detail)
 
 
 @router.get(
