@@ -229,7 +229,7 @@ def test_each_route_s_422_example_is_what_it_answers(
     assert response.json() == documented["content"]["application/problem+json"]["example"]
 
 
-@pytest.mark.parametrize("path", ["/docs", "/redoc", "/static/docs/swagger-ui.css"])
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/static/docs/swagger-ui.css", "/favicon.ico"])
 def test_docs_pages_are_not_in_the_api_schema(path: str) -> None:
     assert path not in OPENAPI["paths"]
 
@@ -252,6 +252,14 @@ def test_docs_are_served_from_this_service(client: TestClient, path: str, assets
         assert asset.status_code == 200
         assert len(asset.content) > 1000
     assert "googleapis" not in response.text
+
+
+def test_a_browser_showing_json_finds_the_pages_icon(client: TestClient) -> None:
+    """A browser asks for /favicon.ico on a page that names no icon, as JSON is."""
+    icon = client.get("/favicon.ico")
+    assert (icon.status_code, icon.headers["content-type"]) == (200, "image/png")
+    assert icon.history[0].status_code == 301
+    assert icon.content == client.get("/static/docs/favicon.png").content
 
 
 def test_docs_policy_allows_only_local_scripts_and_the_page_s_own(client: TestClient) -> None:

@@ -9,7 +9,7 @@ import re
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
@@ -74,6 +74,14 @@ def redoc(request: Request) -> HTMLResponse:
     # keeps the page quick to render.
     html = bytes(page.body).replace(b"<redoc ", b'<redoc max-displayed-enum-values="8" ', 1)
     return _with_policy(HTMLResponse(html))
+
+
+@router.get("/favicon.ico")
+def favicon(request: Request) -> RedirectResponse:
+    """Where a browser looks for an icon on a page without one (any JSON it shows): the
+    one the HTML pages name, rather than a 404 in its console."""
+    _, static = _urls(request)
+    return RedirectResponse(f"{static}/favicon.png", status_code=301)
 
 
 class WholeFiles(StaticFiles):
