@@ -141,6 +141,12 @@ class FigureUsed(BaseModel):
     unit: Unit = Field(description="The figure's own, which the result's may differ from.")
     status: ObservationStatus
     observation_id: int | None = Field(description="Set when the figure is stored.")
+    formula: str | None = Field(
+        default=None,
+        description="How a derived figure was computed, naming the figures of its year it "
+        "comes from (each in the same pair's series); null for a stored one.",
+        examples=["IMPORTS = EXPORTS − BALANCE"],
+    )
 
 
 class IntervalPublic(BaseModel):

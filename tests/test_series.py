@@ -87,6 +87,8 @@ def test_balance_is_derived_from_a_derived_value(client: TestClient) -> None:
         ("IMPORTS", "derived"),
     ]
     assert balance["inputs"][1]["observation_id"] is None
+    # The derived input names what it rests on, so the turnover figure is not lost.
+    assert [i["formula"] for i in balance["inputs"]] == [None, "IMPORTS = TURNOVER − EXPORTS"]
 
 
 @pytest.mark.parametrize(

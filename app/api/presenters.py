@@ -94,7 +94,7 @@ def figure_data(point: Point) -> Data:
     """A point as an input, in its own unit and with its own precision: converted to
     another unit, 4.2 USD millions would read 4200 thousands, published to the thousand,
     which is not what its source printed."""
-    figure = point.figure
+    figure, derivation = point.figure, point.derivation
     return {
         "indicator": point.indicator,
         "year": point.year,
@@ -103,6 +103,8 @@ def figure_data(point: Point) -> Data:
         "unit": unit_data(point.currency, figure.multiplier),
         "status": point.status,
         "observation_id": point.observation_id,
+        # A derived input names what it comes from: a turnover may rest on a balance.
+        "formula": derivation.formula if derivation else None,
     }
 
 
