@@ -51,17 +51,15 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
     Idempotent."""
     prefix = _stored_prefix(key)
     secret_hash = hash_key(key)
-    query = select(ApiKey).where(ApiKey.prefix == prefix)
     earlier = select(ApiKey).where(
         ApiKey.name == name, ApiKey.prefix != prefix, col(ApiKey.revoked_at).is_(None)
     )
-    row = session.exec(query).first()
+    row = _stored_row(session, key)
     if _holds(row, secret_hash) and session.exec(earlier).first() is None:
         return row  # as usual once provisioned: nothing to write, so no lock
     session.rollback()
     lock_for_write(session)  # each worker provisions it as it starts: in turn
-    refuse_revoked(session, key)  # again under the lock: another may have just revoked it
-    row = session.exec(query).first()
+    row = refuse_revoked(session, key)  # again under the lock: another may have just revoked it
     if row is None:
         row = ApiKey(name=name, prefix=prefix, secret_hash=secret_hash)
         session.add(row)
@@ -79,17 +77,19 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
     return row
 
 
-def refuse_revoked(session: Session, key: str) -> None:
-    """Stop the process (InvalidSettings) when the environment's key was revoked. It is
-    never made valid again: a restart with a leaked key would undo its revocation, and a
-    replica still holding the old key would revoke the new one in turn."""
-    row = session.exec(select(ApiKey).where(ApiKey.prefix == _stored_prefix(key))).first()
+def refuse_revoked(session: Session, key: str) -> ApiKey | None:
+    """The environment's key's row, if any; stops the process (InvalidSettings) when the
+    key was revoked. It is never made valid again: a restart with a leaked key would undo
+    its revocation, and a replica still holding the old key would revoke the new one in
+    turn."""
+    row = _stored_row(session, key)
     if row is not None and row.revoked_at is not None:
         session.rollback()  # lets go of provision_key's write lock
         raise InvalidSettings(
             "error: invalid settings: TRADESTATS_ADMIN_KEY names a key that was revoked "
             "(replaced, or by `keys revoke`): set a new one"
         )
+    return row
 
 
 def _holds(row: ApiKey | None, secret_hash: str) -> TypeGuard[ApiKey]:
@@ -123,6 +123,10 @@ def _stored_prefix(key: str) -> str:
     return _prefix_of(key) or "env-" + hash_key(key)[:12]
 
 
+def _stored_row(session: Session, key: str) -> ApiKey | None:
+    return session.exec(select(ApiKey).where(ApiKey.prefix == _stored_prefix(key))).first()
+
+
 MISSING_KEY = "Writes need an API key: send `Authorization: Bearer <key>`."
 
 
@@ -143,7 +147,7 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey:
     if scheme.lower() != "bearer" or not key.strip():
         raise unauthorized(MISSING_KEY)
     key = key.strip()
-    row = session.exec(select(ApiKey).where(ApiKey.prefix == _stored_prefix(key))).first()
+    row = _stored_row(session, key)
     # Compare even when no row matched, so timing does not tell which prefixes exist.
     stored = row.secret_hash if row else hash_key("")
     if not hmac.compare_digest(stored, hash_key(key)) or row is None:

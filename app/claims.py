@@ -179,11 +179,12 @@ def _negative_term(identity: dict[str, int], points: YearPoints) -> Checked | No
     """The check of an identity with one term missing, when the reported ones leave that
     term below zero beyond their rounding and it cannot be. Solved from this identity's
     terms: `points` may have derived it from the other identity."""
-    reported = [points[code] for code in identity if code in points and points[code].observation]
-    missing = [code for code in identity if code not in {p.indicator for p in reported}]
+    stored = {c: points[c] for c in identity if c in points and points[c].observation}
+    reported = list(stored.values())
+    missing = [code for code in identity if code not in stored]
     if len(missing) != 1 or len({p.currency for p in reported}) != 1:
         return None
-    derived = solve(identity, missing[0], {p.indicator: p.figure for p in reported})
+    derived = solve(identity, missing[0], {c: p.figure for c, p in stored.items()})
     if not below_zero(missing[0], derived.figure):
         return None
     currency, multiplier = reported[0].currency, derived.figure.multiplier

@@ -102,8 +102,7 @@ def get_growth(
         values = {
             **dict.fromkeys(Growth._fields),
             "unit": None,
-            "reason": f"the {from_year} figure is in {earlier.currency} and the {to_year} "
-            f"figure in {later.currency}, and no exchange rate is recorded to convert them",
+            "reason": unconvertible(from_year, earlier.currency, to_year, later.currency),
         }
     result = GrowthResult(
         indicator=code,
@@ -114,6 +113,14 @@ def get_growth(
         **values,
     )
     return render(request, format, result, f"growth-{code}-{reporter}-{partner}")
+
+
+def unconvertible(from_year: int, currency: str, to_year: int, later_currency: str) -> str:
+    """Why no growth is given between figures in two currencies."""
+    return (
+        f"the {from_year} figure is in {currency} and the {to_year} figure in "
+        f"{later_currency}, and no exchange rate is recorded to convert them"
+    )
 
 
 def partner_growth(row: Sequence[Any], from_year: int, to_year: int) -> dict[str, Any]:
@@ -127,8 +134,7 @@ def partner_growth(row: Sequence[Any], from_year: int, to_year: int) -> dict[str
             "earlier": None,
             "later": None,
             **dict.fromkeys(PARTNER_TRANSFORMATIONS),
-            "reason": f"the {from_year} figure is in {currency} and the {to_year} figure in "
-            f"{later_currency}, and no exchange rate is recorded to convert them",
+            "reason": unconvertible(from_year, currency, to_year, later_currency),
         }
     if multiplier != later_multiplier:  # both in the finer unit, exactly
         finer = min(multiplier, later_multiplier)
