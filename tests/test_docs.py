@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from app.api.openapi import EXAMPLES, RATE_LIMIT_HEADERS
 from app.main import app
 from app.web.headers import source_hash
-from tests.make_examples import SCENARIO, csv_without_times, run_scenario, without_times
+from tests.make_examples import SCENARIO, run_scenario, text_without_times, without_times
 
 OPENAPI = app.openapi()
 OPERATIONS = [
@@ -161,7 +161,7 @@ def test_each_documented_example_is_what_the_service_answers(tmp_path: Path) -> 
         assert without_times(body) == without_times(example["response"]), (
             f"{step.operation_id}: run `make examples`"
         )
-        assert csv_without_times(as_csv) == csv_without_times(example.get("csv")), (
+        assert text_without_times(as_csv) == text_without_times(example.get("csv")), (
             f"{step.operation_id}: run `make examples`"
         )
 
