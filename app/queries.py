@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     URL,
@@ -109,13 +109,15 @@ def pair_points(
     end_year: int | None,
     as_of: datetime | None = None,
     others_only_to_derive: bool = False,
+    every_year: bool = False,
 ) -> dict[int, YearPoints]:
     """For each year, the indicator's point and those it was derived from.
 
     Trade indicators are read together, so that a missing one can be derived
     from the others (IMPORTS = TURNOVER − EXPORTS). With `others_only_to_derive`, the
     others are read only for years where the indicator itself is not stored: a series
-    needs no more, and a check of an identity needs them all.
+    needs no more, and a check of an identity needs them all. With `every_year`, years
+    where the indicator has no point are kept too, for a caller that says why.
     """
     related = TRADE_INDICATORS if indicator in TRADE_INDICATORS else (indicator,)
     stored = stored_by_year(
@@ -129,6 +131,8 @@ def pair_points(
         unless_stored=indicator if others_only_to_derive and len(related) > 1 else None,
     )
     result = {year: year_points(figures, wanted=indicator) for year, figures in stored.items()}
+    if every_year:
+        return result
     return {year: pts for year, pts in result.items() if indicator in pts}
 
 
@@ -215,6 +219,29 @@ def year_points(stored: dict[str, StoredFigure], wanted: str | None = None) -> Y
             derivation=derivation,
         )
     return result
+
+
+class Priced(Protocol):
+    """A stored figure or a point: an indicator in a currency."""
+
+    @property
+    def indicator(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+
+def not_derived_reason(figures: Iterable[Priced]) -> str | None:
+    """Why a year's trade figures derive no others, when they are there: they are in
+    different currencies, which no exchange rate converts. None when that is not why."""
+    trade = sorted((f.indicator, f.currency) for f in figures if f.indicator in TRADE_INDICATORS)
+    if len({currency for _, currency in trade}) < 2:
+        return None
+    each = ", ".join(f"{code} in {currency}" for code, currency in trade)
+    return (
+        "none is derived from those that are: they are in different currencies "
+        f"({each}), and no exchange rate is recorded"
+    )
 
 
 def _years(start_year: int | None, end_year: int | None) -> dict[str, int]:

@@ -202,12 +202,29 @@ class SeriesPoint(BaseModel):
     growth: YearGrowth | None = Field(description="Null for implied values.")
 
 
+class NotDerived(BaseModel):
+    year: int = Field(examples=[2024])
+    reason: str = Field(
+        examples=[
+            "No IMPORTS figure is recorded, and none is derived from those that are: they "
+            "are in different currencies (EXPORTS in USD, TURNOVER in EUR), and no "
+            "exchange rate is recorded."
+        ]
+    )
+
+
 class Series(BaseModel):
     indicator: IndicatorPublic
     reporter: CountryPublic
     partner: CountryPublic
     unit: Unit | None = Field(description="The unit shared by every point; null if they differ.")
     observations: list[SeriesPoint]
+    not_derived: list[NotDerived] = Field(
+        default=[],
+        description="Years in range with no value although figures are recorded that an "
+        "identity would give it from: each with why (they are in different currencies). "
+        "Empty when there are none.",
+    )
 
 
 class ObservationPublic(BaseModel):

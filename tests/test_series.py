@@ -337,3 +337,33 @@ def test_a_figure_not_derived_across_currencies_says_why(
         )
     plain = client.get("/v1/imports/2021", params=pair).json()["detail"]
     assert plain == "No IMPORTS figure is recorded for KAZ–CHE in 2021."
+
+
+def test_a_series_lists_the_years_its_figures_do_not_derive_and_why(
+    client: TestClient, session: Session
+) -> None:
+    """Turnover of EXPORTS in USD and IMPORTS in EUR was an empty series, as if nothing
+    were recorded; the year's own 404 said why, the series did not."""
+    record_figure(session, "EXPORTS", 2020, "40", partner="CHE")
+    record_figure(session, "IMPORTS", 2020, "60", partner="CHE", currency="EUR")
+    record_figure(session, "EXPORTS", 2021, "45", partner="CHE")
+    record_figure(session, "IMPORTS", 2021, "50", partner="CHE")
+    pair = {"reporter": "KAZ", "partner": "CHE"}
+    turnover = series(client, "turnover", **pair)
+    assert [(p["year"], p["value"]) for p in turnover["observations"]] == [(2021, 95)]
+    assert turnover["not_derived"] == [
+        {
+            "year": 2020,
+            "reason": "No TURNOVER figure is recorded, and none is derived from those that "
+            "are: they are in different currencies (EXPORTS in USD, IMPORTS in EUR), and no "
+            "exchange rate is recorded.",
+        }
+    ]
+    # Outside the years asked for, and where the figure itself is recorded: not listed.
+    assert series(client, "turnover", **pair, year=2021)["not_derived"] == []
+    assert series(client, "exports", **pair)["not_derived"] == []
+    detail = client.get("/v1/turnover/2020", params=pair).json()["detail"]
+    assert (
+        detail.removeprefix("No TURNOVER figure is recorded for KAZ–CHE in 2020, and ")
+        in (turnover["not_derived"][0]["reason"])
+    )

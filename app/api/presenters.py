@@ -18,6 +18,7 @@ from app.queries import (
     YearPoints,
     claims,
     database_of,
+    not_derived_reason,
     pair_points,
     sources,
     sources_by_id,
@@ -231,12 +232,9 @@ def no_figure(
             end_year=year,
             as_of=as_of,
         ).get(year, {})
-        if len({obs.currency for obs in stored.values()}) > 1:
-            each = ", ".join(sorted(f"{c} in {obs.currency}" for c, obs in stored.items()))
-            detail += (
-                ", and none is derived from those that are: they are in different currencies "
-                f"({each}), and no exchange rate is recorded"
-            )
+        reason = not_derived_reason(stored.values())
+        if reason:
+            detail += f", and {reason}"
     return not_found(detail + ".")
 
 
@@ -476,7 +474,7 @@ def series_data(
     """One indicator for a pair over [first, last], as Series: each point with growth
     from the year before; with `implied`, the ranges claims give missing years too.
     `version`, the data version when the caller has it, lets sources come from memory."""
-    by_year = pair_points(
+    read = pair_points(
         session=session,
         indicator=code,
         reporter=reporter,
@@ -485,8 +483,17 @@ def series_data(
         end_year=last,
         as_of=as_of,
         others_only_to_derive=True,
+        every_year=True,
     )
+    by_year = {year: pts for year, pts in read.items() if code in pts}
     points = points_data(session, code, by_year, first, as_of, version)
+    not_derived = [
+        {"year": year, "reason": f"No {code} figure is recorded, and {reason}."}
+        for year, pts in read.items()
+        if code not in pts
+        and (first is None or year >= first)
+        and (reason := not_derived_reason(pts.values()))
+    ]
     if implied:
         known = {p["year"] for p in points}
         currencies = {p["unit"]["currency"] for p in points}
@@ -502,6 +509,7 @@ def series_data(
         "partner": country_data(session, partner),
         "unit": unit_data(*units.pop()) if len(units) == 1 else None,
         "observations": points,
+        "not_derived": not_derived,
     }
 
 

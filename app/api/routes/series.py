@@ -77,7 +77,8 @@ add `include=implied` to see those as points with status `implied` and a null `v
 They are never mixed in otherwise.
 
 Filter with `year`, or with `start_year` and `end_year`. A pair with no figures gives an
-empty `observations` list.
+empty `observations` list. A year with figures that would give a value by an identity but
+do not, being in different currencies, is listed in `not_derived` with why.
 """
 
 YEAR_DESCRIPTION = """\
