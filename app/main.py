@@ -39,6 +39,7 @@ from app.middleware import (
     OperationsMiddleware,
     ProblemCORSMiddleware,
     Refusals,
+    scope_plain_routes,
 )
 from app.protocol_errors import install as install_protocol_errors
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
@@ -151,6 +152,7 @@ def create_app() -> FastAPI:
     # builds every included route now, which FastAPI would do on the first request.
     install_lean_routes(app)
     install_docs(app)
+    scope_plain_routes(app.router.routes)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -15,6 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
@@ -52,6 +53,42 @@ def client_of(scope: Scope, headers: dict[bytes, bytes]) -> str:
         return "key:" + token.split("_")[1]
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
+
+
+class InScope:
+    """Puts the route a request matched in its scope, as FastAPI's routes do and
+    Starlette's plain Route and Mount do not: logs and metrics name a request by that
+    route's path, and would call /openapi.json `unmatched`, like a 404."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)  # type: ignore[misc]
+        if match != Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
+class ScopedRoute(InScope, Route):
+    pass
+
+
+class ScopedMount(InScope, Mount):
+    pass
+
+
+def scope_plain_routes(routes: list[BaseRoute]) -> None:
+    """Make the plain Starlette routes among `routes` (FastAPI's /openapi.json, a mount of
+    static files) put themselves in the scope."""
+    for i, route in enumerate(routes):
+        if type(route) is Route:
+            routes[i] = ScopedRoute(
+                route.path,
+                route.endpoint,
+                methods=list(route.methods or ()),
+                name=route.name,
+                include_in_schema=route.include_in_schema,
+            )
+        elif type(route) is Mount:
+            routes[i] = ScopedMount(route.path, app=route.app, name=route.name)
 
 
 class Refusal(NamedTuple):

@@ -385,3 +385,14 @@ def test_the_entrypoint_refuses_a_port_that_does_not_exist(tmp_path: Path, port:
         2,
         f"error: PORT={port} is not a port: give 1 to 65535\n",
     )
+
+
+def test_metrics_name_the_openapi_document_and_the_docs_files(client: TestClient) -> None:
+    """Starlette's plain routes put no route in the scope: /openapi.json and the docs'
+    files were counted as `unmatched`, beside requests that matched nothing."""
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/static/docs/favicon.png").status_code == 200
+    assert client.get("/no/such/path").status_code == 404
+    text = client.get("/metrics").text
+    for route, status in (("/openapi.json", 200), ("/static/docs", 200), ("unmatched", 404)):
+        assert f'route="{route}",status="{status}"' in text

@@ -27,8 +27,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, Json, ValidationError, create_model
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match, Route
-from starlette.types import Scope
+
+from app.middleware import ScopedRoute
 
 Endpoint = Callable[..., Awaitable[Response]]
 _LEAN: WeakSet[Callable[..., Any]] = WeakSet()
@@ -54,16 +54,10 @@ def install_lean_routes(app: FastAPI) -> None:
     app.router.routes[:0] = twins
 
 
-class LeanRoute(Route):
+class LeanRoute(ScopedRoute):
     """The lean twin of a FastAPI route: same path, same answers, none of its solving."""
 
     dependant: Dependant  # the FastAPI route's: what it reads
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        match, child_scope = super().matches(scope)
-        if match != Match.NONE:  # as FastAPI's routes do: metrics and logs name the route
-            child_scope["route"] = self
-        return match, child_scope
 
 
 def _lean_route(app: FastAPI, route: RouteContext) -> LeanRoute:
