@@ -244,3 +244,17 @@ def test_a_negative_derived_trade_flow_says_its_inputs_contradict_each_other() -
     )
     # Within rounding of zero is no contradiction: 0.04 − 0.05 may be 0.
     assert derive({"TURNOVER": fig("0.04"), "EXPORTS": fig("0.05")})["IMPORTS"].conflict is None
+
+
+def test_a_ratio_above_28_digits_keeps_every_digit_it_is_rounded_to() -> None:
+    """1E+24 USD over 0.000007 USD is a ratio of 142857142857142714285714285714.285714…:
+    at 28 significant digits it was served as …285700.0, its last two whole digits and its
+    six decimals made up, and its percent change likewise."""
+    g = growth(D("0.000007"), D("999999999999999000000000"), 1)
+    assert g.ratio == D("142857142857142714285714285714.285714")
+    assert str(g.ratio) == "142857142857142714285714285714.285714"
+    assert g.pch == D("14285714285714271428571428571328.5714")
+    assert g.cagr == g.pch
+    assert g.log == D("67.131643")
+    exact = growth(D("0.000001"), D("999999999999999000000000"), 1)
+    assert exact.pch == D("99999999999999899999999999999900")  # (ratio − 1) × 100: the − 1 kept

@@ -1,9 +1,10 @@
 """Growth between two figures in FRED's transformations, in exact decimal arithmetic.
 
 `chg` is exact. Ratios and logarithms are rounded half-even to a fixed number of
-decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant digits,
-and to more where that would round a ratio onto 0 or a percent change onto −100, or any of
-them onto no change (a ratio of 1, a change or logarithm of 0) when there was one.
+decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant digits
+(more for a ratio above 1E+20, whose decimals 28 digits would not reach), and to more
+where that would round a ratio onto 0 or a percent change onto −100, or any of them onto
+no change (a ratio of 1, a change or logarithm of 0) when there was one.
 """
 
 import math
@@ -104,10 +105,14 @@ def growth(
         return Growth(chg, ZERO, ALL_GONE, None, None, reason)
 
     # Explicit context methods rather than localcontext(), which costs more than the maths.
-    ratio = DIGITS.divide(later, earlier)
+    # Above 1E+20, 28 significant digits would not reach the 6 decimals the ratio is
+    # rounded to: 1E+24 ÷ 0.000007 is 142857…714.285714, which they made …700.
+    whole = later.adjusted() - earlier.adjusted() + 1  # the ratio's digits before its point
+    digits = DIGITS if whole <= 20 else Context(prec=DIGITS.prec + whole)
+    ratio = digits.divide(later, earlier)
     # Below 1E-20, 28 digits of ratio − 1 would lose the ratio: 1E-30 would make it −1.
     tiny = ratio.adjusted() < -20
-    wide = Context(prec=DIGITS.prec - ratio.adjusted()) if tiny else DIGITS
+    wide = Context(prec=DIGITS.prec - ratio.adjusted()) if tiny else digits
     pch = wide.multiply(wide.subtract(ratio, 1), HUNDRED)
     rounded_pch = round_clear_of(pch, PERCENT_DECIMALS, ALL_GONE, ZERO)
     cagr = log = None
