@@ -250,6 +250,7 @@ def claims(draw: st.DrawFn) -> tuple[ClaimKind, Qualifier, Decimal, int, int, in
 @given(claims())
 @example((ClaimKind.percent_change, Qualifier.exact, Decimal("86.5"), 42, 1, 78, 1))
 @example((ClaimKind.ratio, Qualifier.almost, Decimal("4"), 950, 1, 3752, 1))
+@example((ClaimKind.percent_change, Qualifier.exact, Decimal("0"), 1000, 1, 998, 1))
 def test_claim_intervals_and_verdicts_match_exact_fractions(
     claim: tuple[ClaimKind, Qualifier, Decimal, int, int, int, int],
 ) -> None:
@@ -265,6 +266,8 @@ def test_claim_intervals_and_verdicts_match_exact_fractions(
     allowed = reference_allowed(qualifier, stated)
     # A percent change goes the way its word says: an increase is no fall, nor the reverse.
     way = Range(Fraction(0), None) if stated >= 0 else Range(None, Fraction(0))
+    if qualifier is Qualifier.exact and stated == 0:  # "0%" says neither way: both, rounded
+        way = Range(None, None)
     if kind is ClaimKind.percent_change and not meets(allowed, way):
         assert (assessment.verdict, assessment.interval) == (Verdict.inconsistent, None)
         return

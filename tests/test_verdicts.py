@@ -542,3 +542,27 @@ def test_a_point_is_never_shown_on_the_bound_it_fails(
     )
     assert a.verdict is Verdict.inconsistent
     assert measure in a.explanation, a.explanation
+
+
+@pytest.mark.parametrize(
+    ("stated", "low", "high"), [("0", "-0.5", "0.5"), ("0.0", "-0.05", "0.05")]
+)
+def test_a_change_of_exactly_0_percent_keeps_its_rounding_both_ways(
+    stated: str, low: str, high: str
+) -> None:
+    """ "0%" was read as "an increase of 0%", [0%, 0.5%]: a fall of 0.2% (100.0 to 99.8),
+    well within the rounding of the printed 0, was judged inconsistent with it."""
+    allowed = allowed_range(Qualifier.exact, D(stated), ClaimKind.percent_change)
+    assert allowed == Interval(D(low), D(high))
+    assert stated_phrase(ClaimKind.percent_change, Qualifier.exact, D(stated)) == (
+        f"a change of {stated}%"
+    )
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.exact, D("0"), fig("100.0"), fig("99.8"), LABELS
+    )
+    assert a.verdict is Verdict.consistent, a.explanation
+    assert "which “a change of 0%” allows (-0.5% to 0.5%)" in a.explanation
+    # A bound still says which way: "an increase of at least 0%" allows no fall.
+    assert allowed_range(Qualifier.at_least, D("0"), ClaimKind.percent_change) == Interval(
+        D("0"), None, True, False
+    )

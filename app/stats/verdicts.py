@@ -119,10 +119,16 @@ def allowed_range(qualifier: Qualifier, stated: Decimal, kind: ClaimKind) -> Int
     """The values a claim's words allow; None when they allow none ("an increase of less
     than 0%")."""
     interval = qualifier_range(qualifier, stated)
-    if kind is ClaimKind.percent_change:
+    if kind is ClaimKind.percent_change and not _no_change(qualifier, stated):
         # Its word says which way: "a decrease of less than 20%" is (−20%, 0], never a rise.
         return interval.intersect(NOT_NEGATIVE if stated >= 0 else NOT_POSITIVE)
     return interval
+
+
+def _no_change(qualifier: Qualifier, stated: Decimal) -> bool:
+    """A change of exactly 0% as printed: no word says which way, and its rounding reaches
+    both ("0.0%" stands for −0.05% to 0.05%)."""
+    return qualifier is Qualifier.exact and stated == 0
 
 
 def no_value_allowed(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str | None:
@@ -147,6 +153,8 @@ def stated_phrase(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str
     words = QUALIFIERS[qualifier].words
     if kind is ClaimKind.ratio:
         return f"{words}{_as_given(stated)} times"
+    if _no_change(qualifier, stated):
+        return f"a change of {_as_given(abs(stated))}%"
     change = "an increase" if stated >= 0 else "a decrease"
     return f"{change} of {words}{_as_given(abs(stated))}%"
 
