@@ -164,7 +164,10 @@ class YearGrowth(BaseModel):
     base_year: int
     ratio: Number | None
     pch: Number | None = Field(description="Percent change.")
-    chg: Number | None = Field(description="Absolute change, in the series unit.")
+    chg: Number | None = Field(
+        description="Absolute change, in this point's `unit` (the base year's figure "
+        "converted to it where the two differ in multiplier); the series has no one unit then."
+    )
     reason: str | None = None
 
 

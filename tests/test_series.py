@@ -235,6 +235,12 @@ def test_growth_across_units_gives_the_change_in_the_point_s_own_unit(
     }
     assert by_year[2024]["unit"]["label"] == "USD thousands"
     assert (by_year[2024]["growth"]["chg"], by_year[2024]["growth"]["ratio"]) == (50000.0, 1.5)
+    # The series has no unit of its own here, so the documentation must not send a reader
+    # to one: it once said "in the series unit", which is null.
+    assert body["unit"] is None
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["YearGrowth"]
+    chg = schema["properties"]["chg"]["description"]
+    assert "this point's `unit`" in chg and "series unit" not in chg
 
 
 def test_a_derived_value_from_contradicting_figures_explains_the_contradiction(
