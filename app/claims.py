@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from app.models import ObservationStatus
 from app.queries import (
     Point,
     Reader,
@@ -105,14 +104,12 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
 def check_identity(
     indicator: str, reporter: str, partner: str, year: int, year_points: YearPoints
 ) -> Checked:
-    """Whether reported figures satisfy the identity that defines `indicator`."""
+    """Whether reported figures satisfy the identity that defines `indicator`. A term
+    the other identity derives from reported figures counts as given: TURNOVER, EXPORTS
+    and BALANCE fix IMPORTS twice, and the two must agree."""
     identity = IDENTITY_FOR[indicator]
     formula = identity_formula(identity)
-    reported = {
-        code: p
-        for code, p in year_points.items()
-        if p.status == ObservationStatus.reported and code in identity
-    }
+    reported = _given_terms(identity, year_points)
     labels = Labels(indicator, f"{reporter}–{partner}", year, year, "")
     missing = [code for code in identity if code not in reported]
     if missing:
@@ -132,13 +129,28 @@ def check_identity(
     target = reported[indicator].figure.in_multiplier(computed.multiplier)
     currency = reported[indicator].currency
     labels = replace(labels, unit=unit_label(currency, computed.multiplier))
+    # A derived term says where it comes from: "EXPORTS − IMPORTS (IMPORTS = TURNOVER − …)".
+    derived = [p.derivation.formula for p in reported.values() if p.derivation]
+    stated = f"{formula} ({'; '.join(derived)})" if derived else formula
     return Checked(
-        assess_identity(formula, target, computed, labels),
+        assess_identity(stated, target, computed, labels),
         [reported[code] for code in identity],
         [],
         currency,
         computed.multiplier,
     )
+
+
+def _given_terms(identity: dict[str, int], points: YearPoints) -> YearPoints:
+    """The identity's terms that are reported, or derived by the other identity (from
+    figures it does not hold): a term derived from this identity's own would hold it by
+    construction."""
+    return {
+        code: p
+        for code, p in points.items()
+        if code in identity
+        and (p.derivation is None or not set(p.derivation.inputs) <= set(identity))
+    }
 
 
 def identity_checks(
@@ -150,8 +162,9 @@ def identity_checks(
     end_year: int | None,
     as_of: datetime | None = None,
 ) -> list[tuple[str, int, Checked]]:
-    """Every identity whose terms are all reported, for one pair, by year; and those with
-    one term missing where the others leave it below zero though it cannot be."""
+    """Every identity whose terms are all reported (or one fixed by the other identity),
+    for one pair, by year; and those with one term missing where the others leave it
+    below zero though it cannot be."""
     stored = stored_by_year(
         session=session,
         reporter=reporter,
@@ -166,7 +179,7 @@ def identity_checks(
         points = year_points(figures)
         for target, identity in IDENTITY_FOR.items():
             checked: Checked | None
-            if set(identity) <= set(figures):
+            if set(identity) <= set(_given_terms(identity, points)):
                 checked = check_identity(target, reporter, partner, year, points)
             else:
                 checked = _negative_term(identity, points)

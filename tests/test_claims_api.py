@@ -245,6 +245,33 @@ def test_an_identity_check_finds_a_term_left_below_zero(
     assert check["point"] == -10.0
 
 
+def test_figures_that_fix_a_term_twice_are_checked_against_each_other(
+    client: TestClient, session: Session
+) -> None:
+    """TURNOVER 100, EXPORTS 60 and BALANCE 50 give IMPORTS 40 one way and 10 the other:
+    the list was empty, as no identity had all its terms reported."""
+    record_figure(session, "TURNOVER", 2020, "100.0")
+    record_figure(session, "EXPORTS", 2020, "60.0")
+    record_figure(session, "BALANCE", 2020, "50.0")
+    record_figure(session, "TURNOVER", 2021, "100.0")  # IMPORTS 40 both ways: they agree
+    record_figure(session, "EXPORTS", 2021, "70.0")
+    record_figure(session, "BALANCE", 2021, "40.0")
+    params = {**PAIR, "start_year": 2020, "end_year": 2021}
+    checks = client.get("/v1/identity-checks", params=params).json()["data"]
+    assert [(c["formula"], c["year"], c["verdict"]) for c in checks] == [
+        ("BALANCE = EXPORTS − IMPORTS", 2020, "inconsistent"),
+        ("BALANCE = EXPORTS − IMPORTS", 2021, "consistent"),
+    ]
+    assert checks[0]["explanation"] == (
+        "Inconsistent: BALANCE is reported as 50.0 USD millions and EXPORTS − IMPORTS "
+        "(IMPORTS = TURNOVER − EXPORTS) give 20 USD millions (19.85 to 20.15 allowing for "
+        "rounding), beyond the reach of the reported figure's rounding."
+    )
+    imports = checks[0]["inputs"][2]
+    assert (imports["indicator"], imports["status"], imports["value"]) == ("IMPORTS", "derived", 40)
+    assert imports["formula"] == "IMPORTS = TURNOVER − EXPORTS"
+
+
 def test_an_identity_check_names_the_unit_it_compares_in(
     client: TestClient, session: Session
 ) -> None:

@@ -122,10 +122,13 @@ def list_qualifiers(request: Request, as_of: AsOf = None, format: Format = None)
     summary="Check accounting identities against reported figures",
     description="For each year in which every term of an identity is reported for the "
     "pair (TURNOVER = EXPORTS + IMPORTS, BALANCE = EXPORTS − IMPORTS), whether the reported "
-    "figures agree, allowing for their rounding. Same verdict format as claims. Years with "
-    "a term missing are left out, as the missing term is derived instead (see the series "
-    "endpoints), unless the others leave it below zero, beyond their rounding, where it "
-    "cannot be (TURNOVER 10 and EXPORTS 20): that is listed as inconsistent.",
+    "figures agree, allowing for their rounding. Same verdict format as claims. A term "
+    "the other identity fixes counts as given: TURNOVER, EXPORTS and BALANCE give IMPORTS "
+    "twice, so BALANCE = EXPORTS − IMPORTS is checked with IMPORTS = TURNOVER − EXPORTS, "
+    "which the inputs list as derived. Years with a term missing otherwise are left out, "
+    "as the missing term is derived instead (see the series endpoints), unless the others "
+    "leave it below zero, beyond their rounding, where it cannot be (TURNOVER 10 and "
+    "EXPORTS 20): that is listed as inconsistent.",
     operation_id="list_identity_checks",
     **reads(422),
 )
