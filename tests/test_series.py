@@ -298,6 +298,24 @@ def test_no_growth_ratio_from_a_base_that_may_be_zero(client: TestClient, sessio
     )
 
 
+def test_a_growth_reason_quotes_a_base_no_lower_than_its_interval(
+    client: TestClient, session: Session
+) -> None:
+    """IMPORTS derived as 60.05 − 60.0 is shown as 0 to 0.105; the growth from it said
+    the base "may be as low as -0.005", a value the indicator cannot take."""
+    for year, turnover in ((2023, "60.05"), (2024, "70.0")):
+        record_figure(session, "TURNOVER", year, turnover, partner="UZB")
+        record_figure(session, "EXPORTS", year, "60.0", partner="UZB")
+    pair = {"reporter": "KAZ", "partner": "UZB"}
+    base, point = series(client, "imports", **pair)["observations"]
+    assert (base["interval"]["low"], base["interval"]["high"]) == (0, 0.105)
+    growth = client.get(
+        "/v1/growth", params={**pair, "indicator": "IMPORTS", "from": 2023, "to": 2024}
+    ).json()
+    for reason in (point["growth"]["reason"], growth["reason"]):
+        assert reason.startswith("the base value may be as low as 0 within its rounding")
+
+
 def test_an_interval_never_reaches_below_zero_where_the_indicator_cannot(
     client: TestClient, session: Session
 ) -> None:

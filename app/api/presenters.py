@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -35,7 +36,7 @@ from app.schemas import (
     SourceRef,
     Unit,
 )
-from app.stats.figures import unit_label
+from app.stats.figures import Figure, unit_label
 from app.stats.growth import ZERO, growth
 from app.stats.identities import TRADE_INDICATORS, identity_formula
 from app.stats.intervals import Interval
@@ -201,7 +202,13 @@ def growth_data(point: Point, previous: Point | None) -> Data:
     earlier, later = previous.figure, point.figure
     if earlier.multiplier != later.multiplier:  # the change in this point's unit, exactly
         earlier = earlier.in_multiplier(later.multiplier)
-    g = growth(earlier.value, later.value, 1, rates=False, earliest=earlier.least)
+    g = growth(
+        earlier.value,
+        later.value,
+        1,
+        rates=False,
+        earliest=least_possible(point.indicator, earlier),
+    )
     return {
         "base_year": base_year,
         "ratio": g.ratio,
@@ -246,6 +253,13 @@ def shown_interval(point: Point) -> Interval:
     interval = point.figure.interval
     below_zero = interval.high is not None and interval.high < ZERO
     return interval if point.indicator in SIGNED or below_zero else interval.clamp_low(ZERO)
+
+
+def least_possible(indicator: str, figure: Figure) -> Decimal:
+    """The least amount a figure may stand for within its rounding, not below zero where
+    the indicator cannot be: what a growth reason quotes, as `shown_interval` shows it."""
+    least = figure.least
+    return least if indicator in SIGNED or least >= ZERO else ZERO
 
 
 def point_data(

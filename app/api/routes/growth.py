@@ -19,7 +19,7 @@ from app.api.deps import (
     distinct_pair,
 )
 from app.api.lean import lean
-from app.api.presenters import figure_used, no_figure, unit, unit_data
+from app.api.presenters import figure_used, least_possible, no_figure, unit, unit_data
 from app.api.render import Format, reads, render, render_plain
 from app.db import DatabaseDep
 from app.errors import invalid
@@ -95,7 +95,7 @@ def get_growth(
             base.value,
             later.figure.in_multiplier(multiplier).value,
             to_year - from_year,
-            earliest=base.least,
+            earliest=least_possible(code, base),
         )
         values = {**g._asdict(), "unit": unit(later.currency, multiplier)}
     else:
