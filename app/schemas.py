@@ -174,7 +174,11 @@ class YearGrowth(BaseModel):
 class SeriesPoint(BaseModel):
     year: int = Field(examples=[2024])
     value: Number | None = Field(description="Null only for implied values.", examples=[7.8])
-    precision: int = Field(description="Decimals as published.", examples=[1])
+    precision: int = Field(
+        description="Decimals as published; for a derived value, the most its inputs have "
+        "(its `interval`, not its digits, says how well it is known).",
+        examples=[1],
+    )
     unit: Unit
     status: ObservationStatus = Field(
         description="`reported`: as the source published it. `derived`: computed exactly by "
@@ -268,13 +272,15 @@ class GrowthResult(BaseModel):
         description="The two figures used, earlier first, each as given in its own unit."
     )
     ratio: Number | None = Field(
-        description="later / earlier, 6 decimals (more where 6 would read 0)."
+        description="later / earlier, 6 decimals (more where 6 would read 0, or 1 when "
+        "there was a change)."
     )
     chg: Number | None = Field(
         description="Absolute change, exact; null when the figures' currencies differ."
     )
     pch: Number | None = Field(
-        description="Percent change, 4 decimals (more where 4 would read -100)."
+        description="Percent change, 4 decimals (more where 4 would read -100, or 0 when "
+        "there was a change)."
     )
     cagr: Number | None = Field(
         description="Compound annual growth rate, percent, 4 decimals "
@@ -309,7 +315,8 @@ class Assessment(BaseModel):
     verdict: Verdict = Field(
         description="`consistent` when the claim's range meets what the figures give, "
         "allowing for their rounding; `inconsistent` when not; `unverifiable` when a figure "
-        "is missing (see `missing`)."
+        "is missing (see `missing`), or when the figures cannot settle it (in different "
+        "currencies, or a base that may be zero or is negative): `explanation` says which."
     )
     explanation: str = Field(description="One sentence, fit to quote.")
     point: Number | None = Field(

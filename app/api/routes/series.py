@@ -59,7 +59,7 @@ SERIES_ROUTES = (
     SeriesRoute(
         "investment",
         IndicatorCode.FDI_INFLOW,
-        "direct investment received from the partner (FDI_INFLOW)",
+        "direct investment received from the partner",
     ),
 )
 
@@ -188,7 +188,11 @@ def add_series_routes(route: SeriesRoute) -> None:
         engine: DatabaseDep,
         reporter: Reporter,
         partner: Partner,
-        year: Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024]), Digits],
+        year: Annotated[
+            int,
+            Path(ge=MIN_YEAR, le=MAX_YEAR, examples=[2024], description="The year, as 2024."),
+            Digits,
+        ],
         as_of: AsOf = None,
         format: Format = None,
     ) -> Any:
