@@ -51,6 +51,22 @@ class Checked:
 
 def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None) -> Checked:
     """A claim's verdict on the figures as they stood at `as_of` (now, when None)."""
+    if claim.kind == ClaimKind.identity:
+        # Every trade value the year's figures fix, as /v1/identity-checks reads them: a
+        # series' read derives nothing when the claimed indicator is stored, and would
+        # call BALANCE = EXPORTS − IMPORTS unverifiable where TURNOVER gives IMPORTS.
+        stored = stored_by_year(
+            session=session,
+            reporter=claim.reporter,
+            partner=claim.partner,
+            indicators=TRADE_INDICATORS,
+            start_year=claim.year,
+            end_year=claim.year,
+            as_of=as_of,
+        )
+        points = year_points(stored.get(claim.year, {}))
+        return check_identity(claim.indicator, claim.reporter, claim.partner, claim.year, points)
+
     by_year = pair_points(
         session=session,
         indicator=claim.indicator,
@@ -60,11 +76,6 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
         end_year=claim.year,
         as_of=as_of,
     )
-    if claim.kind == ClaimKind.identity:
-        return check_identity(
-            claim.indicator, claim.reporter, claim.partner, claim.year, by_year.get(claim.year, {})
-        )
-
     base = by_year.get(claim.base_year, {}).get(claim.indicator)
     later = by_year.get(claim.year, {}).get(claim.indicator)
     known = [p for p in (base, later) if p is not None]

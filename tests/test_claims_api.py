@@ -272,6 +272,37 @@ def test_figures_that_fix_a_term_twice_are_checked_against_each_other(
     assert imports["formula"] == "IMPORTS = TURNOVER − EXPORTS"
 
 
+def test_an_identity_claim_is_judged_as_the_identity_checks_judge_it(
+    client: TestClient, session: Session
+) -> None:
+    """A claim that BALANCE = EXPORTS − IMPORTS, with TURNOVER, EXPORTS and BALANCE
+    recorded, was unverifiable ("needs reported IMPORTS") while /v1/identity-checks found
+    the same figures inconsistent: the claim read the year as a BALANCE series does, which
+    derives nothing when BALANCE is stored."""
+    record_figure(session, "TURNOVER", 2020, "100.0")
+    record_figure(session, "EXPORTS", 2020, "60.0")
+    record_figure(session, "BALANCE", 2020, "50.0")
+    session.add(
+        Claim(
+            kind="identity",
+            indicator="BALANCE",
+            reporter="KAZ",
+            partner="BGR",
+            base_year=2020,
+            year=2020,
+            source_id=2,
+            quote="Test identity.",
+        )
+    )
+    session.commit()
+    params = {**PAIR, "start_year": 2020, "end_year": 2020}
+    (check,) = client.get("/v1/identity-checks", params=params).json()["data"]
+    claim = claims_by_indicator(client, indicator="BALANCE")["BALANCE"]
+    assert (claim["verdict"], claim["explanation"]) == ("inconsistent", check["explanation"])
+    assert claim["missing"] == []
+    assert [i["status"] for i in claim["inputs"]] == ["reported", "reported", "derived"]
+
+
 def test_an_identity_check_names_the_unit_it_compares_in(
     client: TestClient, session: Session
 ) -> None:
