@@ -34,7 +34,7 @@ from sqlmodel import Session, col
 
 from app.models import Claim, Country, Observation, ObservationStatus, Source
 from app.stats.figures import Figure
-from app.stats.identities import TRADE_INDICATORS, Derivation, derive
+from app.stats.identities import TRADE_INDICATORS, Derivation, derive, fixed_by
 from app.versioning import table_at
 
 # A row of `observation` (or of its past); attribute access as on the model.
@@ -231,11 +231,14 @@ class Priced(Protocol):
     def currency(self) -> str: ...
 
 
-def not_derived_reason(figures: Iterable[Priced]) -> str | None:
-    """Why a year's trade figures derive no others, when they are there: they are in
-    different currencies, which no exchange rate converts. None when that is not why."""
+def not_derived_reason(figures: Iterable[Priced], wanted: str) -> str | None:
+    """Why a year's trade figures do not derive `wanted`, when in one currency they would:
+    they are in different currencies, which no exchange rate converts. None when that is
+    not why (TURNOVER and BALANCE give no IMPORTS in any currency)."""
     trade = sorted((f.indicator, f.currency) for f in figures if f.indicator in TRADE_INDICATORS)
     if len({currency for _, currency in trade}) < 2:
+        return None
+    if wanted not in fixed_by(code for code, _ in trade):
         return None
     each = ", ".join(f"{code} in {currency}" for code, currency in trade)
     return (

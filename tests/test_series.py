@@ -391,3 +391,17 @@ def test_a_series_lists_the_years_its_figures_do_not_derive_and_why(
         detail.removeprefix("No TURNOVER figure is recorded for KAZ–CHE in 2020, and ")
         in (turnover["not_derived"][0]["reason"])
     )
+
+
+def test_figures_that_give_no_value_in_any_currency_are_not_blamed_on_currency(
+    client: TestClient, session: Session
+) -> None:
+    """TURNOVER in USD and BALANCE in EUR give no IMPORTS even in one currency (each
+    identity would lack two terms), yet the series listed the year as not derived
+    "because they are in different currencies", and the year's 404 said so too."""
+    record_figure(session, "TURNOVER", 2020, "100", partner="CHE")
+    record_figure(session, "BALANCE", 2020, "20", partner="CHE", currency="EUR")
+    pair = {"reporter": "KAZ", "partner": "CHE"}
+    assert series(client, "imports", **pair)["not_derived"] == []
+    detail = client.get("/v1/imports/2020", params=pair).json()["detail"]
+    assert detail == "No IMPORTS figure is recorded for KAZ–CHE in 2020."

@@ -239,7 +239,7 @@ def no_figure(
             end_year=year,
             as_of=as_of,
         ).get(year, {})
-        reason = not_derived_reason(stored.values())
+        reason = not_derived_reason(stored.values(), code)
         if reason:
             detail += f", and {reason}"
     return not_found(detail + ".")
@@ -506,7 +506,7 @@ def series_data(
         for year, pts in read.items()
         if code not in pts
         and (first is None or year >= first)
-        and (reason := not_derived_reason(pts.values()))
+        and (reason := not_derived_reason(pts.values(), code))
     ]
     if implied:
         known = {p["year"] for p in points}

@@ -11,6 +11,7 @@ twice, and the two may disagree; or a value that cannot be negative comes out be
 A value derived from such figures still follows its formula, and says what is wrong.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -83,6 +84,19 @@ def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:
                 progress = True
     conflicts = _conflicts(known, derived)
     return {code: replace(d, conflict=conflicts.get(code)) for code, d in derived.items()}
+
+
+def fixed_by(codes: Iterable[str]) -> frozenset[str]:
+    """The trade values that figures for `codes`, in one currency, give: those codes and
+    every one `derive` would derive from them."""
+    known = set(codes)
+    while fixed := {
+        missing[0]
+        for identity in IDENTITIES
+        if len(missing := [code for code in identity if code not in known]) == 1
+    }:
+        known |= fixed
+    return frozenset(known)
 
 
 def below_zero(code: str, figure: Figure) -> bool:
