@@ -258,3 +258,12 @@ def test_a_ratio_above_28_digits_keeps_every_digit_it_is_rounded_to() -> None:
     assert g.log == D("67.131643")
     exact = growth(D("0.000001"), D("999999999999999000000000"), 1)
     assert exact.pch == D("99999999999999899999999999999900")  # (ratio − 1) × 100: the − 1 kept
+
+
+def test_a_ratio_just_below_1e20_is_rounded_once() -> None:
+    """8.314338456778E+22 over 2932.46 is 28352777043090101825.77085450440…: at 28 digits
+    it was …770854|50, a tie rounded half-even down to …770854, where the ratio rounds to
+    …770855; its percent change likewise."""
+    g = growth(D("2932.46"), D("8.314338456778E+22"), 1)
+    assert g.ratio == D("28352777043090101825.770855")
+    assert g.pch == D("2835277704309010182477.0855")

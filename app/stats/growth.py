@@ -2,9 +2,9 @@
 
 `chg` is exact. Ratios and logarithms are rounded half-even to a fixed number of
 decimals (RATIO_DECIMALS, PERCENT_DECIMALS) after computing with 28 significant digits
-(more for a ratio above 1E+20, whose decimals 28 digits would not reach), and to more
-where that would round a ratio onto 0 or a percent change onto −100, or any of them onto
-no change (a ratio of 1, a change or logarithm of 0) when there was one.
+(more for a ratio above 1E+10, whose decimals 28 digits barely reach, or not at all), and
+to more where that would round a ratio onto 0 or a percent change onto −100, or any of
+them onto no change (a ratio of 1, a change or logarithm of 0) when there was one.
 """
 
 import math
@@ -19,6 +19,10 @@ HUNDRED = Decimal(100)
 ZERO, ALL_GONE = Decimal(0), Decimal(-100)  # a ratio of nothing left, its percent change
 ONE = Decimal(1)  # the ratio of no change; its percent change and logarithm are ZERO
 DIGITS = Context(prec=28)  # significant digits of intermediate results
+# Up to this many whole digits, a 28-digit ratio keeps 12 digits past the 6 decimals it is
+# rounded to (its percent change past its 4): rounding twice, to 28 digits and then to
+# those, differs from rounding once only where those 12 read 5000…0 or 4999…9.
+WHOLE_DIGITS = 10
 
 
 class Growth(NamedTuple):
@@ -106,9 +110,10 @@ def growth(
 
     # Explicit context methods rather than localcontext(), which costs more than the maths.
     # Above 1E+20, 28 significant digits would not reach the 6 decimals the ratio is
-    # rounded to: 1E+24 ÷ 0.000007 is 142857…714.285714, which they made …700.
+    # rounded to: 1E+24 ÷ 0.000007 is 142857…714.285714, which they made …700. Just
+    # below, a digit or two to spare made a tie of …825.7708545044, rounded down.
     whole = later.adjusted() - earlier.adjusted() + 1  # the ratio's digits before its point
-    digits = DIGITS if whole <= 20 else Context(prec=DIGITS.prec + whole)
+    digits = DIGITS if whole <= WHOLE_DIGITS else Context(prec=DIGITS.prec + whole)
     ratio = digits.divide(later, earlier)
     # Below 1E-20, 28 digits of ratio − 1 would lose the ratio: 1E-30 would make it −1.
     tiny = ratio.adjusted() < -20
