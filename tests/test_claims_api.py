@@ -43,7 +43,7 @@ def test_seeded_fdi_claim_is_consistent_and_says_why(client: TestClient) -> None
 @pytest.mark.parametrize(
     ("indicator", "low", "high", "low_inclusive"),
     [
-        ("TURNOVER", 93.7875, 104.236112, True),  # 375.15 / 4 to 375.25 / 3.6
+        ("TURNOVER", 93.7875, 107.214286, True),  # 375.15 / 4 to 375.25 / 3.5, rounded out
         ("EXPORTS", 0.0, 27.604546, False),  # below 303.65 / 11
     ],
 )
@@ -180,10 +180,16 @@ def test_qualifier_table(client: TestClient) -> None:
         "at_most",
     ]
     almost = rows["almost"]
-    assert almost["meaning"] == "up to 10% short of N, or N itself: [0.9·N, N]"
-    assert almost["example_allowed"] == {
-        "low": 3.6,
+    assert almost["meaning"].startswith("up to 10% short of N, or N itself, [0.9·N, N]")
+    assert almost["example_allowed"] == {  # "4" alone allows from 3.5: so does "almost 4"
+        "low": 3.5,
         "high": 4,
+        "low_inclusive": True,
+        "high_inclusive": True,
+    }
+    assert rows["approximately"]["example_allowed"] == {  # no less than "4" allows
+        "low": 3.5,
+        "high": 4.5,
         "low_inclusive": True,
         "high_inclusive": True,
     }
@@ -473,7 +479,7 @@ def post_turnover_ratio(client: TestClient, auth: dict, **fields: object) -> dic
 
 
 def test_claims_on_one_missing_year_narrow_it_together(client: TestClient, auth: dict) -> None:
-    """The seed's "almost four times" puts 2023 at 93.7875 to 104.236112; a second claim,
+    """The seed's "almost four times" puts 2023 at 93.7875 to 107.214286; a second claim,
     "more than 3.8 times", puts it below 375.25 / 3.8. If both are right, it lies in both."""
     seeded = implied_turnover_2023(client)
     claim = post_turnover_ratio(client, auth, stated=3.8, qualifier="more_than")

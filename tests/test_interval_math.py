@@ -158,8 +158,8 @@ REFERENCE_QUALIFIERS = {  # factor of |N| for each bound, and whether each is cl
 
 def reference_allowed(qualifier: Qualifier, stated: Decimal) -> Range:
     size = abs(Fraction(stated))
-    if qualifier is Qualifier.exact:  # half a unit of the last printed digit
-        half = half_unit(-int(stated.as_tuple().exponent))
+    half = half_unit(-int(stated.as_tuple().exponent))  # of the last printed digit
+    if qualifier is Qualifier.exact:
         allowed = Range(size - half, size + half)
     else:
         low, high, low_closed, high_closed = REFERENCE_QUALIFIERS[qualifier]
@@ -169,6 +169,13 @@ def reference_allowed(qualifier: Qualifier, stated: Decimal) -> Range:
             low_closed,
             high_closed,
         )
+    # A hedge allows no less than the bare number: "about 4" what "4" does, and "almost 4"
+    # as far below 4.
+    if qualifier in (Qualifier.approximately, Qualifier.almost):
+        assert allowed.low is not None and allowed.high is not None
+        low = min(allowed.low, size - half)
+        high = max(allowed.high, size + half) if qualifier is Qualifier.approximately else size
+        allowed = Range(low, high, allowed.low_closed, allowed.high_closed)
     if stated < 0:  # a fall: the words bound its size
         return Range(
             None if allowed.high is None else -allowed.high,

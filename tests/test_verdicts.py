@@ -51,17 +51,26 @@ def fig(text: str) -> Figure:
         ("exact", "86.5", "86.55", True),
         ("exact", "86.5", "86.44", False),
         ("exact", "86.5", "86.56", False),
-        # approximately: [0.9·N, 1.1·N]
-        ("approximately", "4", "3.6", True),
-        ("approximately", "4", "4.4", True),
-        ("approximately", "4", "3.59", False),
-        ("approximately", "4", "4.41", False),
-        # almost: [0.9·N, N]
-        ("almost", "4", "3.6", True),
+        # approximately: [0.9·N, 1.1·N], widened to N's rounding where that is wider:
+        # "about 4" allows at least what "4" does
+        ("approximately", "4", "3.5", True),
+        ("approximately", "4", "4.5", True),
+        ("approximately", "4", "3.49", False),
+        ("approximately", "4", "4.51", False),
+        ("approximately", "4.0", "3.6", True),  # printed to 0.1: 10% is the wider
+        ("approximately", "4.0", "3.59", False),
+        ("approximately", "86.5", "77.85", True),
+        ("approximately", "86.5", "95.15", True),
+        ("approximately", "86.5", "77.84", False),
+        ("approximately", "86.5", "95.16", False),
+        # almost: [0.9·N, N], its low end widened to N's rounding where that is lower
+        ("almost", "4", "3.5", True),
         ("almost", "4", "4", True),
         ("almost", "4", "3.8", True),
-        ("almost", "4", "3.59", False),
+        ("almost", "4", "3.49", False),
         ("almost", "4", "4.01", False),
+        ("almost", "11", "9.9", True),
+        ("almost", "11", "9.89", False),
         # more_than: (N, ∞), N itself excluded
         ("more_than", "11", "11", False),
         ("more_than", "11", "11.0001", True),
@@ -202,7 +211,7 @@ def test_claim_that_the_point_estimate_itself_satisfies() -> None:
         ClaimKind.ratio, Qualifier.almost, D("4"), fig("95.0"), fig("375.2"), LABELS
     )
     assert a.verdict is Verdict.consistent
-    assert "which “almost 4 times” allows (3.6 times to 4 times)" in a.explanation
+    assert "which “almost 4 times” allows (3.5 times to 4 times)" in a.explanation
 
 
 @pytest.mark.parametrize(
@@ -235,9 +244,9 @@ def test_missing_base_implies_its_range() -> None:
     assert a.verdict is Verdict.unverifiable
     assert a.missing_years == (2023,)
     assert a.implied_year == 2023
-    assert a.implied == Interval(D("375.15") / 4, divided_up(D("375.25"), D("3.6")))
+    assert a.implied == Interval(D("375.15") / 4, divided_up(D("375.25"), D("3.5")))
     assert "no FDI_INFLOW figure is recorded for KAZ–BGR in 2023" in a.explanation
-    assert "93.78 to 104.24 USD millions" in a.explanation
+    assert "93.78 to 107.22 USD millions" in a.explanation  # 107.2142857… rounded up
 
 
 def test_missing_base_under_more_than_is_bounded_above_only() -> None:
@@ -490,15 +499,15 @@ def test_an_increase_of_less_than_nothing_allows_nothing() -> None:
 @pytest.mark.parametrize(
     ("qualifier", "stated", "base", "later", "where"),
     [
-        # 375.2 / 104.24 = 3.59939: "almost 4" allows from 3.6, which the rounding reaches,
-        # but not 4, which is 0.4 away: the gap is to 3.6.
+        # 375.2 / 107.21 = 3.49967: "almost 4" allows from 3.5, which the rounding reaches
+        # (375.25 / 107.205 = 3.5003), but not 4, which is 0.5 away: the gap is to 3.5.
         (
             "almost",
             "4",
-            "104.24",
+            "107.21",
             "375.2",
-            "“almost 4 times” allows 3.6 times to 4 times, and that point estimate is "
-            "0.00061 below it, within the rounding",
+            "“almost 4 times” allows 3.5 times to 4 times, and that point estimate is "
+            "0.00033 below it, within the rounding",
         ),
         # 303.6 / 27.6 = 11 exactly, which "more than 11" excludes; 11.02 is allowed.
         (

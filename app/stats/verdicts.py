@@ -50,11 +50,15 @@ class QualifierRule:
     high: Decimal | None
     low_closed: bool
     high_closed: bool
+    # Widened, where it allows less, to the rounding of N as printed: a hedge never allows
+    # less than N alone ("about 4" allows what "4" does, 3.5 to 4.5, and more).
+    rounded_low: bool = False
+    rounded_high: bool = False
 
 
 # The interpretation table: what each qualifier allows for a stated number N > 0.
 # For a decrease (N < 0) it applies to the size of the fall: "fell by more than 20%"
-# allows anything below −20%. `exact` is widened by the rounding of N as printed.
+# allows anything below −20%.
 QUALIFIERS: dict[Qualifier, QualifierRule] = {
     Qualifier.exact: QualifierRule(
         "",
@@ -64,22 +68,29 @@ QUALIFIERS: dict[Qualifier, QualifierRule] = {
         Decimal(1),
         True,
         True,
+        rounded_low=True,
+        rounded_high=True,
     ),
     Qualifier.approximately: QualifierRule(
         "about ",
-        "within 10% of N either way: [0.9·N, 1.1·N]",
+        "within 10% of N either way, [0.9·N, 1.1·N], and never less than N as rounded in "
+        "print allows (4 allows 3.5 to 4.5; 86.5 allows 77.85 to 95.15)",
         Decimal("0.9"),
         Decimal("1.1"),
         True,
         True,
+        rounded_low=True,
+        rounded_high=True,
     ),
     Qualifier.almost: QualifierRule(
         "almost ",
-        "up to 10% short of N, or N itself: [0.9·N, N]",
+        "up to 10% short of N, or N itself, [0.9·N, N], reaching at least as far down as "
+        "N as rounded in print (4 allows 3.5 to 4; 11 allows 9.9 to 11)",
         Decimal("0.9"),
         Decimal(1),
         True,
         True,
+        rounded_low=True,
     ),
     Qualifier.more_than: QualifierRule(
         "more than ", "anything above N: (N, ∞)", Decimal(1), None, False, False
@@ -108,9 +119,11 @@ def qualifier_range(qualifier: Qualifier, stated: Decimal) -> Interval:
     size = abs(stated)
     low = None if rule.low is None else rule.low * size
     high = None if rule.high is None else rule.high * size
-    if qualifier is Qualifier.exact:
-        half_unit = Decimal(5).scaleb(stated.as_tuple().exponent - 1)  # type: ignore[operator]
-        low, high = size - half_unit, size + half_unit
+    half_unit = Decimal(5).scaleb(stated.as_tuple().exponent - 1)  # type: ignore[operator]
+    if rule.rounded_low and low is not None:
+        low = min(low, size - half_unit)
+    if rule.rounded_high and high is not None:
+        high = max(high, size + half_unit)
     interval = Interval(low, high, rule.low_closed, rule.high_closed)
     return interval.negate() if stated < 0 else interval
 

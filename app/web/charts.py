@@ -241,7 +241,7 @@ def series_bars(series: Series) -> list[Bar]:
     """A series' points as bars, all in the smallest multiplier among them.
 
     Values keep their published digits (375.2); implied ranges are rounded outward to one
-    more decimal than the figures they come from (93.78–104.24).
+    more decimal than the figures they come from (93.78–107.22).
     """
     finest = min((p.unit.multiplier for p in series.observations), default=0)
     bars = []
