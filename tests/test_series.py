@@ -405,3 +405,15 @@ def test_figures_that_give_no_value_in_any_currency_are_not_blamed_on_currency(
     assert series(client, "imports", **pair)["not_derived"] == []
     detail = client.get("/v1/imports/2020", params=pair).json()["detail"]
     assert detail == "No IMPORTS figure is recorded for KAZ–CHE in 2020."
+
+
+def test_csv_interval_bounds_carry_their_own_digits(client: TestClient) -> None:
+    """4.2's bounds are 4.15 and 4.25; CSV wrote them quantized to six places, 4.150000."""
+    text = client.get(
+        "/v1/investment", params={"reporter": "KAZ", "partner": "BGR", "format": "csv"}
+    ).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["value"], r["interval_low"], r["interval_high"]) for r in rows] == [
+        ("4.2", "4.15", "4.25"),
+        ("7.8", "7.75", "7.85"),
+    ]

@@ -75,11 +75,13 @@ INTERVAL_DECIMALS = 6  # bounds are rounded outward to this many places
 
 
 def interval_data(interval: Interval, decimals: int = INTERVAL_DECIMALS) -> Data:
-    shown = interval.rounded_outward(decimals)
-    if shown != interval and interval.rounded_outward(decimals + 1) == interval:
-        # A 6-decimal figure's own bounds, half a unit of its last place either way, are
-        # exact in 7 places: rounded to 6 they would double its width.
-        shown = interval
+    if interval.rounded_outward(decimals + 1) == interval:
+        # Bounds exact in 7 places are shown as they are: a 6-decimal figure's own bounds,
+        # half a unit of its last place either way, would double its width rounded to 6,
+        # and 4.2's would read 4.150000 in CSV.
+        shown = interval.unsigned()
+    else:
+        shown = interval.rounded_outward(decimals)
     return {
         "low": shown.low,
         "high": shown.high,

@@ -102,6 +102,15 @@ class Interval(NamedTuple):
             DIGITS,
         )
 
+    def unsigned(self) -> "Interval":
+        """The same bounds with no signed zero (−0 would read as below zero)."""
+        return Interval(
+            None if self.low is None else unsigned_zero(self.low),
+            None if self.high is None else unsigned_zero(self.high),
+            self.low_closed,
+            self.high_closed,
+        )
+
     def rounded_outward(self, decimals: int) -> "Interval":
         """For display: widened to `decimals` places, so it still holds every value (and
         -0.000001 rounded up is 0, not -0: a zero has no sign)."""
