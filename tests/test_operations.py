@@ -306,6 +306,8 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
         ("PAGE_SIZE_DEFAULT", "5000"),  # above PAGE_SIZE_MAX, 1000
         ("POSTGRES_LOCK_TIMEOUT", "inf"),  # an OverflowError's traceback at start
         ("POSTGRES_LOCK_TIMEOUT", "0.0001"),  # 0 ms, which PostgreSQL reads as no timeout
+        ("DATABASE_URL", "nonsense"),  # served a 500 on every request, /readyz too
+        ("DATABASE_URL", "mysql://x:secret@y/z"),  # no driver: a 500 likewise
     ],
 )
 @pytest.mark.parametrize(
@@ -335,6 +337,7 @@ def test_a_setting_that_cannot_be_used_is_one_line_naming_it(
     lines = ran.stderr.strip().splitlines()
     assert ran.returncode == (2 if command[1] == "app.cli" else 1), ran.stderr
     assert lines == [lines[0]] and lines[0].startswith(f"error: invalid settings: {variable}")
+    assert "secret" not in ran.stderr  # a URL may hold a password: it is never echoed
 
 
 @pytest.mark.parametrize("start", ["serve", "entrypoint"])

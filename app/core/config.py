@@ -62,6 +62,29 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_url(cls, url: str) -> str:
+        # Checked here, not at the first connection: an unparseable URL or a missing driver
+        # let the server start and answer every request (/readyz too) with a 500, and the
+        # migrations and the seed stop with a traceback. The URL is never echoed (a password).
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            dialect = make_url(url).get_dialect()
+        except ArgumentError:
+            raise ValueError(
+                "not an SQLAlchemy URL: give sqlite:///path or postgresql+psycopg://user@host/db"
+            ) from None
+        except NoSuchModuleError:
+            raise ValueError("names a database SQLAlchemy does not know") from None
+        try:
+            dialect.import_dbapi()
+        except ImportError as exc:
+            raise ValueError(f"its driver is not installed ({exc.name or exc})") from None
+        return url
+
     @field_validator("log_level")
     @classmethod
     def _a_log_level(cls, level: str) -> str:
