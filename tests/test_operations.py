@@ -308,6 +308,7 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
         ("POSTGRES_LOCK_TIMEOUT", "0.0001"),  # 0 ms, which PostgreSQL reads as no timeout
         ("DATABASE_URL", "nonsense"),  # served a 500 on every request, /readyz too
         ("DATABASE_URL", "mysql://x:secret@y/z"),  # no driver: a 500 likewise
+        ("REDIS_URL", "localhost:6379"),  # redis-py's traceback as the server started
     ],
 )
 @pytest.mark.parametrize(

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
             raise ValueError(f"its driver is not installed ({exc.name or exc})") from None
         return url
 
+    @field_validator("redis_url")
+    @classmethod
+    def _a_redis_url(cls, url: str | None) -> str | None:
+        # redis-py refuses any other scheme only when the app starts, with a traceback.
+        if url and url.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
+            raise ValueError("must start redis://, rediss:// or unix://")
+        return url
+
     @field_validator("log_level")
     @classmethod
     def _a_log_level(cls, level: str) -> str:
