@@ -45,5 +45,16 @@ def configure_process_logging() -> bool:
     container writes is JSON. Whether it was set."""
     path = os.environ.get(LOG_CONFIG)
     if path:
-        logging.config.dictConfig(json.loads(Path(path).read_text(encoding="utf-8")))
+        try:
+            logging.config.dictConfig(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, AttributeError, ImportError) as exc:
+            # A missing or broken file stopped the migrations and the seed (the image's
+            # start) with a 20 to 35-line traceback, where any other setting gives one line.
+            from app.core.config import InvalidSettings
+
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise InvalidSettings(
+                f"error: invalid settings: {LOG_CONFIG}={path!r}: not a logging dictConfig "
+                f"file that can be used: {reason}"
+            ) from None
     return bool(path)

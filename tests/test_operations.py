@@ -341,6 +341,33 @@ def test_a_setting_that_cannot_be_used_is_one_line_naming_it(
     assert "secret" not in ran.stderr  # a URL may hold a password: it is never echoed
 
 
+@pytest.mark.parametrize("content", [None, "{not json", '{"version": 2}'])
+@pytest.mark.parametrize(
+    "command", [["-m", "alembic", "upgrade", "head"], ["-m", "app.seed"]], ids=["migrate", "seed"]
+)
+def test_a_log_config_that_cannot_be_used_is_one_line_naming_it(
+    tmp_path: Path, content: str | None, command: list[str]
+) -> None:
+    """A missing or broken LOG_CONFIG stopped the migrations and the seed, and so the
+    image's start, with a traceback of 20 to 35 lines."""
+    config = tmp_path / "logging.json"
+    if content is not None:
+        config.write_text(content)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "LOG_CONFIG": str(config),
+    }
+    ran = subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    lines = ran.stderr.strip().splitlines()
+    assert ran.returncode == 1, ran.stderr
+    assert lines == [lines[0]] and lines[0].startswith(
+        f"error: invalid settings: LOG_CONFIG='{config}'"
+    )
+
+
 @pytest.mark.parametrize("start", ["serve", "entrypoint"])
 def test_a_revoked_admin_key_stops_the_server_with_one_line(
     engine: Engine, tmp_path: Path, start: str
