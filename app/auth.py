@@ -99,6 +99,12 @@ def _holds(row: ApiKey | None, secret_hash: str) -> TypeGuard[ApiKey]:
     )
 
 
+def live_prefix(session: Session, key: str) -> str | None:
+    """The prefix of `key` when it is a live key (stored and not revoked), else None."""
+    row = _stored_row(session, key)
+    return row.prefix if _holds(row, hash_key(key)) else None
+
+
 def list_keys(session: Session) -> list[ApiKey]:
     return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))))
 

@@ -8,11 +8,12 @@ import gc
 # frozen, so that it never walks them (100 ms of a 0.8 s start).
 gc.disable()
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.api.caching import NotModified, not_modified
 from app.api.deps import single_valued_query
@@ -28,7 +29,7 @@ from app.api.routes import (
     series,
     sources,
 )
-from app.auth import provision_key, refuse_revoked
+from app.auth import live_prefix, provision_key, refuse_revoked
 from app.core.config import Settings, get_settings
 from app.db import database, get_engine
 from app.errors import install_problem_handlers
@@ -36,6 +37,7 @@ from app.logs import configure_logging
 from app.middleware import (
     GZipUnlessStrongTag,
     HeadAsGet,
+    LiveKeys,
     OperationsMiddleware,
     ProblemCORSMiddleware,
     Refusals,
@@ -84,6 +86,22 @@ def rate_limiter(settings: Settings) -> RateLimiter | None:
     return RateLimiter(
         counter, settings.rate_limit_reads, settings.rate_limit_writes, settings.rate_limit_window
     )
+
+
+def live_key(app: FastAPI) -> Callable[[str], Awaitable[str | None]]:
+    """For the rate limiter: a token's key prefix when it is a live key, from the database
+    the app reads (a test's, where one is set)."""
+
+    async def lookup(token: str) -> str | None:
+        engine = await app.dependency_overrides.get(database, database)()
+
+        def look() -> str | None:
+            with Session(engine) as session:
+                return live_prefix(session, token)
+
+        return await run_in_threadpool(look)
+
+    return lookup
 
 
 @asynccontextmanager
@@ -141,7 +159,9 @@ def create_app() -> FastAPI:
         ],
     )
     app.add_middleware(HeadAsGet)  # inside operations: logs and metrics say HEAD
-    app.add_middleware(OperationsMiddleware, limiter=rate_limiter(settings))
+    app.add_middleware(
+        OperationsMiddleware, limiter=rate_limiter(settings), keys=LiveKeys(live_key(app))
+    )
     # In the order requests are matched, which walks every route of the routers before:
     # health first, then the most read. The document lists operations in the order of
     # TAGS (app/api/openapi.py).

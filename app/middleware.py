@@ -8,6 +8,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 from prometheus_client import Counter, Histogram
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth import hash_key
 from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
 from app.ratelimit import RateLimiter
 
@@ -45,12 +47,41 @@ def budget_spent(reset: int) -> str:
     return f"This client's request budget is spent; retry in {reset} s."
 
 
-def client_of(scope: Scope, headers: dict[bytes, bytes]) -> str:
-    """The API key's public prefix when one is sent, else the client's IP address."""
-    auth = headers.get(b"authorization", b"").decode("latin-1")
-    token = auth.partition(" ")[2].strip()
-    if token.startswith("ts_") and token.count("_") >= 2:
-        return "key:" + token.split("_")[1]
+class LiveKeys:
+    """Which bearer tokens are live API keys, for the rate limiter. A request counts
+    against its key's budget only when the key is real: any made-up `ts_x_y` would
+    otherwise be a fresh budget. Each token's answer is kept for `seconds` (a key revoked
+    meanwhile is counted as itself that long), under the token's hash, not the token."""
+
+    def __init__(
+        self,
+        lookup: Callable[[str], Awaitable[str | None]],
+        seconds: float = 60,
+        size: int = 10_000,
+    ) -> None:
+        self.lookup, self.seconds, self.size = lookup, seconds, size
+        self.known: dict[str, tuple[str | None, float]] = {}
+
+    async def prefix(self, token: str) -> str | None:
+        digest, now = hash_key(token), time.monotonic()
+        kept = self.known.get(digest)
+        if kept is not None and kept[1] > now:
+            return kept[0]
+        prefix = await self.lookup(token)
+        if len(self.known) >= self.size:  # made-up tokens must not grow it without end
+            self.known.clear()
+        self.known[digest] = (prefix, now + self.seconds)
+        return prefix
+
+
+async def client_of(scope: Scope, headers: dict[bytes, bytes], keys: LiveKeys) -> str:
+    """The API key's public prefix when a live key is sent, else the client's IP address."""
+    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        prefix = await keys.prefix(token)
+        if prefix is not None:
+            return "key:" + prefix
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
 
@@ -122,8 +153,8 @@ class Refusals:
 
 
 class OperationsMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter | None) -> None:
-        self.app, self.limiter = app, limiter
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | None, keys: LiveKeys) -> None:
+        self.app, self.limiter, self.keys = app, limiter, keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,7 +171,7 @@ class OperationsMiddleware:
         if self.limiter and scope["path"] not in UNMETERED:
             kind = "read" if scope["method"] in READ_METHODS else "write"
             try:
-                verdict = self.limiter.check(client_of(scope, headers), kind)
+                verdict = self.limiter.check(await client_of(scope, headers, self.keys), kind)
             except Exception as exc:
                 log.warning("rate limiter unavailable: %s", exc.__class__.__name__)
             if verdict is not None:

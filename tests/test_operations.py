@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -140,6 +139,28 @@ def test_over_the_limit_is_a_429_problem(engine: Engine, monkeypatch: pytest.Mon
     assert {name.lower() for name in documented["headers"]} <= set(third.headers)
 
 
+def test_a_made_up_key_is_no_fresh_budget(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any `Bearer ts_x_y` was counted as a key of its own: changing it each request got
+    round the limit. Only a live key has its own budget; anything else counts as its IP."""
+    monkeypatch.setenv("RATE_LIMIT_READS", "2")
+    get_settings.cache_clear()
+    app = create_app()
+    get_settings.cache_clear()
+    serve_from(engine, app)
+    _, key = create_key(session, "budget")
+    client = TestClient(app)
+    statuses = [
+        client.get("/v1/sources", headers={"Authorization": f"Bearer ts_made{i}_up"}).status_code
+        for i in range(4)
+    ]
+    assert statuses == [200, 200, 429, 429]
+    own = [client.get("/v1/sources", headers={"Authorization": f"Bearer {key}"}) for _ in range(3)]
+    assert [r.status_code for r in own] == [200, 200, 429]
+    assert own[0].headers["ratelimit-remaining"] == "1"  # not the IP's spent budget
+
+
 @pytest.fixture
 def redis_url() -> str:
     if not TEST_REDIS_URL:
@@ -148,8 +169,11 @@ def redis_url() -> str:
     return TEST_REDIS_URL
 
 
-def test_two_workers_share_one_budget_through_redis(engine: Engine, redis_url: str) -> None:
-    client_key = f"Bearer ts_{uuid.uuid4().hex[:12]}_x"  # a budget no other run shares
+def test_two_workers_share_one_budget_through_redis(
+    engine: Engine, session: Session, redis_url: str
+) -> None:
+    _, key = create_key(session, "shared-budget")  # a budget no other run shares
+    client_key = f"Bearer {key}"
     env = {"REDIS_URL": redis_url, "RATE_LIMIT_READS": "10", "RATE_LIMIT_WINDOW": "3600"}
     with live_server(engine.url.render_as_string(hide_password=False), workers=2, env=env) as base:
         statuses = []
