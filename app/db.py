@@ -14,13 +14,27 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
 
 CONNECT_TIMEOUT = 10  # seconds, for a PostgreSQL connection to be made
+
+
+def reachable(engine: Engine) -> Engine:
+    """`engine`, once a connection to it opens; else the process ends with one line that
+    says why. For the migrations and the seed, which the image runs before the server: a
+    database down or unreachable gave a traceback of a hundred lines there."""
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+        reason = lines[0] if lines else exc.__class__.__name__
+        raise SystemExit(f"error: cannot connect to the database: {reason}") from None
+    return engine
 
 
 @lru_cache

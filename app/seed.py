@@ -16,7 +16,7 @@ from typing import Any
 import pycountry
 from sqlmodel import Session, select
 
-from app.db import get_engine, lock_for_write
+from app.db import get_engine, lock_for_write, reachable
 from app.logs import configure_process_logging
 from app.models import Claim, Country, Indicator, Observation, RevisionAction, Source
 from app.versioning import record_revision
@@ -149,7 +149,7 @@ def seed(session: Session) -> SeedReport:
 
 def main() -> int:
     as_log = configure_process_logging()
-    with Session(get_engine()) as session:
+    with Session(reachable(get_engine())) as session:
         report = str(seed(session))
     if as_log:
         logging.getLogger("tradestats.seed").info(report)

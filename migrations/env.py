@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from app.db import get_engine
+from app.db import get_engine, reachable
 from app.logs import configure_process_logging
 
 config = context.config
@@ -21,7 +21,7 @@ target_metadata = SQLModel.metadata
 
 def run_migrations_online() -> None:
     # Tests pass a URL in config attributes; otherwise DATABASE_URL from settings applies.
-    engine = get_engine(config.attributes.get("database_url"))
+    engine = reachable(get_engine(config.attributes.get("database_url")))
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         if sqlite:

@@ -451,3 +451,21 @@ def test_metrics_name_the_openapi_document_and_the_docs_files(client: TestClient
     text = client.get("/metrics").text
     for route, status in (("/openapi.json", 200), ("/static/docs", 200), ("unmatched", 404)):
         assert f'route="{route}",status="{status}"' in text
+
+
+@pytest.mark.parametrize(
+    "command", [["-m", "alembic", "upgrade", "head"], ["-m", "app.seed"]], ids=["migrate", "seed"]
+)
+def test_migrations_and_seed_stop_with_one_line_when_the_database_is_unreachable(
+    command: list[str],
+) -> None:
+    """The image migrates and seeds before it serves: a database that refused the
+    connection printed a traceback of over a hundred lines there."""
+    env = {**os.environ, "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
+    env.pop("LOG_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: cannot connect to the database: ")
+    assert done.stderr.count("\n") == 1, done.stderr
