@@ -18,6 +18,10 @@ if [ "$bad_port" = 1 ]; then
     echo "error: PORT=${PORT:-} is not a port: give 1 to 65535" >&2
     exit 2
 fi
+# uvicorn takes WORKERS=0 or -1 as one worker, silently.
+case "${WORKERS:-}" in
+    '' | *[!0-9]* | 0*) echo "error: WORKERS=${WORKERS:-} is not a number of processes: give 1 or more" >&2; exit 2 ;;
+esac
 
 # Until then this shell is PID 1, which ignores SIGTERM unless it traps it: `docker stop`
 # would wait out its 10 s and kill. Each step runs in the background so the trap can stop it.

@@ -442,6 +442,23 @@ def test_the_entrypoint_refuses_a_port_that_does_not_exist(tmp_path: Path, port:
     )
 
 
+@pytest.mark.parametrize("workers", ["0", "-1", "two", "02"])
+def test_the_entrypoint_refuses_a_worker_count_that_is_none(tmp_path: Path, workers: str) -> None:
+    """WORKERS=0 and WORKERS=-1 served with one worker, and said nothing."""
+    ran = subprocess.run(
+        ["sh", "docker/entrypoint.sh"],
+        cwd=ROOT,
+        env=entrypoint_env(tmp_path, PORT="8000", WORKERS=workers),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (ran.returncode, ran.stderr) == (
+        2,
+        f"error: WORKERS={workers} is not a number of processes: give 1 or more\n",
+    )
+
+
 def test_metrics_name_the_openapi_document_and_the_docs_files(client: TestClient) -> None:
     """Starlette's plain routes put no route in the scope: /openapi.json and the docs'
     files were counted as `unmatched`, beside requests that matched nothing."""
