@@ -333,6 +333,7 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
         ("DATABASE_URL", "nonsense"),  # served a 500 on every request, /readyz too
         ("DATABASE_URL", "mysql://x:secret@y/z"),  # no driver: a 500 likewise
         ("REDIS_URL", "localhost:6379"),  # redis-py's traceback as the server started
+        ("TRADESTATS_ADMIN_KEY", "secret"),  # any key was taken, one character too
     ],
 )
 @pytest.mark.parametrize(

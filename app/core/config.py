@@ -22,6 +22,9 @@ PositiveSeconds = Annotated[float, Field(ge=0.001, le=86_400, allow_inf_nan=Fals
 SECRET = {"DATABASE_URL", "REDIS_URL", "TRADESTATS_ADMIN_KEY"}
 
 
+MIN_ADMIN_KEY = 32  # characters of TRADESTATS_ADMIN_KEY
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -92,6 +95,17 @@ class Settings(BaseSettings):
         if url and url.partition("://")[0].lower() not in ("redis", "rediss", "unix"):
             raise ValueError("must start redis://, rediss:// or unix://")
         return url
+
+    @field_validator("tradestats_admin_key")
+    @classmethod
+    def _a_long_enough_key(cls, key: str | None) -> str | None:
+        # Any key was taken, one character too; the ones `keys create` makes are 59.
+        if key is not None and len(key.strip()) < MIN_ADMIN_KEY:
+            raise ValueError(
+                f"must be at least {MIN_ADMIN_KEY} characters, such as `openssl rand -hex 24` "
+                "gives: a short key can be guessed"
+            )
+        return key
 
     @field_validator("log_level")
     @classmethod
