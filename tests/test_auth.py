@@ -73,7 +73,7 @@ def test_keys_are_stored_only_as_hashes(session: Session) -> None:
 def test_the_environment_key_is_provisioned_at_start(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from app.core.config import get_settings
 
-    monkeypatch.setenv("TRADESTATS_ADMIN_KEY", "operator-chosen-secret")
+    monkeypatch.setenv("TRADESTATS_ADMIN_KEY", "operator-chosen-secret-of-32-characters")
     get_settings.cache_clear()
     app = create_app()
 
@@ -83,13 +83,13 @@ def test_the_environment_key_is_provisioned_at_start(engine, monkeypatch) -> Non
             response = client.post(
                 "/v1/sources",
                 json=SOURCE,
-                headers={"Authorization": "Bearer operator-chosen-secret"},
+                headers={"Authorization": "Bearer operator-chosen-secret-of-32-characters"},
             )
             assert response.status_code == 201
     finally:
         get_settings.cache_clear()
     with Session(engine) as s:  # provisioning twice keeps one key
-        provision_key(s, "operator-chosen-secret")
+        provision_key(s, "operator-chosen-secret-of-32-characters")
         assert len(s.exec(select(ApiKey)).all()) == 1
 
 
