@@ -11,13 +11,11 @@ from app.queries import (
     Reader,
     YearPoints,
     pair_points,
-    stored_by_year,
-    year_points,
+    trade_points,
 )
 from app.stats.figures import Figure, unit_label
 from app.stats.identities import (
     IDENTITIES,
-    TRADE_INDICATORS,
     below_zero,
     identity_formula,
     solve,
@@ -55,16 +53,14 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
         # Every trade value the year's figures fix, as /v1/identity-checks reads them: a
         # series' read derives nothing when the claimed indicator is stored, and would
         # call BALANCE = EXPORTS − IMPORTS unverifiable where TURNOVER gives IMPORTS.
-        stored = stored_by_year(
+        points = trade_points(
             session=session,
             reporter=claim.reporter,
             partner=claim.partner,
-            indicators=TRADE_INDICATORS,
             start_year=claim.year,
             end_year=claim.year,
             as_of=as_of,
-        )
-        points = year_points(stored.get(claim.year, {}))
+        ).get(claim.year, {})
         return check_identity(claim.indicator, claim.reporter, claim.partner, claim.year, points)
 
     by_year = pair_points(
@@ -176,18 +172,16 @@ def identity_checks(
     """Every identity whose terms are all reported (or one fixed by the other identity),
     for one pair, by year; and those with one term missing where the others leave it
     below zero though it cannot be."""
-    stored = stored_by_year(
+    by_year = trade_points(
         session=session,
         reporter=reporter,
         partner=partner,
-        indicators=TRADE_INDICATORS,
         start_year=start_year,
         end_year=end_year,
         as_of=as_of,
     )
     checks = []
-    for year, figures in stored.items():
-        points = year_points(figures)
+    for year, points in by_year.items():
         for target, identity in IDENTITY_FOR.items():
             checked: Checked | None
             if set(identity) <= set(_given_terms(identity, points)):

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     URL,
@@ -136,6 +136,29 @@ def pair_points(
     return {year: pts for year, pts in result.items() if indicator in pts}
 
 
+def trade_points(
+    *,
+    session: Reader,
+    reporter: str,
+    partner: str,
+    start_year: int | None,
+    end_year: int | None,
+    as_of: datetime | None = None,
+) -> dict[int, YearPoints]:
+    """Every trade value one pair's figures give, by year: each stored one and every one
+    the identities derive from them (where they share a currency)."""
+    stored = stored_by_year(
+        session=session,
+        reporter=reporter,
+        partner=partner,
+        indicators=TRADE_INDICATORS,
+        start_year=start_year,
+        end_year=end_year,
+        as_of=as_of,
+    )
+    return {year: year_points(figures) for year, figures in stored.items()}
+
+
 def stored_by_year(
     *,
     session: Reader,
@@ -221,21 +244,11 @@ def year_points(stored: dict[str, StoredFigure], wanted: str | None = None) -> Y
     return result
 
 
-class Priced(Protocol):
-    """A stored figure or a point: an indicator in a currency."""
-
-    @property
-    def indicator(self) -> str: ...
-
-    @property
-    def currency(self) -> str: ...
-
-
-def not_derived_reason(figures: Iterable[Priced], wanted: str) -> str | None:
-    """Why a year's trade figures do not derive `wanted`, when in one currency they would:
+def not_derived_reason(points: Iterable[Point], wanted: str) -> str | None:
+    """Why a year's trade points do not include `wanted`, when in one currency they would:
     they are in different currencies, which no exchange rate converts. None when that is
     not why (TURNOVER and BALANCE give no IMPORTS in any currency)."""
-    trade = sorted((f.indicator, f.currency) for f in figures if f.indicator in TRADE_INDICATORS)
+    trade = sorted((p.indicator, p.currency) for p in points if p.indicator in TRADE_INDICATORS)
     if len({currency for _, currency in trade}) < 2:
         return None
     if wanted not in fixed_by(code for code, _ in trade):

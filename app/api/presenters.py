@@ -23,7 +23,7 @@ from app.queries import (
     pair_points,
     sources,
     sources_by_id,
-    stored_by_year,
+    trade_points,
 )
 from app.schemas import (
     ClaimPublic,
@@ -232,16 +232,15 @@ def no_figure(
     figures that would give it are there: in two currencies, which no rate converts."""
     detail = f"No {code} figure is recorded for {reporter}–{partner} in {year}"
     if code in TRADE_INDICATORS:
-        stored = stored_by_year(
+        points = trade_points(
             session=session,
             reporter=reporter,
             partner=partner,
-            indicators=TRADE_INDICATORS,
             start_year=year,
             end_year=year,
             as_of=as_of,
         ).get(year, {})
-        reason = not_derived_reason(stored.values(), code)
+        reason = not_derived_reason(points.values(), code)
         if reason:
             detail += f", and {reason}"
     return not_found(detail + ".")
