@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -88,12 +89,17 @@ def rate_limiter(settings: Settings) -> RateLimiter | None:
     )
 
 
+async def app_engine(app: FastAPI) -> Engine:
+    """The engine the app's routes read: `database`, or a test's override of it."""
+    return await app.dependency_overrides.get(database, database)()
+
+
 def live_key(app: FastAPI) -> Callable[[str], Awaitable[str | None]]:
     """For the rate limiter: a token's key prefix when it is a live key, from the database
     the app reads (a test's, where one is set)."""
 
     async def lookup(token: str) -> str | None:
-        engine = await app.dependency_overrides.get(database, database)()
+        engine = await app_engine(app)
 
         def look() -> str | None:
             with Session(engine) as session:
@@ -108,7 +114,7 @@ def live_key(app: FastAPI) -> Callable[[str], Awaitable[str | None]]:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     key = get_settings().tradestats_admin_key
     if key:  # for containers: make the operator's key valid (never logged)
-        engine = await app.dependency_overrides.get(database, database)()
+        engine = await app_engine(app)
         with Session(engine) as session:
             provision_key(session, key)
     yield
