@@ -13,6 +13,22 @@ from tests.conftest import record_figure
 PAIR = {"reporter": "KAZ", "partner": "BGR"}
 
 
+def record_identity_claim(session: Session, indicator: str, year: int) -> None:
+    """A stored claim that the identity defining `indicator` holds for KAZ–BGR in `year`."""
+    claim = Claim(
+        kind="identity",
+        indicator=indicator,
+        reporter="KAZ",
+        partner="BGR",
+        base_year=year,
+        year=year,
+        source_id=2,
+        quote="Test identity.",
+    )
+    session.add(claim)
+    session.commit()
+
+
 def claims_by_indicator(client: TestClient, **params: object) -> dict[str, dict]:
     response = client.get("/v1/claims", params=params)
     assert response.status_code == 200, response.text
@@ -288,19 +304,7 @@ def test_an_identity_claim_is_judged_as_the_identity_checks_judge_it(
     record_figure(session, "TURNOVER", 2020, "100.0")
     record_figure(session, "EXPORTS", 2020, "60.0")
     record_figure(session, "BALANCE", 2020, "50.0")
-    session.add(
-        Claim(
-            kind="identity",
-            indicator="BALANCE",
-            reporter="KAZ",
-            partner="BGR",
-            base_year=2020,
-            year=2020,
-            source_id=2,
-            quote="Test identity.",
-        )
-    )
-    session.commit()
+    record_identity_claim(session, "BALANCE", 2020)
     params = {**PAIR, "start_year": 2020, "end_year": 2020}
     (check,) = client.get("/v1/identity-checks", params=params).json()["data"]
     claim = claims_by_indicator(client, indicator="BALANCE")["BALANCE"]
@@ -327,19 +331,7 @@ def test_an_identity_check_names_the_unit_it_compares_in(
 
 
 def test_stored_identity_claim_names_missing_terms(client: TestClient, session: Session) -> None:
-    session.add(
-        Claim(
-            kind="identity",
-            indicator="TURNOVER",
-            reporter="KAZ",
-            partner="BGR",
-            base_year=2024,
-            year=2024,
-            source_id=2,
-            quote="Test identity.",
-        )
-    )
-    session.commit()
+    record_identity_claim(session, "TURNOVER", 2024)
     claim = next(c for c in client.get("/v1/claims").json()["data"] if c["kind"] == "identity")
     assert claim["verdict"] == "unverifiable"
     assert claim["statement"] == "TURNOVER = EXPORTS + IMPORTS"
