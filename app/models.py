@@ -64,8 +64,10 @@ class IndicatorCode(StrEnum):
     FDI_INFLOW = "FDI_INFLOW"
 
 
-# The one indicator whose figures may be negative (allows_negative in seed/indicators.json).
-SIGNED = frozenset({IndicatorCode.BALANCE})
+# The indicators whose figures may be negative (allows_negative in seed/indicators.json):
+# a balance, and investment net of disinvestment, which falls below zero when more is
+# withdrawn than put in.
+SIGNED = frozenset({IndicatorCode.BALANCE, IndicatorCode.FDI_INFLOW})
 
 
 class ObservationStatus(StrEnum):

@@ -42,7 +42,7 @@ from app.inputs import (
     source_problem,
     too_large,
 )
-from app.models import IndicatorCode, ObservationData, ObservationStatus
+from app.models import SIGNED, IndicatorCode, ObservationData, ObservationStatus
 
 # The fields of a row as ObservationCreate (the body of a POST) declares them, in the order
 # their problems are listed; optional ones have its defaults.
@@ -309,7 +309,7 @@ def _together(
     if reporter and reporter == partner:
         errors.append(_problem("partner", "must differ from reporter"))
     if number is not None:
-        if number[2] and indicator and indicator != "BALANCE":
+        if number[2] and indicator and indicator not in SIGNED:
             errors.append(_problem("value", f"{indicator} cannot be negative"))
         if precision is not None and precision < number[1]:
             errors.append(_problem("precision", f"{number[3]} has more than {precision} decimals"))

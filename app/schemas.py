@@ -85,7 +85,10 @@ class IndicatorPublic(BaseModel):
     name: str
     description: str
     direction: str = Field(examples=["partner → reporter"])
-    allows_negative: bool
+    allows_negative: bool = Field(
+        description="Whether its figures may be below zero: a balance, or investment net of "
+        "disinvestment. Writes refuse a negative figure of any other indicator."
+    )
 
 
 class IndicatorsPublic(BaseModel):

@@ -1,9 +1,12 @@
 """Alembic builds the schema from nothing on every backend, and it matches the models."""
 
+import json
+
 from alembic import command
 from sqlalchemy import inspect, text
 
 from app.db import get_engine
+from app.seed import INDICATORS_FILE
 from tests.databases import PostgresDatabases, SqliteDatabases, alembic_config
 
 KAZ_AND_BGR = text(
@@ -165,5 +168,35 @@ def test_zeros_stored_with_a_sign_lose_it(databases: SqliteDatabases | PostgresD
                 assert [tuple(r) for r in revisions] == first + then, history
                 touched = f"SELECT count(*) FROM {table} WHERE updated_at > created_at"
                 assert connection.execute(text(touched)).scalar() == len(then), table
+    finally:
+        databases.drop(url)
+
+
+def test_investment_seeded_unsigned_allows_negative_figures(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    """A database seeded before 0006 serves FDI_INFLOW as the seed now describes it, and
+    as writes now treat it: negative net figures allowed. Downgrading puts it back."""
+    url = databases.empty()
+    indicators = json.loads(INDICATORS_FILE.read_text(encoding="utf-8"))["indicators"]
+    seeded = next(r for r in indicators if r["code"] == "FDI_INFLOW")
+    net = " Net figures are negative where more was withdrawn than invested."
+    read = text("SELECT allows_negative, description FROM indicator WHERE code = 'FDI_INFLOW'")
+    try:
+        config = alembic_config(url)
+        command.upgrade(config, "0005")
+        before = seeded["description"].removesuffix(net)
+        assert before != seeded["description"]
+        with get_engine(url).begin() as connection:
+            connection.execute(
+                text("INSERT INTO indicator VALUES ('FDI_INFLOW', 'FDI', :d, 'in', false)"),
+                {"d": before},
+            )
+        command.upgrade(config, "head")
+        with get_engine(url).connect() as connection:
+            assert tuple(connection.execute(read).one()) == (True, seeded["description"])
+        command.downgrade(config, "0005")
+        with get_engine(url).connect() as connection:
+            assert tuple(connection.execute(read).one()) == (False, before)
     finally:
         databases.drop(url)

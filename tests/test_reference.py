@@ -21,6 +21,7 @@ def test_indicators_state_their_direction(client: TestClient) -> None:
     assert by_code["IMPORTS"]["direction"] == "partner → reporter"
     assert by_code["FDI_INFLOW"]["direction"] == "partner → reporter"
     assert by_code["BALANCE"]["allows_negative"] is True
+    assert by_code["FDI_INFLOW"]["allows_negative"] is True  # net of disinvestment
     assert by_code["TURNOVER"]["allows_negative"] is False
 
 

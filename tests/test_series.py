@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.conftest import record_figure
+from tests.conftest import TURNOVER_2023, record_figure
 
 PAIR = {"reporter": "KAZ", "partner": "BGR"}
 
@@ -417,3 +417,24 @@ def test_csv_interval_bounds_carry_their_own_digits(client: TestClient) -> None:
         ("4.2", "4.15", "4.25"),
         ("7.8", "7.75", "7.85"),
     ]
+
+
+def test_net_investment_below_zero_is_served_with_its_whole_range(
+    client: TestClient, auth: dict
+) -> None:
+    """Disinvestment: a net FDI figure of -1.3 is written, and stands for -1.35 to -1.25,
+    not a range cut off at zero; growth from it to the seeded 4.2 has no ratio, and says
+    why."""
+    row = {**TURNOVER_2023, "indicator": "FDI_INFLOW", "year": 2022, "value": -1.3}
+    written = client.post("/v1/observations", json=row, headers=auth)
+    assert written.status_code == 201, written.text
+    earlier, later, _ = series(client, "investment", start_year=2022)["observations"]
+    assert (earlier["value"], earlier["interval"]["low"], earlier["interval"]["high"]) == (
+        -1.3,
+        -1.35,
+        -1.25,
+    )
+    assert (later["value"], later["growth"]["chg"], later["growth"]["ratio"]) == (4.2, 5.5, None)
+    assert (
+        later["growth"]["reason"] == "the base value is negative, so a ratio would read backwards"
+    )

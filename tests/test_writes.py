@@ -164,9 +164,34 @@ def test_every_field_error_is_listed_at_once(client: TestClient, auth: dict) -> 
     assert all(e["location"] == "body" for e in errors)
 
 
-def test_negative_values_only_for_balance(client: TestClient, auth: dict) -> None:
-    body = {**TURNOVER_2023, "indicator": "BALANCE", "value": -12.5}
-    assert client.post("/v1/observations", json=body, headers=auth).status_code == 201
+@pytest.mark.parametrize(
+    ("indicator", "allowed"),
+    [
+        ("BALANCE", True),
+        ("FDI_INFLOW", True),  # net of disinvestment
+        ("TURNOVER", False),
+        ("EXPORTS", False),
+        ("IMPORTS", False),
+    ],
+)
+def test_negative_values_only_where_the_indicator_allows_them(
+    client: TestClient, auth: dict, indicator: str, allowed: bool
+) -> None:
+    """By one write and by an import alike: the two check rows by separate code."""
+    row = {**TURNOVER_2023, "indicator": indicator, "year": 2022, "value": -12.5}
+    written = client.post("/v1/observations", json=row, headers=auth)
+    header = "reporter,partner,indicator,year,value,source_id,quote\n"
+    lines = f"{header}KAZ,DEU,{indicator},2024,-1.5,2,q\n"
+    imported = client.post(
+        "/v1/imports", content=lines, headers={**auth, "Content-Type": "text/csv"}
+    )
+    if allowed:
+        assert (written.status_code, imported.status_code) == (201, 200)
+    else:
+        message = f"{indicator} cannot be negative"
+        assert written.status_code == imported.status_code == 422
+        assert [e["message"] for e in written.json()["errors"]] == [message]
+        assert [e["message"] for e in imported.json()["errors"]] == [message]
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,7 @@ def assess_growth_claim(
         f"the figures ({_as_given(base.value)} in {labels.base_year} and "
         f"{_as_given(later.value)} in {labels.year}{in_unit})"
     )
-    if base.value < 0 or later.value < 0:  # a balance, say: the one kind that may be
+    if base.value < 0 or later.value < 0:  # a balance, or net disinvestment (SIGNED)
         return Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a negative value, and “{phrase}” describes "
