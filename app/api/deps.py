@@ -112,7 +112,9 @@ Year = Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR), Digits]
 Reporter = Annotated[
     CountryCode,
     Query(
-        description="The country whose statistics report the figure: ISO alpha-3 or alpha-2.",
+        description=(
+            "The country whose statistics report the figure: ISO alpha-3 or alpha-2, any case."
+        ),
         examples=["KAZ"],
     ),
 ]
@@ -123,8 +125,13 @@ Partner = Annotated[
         examples=["BGR"],
     ),
 ]
-OptionalCountry = Annotated[
+# Filters, each with an example of its own: the seeded pair is KAZ reporting on BGR, and a
+# partner filter shown as KAZ finds nothing.
+OptionalReporter = Annotated[
     CountryCode | None, Query(description="ISO alpha-3 or alpha-2, any case.", examples=["KAZ"])
+]
+OptionalPartner = Annotated[
+    CountryCode | None, Query(description="ISO alpha-3 or alpha-2, any case.", examples=["BGR"])
 ]
 StartYear = Annotated[
     int | None,

@@ -12,8 +12,9 @@ from app.api.crud import add_item_routes
 from app.api.deps import (
     AsOf,
     EndYear,
-    OptionalCountry,
     OptionalIndicator,
+    OptionalPartner,
+    OptionalReporter,
     Partner,
     Reporter,
     SessionDep,
@@ -67,8 +68,8 @@ def list_claims(
     request: Request,
     session: SessionDep,
     indicator: OptionalIndicator = None,
-    reporter: OptionalCountry = None,
-    partner: OptionalCountry = None,
+    reporter: OptionalReporter = None,
+    partner: OptionalPartner = None,
     verdict: Annotated[
         Verdict | None,
         Query(description="Only claims with this verdict.", examples=["unverifiable"]),

@@ -24,8 +24,9 @@ from app.api.deps import (
     Digits,
     EndYear,
     OneYear,
-    OptionalCountry,
     OptionalIndicator,
+    OptionalPartner,
+    OptionalReporter,
     StartYear,
     year_range,
 )
@@ -140,8 +141,8 @@ Pages hold `limit` rows (at most {MAX_LIMIT}). Follow `next` (also sent as an RF
 async def list_observations(
     request: Request,
     engine: DatabaseDep,
-    reporter: OptionalCountry = None,
-    partner: OptionalCountry = None,
+    reporter: OptionalReporter = None,
+    partner: OptionalPartner = None,
     indicator: OptionalIndicator = None,
     year: OneYear = None,
     start_year: StartYear = None,
