@@ -1,7 +1,8 @@
 """Load reference data (countries, indicators) and the seed figures in seed/*.json.
 
-Idempotent: rows are matched on their natural keys and only missing ones are inserted,
-so a second run changes nothing and a figure corrected later is never overwritten.
+Idempotent: rows are matched on their natural keys and only those never stored are
+inserted, so a second run changes nothing, a figure corrected later is never overwritten,
+and one deleted (or moved to another year) stays so: the image seeds at every start.
 Run with `python -m app.seed`.
 """
 
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
+from sqlalchemy import Table
 from sqlmodel import Session, select
 
 from app.db import get_engine, lock_for_write, reachable
 from app.logs import configure_process_logging
 from app.models import Claim, Country, Indicator, Observation, RevisionAction, Source
-from app.versioning import record_revision
+from app.versioning import HISTORY, record_revision
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 INDICATORS_FILE = SEED_DIR / "indicators.json"
@@ -62,7 +64,7 @@ def seed_indicators(session: Session, report: SeedReport) -> None:
 
 def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> None:
     for row in data["sources"]:
-        if session.exec(select(Source).where(Source.slug == row["slug"])).first() is None:
+        if not _ever_stored(session, Source, {"slug": row["slug"]}):
             _add_versioned(session, Source.model_validate(row))
             report.count("source")
     session.flush()
@@ -70,7 +72,7 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
 
     for row in data["observations"]:
         key = {k: row[k] for k in ("reporter", "partner", "indicator", "year")}
-        if _exists(session, Observation, key):
+        if _ever_stored(session, Observation, key) or not _cites_live(row, source_ids):
             continue
         value = Decimal(row["value"])
         _add_versioned(
@@ -87,11 +89,13 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
         report.count("observation")
 
     for row in data.get("claims", []):
+        if not _cites_live(row, source_ids):
+            continue
         cited = _cited_by(row, source_ids)
         key = {
             k: row[k] for k in ("reporter", "partner", "indicator", "kind", "base_year", "year")
         } | {"source_id": cited["source_id"]}
-        if _exists(session, Claim, key):
+        if _ever_stored(session, Claim, key):
             continue
         stated = Decimal(row["stated"]) if row.get("stated") is not None else None
         _add_versioned(
@@ -113,11 +117,24 @@ def _add_versioned(session: Session, row: Source | Observation | Claim) -> None:
     record_revision(session, row, RevisionAction.create, None, row.created_at)
 
 
-def _exists(session: Session, model: type[Observation] | type[Claim], key: dict[str, Any]) -> bool:
-    query = select(model.id)  # type: ignore[call-overload]
-    for column, value in key.items():
-        query = query.where(getattr(model, column) == value)
-    return session.exec(query).first() is not None
+def _ever_stored(
+    session: Session, model: type[Source] | type[Observation] | type[Claim], key: dict[str, Any]
+) -> bool:
+    """Whether a row with this natural key is stored, or ever was: its history remembers a
+    row deleted since, or edited to another key, which the seed must not bring back."""
+    live: Table = model.__table__  # type: ignore[union-attr]
+    for table in (live, HISTORY[model].table):
+        query = select(table.c[next(iter(key))]).where(
+            *(table.c[column] == value for column, value in key.items())
+        )
+        if session.execute(query.limit(1)).first() is not None:
+            return True
+    return False
+
+
+def _cites_live(row: dict[str, Any], source_ids: dict[str, int]) -> bool:
+    """Whether the sources a seed row cites are stored: one deleted leaves its rows out."""
+    return all(slug in source_ids for slug in (row["source"], row.get("published_in")) if slug)
 
 
 def _cited_by(row: dict[str, Any], source_ids: dict[str, int]) -> dict[str, Any]:

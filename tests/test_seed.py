@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.models import Claim, Country, Indicator, Observation, Source
@@ -131,6 +132,40 @@ def test_seed_never_overwrites_a_corrected_figure(session: Session) -> None:
     session.commit()
     seed(session)
     assert stored(session, "TURNOVER", 2024).value == Decimal("375.3")
+
+
+def test_seed_never_brings_back_a_deleted_figure(
+    client: TestClient, auth: dict[str, str], session: Session
+) -> None:
+    # The image seeds at every start: a figure or claim deleted through the API must stay
+    # deleted, not come back with a new id and a second history beside its first.
+    assert client.delete("/v1/observations/2", headers=auth).status_code == 204
+    assert client.delete("/v1/claims/2", headers=auth).status_code == 204
+    report = seed(session)
+    assert report.inserted == {}
+    assert client.get("/v1/observations/2").status_code == 410
+    assert client.get("/v1/claims/2").status_code == 410
+    assert client.get("/v1/exports?reporter=KAZ&partner=BGR&year=2024").json()["observations"] == []
+    assert session.exec(select(func.count()).select_from(Claim)).one() == 2
+
+
+def test_seed_never_brings_back_a_figure_moved_to_another_year(
+    client: TestClient, auth: dict[str, str], session: Session
+) -> None:
+    assert client.patch("/v1/observations/2", json={"year": 2022}, headers=auth).status_code == 200
+    assert seed(session).inserted == {}
+    assert session.exec(select(func.count()).select_from(Observation)).one() == 4
+
+
+def test_seed_leaves_a_deleted_source_and_what_cited_it_deleted(
+    client: TestClient, auth: dict[str, str], session: Session
+) -> None:
+    # The National Bank's figures and claim are deleted, then the bank itself.
+    for url in ("/v1/claims/3", "/v1/observations/3", "/v1/observations/4", "/v1/sources/3"):
+        assert client.delete(url, headers=auth).status_code == 204, url
+    assert seed(session).inserted == {}
+    assert client.get("/v1/sources/3").status_code == 410
+    assert session.exec(select(func.count()).select_from(Source)).one() == 2
 
 
 def test_seed_files_have_room_for_claims() -> None:
