@@ -560,6 +560,7 @@ def import_observations(
     rows are found valid (a body that is not is a 422 first), and raises to refuse."""
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
+    put_ids_back = _id_sequences(session)
     try:
         writer = _Writer(session, api_key_id, utcnow())
         for batch in _checked_batches(session, rows, report):
@@ -575,9 +576,14 @@ def import_observations(
         if precondition:
             precondition()
         if dry_run:
+            put_ids_back()
             session.rollback()
         else:
             session.commit()
+    except ProblemException:  # bad rows, a failed precondition: the transaction still works
+        put_ids_back()
+        session.rollback()
+        raise
     except IntegrityError as exc:  # PostgreSQL: a concurrent write took one of the keys
         session.rollback()
         raise conflict(
@@ -588,6 +594,39 @@ def import_observations(
         session.rollback()
         raise
     return report
+
+
+# The sequences an import draws ids from: the figures' and their revisions' (the ETags).
+ID_SEQUENCES = (("observation", "id"), ("observation_revision", "revision_id"))
+
+
+def _id_sequences(session: Session) -> Callable[[], None]:
+    """What puts the id sequences back where they stand now, for an import that is not
+    kept. PostgreSQL never rolls a sequence back, so the ids a dry run or a refused import
+    took were skipped by the next figure, whose id and tag then differed from SQLite's
+    (where a rollback takes its ids back). Called before the rollback, while the write lock
+    (lock_for_write) still keeps every other writer from drawing on them."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return lambda: None
+    sequence = "pg_get_serial_sequence(:table, :column)"
+    places = [{"table": table, "column": column} for table, column in ID_SEQUENCES]
+
+    def last_values() -> list[int | None]:
+        read = text(f"SELECT pg_sequence_last_value({sequence})")
+        return [connection.execute(read, place).scalar() for place in places]
+
+    before = last_values()
+
+    def put_back() -> None:
+        # Only a sequence that moved: one that did not needs no write (nor a writable server).
+        for place, value, now in zip(places, before, last_values(), strict=True):
+            if now != value:  # None: none taken yet, so 1 comes next, as it would have
+                restart = {"value": value or 1, "called": value is not None}
+                setval = text(f"SELECT setval({sequence}, :value, :called)")
+                connection.execute(setval, place | restart)
+
+    return put_back
 
 
 def _checked_batches(
