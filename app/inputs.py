@@ -203,7 +203,9 @@ Quote = Annotated[
     ),
     AfterValidator(check_text),  # after the lengths, or their messages speak of "items"
 ]
-Note = Annotated[str | None, Field(max_length=NOTE_MAX)]
+# An empty note is none: a CSV cell cannot tell "" from null, so an export imports again
+# unchanged only if they are one.
+Note = Annotated[str | None, Field(max_length=NOTE_MAX), AfterValidator(lambda note: note or None)]
 
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

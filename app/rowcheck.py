@@ -216,9 +216,9 @@ class Rules:
 
     @staticmethod
     def note(note: Any) -> str | Problem | None:
-        return (
-            note if note is None or (isinstance(note, str) and len(note) <= NOTE_MAX) else _BAD_NOTE
-        )
+        if note is None or (isinstance(note, str) and len(note) <= NOTE_MAX):
+            return note or None  # an empty note is none, as in a body (app/inputs.py)
+        return _BAD_NOTE
 
     def finish(self, fields: tuple[Any, ...]) -> tuple[Any, ...] | list[FieldError]:
         """The row's column values (COLUMNS order) from what its fields' rules gave

@@ -200,6 +200,34 @@ def test_export_imports_again_unchanged(client: TestClient, auth: dict, session:
     assert state(session) == before
 
 
+@pytest.mark.parametrize("how", ["post", "json import"])
+def test_an_empty_note_is_no_note_so_an_export_imports_again_unchanged(
+    client: TestClient, auth: dict, session: Session, how: str
+) -> None:
+    """A note of "" was stored as "", exported as an empty cell, and imported again as
+    none: a revision for a figure nobody changed (review)."""
+    figure = {
+        "reporter": "KAZ",
+        "partner": "BGR",
+        "indicator": "EXPORTS",
+        "year": 2022,
+        "value": 1.5,
+        "source_id": 2,
+        "quote": "Exports in 2022.",
+        "note": "",
+    }
+    if how == "post":
+        assert client.post("/v1/observations", headers=auth, json=figure).json()["note"] is None
+    else:
+        assert client.post("/v1/imports", headers=auth, json=[figure]).status_code == 200
+    assert client.get("/v1/observations", params={"year": 2022}).json()["data"][0]["note"] is None
+    exported = client.get("/v1/observations", params={"format": "csv"})
+    before = state(session)
+    report = post_csv(client, auth, exported.text).json()
+    assert (report["rows"], report["unchanged"]) == (5, 5)
+    assert state(session) == before
+
+
 def test_import_needs_a_key_and_a_known_type(client: TestClient, auth: dict) -> None:
     assert (
         client.post(
