@@ -259,6 +259,29 @@ def test_a_body_declared_in_another_charset_is_a_415(
     assert (imported.status_code == 415) is (status == 415), imported.text
 
 
+@pytest.mark.parametrize("coding", ["gzip", "br", "identity, gzip"])
+def test_a_body_declared_compressed_is_a_415(
+    client: TestClient, auth: dict, session: Session, coding: str
+) -> None:
+    """Content-Encoding was ignored: a gzipped body was blamed as 'not valid JSON' (400)
+    and a plain one labelled `br` was written as if it said nothing."""
+    before = snapshot(session)
+    headers = {**auth, "Content-Type": "application/json", "Content-Encoding": coding}
+    body = json.dumps(TURNOVER_2023).encode()
+    for response in (
+        client.post("/v1/observations", content=body, headers=headers),
+        client.post("/v1/imports", content=b"[" + body + b"]", headers=headers),
+        client.patch("/v1/observations/1", content=b'{"note": "x"}', headers=headers),
+    ):
+        assert response.status_code == 415, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["accept-encoding"] == "identity"
+        assert "Content-Encoding" in response.json()["detail"]
+    assert snapshot(session) == before
+    identity = {**auth, "Content-Type": "application/json", "Content-Encoding": "identity"}
+    assert client.post("/v1/observations", content=body, headers=identity).status_code == 201
+
+
 def test_oversized_body_is_a_413(client: TestClient, auth: dict, session: Session) -> None:
     before = snapshot(session)
     body = '{"quote": "' + "x" * 1_100_000 + '"}'

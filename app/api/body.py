@@ -69,7 +69,10 @@ async def _chunks(request: Request) -> AsyncIterator[bytes]:
 
 def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
     """The body's media type, one of `allowed` (else 415), in UTF-8: a body declared in
-    another charset is refused (415) rather than read as UTF-8 regardless."""
+    another charset is refused (415) rather than read as UTF-8 regardless. So is a body
+    declared compressed: it would be read as its compressed bytes, and a `Content-Encoding`
+    the body does not really have would be ignored."""
+    require_no_content_coding(request)
     media_type, *parameters = request.headers.get("content-type", "").split(";")
     media_type = media_type.strip().lower()
     if media_type not in allowed:
@@ -88,6 +91,23 @@ def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
 
 
 UTF_8 = {"utf-8", "utf8", "us-ascii"}  # ASCII is UTF-8
+
+
+def require_no_content_coding(request: Request) -> None:
+    """415 for a body in a content coding (gzip, br, ...), which is never decoded here,
+    with `Accept-Encoding: identity` to say what is (RFC 9110, 15.5.16)."""
+    declared = ",".join(request.headers.getlist("content-encoding"))
+    codings = [coding.strip().lower() for coding in declared.split(",") if coding.strip()]
+    refused = [coding for coding in codings if coding != "identity"]
+    if refused:
+        raise ProblemException(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"Send the body uncompressed: Content-Encoding {', '.join(refused)} is not "
+            "decoded here.",
+            headers={"Accept-Encoding": "identity"},
+        )
 
 
 def unsupported(allowed: tuple[str, ...], media_type: str) -> ProblemException:
