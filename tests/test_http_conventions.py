@@ -371,3 +371,50 @@ def test_if_match_on_an_item_read_is_evaluated(client: TestClient) -> None:
     refused = client.get("/v1/observations/1", headers={"If-Match": csv_tag})
     assert refused.status_code == 412  # the JSON form is another representation
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/turnover", PAIR),
+        ("/v1/turnover.svg", PAIR),
+        ("/v1/turnover/2024", PAIR),
+        ("/v1/growth", {**GROWTH, "from": 2023, "to": 2024}),
+        ("/v1/claims", {}),
+        ("/v1/countries", {}),
+        ("/v1/observations", {}),
+        ("/v1/observations", {"format": "csv"}),
+        ("/v1/observations/1/revisions", {}),
+    ],
+)
+def test_if_match_on_a_weakly_tagged_read_holds_only_as_star(
+    client: TestClient, path: str, params: dict
+) -> None:
+    """It was ignored: a list or series read with `If-Match: "x"` answered 200. A weak tag
+    never matches If-Match, which compares strongly (RFC 9110, 13.1.1), so only `*` holds,
+    as on a POST to a collection; and If-Match comes before If-None-Match (13.2.2)."""
+    tag = client.get(path, params=params).headers["etag"]
+    for sent, status in (("*", 200), ('"x"', 412), (tag, 412), (f"*, {tag}", 200)):
+        answer = client.get(path, params=params, headers={"If-Match": sent})
+        assert answer.status_code == status, (sent, answer.text)
+    refused = client.get(path, params=params, headers={"If-Match": '"x"', "If-None-Match": tag})
+    assert (refused.status_code, refused.headers["content-type"]) == (
+        412,
+        "application/problem+json",
+    )
+    assert client.head(path, params=params, headers={"If-Match": '"x"'}).status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/v1/turnover", {**PAIR, "year": "abc"}, 422),
+        ("/v1/turnover/2023", PAIR, 404),
+        ("/v1/observations", {"cursor": "nope"}, 400),
+    ],
+)
+def test_if_match_never_hides_an_error(
+    client: TestClient, path: str, params: dict, status: int
+) -> None:
+    answer = client.get(path, params=params, headers={"If-Match": '"x"'})
+    assert answer.status_code == status, answer.text

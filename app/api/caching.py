@@ -75,8 +75,16 @@ def check_etag(request: Request, session: Reader) -> str:
     variant = f"{scope['path']}?{query}|{request.headers.get('accept', '')}"
     digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
     etag = f'W/"{version}-{digest}"'
+    # If-Match compares tags strongly (RFC 9110, 13.1.1), which this weak one never is, so
+    # only `*` holds. It is evaluated before If-None-Match (13.2.2): a failed one gets its
+    # 412, not a 304, once the request is known to have an answer, as for
+    # `If-None-Match: *` (app.api.render.with_cache_headers).
+    if_match = listed(request.headers, "if-match")
+    request.state.if_match_fails = if_match is not None and "*" not in {
+        tag.strip() for tag in if_match.split(",")
+    }
     given = listed(request.headers, "if-none-match")
-    if given:
+    if given and not request.state.if_match_fails:
         tags = weakly(given)
         if etag.removeprefix("W/") in tags:  # this URL answered 2xx at this data version
             raise NotModified(etag)

@@ -18,6 +18,7 @@ from app.api.caching import cache_headers, conditional_get, not_modified_respons
 from app.api.csvio import stream_csv, wants_csv
 from app.api.openapi import problems
 from app.schemas import Series, SeriesPoint, json_number
+from app.writes import weakly_tagged
 
 Format = Annotated[
     Literal["json", "csv"] | None,
@@ -57,7 +58,7 @@ def reads(*problem_statuses: int, tags_itself: bool = False) -> dict[str, Any]:
     read's connection (`tags_itself`), rather than open a session for the tag alone."""
     return {
         "dependencies": [] if tags_itself else [Depends(conditional_get)],
-        "responses": {**problems(*problem_statuses), **read_responses()},
+        "responses": {**problems(*problem_statuses, 412), **read_responses()},
     }
 
 
@@ -122,10 +123,13 @@ def render_plain(
 
 def with_cache_headers(request: Request, response: Response) -> Response:
     """Responses returned by hand skip FastAPI's header merge: copy the ETag across. Only a
-    success gets here, so this is where `If-None-Match: *` becomes a 304 (check_etag)."""
+    success gets here, so this is where `If-None-Match: *` becomes a 304, and an If-Match
+    that a weak tag cannot hold a 412 (check_etag)."""
     etag = getattr(request.state, "etag", None)
     if not etag:
         return response
+    if getattr(request.state, "if_match_fails", False):
+        raise weakly_tagged()
     if getattr(request.state, "unless_any", False):
         return not_modified_response(etag)
     response.headers.update(cache_headers(etag))

@@ -225,7 +225,7 @@ def add_series_routes(route: SeriesRoute) -> None:
         description=CHART_DESCRIPTION.format(noun=route.noun, code=code, path=route.path),
         operation_id=f"get_{route.path}_chart",
         dependencies=[Depends(conditional_get)],  # tagged like the series it draws
-        responses={**problems(422), **read_responses(csv=False)},
+        responses={**problems(422, 412), **read_responses(csv=False)},
     )
     router.add_api_route(
         f"/{route.path}/{{year}}",
