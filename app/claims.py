@@ -113,13 +113,17 @@ def check_identity(
 ) -> Checked:
     """Whether reported figures satisfy the identity that defines `indicator`. A term
     the other identity derives from reported figures counts as given: TURNOVER, EXPORTS
-    and BALANCE fix IMPORTS twice, and the two must agree."""
+    and BALANCE fix IMPORTS twice, and the two must agree. With a term missing, the
+    identity is unverifiable, unless the others leave it below zero where it cannot be."""
     identity = IDENTITY_FOR[indicator]
     formula = identity_formula(identity)
     reported = _given_terms(identity, year_points)
     labels = Labels(indicator, f"{reporter}–{partner}", year, year, "")
     missing = [code for code in identity if code not in reported]
     if missing:
+        negative = _negative_term(identity, year_points)
+        if negative is not None:
+            return negative
         return Checked(
             identity_unverifiable(formula, missing, labels),
             list(reported.values()),
@@ -171,7 +175,7 @@ def identity_checks(
 ) -> list[tuple[str, int, Checked]]:
     """Every identity whose terms are all reported (or one fixed by the other identity),
     for one pair, by year; and those with one term missing where the others leave it
-    below zero though it cannot be."""
+    below zero though it cannot be. The rest are unverifiable, and left out."""
     by_year = trade_points(
         session=session,
         reporter=reporter,
@@ -182,13 +186,9 @@ def identity_checks(
     )
     checks = []
     for year, points in by_year.items():
-        for target, identity in IDENTITY_FOR.items():
-            checked: Checked | None
-            if set(identity) <= set(_given_terms(identity, points)):
-                checked = check_identity(target, reporter, partner, year, points)
-            else:
-                checked = _negative_term(identity, points)
-            if checked is not None:
+        for target in IDENTITY_FOR:
+            checked = check_identity(target, reporter, partner, year, points)
+            if not checked.missing:
                 checks.append((target, year, checked))
     return checks
 

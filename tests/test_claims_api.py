@@ -313,6 +313,21 @@ def test_an_identity_claim_is_judged_as_the_identity_checks_judge_it(
     assert [i["status"] for i in claim["inputs"]] == ["reported", "reported", "derived"]
 
 
+def test_an_identity_claim_with_a_term_left_below_zero_is_inconsistent(
+    client: TestClient, session: Session
+) -> None:
+    """TURNOVER 10 and EXPORTS 20: /v1/identity-checks found TURNOVER = EXPORTS + IMPORTS
+    inconsistent (IMPORTS -10), while a claim of it was unverifiable, needing IMPORTS."""
+    record_figure(session, "TURNOVER", 2020, "10.0")
+    record_figure(session, "EXPORTS", 2020, "20.0")
+    record_identity_claim(session, "TURNOVER", 2020)
+    params = {**PAIR, "start_year": 2020, "end_year": 2020}
+    (check,) = client.get("/v1/identity-checks", params=params).json()["data"]
+    claim = claims_by_indicator(client, indicator="TURNOVER")["TURNOVER"]
+    assert (claim["verdict"], claim["explanation"]) == ("inconsistent", check["explanation"])
+    assert claim["missing"] == []
+
+
 def test_an_identity_check_names_the_unit_it_compares_in(
     client: TestClient, session: Session
 ) -> None:
