@@ -143,8 +143,17 @@ def check_identity(
     # A derived term says where it comes from: "EXPORTS − IMPORTS (IMPORTS = TURNOVER − …)".
     derived = [p.derivation.formula for p in reported.values() if p.derivation]
     stated = f"{formula} ({'; '.join(derived)})" if derived else formula
+    # A derived term below zero, where it cannot be, is no figure to check a sum with.
+    impossible = next(
+        (
+            (code, p.figure.in_multiplier(computed.multiplier))
+            for code, p in reported.items()
+            if p.derivation and below_zero(code, p.figure)
+        ),
+        None,
+    )
     return Checked(
-        assess_identity(stated, target, computed, labels),
+        assess_identity(stated, target, computed, labels, impossible),
         [reported[code] for code in identity],
         [],
         currency,

@@ -313,6 +313,42 @@ def test_an_identity_claim_is_judged_as_the_identity_checks_judge_it(
     assert [i["status"] for i in claim["inputs"]] == ["reported", "reported", "derived"]
 
 
+def test_a_check_resting_on_a_derived_term_below_zero_is_inconsistent(
+    client: TestClient, session: Session
+) -> None:
+    """TURNOVER 10, EXPORTS 20 and BALANCE 30: IMPORTS = TURNOVER − EXPORTS = -10, which
+    it cannot be. BALANCE = EXPORTS − IMPORTS was consistent on that -10, with no word of
+    it, though without TURNOVER the same BALANCE and EXPORTS were found inconsistent."""
+    record_figure(session, "TURNOVER", 2020, "10.0")
+    record_figure(session, "EXPORTS", 2020, "20.0")
+    record_figure(session, "BALANCE", 2020, "30.0")
+    record_identity_claim(session, "BALANCE", 2020)
+    params = {**PAIR, "start_year": 2020, "end_year": 2020}
+    checks = client.get("/v1/identity-checks", params=params).json()["data"]
+    assert [(c["formula"], c["verdict"]) for c in checks] == [
+        ("TURNOVER = EXPORTS + IMPORTS", "inconsistent"),
+        ("BALANCE = EXPORTS − IMPORTS", "inconsistent"),
+    ]
+    balance = checks[1]
+    assert balance["explanation"] == (
+        "Inconsistent: BALANCE is reported as 30.0 USD millions and EXPORTS − IMPORTS "
+        "(IMPORTS = TURNOVER − EXPORTS) give 30 USD millions (29.85 to 30.15 allowing for "
+        "rounding), which the reported figure's own rounding reaches, but that IMPORTS is "
+        "-10 USD millions (-10.1 to -9.9 allowing for rounding), which it cannot be: the "
+        "reported figures it is derived from contradict each other."
+    )
+    assert balance["point"] == 30
+    imports = balance["inputs"][2]
+    assert (imports["indicator"], imports["status"], imports["value"]) == (
+        "IMPORTS",
+        "derived",
+        -10,
+    )
+    assert imports["formula"] == "IMPORTS = TURNOVER − EXPORTS"
+    claim = claims_by_indicator(client, indicator="BALANCE")["BALANCE"]
+    assert (claim["verdict"], claim["explanation"]) == ("inconsistent", balance["explanation"])
+
+
 def test_an_identity_claim_with_a_term_left_below_zero_is_inconsistent(
     client: TestClient, session: Session
 ) -> None:

@@ -296,6 +296,34 @@ def test_identity_within_rounding() -> None:
 
 
 @pytest.mark.parametrize(
+    ("balance", "reach"),
+    [
+        ("30.0", "which the reported figure's own rounding reaches, but"),
+        ("50.0", "beyond the reach of the reported figure's rounding, and"),
+    ],
+)
+def test_an_identity_on_a_term_derived_below_zero_is_inconsistent_either_way(
+    balance: str, reach: str
+) -> None:
+    """EXPORTS 20 minus IMPORTS = TURNOVER − EXPORTS = 10 − 20: whether or not the sum
+    meets the balance, it rests on imports of -10."""
+    labels = Labels("BALANCE", "KAZ–BGR", 2020, 2020, "USD millions")
+    computed = Figure(D("30.0"), 6, 1, D("0.15"))
+    imports = Figure(D("-10.0"), 6, 1, D("0.1"))
+    formula = "BALANCE = EXPORTS − IMPORTS (IMPORTS = TURNOVER − EXPORTS)"
+    a = assess_identity(formula, fig(balance), computed, labels, ("IMPORTS", imports))
+    assert a.verdict is Verdict.inconsistent
+    assert a.explanation == (
+        f"Inconsistent: BALANCE is reported as {balance} USD millions and EXPORTS − IMPORTS "
+        "(IMPORTS = TURNOVER − EXPORTS) give 30 USD millions (29.85 to 30.15 allowing for "
+        f"rounding), {reach} that IMPORTS is -10 USD millions (-10.1 to -9.9 allowing for "
+        "rounding), which it cannot be: the reported figures it is derived from contradict "
+        "each other."
+    )
+    assert a.point == D("30.0")
+
+
+@pytest.mark.parametrize(
     ("a", "b", "meets"),
     [
         (Interval(D(4), None, False, False), Interval(D(3), D(4)), False),

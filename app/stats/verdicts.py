@@ -422,26 +422,45 @@ def _common(intervals: list[Interval]) -> Interval | None:
     return common
 
 
-def assess_identity(formula: str, reported: Figure, computed: Figure, labels: Labels) -> Assessment:
-    """Verdict on an identity: a reported figure against the sum of its reported terms."""
+def assess_identity(
+    formula: str,
+    reported: Figure,
+    computed: Figure,
+    labels: Labels,
+    impossible: tuple[str, Figure] | None = None,
+) -> Assessment:
+    """Verdict on an identity: a reported figure against the sum of its reported terms.
+
+    `impossible` is a term derived below zero where it cannot be, with its value: the
+    figures it comes from contradict each other, so the identity cannot hold on them
+    whatever the sum gives (TURNOVER 10, EXPORTS 20, BALANCE 30: IMPORTS −10 gives the
+    balance exactly)."""
     reported_range, computed_range = reported.interval, computed.interval
     terms = formula.split(" = ", 1)[1]
     unit = f" {labels.unit}" if labels.unit else ""  # the figures may be given in others
     text = (
         f"{labels.indicator} is reported as {_as_given(reported.value)}{unit} and {terms} "
-        f"give {_fmt(computed.value)}{unit} ({_range_text(computed_range, '')} allowing for "
-        "rounding)"
+        f"give {_with_rounding(computed, labels.unit)}"
     )
-    if reported_range.meets(computed_range):
+    reached = reported_range.meets(computed_range)
+    reach = (
+        "which the reported figure's own rounding reaches"
+        if reached
+        else "beyond the reach of the reported figure's rounding"
+    )
+    if impossible is not None:
+        term, derived = impossible
         return Assessment(
-            Verdict.consistent,
-            f"Consistent: {text}, which the reported figure's own rounding reaches.",
+            Verdict.inconsistent,
+            f"Inconsistent: {text}, {reach}, {'but' if reached else 'and'} that {term} is "
+            f"{_with_rounding(derived, labels.unit)}, which it cannot be: the reported figures it "
+            "is derived from contradict each other.",
             computed.value,
             computed_range,
         )
     return Assessment(
-        Verdict.inconsistent,
-        f"Inconsistent: {text}, beyond the reach of the reported figure's rounding.",
+        Verdict.consistent if reached else Verdict.inconsistent,
+        f"{'Consistent' if reached else 'Inconsistent'}: {text}, {reach}.",
         computed.value,
         computed_range,
     )
@@ -453,12 +472,18 @@ def negative_term(formula: str, derived: Figure, unit: str) -> Assessment:
     term = formula.split(" = ", 1)[0]
     return Assessment(
         Verdict.inconsistent,
-        f"Inconsistent: the reported figures give {formula} = {_fmt(derived.value)} {unit} "
-        f"({_range_text(derived.interval, '')} allowing for rounding), but {term} cannot be "
-        "negative, so they contradict each other.",
+        f"Inconsistent: the reported figures give {formula} = {_with_rounding(derived, unit)}, "
+        f"but {term} cannot be negative, so they contradict each other.",
         derived.value,
         derived.interval,
     )
+
+
+def _with_rounding(figure: Figure, unit: str) -> str:
+    """'-10 USD millions (-10.1 to -9.9 allowing for rounding)'."""
+    in_unit = f" {unit}" if unit else ""
+    interval = _range_text(figure.interval, "")
+    return f"{_fmt(figure.value)}{in_unit} ({interval} allowing for rounding)"
 
 
 def _change_phrase(pch: Decimal, bounds: tuple[Decimal, ...]) -> str:
