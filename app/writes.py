@@ -482,7 +482,9 @@ def patch(
 
 
 def merge_patch(resource: Resource, row: Versioned, changes: dict[str, Any]) -> dict[str, Any]:
-    """The stored row as a client would send it, with the patch's fields replacing its own."""
+    """The stored row as a client would send it, with the patch's fields replacing its own.
+    A field patched to null is removed (RFC 7396), so it takes its default, as in a PUT
+    without it: `"currency": null` is USD again, and a required field is missing."""
     current = {
         field: _as_json(getattr(row, field))
         for field in resource.create_model.model_fields
@@ -490,7 +492,8 @@ def merge_patch(resource: Resource, row: Versioned, changes: dict[str, Any]) -> 
     }
     if resource is OBSERVATIONS and "value" in changes and "precision" not in changes:
         current.pop("precision")  # a new value brings its own precision
-    return {**current, **changes}
+    removed = {field for field, value in changes.items() if value is None}
+    return {f: v for f, v in {**current, **changes}.items() if f not in removed}
 
 
 def delete(

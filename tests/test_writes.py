@@ -428,6 +428,25 @@ def test_patch_merges_and_revalidates(client: TestClient, auth: dict) -> None:
     assert not_object.status_code == 400
 
 
+def test_patching_a_field_to_null_removes_it_so_it_takes_its_default(
+    client: TestClient, auth: dict
+) -> None:
+    """RFC 7396: null removes a member. A figure stored in EUR thousands patched with
+    currency and multiplier null is in USD millions, as a PUT without them would be."""
+    body = {**TURNOVER_2023, "currency": "EUR", "multiplier": 3, "note": "In thousands."}
+    url = client.post("/v1/observations", json=body, headers=auth).headers["location"]
+    changes = {"currency": None, "multiplier": None, "note": None}
+    patched = client.patch(url, json=changes, headers=auth)
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["currency"], patched.json()["multiplier"]) == ("USD", 6)
+    assert patched.json()["note"] is None
+    missing = client.patch(url, json={"value": None}, headers=auth)
+    assert missing.status_code == 422
+    assert [(e["field"], e["message"]) for e in missing.json()["errors"]] == [
+        ("value", "Field required")
+    ]
+
+
 def test_a_change_onto_another_figures_key_is_a_409(client: TestClient, auth: dict) -> None:
     url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
     response = client.patch(url, json={"year": 2024}, headers=auth)  # 2024 is seeded

@@ -305,6 +305,7 @@ def add_item_routes(
         summary=f"Change some fields of {a_name}",
         operation_id=f"patch_{name}",
         description=f"A JSON merge patch (RFC 7396): the fields sent replace the {name}'s, "
+        "a field sent as null is removed, so it takes its default as in a `PUT` without it, "
         "and the result is validated as a whole. Honours `If-Match` and `If-None-Match`."
         + change_rules
         + WRITE_NOTE,
