@@ -233,6 +233,24 @@ def test_figures_that_fix_a_value_twice_and_disagree_say_so() -> None:
     assert "BALANCE = EXPORTS − IMPORTS does not hold" in imports.conflict
 
 
+@pytest.mark.parametrize(
+    ("contradicting", "code", "formula"),
+    [
+        ("TURNOVER", "BALANCE", "TURNOVER = EXPORTS + IMPORTS"),
+        ("BALANCE", "TURNOVER", "BALANCE = EXPORTS − IMPORTS"),
+    ],
+)
+def test_a_value_derived_from_terms_of_an_identity_that_fails_says_so(
+    contradicting: str, code: str, formula: str
+) -> None:
+    """Its own identity holds by construction; the other, on the same figures, does not."""
+    derived = derive({"EXPORTS": fig("1"), "IMPORTS": fig("10"), contradicting: fig("5")})
+    assert derived[code].conflict == (
+        f"The reported figures it is derived from contradict the year's {contradicting}: "
+        f"{formula} does not hold for them, even allowing for their rounding."
+    )
+
+
 def test_a_negative_derived_trade_flow_says_its_inputs_contradict_each_other() -> None:
     derived = derive({"TURNOVER": fig("100.0"), "EXPORTS": fig("150.0")})
     assert derived["IMPORTS"].figure.value == D("-50.0")

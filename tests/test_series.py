@@ -259,6 +259,47 @@ def test_a_derived_value_from_contradicting_figures_explains_the_contradiction(
     assert seeded.json()["explanation"] is None  # 375.2 − 303.6: nothing contradicts it
 
 
+def test_a_value_derived_from_figures_that_contradict_another_identity_says_so(
+    client: TestClient, session: Session
+) -> None:
+    """EXPORTS 1, IMPORTS 10 and TURNOVER 5: BALANCE = EXPORTS − IMPORTS was served as −9
+    with no explanation, while identity checks called TURNOVER = EXPORTS + IMPORTS
+    inconsistent for the same figures."""
+    for indicator, value in (("EXPORTS", "1"), ("IMPORTS", "10"), ("TURNOVER", "5")):
+        record_figure(session, indicator, 2023, value, partner="CHN")
+    pair = {"reporter": "KAZ", "partner": "CHN"}
+    (check,) = client.get("/v1/identity-checks", params=pair).json()["data"]
+    assert (check["formula"], check["verdict"]) == ("TURNOVER = EXPORTS + IMPORTS", "inconsistent")
+    body = client.get("/v1/balance/2023", params=pair).json()
+    assert (body["value"], body["formula"]) == (-9, "BALANCE = EXPORTS − IMPORTS")
+    assert body["explanation"] == (
+        "The reported figures it is derived from contradict the year's TURNOVER: "
+        "TURNOVER = EXPORTS + IMPORTS does not hold for them, even allowing for their rounding."
+    )
+    (point,) = client.get("/v1/balance", params=pair).json()["observations"]
+    csv_text = client.get("/v1/balance", params={**pair, "format": "csv"}).text
+    (row,) = csv.DictReader(io.StringIO(csv_text))
+    assert point["explanation"] == row["explanation"] == body["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("turnover", "verdict"),
+    [("11.1", "consistent"), ("12.0", "consistent"), ("12.1", "inconsistent")],
+)
+def test_a_derived_value_is_explained_exactly_when_an_identity_check_fails(
+    client: TestClient, session: Session, turnover: str, verdict: str
+) -> None:
+    """EXPORTS 1 and IMPORTS 10 give 10.5 to 11.5: TURNOVER 12.0 (11.95 to 12.05) still
+    meets them, 12.1 does not. The series and identity checks judge rounding alike."""
+    for indicator, value in (("EXPORTS", "1"), ("IMPORTS", "10"), ("TURNOVER", turnover)):
+        record_figure(session, indicator, 2023, value, partner="CHN")
+    pair = {"reporter": "KAZ", "partner": "CHN"}
+    (check,) = client.get("/v1/identity-checks", params=pair).json()["data"]
+    assert check["verdict"] == verdict
+    explanation = client.get("/v1/balance/2023", params=pair).json()["explanation"]
+    assert (explanation is None) == (verdict == "consistent")
+
+
 def test_a_six_decimal_figure_s_interval_is_half_a_unit_either_way(
     client: TestClient, session: Session
 ) -> None:

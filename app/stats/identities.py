@@ -7,8 +7,10 @@ When every term but one is known for a reporter, partner and year, the missing o
 follows exactly. Derived values are returned separately and never stored.
 
 Reported figures can contradict each other: TURNOVER, EXPORTS and BALANCE fix IMPORTS
-twice, and the two may disagree; or a value that cannot be negative comes out below zero.
-A value derived from such figures still follows its formula, and says what is wrong.
+twice, and the two may disagree; EXPORTS, IMPORTS and TURNOVER may break the first
+identity while giving BALANCE by the second; or a value that cannot be negative comes out
+below zero. A value derived from such figures still follows its formula, and says what is
+wrong.
 """
 
 from collections.abc import Iterable
@@ -101,15 +103,25 @@ def below_zero(code: str, figure: Figure) -> bool:
 
 
 def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict[str, str]:
-    """What makes each derived value's inputs contradict each other, if anything does."""
+    """What makes the figures each derived value rests on contradict each other, if
+    anything does: an identity they break, as identity checks find it, or a value below
+    zero where it cannot be."""
     conflicts: dict[str, str] = {}
     for identity in IDENTITIES:
-        terms = [code for code in identity if code in derived]
-        if terms and all(code in known for code in identity) and not _holds(identity, known):
-            for code in terms:
+        # A value rests on an identity's figures as one of its terms (fixed a second time),
+        # or as derived from some: BALANCE = EXPORTS − IMPORTS, when TURNOVER contradicts them.
+        resting: dict[str, str] = {}
+        for code, derivation in derived.items():
+            if code in identity:
+                resting[code] = "each other"
+            elif not identity.keys().isdisjoint(derivation.inputs):
+                others = [term for term in identity if term not in derivation.inputs]
+                resting[code] = f"the year's {' and '.join(others)}"
+        if resting and all(code in known for code in identity) and not _holds(identity, known):
+            for code, contradicted in resting.items():
                 conflicts.setdefault(
                     code,
-                    "The reported figures it is derived from contradict each other: "
+                    f"The reported figures it is derived from contradict {contradicted}: "
                     f"{identity_formula(identity)} does not hold for them, even allowing for "
                     "their rounding.",
                 )
