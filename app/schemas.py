@@ -207,7 +207,9 @@ class SeriesPoint(BaseModel):
     explanation: str | None = Field(
         default=None,
         description="For implied values, how the claims imply them; for derived ones, "
-        "why the reported figures they come from cannot all be right, if they cannot.",
+        "why the reported figures they come from, with the year's others, cannot all be "
+        "right, if they cannot: an identity they break (as `/v1/identity-checks` finds) or "
+        "a value below zero where it cannot be.",
     )
     growth: YearGrowth | None = Field(description="Null for implied values.")
 
