@@ -129,6 +129,7 @@ def test_one_claim_and_a_missing_one(client: TestClient) -> None:
         ("100.0", "consistent"),  # 3.75
         ("90.0", "inconsistent"),  # ≈ 4.17: more than four times
         ("110.0", "inconsistent"),  # ≈ 3.41: too far short of four
+        ("0.0", "inconsistent"),  # 0 to 0.05: at least 7503 times, or no ratio at all
     ],
 )
 def test_verdict_updates_when_the_base_year_is_recorded(

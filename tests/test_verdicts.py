@@ -272,13 +272,40 @@ def test_both_missing_implies_nothing() -> None:
     assert a.implied is None
 
 
-@pytest.mark.parametrize("base", ["0", "0.0", "0.00"])
-def test_a_base_that_may_be_zero_cannot_be_checked(base: str) -> None:
-    a = assess_growth_claim(
-        ClaimKind.ratio, Qualifier.almost, D("4"), fig(base), fig("375.2"), LABELS
+@pytest.mark.parametrize(
+    ("base", "least_ratio", "least_change"),
+    [("0", "750.3", "74930"), ("0.0", "7503", "750200"), ("0.00", "75030", "7502900")],
+)
+def test_a_base_that_may_be_zero_checks_only_what_no_base_allows(
+    base: str, least_ratio: str, least_change: str
+) -> None:
+    """A published 0 stands for 0 to 0.5 (0.0 to 0.05, 0.00 to 0.005): a base above zero
+    gives 375.2 (375.15 at least) at least 750.3 times over, and a zero base no ratio. "More
+    than 100 times" may be true, but no base makes it "almost 4 times", nor 86.5% more."""
+    maybe = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.more_than, D("100"), fig(base), fig("375.2"), LABELS
     )
-    assert a.verdict is Verdict.unverifiable
-    assert "zero" in a.explanation
+    assert maybe.verdict is Verdict.unverifiable
+    assert "a base that may be zero" in maybe.explanation
+    figures = f"the figures ({base} in 2023 and 375.2 in 2024) include a base that may be zero"
+    for kind, qualifier, stated, least, words in (
+        (ClaimKind.ratio, Qualifier.almost, "4", f"{least_ratio} times", "almost 4 times"),
+        (
+            ClaimKind.percent_change,
+            Qualifier.exact,
+            "86.5",
+            f"{least_change}%",
+            "an increase of 86.5%",
+        ),
+    ):
+        never = assess_growth_claim(kind, qualifier, D(stated), fig(base), fig("375.2"), LABELS)
+        assert never.verdict is Verdict.inconsistent
+        allowed = "3.5 times to 4 times" if kind is ClaimKind.ratio else "86.45% to 86.55%"
+        assert never.explanation == (
+            f"Inconsistent: {figures}, but any base above zero gives at least {least} allowing "
+            f"for their rounding, and a zero base no ratio at all, which “{words}” does not "
+            f"allow ({allowed})."
+        )
 
 
 def test_identity_within_rounding() -> None:

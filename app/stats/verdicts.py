@@ -161,6 +161,13 @@ def claimed_ratios(kind: ClaimKind, allowed: Interval) -> Interval | None:
     return ratios.clamp_low(Decimal(0))
 
 
+def _as_claimed(kind: ClaimKind, ratios: Interval) -> tuple[Interval, str]:
+    """Ratios (later ÷ earlier) as a claim of this kind reads them, with their unit."""
+    if kind is ClaimKind.ratio:
+        return ratios, " times"
+    return ratios.map(RATIO_TO_PERCENT), "%"
+
+
 def stated_phrase(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str:
     """How the claim reads: 'almost 4 times', 'an increase of 86.5%'."""
     words = QUALIFIERS[qualifier].words
@@ -232,7 +239,24 @@ def assess_growth_claim(
         )
     base_interval = base.interval.clamp_low(Decimal(0))
     ratio_interval = divide(later.interval.clamp_low(Decimal(0)), base_interval)
+    # The words' own range, in enough places to quote it: "at most 0.0001 times" rounded
+    # outward to two places would read "at most 0.01 times".
+    places = max(SHOWN_DECIMALS, _decimals(stated) + 1)
     if ratio_interval is None or ratio_interval.high is None or base_interval.low == 0:
+        # Any base above zero still gives some least ratio (5.0 over a 0.0 that may be up
+        # to 0.05: at least 99 times), and a zero base none: words that allow only less
+        # are contradicted whatever the base was.
+        if ratio_interval is not None and ratio_interval.low:
+            least, unit = _as_claimed(kind, ratio_interval)
+            if not least.meets(claim_range):
+                places = least.places_apart(claim_range, places)
+                return Assessment(
+                    Verdict.inconsistent,
+                    f"Inconsistent: {figures} include a base that may be zero, but any base "
+                    f"above zero gives {_range_text(least, unit, places)} allowing for their "
+                    f"rounding, and a zero base no ratio at all, which “{phrase}” does not "
+                    f"allow ({_range_text(claim_range, unit, places)}).",
+                )
         return Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a base that may be zero, so no ratio exists "
@@ -246,18 +270,16 @@ def assess_growth_claim(
     # Nor is the point shown rounded onto a bound of the words ("a ratio of 11" that
     # "more than 11 times" does not allow: it was 10.996).
     bounds = tuple(b for b in (claim_range.low, claim_range.high) if b is not None)
+    interval, unit = _as_claimed(kind, ratio_interval)
     if kind is ClaimKind.ratio:
-        point, interval, unit = g.ratio, ratio_interval, " times"
+        point = g.ratio
         shown = _fmt(point, clear_of=(ZERO, ONE, *bounds))
         measure = f"a ratio of {shown}" if point is not None else "no ratio"
     else:
-        point, interval, unit = g.pch, ratio_interval.map(RATIO_TO_PERCENT), "%"
+        point = g.pch
         measure = _change_phrase(point, bounds) if point is not None else "no change ratio"
         exact = RATIO_TO_PERCENT.apply(exact)
     span = _range_text(interval, unit)
-    # The words' own range, in enough places to quote it: "at most 0.0001 times" rounded
-    # outward to two places would read "at most 0.01 times".
-    places = max(SHOWN_DECIMALS, _decimals(stated) + 1)
 
     if not interval.meets(claim_range):
         places = interval.places_apart(claim_range, places)
