@@ -161,6 +161,13 @@ def claimed_ratios(kind: ClaimKind, allowed: Interval) -> Interval | None:
     return ratios.clamp_low(Decimal(0))
 
 
+def _ranges_apart(given: Interval, allowed: Interval, unit: str, places: int) -> tuple[str, str]:
+    """Two ranges that do not meet, as text in as many places as keep them apart: a narrow
+    miss must not print as a meeting."""
+    places = given.places_apart(allowed, places)
+    return _range_text(given, unit, places), _range_text(allowed, unit, places)
+
+
 def _as_claimed(kind: ClaimKind, ratios: Interval) -> tuple[Interval, str]:
     """Ratios (later ÷ earlier) as a claim of this kind reads them, with their unit."""
     if kind is ClaimKind.ratio:
@@ -249,13 +256,12 @@ def assess_growth_claim(
         if ratio_interval is not None and ratio_interval.low:
             least, unit = _as_claimed(kind, ratio_interval)
             if not least.meets(claim_range):
-                places = least.places_apart(claim_range, places)
+                given, allowed = _ranges_apart(least, claim_range, unit, places)
                 return Assessment(
                     Verdict.inconsistent,
                     f"Inconsistent: {figures} include a base that may be zero, but any base "
-                    f"above zero gives {_range_text(least, unit, places)} allowing for their "
-                    f"rounding, and a zero base no ratio at all, which “{phrase}” does not "
-                    f"allow ({_range_text(claim_range, unit, places)}).",
+                    f"above zero gives {given} allowing for their rounding, and a zero base no "
+                    f"ratio at all, which “{phrase}” does not allow ({allowed}).",
                 )
         return Assessment(
             Verdict.unverifiable,
@@ -282,12 +288,11 @@ def assess_growth_claim(
     span = _range_text(interval, unit)
 
     if not interval.meets(claim_range):
-        places = interval.places_apart(claim_range, places)
+        given, allowed = _ranges_apart(interval, claim_range, unit, places)
         return Assessment(
             Verdict.inconsistent,
-            f"Inconsistent: {figures} give {measure} ({_range_text(interval, unit, places)} "
-            f"allowing for their rounding), which “{phrase}” does not allow "
-            f"({_range_text(claim_range, unit, places)}).",
+            f"Inconsistent: {figures} give {measure} ({given} allowing for their rounding), "
+            f"which “{phrase}” does not allow ({allowed}).",
             point,
             interval,
         )
