@@ -328,7 +328,8 @@ class Assessment(BaseModel):
     explanation: str = Field(description="One sentence, fit to quote.")
     point: Number | None = Field(
         description="What the figures themselves give: a ratio, a percent change, or for an "
-        "identity the sum of its terms."
+        "identity the sum of its terms, or, where a term is missing and the others leave it "
+        "below zero (where it cannot be), that term. Null where the figures give none."
     )
     interval: IntervalPublic | None = Field(
         description="The same, allowing for the rounding of every figure used."
