@@ -484,15 +484,14 @@ def patch(
 def merge_patch(resource: Resource, row: Versioned, changes: dict[str, Any]) -> dict[str, Any]:
     """The stored row as a client would send it, with the patch's fields replacing its own.
     A field patched to null is removed (RFC 7396), so it takes its default, as in a PUT
-    without it: `"currency": null` is USD again, and a required field is missing."""
-    current = {
-        field: _as_json(getattr(row, field))
-        for field in resource.create_model.model_fields
-        if hasattr(row, field)
-    }
+    without it: `"currency": null` is USD again, and a required field is missing. A null
+    the body has no field for stays, so it is refused as any unknown field is: a typo
+    such as `"notes": null` must not answer 200 having changed nothing."""
+    fields = resource.create_model.model_fields
+    current = {field: _as_json(getattr(row, field)) for field in fields if hasattr(row, field)}
     if resource is OBSERVATIONS and "value" in changes and "precision" not in changes:
         current.pop("precision")  # a new value brings its own precision
-    removed = {field for field, value in changes.items() if value is None}
+    removed = {field for field, value in changes.items() if value is None and field in fields}
     return {f: v for f, v in {**current, **changes}.items() if f not in removed}
 
 

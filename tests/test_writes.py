@@ -447,6 +447,24 @@ def test_patching_a_field_to_null_removes_it_so_it_takes_its_default(
     ]
 
 
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [("/v1/observations/1", "notes"), ("/v1/sources/1", "notes"), ("/v1/claims/1", "id")],
+)
+def test_a_null_for_a_field_there_is_not_is_refused(
+    client: TestClient, auth: dict, session: Session, url: str, field: str
+) -> None:
+    """A null removes a field the body has, and no other: `"notes": null`, a typo for
+    `note`, answered 200 having changed nothing, where `"notes": "x"` is a 422 (review)."""
+    before = snapshot(session)
+    response = client.patch(url, json={field: None}, headers=auth)
+    assert response.status_code == 422, response.text
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        (field, "Extra inputs are not permitted")
+    ]
+    assert snapshot(session) == before
+
+
 def test_a_change_onto_another_figures_key_is_a_409(client: TestClient, auth: dict) -> None:
     url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
     response = client.patch(url, json={"year": 2024}, headers=auth)  # 2024 is seeded
