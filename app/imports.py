@@ -15,6 +15,7 @@ import codecs
 import csv
 import io
 import json
+import logging
 import re
 from array import array
 from collections import Counter
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from app.api.body import DECODING, RepeatedName, malformed_json, no_nul, parse_json
@@ -58,6 +59,7 @@ from app.rowcheck import (
 )
 from app.versioning import HISTORY
 
+log = logging.getLogger("tradestats")
 IMPORT_COLUMNS = FIELDS  # what a row of an import holds, in the order problems are listed
 COLUMN_LIST = ", ".join(IMPORT_COLUMNS)
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
@@ -598,6 +600,8 @@ def import_observations(
 
 # The sequences an import draws ids from: the figures' and their revisions' (the ETags).
 ID_SEQUENCES = (("observation", "id"), ("observation_revision", "revision_id"))
+SEQUENCE = "pg_get_serial_sequence(:table, :column)"
+SETVAL = f"SELECT setval({SEQUENCE}, :value, :called)"
 
 
 def _id_sequences(session: Session) -> Callable[[], None]:
@@ -605,26 +609,32 @@ def _id_sequences(session: Session) -> Callable[[], None]:
     kept. PostgreSQL never rolls a sequence back, so the ids a dry run or a refused import
     took were skipped by the next figure, whose id and tag then differed from SQLite's
     (where a rollback takes its ids back). Called before the rollback, while the write lock
-    (lock_for_write) still keeps every other writer from drawing on them."""
+    (lock_for_write) still keeps every other writer from drawing on them.
+
+    Best effort: setval needs UPDATE on a sequence, which a role that may draw ids (USAGE)
+    need not have. Such a role keeps the gap, as before, rather than turn every dry run
+    into a 500; the transaction, aborted by the refusal, is rolled back next anyway."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return lambda: None
-    sequence = "pg_get_serial_sequence(:table, :column)"
     places = [{"table": table, "column": column} for table, column in ID_SEQUENCES]
 
     def last_values() -> list[int | None]:
-        read = text(f"SELECT pg_sequence_last_value({sequence})")
+        read = text(f"SELECT pg_sequence_last_value({SEQUENCE})")
         return [connection.execute(read, place).scalar() for place in places]
 
     before = last_values()
 
     def put_back() -> None:
-        # Only a sequence that moved: one that did not needs no write (nor a writable server).
-        for place, value, now in zip(places, before, last_values(), strict=True):
-            if now != value:  # None: none taken yet, so 1 comes next, as it would have
-                restart = {"value": value or 1, "called": value is not None}
-                setval = text(f"SELECT setval({sequence}, :value, :called)")
-                connection.execute(setval, place | restart)
+        try:
+            # Only a sequence that moved: one that did not needs no write (nor a writable
+            # server).
+            for place, value, now in zip(places, before, last_values(), strict=True):
+                if now != value:  # None: none taken yet, so 1 comes next, as it would have
+                    restart = {"value": value or 1, "called": value is not None}
+                    connection.execute(text(SETVAL), place | restart)
+        except DBAPIError as exc:
+            log.warning("import: ids taken by an import not kept stay taken: %s", exc.orig)
 
     return put_back
 
