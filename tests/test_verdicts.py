@@ -308,6 +308,26 @@ def test_a_base_that_may_be_zero_checks_only_what_no_base_allows(
         )
 
 
+def test_both_figures_that_may_be_zero_still_contradict_words_no_ratio_meets() -> None:
+    """With the later figure 0.0 too, a base above zero gives any ratio from 0 up, which
+    "more than 100 times" may be; "a decrease of more than 100%" (stored before writes
+    refused it) no base bears out, as with either figure missing (review)."""
+    maybe = assess_growth_claim(
+        ClaimKind.ratio, Qualifier.more_than, D("100"), fig("0.0"), fig("0.0"), LABELS
+    )
+    assert maybe.verdict is Verdict.unverifiable
+    never = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.more_than, D("-100"), fig("0.0"), fig("0.0"), LABELS
+    )
+    assert never.verdict is Verdict.inconsistent
+    assert never.explanation == (
+        "Inconsistent: the figures (0.0 in 2023 and 0.0 in 2024) include a base that may be "
+        "zero, but any base above zero gives at least -100% allowing for their rounding, and "
+        "a zero base no ratio at all, which “a decrease of more than 100%” does not allow "
+        "(less than -100%)."
+    )
+
+
 def test_identity_within_rounding() -> None:
     labels = Labels("TURNOVER", "KAZ–BGR", 2024, 2024, "USD millions")
     computed = Figure(D("375.3"), 6, 1, D("0.1"))  # exports + imports, each ±0.05

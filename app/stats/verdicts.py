@@ -251,9 +251,9 @@ def assess_growth_claim(
     places = max(SHOWN_DECIMALS, _decimals(stated) + 1)
     if ratio_interval is None or ratio_interval.high is None or base_interval.low == 0:
         # Any base above zero still gives some least ratio (5.0 over a 0.0 that may be up
-        # to 0.05: at least 99 times), and a zero base none: words that allow only less
-        # are contradicted whatever the base was.
-        if ratio_interval is not None and ratio_interval.low:
+        # to 0.05: at least 99 times; over a later 0.0 as well, at least 0), and a zero
+        # base none: words that allow only less are contradicted whatever the base was.
+        if ratio_interval is not None:
             least, unit = _as_claimed(kind, ratio_interval)
             if not least.meets(claim_range):
                 given, allowed = _ranges_apart(least, claim_range, unit, places)
