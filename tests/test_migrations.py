@@ -200,3 +200,64 @@ def test_investment_seeded_unsigned_allows_negative_figures(
             assert tuple(connection.execute(read).one()) == (False, before)
     finally:
         databases.drop(url)
+
+
+def test_empty_notes_stored_before_become_none(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    """A note stored as "" (before writes made it null) is mended to null with a revision
+    of its own, in sources, figures and claims alike, so an export imports again unchanged
+    (0007). A note with text is left alone."""
+    url = databases.empty()
+    try:
+        config = alembic_config(url)
+        command.upgrade(config, "0006")
+        with get_engine(url).begin() as connection:
+            connection.execute(KAZ_AND_BGR)
+            connection.execute(
+                text("INSERT INTO indicator VALUES ('TURNOVER', 'Turnover', 'd', 'both', false)")
+            )
+            for source_id, note in ((1, ""), (2, "Kept.")):
+                connection.execute(
+                    text(
+                        "INSERT INTO source (id, slug, kind, title, note, created_at, "
+                        "updated_at) VALUES (:id, :slug, 'agency', 'A', :note, '2025-01-01', "
+                        "'2025-01-01')"
+                    ),
+                    {"id": source_id, "slug": f"s{source_id}", "note": note},
+                )
+            for year, note in ((2023, ""), (2024, "Kept.")):
+                connection.execute(
+                    text(
+                        "INSERT INTO observation (reporter, partner, indicator, year, value, "
+                        "currency, multiplier, precision, status, source_id, quote, note, "
+                        "created_at, updated_at) VALUES ('KAZ', 'BGR', 'TURNOVER', :year, "
+                        "'95.0', 'USD', 6, 1, 'reported', 1, 'q', :note, '2025-01-01 00:00:00', "
+                        "'2025-01-01 00:00:00')"
+                    ),
+                    {"year": year, "note": note},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO claim (kind, indicator, reporter, partner, base_year, year, "
+                        "stated, qualifier, source_id, quote, note, created_at, updated_at) "
+                        "VALUES ('ratio', 'TURNOVER', 'KAZ', 'BGR', :year - 1, :year, '4', "
+                        "'exact', 1, 'q', :note, '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+                    ),
+                    {"year": year, "note": note},
+                )
+        command.upgrade(config, "head")
+        with get_engine(url).connect() as connection:
+            for table, history, id_column in (
+                ("source", "source_revision", "source_id"),
+                ("observation", "observation_revision", "observation_id"),
+                ("claim", "claim_revision", "claim_id"),
+            ):
+                live = connection.execute(text(f"SELECT note FROM {table} ORDER BY id"))
+                assert [row[0] for row in live] == [None, "Kept."], table
+                mended = connection.execute(
+                    text(f"SELECT {id_column}, action, note, valid_to FROM {history}")
+                ).all()
+                assert [tuple(r) for r in mended] == [(1, "update", None, None)], history
+    finally:
+        databases.drop(url)

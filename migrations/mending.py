@@ -1,0 +1,39 @@
+"""For migrations that mend rows in place: each row mended is a change like any other.
+
+It gets a new revision (no API key), its ETag and the data version move, so no client
+keeps a cached copy of the old form, and history stays as it was recorded.
+"""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+def mend(
+    bind: Connection, table: str, history: str, id_column: str, where: str, change: str
+) -> None:
+    """Apply `change` (an SQL assignment) to the rows of `table` that `where` selects,
+    closing each one's current revision in `history` and opening one for what it is now."""
+    ids = list(bind.execute(sa.text(f"SELECT id FROM {table} WHERE {where}")).scalars())
+    if not ids:
+        return
+    now = sa.bindparam("now", datetime.now(UTC), type_=sa.DateTime(timezone=True))
+    chosen = sa.bindparam("ids", ids, expanding=True)
+    data = [c["name"] for c in sa.inspect(bind).get_columns(table) if c["name"] != "id"]
+    bind.execute(
+        sa.text(f"UPDATE {table} SET {change}, updated_at = :now WHERE id IN :ids").bindparams(
+            now, chosen
+        )
+    )
+    bind.execute(
+        sa.text(
+            f"UPDATE {history} SET valid_to = :now WHERE {id_column} IN :ids AND valid_to IS NULL"
+        ).bindparams(now, chosen)
+    )
+    bind.execute(
+        sa.text(
+            f"INSERT INTO {history} ({', '.join(data)}, {id_column}, action, valid_from) "
+            f"SELECT {', '.join(data)}, id, 'update', :now FROM {table} WHERE id IN :ids"
+        ).bindparams(now, chosen)
+    )
