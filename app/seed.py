@@ -36,7 +36,7 @@ class SeedReport:
 
     def __str__(self) -> str:
         if not self.inserted:
-            return "seed: nothing to do, every row is already present"
+            return "seed: nothing to do, every row is stored (or was, and was deleted since)"
         return "seed: inserted " + ", ".join(f"{n} {t}" for t, n in sorted(self.inserted.items()))
 
 
