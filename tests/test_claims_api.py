@@ -35,6 +35,14 @@ def claims_by_indicator(client: TestClient, **params: object) -> dict[str, dict]
     return {c["indicator"]: c for c in response.json()["data"]}
 
 
+def identity_checks(client: TestClient, first: int, last: int) -> list[dict]:
+    """/v1/identity-checks for KAZ–BGR from `first` to `last`."""
+    params = {**PAIR, "start_year": first, "end_year": last}
+    response = client.get("/v1/identity-checks", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
 def test_seeded_fdi_claim_is_consistent_and_says_why(client: TestClient) -> None:
     fdi = claims_by_indicator(client)["FDI_INFLOW"]
     assert fdi["verdict"] == "consistent"
@@ -252,8 +260,7 @@ def test_an_identity_check_finds_a_term_left_below_zero(
     record_figure(session, "EXPORTS", 2020, "20.0")
     record_figure(session, "TURNOVER", 2021, "20.0")  # exports 2021 within turnover: fine
     record_figure(session, "EXPORTS", 2021, "20.0")
-    params = {**PAIR, "start_year": 2020, "end_year": 2021}
-    (check,) = client.get("/v1/identity-checks", params=params).json()["data"]
+    (check,) = identity_checks(client, 2020, 2021)
     assert (check["formula"], check["year"], check["verdict"]) == (
         "TURNOVER = EXPORTS + IMPORTS",
         2020,
@@ -279,8 +286,7 @@ def test_figures_that_fix_a_term_twice_are_checked_against_each_other(
     record_figure(session, "TURNOVER", 2021, "100.0")  # IMPORTS 40 both ways: they agree
     record_figure(session, "EXPORTS", 2021, "70.0")
     record_figure(session, "BALANCE", 2021, "40.0")
-    params = {**PAIR, "start_year": 2020, "end_year": 2021}
-    checks = client.get("/v1/identity-checks", params=params).json()["data"]
+    checks = identity_checks(client, 2020, 2021)
     assert [(c["formula"], c["year"], c["verdict"]) for c in checks] == [
         ("BALANCE = EXPORTS − IMPORTS", 2020, "inconsistent"),
         ("BALANCE = EXPORTS − IMPORTS", 2021, "consistent"),
@@ -306,8 +312,7 @@ def test_an_identity_claim_is_judged_as_the_identity_checks_judge_it(
     record_figure(session, "EXPORTS", 2020, "60.0")
     record_figure(session, "BALANCE", 2020, "50.0")
     record_identity_claim(session, "BALANCE", 2020)
-    params = {**PAIR, "start_year": 2020, "end_year": 2020}
-    (check,) = client.get("/v1/identity-checks", params=params).json()["data"]
+    (check,) = identity_checks(client, 2020, 2020)
     claim = claims_by_indicator(client, indicator="BALANCE")["BALANCE"]
     assert (claim["verdict"], claim["explanation"]) == ("inconsistent", check["explanation"])
     assert claim["missing"] == []
@@ -324,8 +329,7 @@ def test_a_check_resting_on_a_derived_term_below_zero_is_inconsistent(
     record_figure(session, "EXPORTS", 2020, "20.0")
     record_figure(session, "BALANCE", 2020, "30.0")
     record_identity_claim(session, "BALANCE", 2020)
-    params = {**PAIR, "start_year": 2020, "end_year": 2020}
-    checks = client.get("/v1/identity-checks", params=params).json()["data"]
+    checks = identity_checks(client, 2020, 2020)
     assert [(c["formula"], c["verdict"]) for c in checks] == [
         ("TURNOVER = EXPORTS + IMPORTS", "inconsistent"),
         ("BALANCE = EXPORTS − IMPORTS", "inconsistent"),
@@ -358,8 +362,7 @@ def test_an_identity_claim_with_a_term_left_below_zero_is_inconsistent(
     record_figure(session, "TURNOVER", 2020, "10.0")
     record_figure(session, "EXPORTS", 2020, "20.0")
     record_identity_claim(session, "TURNOVER", 2020)
-    params = {**PAIR, "start_year": 2020, "end_year": 2020}
-    (check,) = client.get("/v1/identity-checks", params=params).json()["data"]
+    (check,) = identity_checks(client, 2020, 2020)
     claim = claims_by_indicator(client, indicator="TURNOVER")["TURNOVER"]
     assert (claim["verdict"], claim["explanation"]) == ("inconsistent", check["explanation"])
     assert claim["missing"] == []
