@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.api.body import validate
-from app.api.caching import weakly
+from app.api.caching import holds_on_a_weak_tag, weakly
 from app.claims import IDENTITY_FOR
 from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict, not_found
@@ -266,7 +266,7 @@ def check_collection_preconditions(conditions: Preconditions) -> None:
     """A write to a collection (a POST, an import): its lists carry weak tags only, which
     If-Match, comparing strongly, never matches, so only `If-Match: *` holds; and
     `If-None-Match: *`, "only if nothing is there", never does, as the collection is."""
-    if conditions.if_match is not None and "*" not in _tags(conditions.if_match):
+    if conditions.if_match is not None and not holds_on_a_weak_tag(conditions.if_match):
         raise weakly_tagged()
     if conditions.if_none_match is not None and "*" in weakly(conditions.if_none_match):
         raise ProblemException(

@@ -65,6 +65,13 @@ def weakly(tags: str) -> set[str]:
     return {tag.removeprefix("W/") if tag.startswith('W/"') else tag for tag in listed}
 
 
+def holds_on_a_weak_tag(if_match: str) -> bool:
+    """Whether If-Match holds for a weakly tagged representation (a list, a series): it
+    compares tags strongly (RFC 9110, 13.1.1), which a weak tag never matches, so only `*`
+    does."""
+    return "*" in (tag.strip() for tag in if_match.split(","))
+
+
 def check_etag(request: Request, session: Reader) -> str:
     """Tag the response from the data version, which it returns; raises NotModified when
     the client has that tag. The tag is kept on the request (app/api/render.py)."""
@@ -75,14 +82,11 @@ def check_etag(request: Request, session: Reader) -> str:
     variant = f"{scope['path']}?{query}|{request.headers.get('accept', '')}"
     digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
     etag = f'W/"{version}-{digest}"'
-    # If-Match compares tags strongly (RFC 9110, 13.1.1), which this weak one never is, so
-    # only `*` holds. It is evaluated before If-None-Match (13.2.2): a failed one gets its
+    # If-Match is evaluated before If-None-Match (RFC 9110, 13.2.2): a failed one gets its
     # 412, not a 304, once the request is known to have an answer, as for
     # `If-None-Match: *` (app.api.render.with_cache_headers).
     if_match = listed(request.headers, "if-match")
-    request.state.if_match_fails = if_match is not None and "*" not in {
-        tag.strip() for tag in if_match.split(",")
-    }
+    request.state.if_match_fails = if_match is not None and not holds_on_a_weak_tag(if_match)
     given = listed(request.headers, "if-none-match")
     if given and not request.state.if_match_fails:
         tags = weakly(given)
