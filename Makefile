@@ -10,7 +10,9 @@ WORKERS ?= 1
 
 run: migrate seed serve
 
+# With several workers, a setting they refuse is checked once first (app/preflight.py).
 serve: $(VENV)/.runtime
+	$(if $(filter-out 1,$(WORKERS)),$(BIN)/python -m app.preflight)
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) \
 		--no-access-log --no-server-header $(if $(LOG_CONFIG),--log-config $(LOG_CONFIG))
 

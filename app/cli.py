@@ -38,6 +38,7 @@ from app.db import get_engine
 from app.errors import ProblemException
 from app.logs import LOG_CONFIG
 from app.models import KEY_NAME_MAX, IndicatorCode
+from app.preflight import refuse_unusable_settings
 
 cli = typer.Typer(
     help="tradestats: bilateral trade statistics API.",
@@ -82,6 +83,9 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn (run `migrate` and `seed` first)."""
     import uvicorn
+
+    if workers > 1:  # each would stop on a setting it refuses, and uvicorn restart it
+        refuse_unusable_settings()
 
     # The app writes its own JSON access log; no Server header names the software.
     uvicorn.run(

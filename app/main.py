@@ -30,9 +30,9 @@ from app.api.routes import (
     series,
     sources,
 )
-from app.auth import live_prefix, provision_key, refuse_revoked
+from app.auth import live_prefix, provision_key
 from app.core.config import Settings, get_settings
-from app.db import database, get_engine
+from app.db import database
 from app.errors import install_problem_handlers
 from app.logs import configure_logging
 from app.middleware import (
@@ -44,6 +44,7 @@ from app.middleware import (
     Refusals,
     scope_plain_routes,
 )
+from app.preflight import refuse_unusable_settings
 from app.protocol_errors import install as install_protocol_errors
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from app.web import pages
@@ -183,18 +184,8 @@ def create_app() -> FastAPI:
     return app
 
 
-def refuse_a_revoked_admin_key() -> None:
-    """A revoked TRADESTATS_ADMIN_KEY stops the server as any unusable setting does: with
-    one line, while the app is imported (InvalidSettings is a SystemExit). Raised in the
-    lifespan, which checks again as it provisions the key, it reached stderr as uvicorn's
-    lifespan traceback, after its start lines. The database is read only when it is set."""
-    key = get_settings().tradestats_admin_key
-    if key:
-        with Session(get_engine()) as session:
-            refuse_revoked(session, key)
-
-
 app = create_app()
-refuse_a_revoked_admin_key()
+# As it is imported: in the lifespan it was uvicorn's traceback, under its start lines.
+refuse_unusable_settings()
 gc.freeze()
 gc.enable()

@@ -43,6 +43,9 @@ find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f \( -name 'counter_*.db' \
 export PROMETHEUS_MULTIPROC_DIR
 step alembic upgrade head
 step python3 -m app.seed
+# Several workers would each stop on a revoked TRADESTATS_ADMIN_KEY, and uvicorn restart them
+# for ever: one check first (app/preflight.py). The steps above checked every other setting.
+if [ "$WORKERS" -gt 1 ]; then step python3 -m app.preflight; fi
 trap - TERM INT
 
 # The app writes its own JSON access log, and no Server header names the software.

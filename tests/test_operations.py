@@ -25,7 +25,7 @@ from app.models import ApiKey
 from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from tests.conftest import serve_from
 from tests.databases import ROOT, PostgresDatabases, SqliteDatabases
-from tests.live_server import live_server
+from tests.live_server import free_port, live_server
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -393,6 +393,12 @@ def test_a_log_config_that_cannot_be_used_is_one_line_naming_it(
     )
 
 
+REVOKED = (
+    "error: invalid settings: TRADESTATS_ADMIN_KEY names a key that was revoked "
+    "(replaced, or by `keys revoke`): set a new one"
+)
+
+
 @pytest.mark.parametrize("start", ["serve", "entrypoint"])
 def test_a_revoked_admin_key_stops_the_server_with_one_line(
     engine: Engine, tmp_path: Path, start: str
@@ -417,12 +423,49 @@ def test_a_revoked_admin_key_stops_the_server_with_one_line(
     lines = ran.stderr.strip().splitlines()
     if start == "serve":
         assert lines == [lines[0]]  # the migrations before the image's uvicorn log their own
-    assert lines[-1] == (
-        "error: invalid settings: TRADESTATS_ADMIN_KEY names a key that was revoked "
-        "(replaced, or by `keys revoke`): set a new one"
-    )
+    assert lines[-1] == REVOKED
     with Session(engine) as session:
         assert session.get(ApiKey, key_id).revoked_at is not None  # type: ignore[union-attr]
+
+
+# The image's migrations stop on a bad setting already, with one worker or several.
+@pytest.mark.parametrize(
+    ("start", "unusable"),
+    [(start, "revoked key") for start in ("make", "cli", "entrypoint")]
+    + [("make", "setting"), ("cli", "setting")],
+)
+def test_several_workers_stop_once_on_a_setting_they_refuse(
+    engine: Engine, tmp_path: Path, start: str, unusable: str
+) -> None:
+    """With WORKERS=2, uvicorn restarted each worker that stopped on such a setting, for
+    ever, under its "Uvicorn running" line: the start never ended and nothing was served.
+    """
+    with Session(engine) as session:
+        row, key = create_key(session, "leaked")
+        revoke_key(session, row.id)
+    url = engine.url.render_as_string(hide_password=False)
+    env = entrypoint_env(tmp_path, PORT=str(free_port()), WORKERS="2", DATABASE_URL=url)
+    if unusable == "revoked key":
+        env["TRADESTATS_ADMIN_KEY"], expected = key, REVOKED
+    else:
+        env["RATE_LIMIT_READS"], expected = "abc", "error: invalid settings: RATE_LIMIT_READS"
+    command = {
+        "make": ["make", "-s", "serve", f"PORT={env['PORT']}", "WORKERS=2"],
+        "cli": [sys.executable, "-m", "app.cli", "serve", "--port", env["PORT"], "--workers", "2"],
+        "entrypoint": ["sh", "docker/entrypoint.sh"],
+    }[start]
+    # In a session of its own: a start that never ends is stopped with every worker.
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as started:
+        try:
+            _, stderr = started.communicate(timeout=60)
+        finally:
+            if started.poll() is None:
+                os.killpg(started.pid, signal.SIGKILL)
+    assert started.returncode != 0
+    assert "Uvicorn running" not in stderr and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-(2 if start == "make" else 1)].startswith(expected)
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "abc"])

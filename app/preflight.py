@@ -1,0 +1,26 @@
+"""What stops the server as it starts, checked once before uvicorn starts its workers.
+
+The app checks its settings, and that TRADESTATS_ADMIN_KEY was not revoked, as it is
+imported: a single server then ends with one line. With several workers uvicorn restarts
+each worker that ends so, for ever, under its "running" line, and nothing is served.
+`python -m app.preflight` runs the same checks first and ends with the same line.
+"""
+
+from sqlmodel import Session
+
+from app.auth import refuse_revoked
+from app.core.config import get_settings
+from app.db import get_engine
+
+
+def refuse_unusable_settings() -> None:
+    """Stop the process (InvalidSettings) on a setting the server cannot use. The database
+    is read only when TRADESTATS_ADMIN_KEY is set."""
+    key = get_settings().tradestats_admin_key
+    if key:
+        with Session(get_engine()) as session:
+            refuse_revoked(session, key)
+
+
+if __name__ == "__main__":
+    refuse_unusable_settings()
