@@ -650,3 +650,21 @@ def test_a_change_of_exactly_0_percent_keeps_its_rounding_both_ways(
     assert allowed_range(Qualifier.at_least, D("0"), ClaimKind.percent_change) == Interval(
         D("0"), None, True, False
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "stated", "base", "later", "words"),
+    [
+        # 6.989999 ÷ 2 is 3.4949995: 3.49 in two places, though its six (3.495000) read 3.5.
+        ("ratio", "3.49", "2", "6.989999", "give a ratio of 3.49, which"),
+        # 224.70999 ÷ 200 is a rise of 12.354995%: 12.35, though its four (12.3550) read 12.36.
+        ("percent_change", "12.35", "200", "224.70999", "give an increase of 12.35%, which"),
+    ],
+)
+def test_the_point_in_a_sentence_is_rounded_once(
+    kind: str, stated: str, base: str, later: str, words: str
+) -> None:
+    a = assess_growth_claim(
+        ClaimKind(kind), Qualifier.exact, D(stated), fig(base), fig(later), LABELS
+    )
+    assert words in a.explanation, a.explanation

@@ -277,14 +277,16 @@ def assess_growth_claim(
     # "more than 11 times" does not allow: it was 10.996).
     bounds = tuple(b for b in (claim_range.low, claim_range.high) if b is not None)
     interval, unit = _as_claimed(kind, ratio_interval)
+    # The sentence rounds the exact point once: rounded from `point`'s six places, a ratio
+    # of 3.4949995 (3.495000) would read 3.5, outside the 3.485 to 3.495 that "3.49" allows.
     if kind is ClaimKind.ratio:
         point = g.ratio
-        shown = _fmt(point, clear_of=(ZERO, ONE, *bounds))
+        shown = _fmt(exact, clear_of=(ZERO, ONE, *bounds))
         measure = f"a ratio of {shown}" if point is not None else "no ratio"
     else:
         point = g.pch
-        measure = _change_phrase(point, bounds) if point is not None else "no change ratio"
         exact = RATIO_TO_PERCENT.apply(exact)
+        measure = _change_phrase(exact, bounds) if point is not None else "no change ratio"
     span = _range_text(interval, unit)
 
     if not interval.meets(claim_range):
