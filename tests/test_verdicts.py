@@ -668,3 +668,11 @@ def test_the_point_in_a_sentence_is_rounded_once(
         ClaimKind(kind), Qualifier.exact, D(stated), fig(base), fig(later), LABELS
     )
     assert words in a.explanation, a.explanation
+
+
+def test_an_identity_prints_the_exact_sum_it_checks() -> None:
+    """Figures to the thousandth sum exactly; two places would print 3.579 as 3.58."""
+    labels = Labels("TURNOVER", "USA–MEX", 2020, 2020, "USD thousands")
+    computed = Figure(D("3.579"), 3, 3, D("0.001"))  # 1.234 + 2.345, each ±0.0005
+    a = assess_identity("TURNOVER = EXPORTS + IMPORTS", fig("3.58"), computed, labels)
+    assert "give 3.579 USD thousands (3.578 to 3.58 allowing for rounding)" in a.explanation

@@ -511,8 +511,16 @@ def negative_term(formula: str, derived: Figure, unit: str) -> Assessment:
 def _with_rounding(figure: Figure, unit: str) -> str:
     """'-10 USD millions (-10.1 to -9.9 allowing for rounding)'."""
     in_unit = f" {unit}" if unit else ""
-    interval = _range_text(figure.interval, "")
-    return f"{_fmt(figure.value)}{in_unit} ({interval} allowing for rounding)"
+    # A sum of figures is exact, and so are its bounds: every place they have is shown, as
+    # two would print 1.234 + 2.345 as 3.58.
+    places = max(SHOWN_DECIMALS, _places(figure.value), _places(figure.half_width))
+    interval = _range_text(figure.interval, "", places)
+    return f"{_fmt(figure.value, places)}{in_unit} ({interval} allowing for rounding)"
+
+
+def _places(value: Decimal) -> int:
+    """How many decimals a decimal is written with (none for 1.5E+3)."""
+    return max(0, -value.as_tuple().exponent)  # type: ignore[operator]
 
 
 def _change_phrase(pch: Decimal, bounds: tuple[Decimal, ...]) -> str:
