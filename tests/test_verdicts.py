@@ -676,3 +676,12 @@ def test_an_identity_prints_the_exact_sum_it_checks() -> None:
     computed = Figure(D("3.579"), 3, 3, D("0.001"))  # 1.234 + 2.345, each ±0.0005
     a = assess_identity("TURNOVER = EXPORTS + IMPORTS", fig("3.58"), computed, labels)
     assert "give 3.579 USD thousands (3.578 to 3.58 allowing for rounding)" in a.explanation
+
+
+def test_figures_that_do_not_change_give_no_change() -> None:
+    """5.0 to 5.0 is neither way: it was written "an increase of 0%"."""
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.exact, D("-5"), fig("5.0"), fig("5.0"), LABELS
+    )
+    assert a.verdict is Verdict.inconsistent
+    assert "give no change (" in a.explanation, a.explanation

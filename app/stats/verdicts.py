@@ -524,6 +524,8 @@ def _places(value: Decimal) -> int:
 
 
 def _change_phrase(pch: Decimal, bounds: tuple[Decimal, ...]) -> str:
+    if pch == 0:  # the same figure twice went neither way: not "an increase of 0%"
+        return "no change"
     word = "an increase" if pch >= 0 else "a decrease"
     # A fall that leaves something is never "a decrease of 100%", nor any change one of 0%,
     # nor one shown on a bound of `bounds` (signed percentages) that it is not on.
