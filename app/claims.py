@@ -61,6 +61,7 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
             end_year=claim.year,
             as_of=as_of,
         ).get(claim.year, {})
+        points = _fixed_by_the_other(IDENTITY_FOR[claim.indicator], points)
         return check_identity(claim.indicator, claim.reporter, claim.partner, claim.year, points)
 
     by_year = pair_points(
@@ -171,6 +172,30 @@ def _given_terms(identity: dict[str, int], points: YearPoints) -> YearPoints:
         if code in identity
         and (p.derivation is None or not set(p.derivation.inputs) <= set(identity))
     }
+
+
+def _fixed_by_the_other(identity: dict[str, int], points: YearPoints) -> YearPoints:
+    """The year's points, with a term derived from `identity`'s own terms (IMPORTS =
+    TURNOVER − EXPORTS, which holds TURNOVER = EXPORTS + IMPORTS by construction) derived
+    instead from the other identity's reported figures where they fix it (IMPORTS =
+    EXPORTS − BALANCE). TURNOVER, EXPORTS and BALANCE contradict each other or not
+    whichever identity a claim names: /v1/identity-checks checks them once, as BALANCE."""
+    fixed = dict(points)
+    for code, point in points.items():
+        own = point.derivation is not None and set(point.derivation.inputs) <= set(identity)
+        # TURNOVER is in no other identity, nor is BALANCE: only a shared term is fixed twice.
+        other = next((i for i in IDENTITIES if i is not identity and code in i), None)
+        if code not in identity or not own or other is None:
+            continue
+        stored = {c: points[c] for c in other if c in points and points[c].observation}
+        currencies = {p.currency for p in stored.values()}
+        if len(stored) != len(other) - 1 or len(currencies) != 1:
+            continue
+        by_other = solve(other, code, {c: p.figure for c, p in stored.items()})
+        fixed[code] = point._replace(
+            figure=by_other.figure, currency=currencies.pop(), derivation=by_other
+        )
+    return fixed
 
 
 def identity_checks(

@@ -633,3 +633,24 @@ def test_a_range_of_falls_ends_at_zero_without_a_sign(
     json.loads(text, parse_float=lambda n: numbers.append(n))  # every number, as written
     assert numbers and not [n for n in numbers if D(n).is_zero() and n.startswith("-")]
     assert D(str(claim["interval"]["high"])) < 0 == D(str(claim["allowed"]["low"]))
+
+
+def test_a_turnover_claim_takes_imports_from_the_balance(
+    client: TestClient, session: Session
+) -> None:
+    """TURNOVER 100, EXPORTS 60 and BALANCE 50 fix IMPORTS (at 10, by the balance): a claim
+    that TURNOVER = EXPORTS + IMPORTS was unverifiable ("needs reported IMPORTS") while
+    /v1/identity-checks found the same figures inconsistent."""
+    record_figure(session, "TURNOVER", 2020, "100.0")
+    record_figure(session, "EXPORTS", 2020, "60.0")
+    record_figure(session, "BALANCE", 2020, "50.0")
+    record_identity_claim(session, "TURNOVER", 2020)
+    (check,) = identity_checks(client, 2020, 2020)
+    response = client.get("/v1/claims", params={"indicator": "TURNOVER"})
+    (claim,) = [c for c in response.json()["data"] if c["kind"] == "identity"]
+    assert (claim["verdict"], claim["missing"]) == (check["verdict"], [])
+    assert claim["explanation"] == (
+        "Inconsistent: TURNOVER is reported as 100.0 USD millions and EXPORTS + IMPORTS "
+        "(IMPORTS = EXPORTS − BALANCE) give 70 USD millions (69.85 to 70.15 allowing for "
+        "rounding), beyond the reach of the reported figure's rounding."
+    )
