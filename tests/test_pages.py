@@ -69,6 +69,7 @@ def test_overview_changes_are_in_the_unit_the_values_are_shown_in(
         ("10", "0.0001", "−99.9990% (−9.9999)"),  # not −100.0%: something is left
         ("10.4", "10", "−3.8% (−0.4)"),  # not (0): the change is exact
         ("1000000", "999999.9", "−0.000010% (−0.1)"),  # not 0.0%: it fell
+        ("200", "224.6999", "+12.3% (+24.6999)"),  # 12.34995%, not +12.4% from its 12.3500
     ],
 )
 def test_overview_changes_are_never_rounded_across_a_boundary(
