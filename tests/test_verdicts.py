@@ -685,3 +685,13 @@ def test_figures_that_do_not_change_give_no_change() -> None:
     )
     assert a.verdict is Verdict.inconsistent
     assert "give no change (" in a.explanation, a.explanation
+
+
+def test_a_base_that_may_be_zero_quotes_the_words_it_cannot_check() -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.more_than, D("50"), fig("0.0"), fig("2.0"), LABELS
+    )
+    assert a.verdict is Verdict.unverifiable
+    assert a.explanation.endswith(
+        "no ratio exists to check “an increase of more than 50%” against."
+    )

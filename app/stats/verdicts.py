@@ -266,7 +266,7 @@ def assess_growth_claim(
         return Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a base that may be zero, so no ratio exists "
-            f"to check against {phrase}.",
+            f"to check “{phrase}” against.",
         )
 
     g = growth(base.value, later.value, labels.year - labels.base_year)
