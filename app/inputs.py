@@ -85,6 +85,10 @@ def whole(value: Any) -> Any:
     return value
 
 
+# How many decimals a number was published with: 7.80 has 2, which a JSON number may lose.
+Decimals = Annotated[int, Field(ge=0, le=MAX_DECIMALS), BeforeValidator(whole)]
+
+
 def latest_year() -> int:
     return datetime.now(UTC).year + 1
 
@@ -249,7 +253,7 @@ class ObservationCreate(BaseModel):
         description="Units of 10^multiplier: 6 for millions.",
         json_schema_extra={"enum": list(MULTIPLIERS)},
     )
-    precision: Annotated[int, Field(ge=0, le=MAX_DECIMALS), BeforeValidator(whole)] | None = Field(
+    precision: Decimals | None = Field(
         default=None,
         description="Decimals as published; inferred from `value` when omitted.",
     )
@@ -299,6 +303,13 @@ class ClaimCreate(BaseModel):
     year: YearIn
     stated: ExactNumber | None = Field(
         default=None, description="The number the source gives; null for an identity.", examples=[4]
+    )
+    stated_precision: Decimals | None = Field(
+        default=None,
+        description="Decimals as the source gives `stated`: 86.50% has 2, and allows 86.495% "
+        "to 86.505%. Inferred from `stated` when omitted, which a JSON number written by "
+        "JavaScript (86.5) may have lost.",
+        examples=[1],
     )
     qualifier: Annotated[Qualifier, one_of(Qualifier)] = Qualifier.exact
     source_id: SourceId

@@ -348,6 +348,11 @@ class ClaimPublic(Assessment):
     base_year: int = Field(examples=[2023])
     year: int = Field(examples=[2024])
     stated: Number | None = Field(description="The number the source gives.", examples=[86.5])
+    stated_precision: int | None = Field(
+        description="Decimals as the source gives `stated` (86.50 has 2), which a JSON number "
+        "does not keep; null for an identity.",
+        examples=[1],
+    )
     qualifier: Qualifier
     statement: str = Field(description="The claim in words.", examples=["an increase of 86.5%"])
     allowed: IntervalPublic | None = Field(

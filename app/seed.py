@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from app.db import get_engine, lock_for_write, reachable
 from app.logs import configure_process_logging
 from app.models import Claim, Country, Indicator, Observation, RevisionAction, Source
+from app.stats.figures import precision_of
 from app.versioning import HISTORY, record_revision
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
@@ -38,12 +39,6 @@ class SeedReport:
         if not self.inserted:
             return "seed: nothing to do, every row is stored (or was, and was deleted since)"
         return "seed: inserted " + ", ".join(f"{n} {t}" for t, n in sorted(self.inserted.items()))
-
-
-def precision_of(value: Decimal) -> int:
-    """Decimals as written: 375.2 has 1, 12 has 0."""
-    exponent = value.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def seed_countries(session: Session, report: SeedReport) -> None:

@@ -41,7 +41,7 @@ from app.models import (
     utcnow,
 )
 from app.schemas import _rfc3339
-from app.seed import precision_of
+from app.stats.figures import precision_of
 from app.stats.verdicts import ClaimKind, Qualifier, no_value_allowed, stated_phrase
 from app.versioning import (
     HISTORY,
@@ -112,8 +112,7 @@ def observation_checks(session: Session, data: BaseModel) -> list[FieldError]:
     errors = _pair_errors(data.reporter, data.partner)
     if data.value < 0 and data.indicator not in SIGNED:
         errors.append(_field("value", f"{data.indicator.value} cannot be negative"))
-    if data.precision is not None and data.precision < precision_of(data.value):
-        errors.append(_field("precision", f"{data.value} has more than {data.precision} decimals"))
+    errors += _decimals_errors("precision", data.value, data.precision)
     return errors + _source_errors(session, data, OBSERVATION_SOURCES)
 
 
@@ -126,14 +125,30 @@ def observation_columns(data: BaseModel) -> dict[str, Any]:
         indicator=data.indicator.value,
         precision=precision,
         status=ObservationStatus.reported.value,
-        value=data.value.quantize(Decimal(1).scaleb(-precision)),
+        value=_with_decimals(data.value, precision),
     )
     return columns
+
+
+def _decimals_errors(field: str, number: Decimal | None, decimals: int | None) -> list[FieldError]:
+    """A number's published decimals may add zeros to it (12.3 as 12.30), never drop digits."""
+    if decimals is None:
+        return []
+    if number is None:
+        return [_field(field, "there is no number to give decimals to")]
+    if decimals < precision_of(number):
+        return [_field(field, f"{number} has more than {decimals} decimals")]
+    return []
+
+
+def _with_decimals(number: Decimal, decimals: int) -> Decimal:
+    return number.quantize(Decimal(1).scaleb(-decimals))
 
 
 def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
     assert isinstance(data, ClaimCreate)
     errors = _pair_errors(data.reporter, data.partner)
+    errors += _decimals_errors("stated_precision", data.stated, data.stated_precision)
     if data.kind is ClaimKind.identity:
         if data.stated is not None:
             errors.append(_field("stated", "an identity states no number; send null"))
@@ -166,7 +181,10 @@ def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
 
 
 def claim_columns(data: BaseModel) -> dict[str, Any]:
-    columns = data.model_dump()
+    assert isinstance(data, ClaimCreate)
+    columns = data.model_dump(exclude={"stated_precision"})  # kept in `stated`'s digits
+    if data.stated is not None and data.stated_precision is not None:
+        columns["stated"] = _with_decimals(data.stated, data.stated_precision)
     return {
         k: v.value if hasattr(v, "value") and not isinstance(v, Decimal) else v
         for k, v in columns.items()

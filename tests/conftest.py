@@ -22,7 +22,7 @@ from app.auth import create_key
 from app.db import database, get_engine
 from app.main import app
 from app.models import Observation
-from app.seed import precision_of
+from app.stats.figures import precision_of
 from tests.databases import (
     ROOT,
     TEST_DATABASE_URL,

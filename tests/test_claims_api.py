@@ -654,3 +654,48 @@ def test_a_turnover_claim_takes_imports_from_the_balance(
         "(IMPORTS = EXPORTS − BALANCE) give 70 USD millions (69.85 to 70.15 allowing for "
         "rounding), beyond the reach of the reported figure's rounding."
     )
+
+
+def test_a_stated_number_keeps_its_decimals_through_a_json_client(
+    client: TestClient, auth: dict
+) -> None:
+    """ "86.50%" allows 86.495% to 86.505%, but JSON writes the number as 86.5, which allows
+    86.45% to 86.55%: a client that read the claim and sent it back widened it unseen."""
+    claim = post_exports_change(client, auth, stated=86.5, stated_precision=2)
+    assert (claim["stated"], claim["stated_precision"]) == (86.5, 2)
+    assert claim["statement"] == "an increase of 86.50%"
+    assert (claim["allowed"]["low"], claim["allowed"]["high"]) == (86.495, 86.505)
+    path, if_match = f"/v1/claims/{claim['id']}", {"If-Match": "*"}
+    writable = ("kind", "indicator", "base_year", "year", "stated", "stated_precision")
+    body = {field: claim[field] for field in writable}
+    body |= {**PAIR, "qualifier": "exact", "source_id": 2, "quote": "Test claim."}
+    put = client.put(path, json=body, headers=auth | if_match)
+    assert put.status_code == 200, put.text
+    assert put.json()["allowed"] == claim["allowed"]
+    # Without it, the number's own decimals, as for a figure's precision.
+    body.pop("stated_precision")
+    assert client.put(path, json=body, headers=auth | if_match).json()["stated_precision"] == 1
+    patched = client.patch(path, json={"stated_precision": 3}, headers=auth | if_match)
+    assert patched.json()["statement"] == "an increase of 86.500%"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"stated": 86.55, "stated_precision": 1}, "86.55 has more than 1 decimals"),
+        (
+            {"kind": "identity", "base_year": 2020, "stated": None, "stated_precision": 1},
+            "there is no number to give decimals to",
+        ),
+        ({"stated": 86.5, "stated_precision": 7}, "less than or equal to 6"),
+    ],
+)
+def test_stated_decimals_never_drop_digits(
+    client: TestClient, auth: dict, fields: dict, message: str
+) -> None:
+    change = {"kind": "percent_change", "indicator": "EXPORTS", "base_year": 2019, "year": 2020}
+    body = {"source_id": 2, "quote": "Test claim.", **PAIR, **change, **fields}
+    refused = client.post("/v1/claims", json=body, headers=auth)
+    assert refused.status_code == 422, refused.text
+    errors = refused.json()["errors"]
+    assert any(e["field"] == "stated_precision" and message in e["message"] for e in errors), errors

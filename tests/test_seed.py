@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.models import Claim, Country, Indicator, Observation, Source
-from app.seed import SEED_DIR, figure_files, precision_of, seed
+from app.seed import SEED_DIR, figure_files, seed
+from app.stats.figures import precision_of
 
 ARTICLE = (SEED_DIR / "article.txt").read_text(encoding="utf-8")
 

@@ -16,6 +16,12 @@ def unit_label(currency: str, multiplier: int) -> str:
     return f"{currency} {name}".strip()
 
 
+def precision_of(value: Decimal) -> int:
+    """Decimals as written: 375.2 has 1, 12 has 0."""
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
 @cache
 def half_unit(precision: int) -> Decimal:
     """Half a unit of the last of `precision` decimals: 0.05 for 1."""
