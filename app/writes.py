@@ -542,11 +542,12 @@ def _citations(
 
 
 def _refuse_if_cited(session: Session, source_id: int) -> None:
-    for model, name in ((Observation, "observations"), (Claim, "claims")):
+    for model, name in ((Observation, "observation"), (Claim, "claim")):
         cited = _citations(session, model, source_id, "source_id", "publication_id")
         if cited:
             raise conflict(
-                f"Source {source_id} is cited by {cited} {name}; delete or re-source them first.",
+                f"Source {source_id} is cited by {_count(cited, name)}; delete or re-source "
+                f"{'it' if cited == 1 else 'them'} first.",
             )
 
 
@@ -558,10 +559,14 @@ def _refuse_if_cited_as(session: Session, source_id: int, kind: str, new_kind: s
     cited = _citations(session, Observation, source_id, role)
     if cited:
         raise conflict(
-            f"Source {source_id} is cited as `{role}` by {cited} observations, where only "
-            f"{with_article(kind)} belongs: it cannot become {with_article(new_kind)} while "
-            "they cite it.",
+            f"Source {source_id} is cited as `{role}` by {_count(cited, 'observation')}, where "
+            f"only {with_article(kind)} belongs: it cannot become {with_article(new_kind)} "
+            f"while {'it cites' if cited == 1 else 'they cite'} it.",
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"  # "1 claim", not "1 claims"
 
 
 def _save(

@@ -578,6 +578,16 @@ def test_a_cited_source_cannot_be_deleted(client: TestClient, auth: dict, sessio
     assert snapshot(session) == before
 
 
+def test_a_source_cited_once_says_so_in_the_singular(client: TestClient, auth: dict) -> None:
+    """It said "cited by 1 claims"."""
+    source = {"slug": "cited-once", "kind": "agency", "title": "Cited once"}
+    url = client.post("/v1/sources", json=source, headers=auth).headers["location"]
+    claim = {**CLAIM, "source_id": int(url.rsplit("/", 1)[1])}
+    assert client.post("/v1/claims", json=claim, headers=auth).status_code == 201
+    detail = client.delete(url, headers=auth).json()["detail"]
+    assert "cited by 1 claim;" in detail, detail
+
+
 @pytest.mark.parametrize(
     ("source_id", "new_kind", "role"),
     [(3, "publication", "source_id"), (1, "agency", "publication_id")],
