@@ -233,6 +233,23 @@ def test_wrong_content_type_is_a_415(client: TestClient, auth: dict) -> None:
     assert response.status_code == 415
 
 
+def test_a_415_names_the_media_types_the_route_takes(client: TestClient, auth: dict) -> None:
+    """RFC 9110, 15.5.16: `Accept` says what would have been taken, and a PATCH's 415
+    `Accept-Patch` too (RFC 5789, 2.2), as a content coding's 415 sends Accept-Encoding."""
+    text = {**auth, "Content-Type": "text/plain"}
+    posted = client.post("/v1/observations", content=b"{}", headers=text)
+    patched = client.patch("/v1/observations/1", content=b"{}", headers=text)
+    imported = client.post("/v1/imports", content=b"{}", headers=text)
+    latin = {**auth, "Content-Type": "application/json; charset=latin-1"}
+    declared = client.post("/v1/observations", content=b"{}", headers=latin)
+    assert [r.status_code for r in (posted, patched, imported, declared)] == [415] * 4
+    assert posted.headers["accept"] == declared.headers["accept"] == "application/json"
+    both = "application/json, application/merge-patch+json"
+    assert patched.headers["accept"] == patched.headers["accept-patch"] == both
+    assert imported.headers["accept"] == "text/csv, application/json"
+    assert "accept-patch" not in posted.headers
+
+
 @pytest.mark.parametrize(
     ("charset", "status"),
     [("utf-8", 201), ('"UTF-8"', 201), ("us-ascii", 201), ("latin-1", 415), ("utf-16", 415)],

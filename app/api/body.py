@@ -75,8 +75,12 @@ def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
     require_no_content_coding(request)
     media_type, *parameters = request.headers.get("content-type", "").split(";")
     media_type = media_type.strip().lower()
+    # What would have been taken (RFC 9110, 15.5.16), and for a PATCH, as RFC 5789 (2.2) asks.
+    accepted = {"Accept": ", ".join(allowed)}
+    if request.method == "PATCH":
+        accepted["Accept-Patch"] = accepted["Accept"]
     if media_type not in allowed:
-        raise unsupported(allowed, media_type)
+        raise unsupported(allowed, media_type, accepted)
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         charset = value.strip().strip('"').lower()
@@ -86,6 +90,7 @@ def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
                 "unsupported-media-type",
                 "Unsupported media type",
                 f"Send the body in UTF-8 (charset=utf-8, or no charset), not charset={value}.",
+                headers=accepted,
             )
     return media_type
 
@@ -110,12 +115,15 @@ def require_no_content_coding(request: Request) -> None:
         )
 
 
-def unsupported(allowed: tuple[str, ...], media_type: str) -> ProblemException:
+def unsupported(
+    allowed: tuple[str, ...], media_type: str, headers: dict[str, str] | None = None
+) -> ProblemException:
     return ProblemException(
         415,
         "unsupported-media-type",
         "Unsupported media type",
         f"Send the body as {' or '.join(allowed)}, not {media_type or 'no content type'}.",
+        headers=headers,
     )
 
 
