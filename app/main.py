@@ -154,6 +154,7 @@ def create_app() -> FastAPI:
             "If-None-Match",
             "X-Request-ID",
         ],
+        # A browser hides every other header from a page on another origin.
         expose_headers=[
             "ETag",
             "Link",
@@ -163,6 +164,10 @@ def create_app() -> FastAPI:
             "RateLimit-Limit",
             "RateLimit-Remaining",
             "RateLimit-Reset",
+            "Content-Disposition",  # a CSV export's filename
+            "Allow",  # a 405's methods
+            "Accept",  # a 415's media types, and a PATCH's
+            "Accept-Patch",
         ],
     )
     app.add_middleware(HeadAsGet)  # inside operations: logs and metrics say HEAD

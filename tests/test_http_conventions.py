@@ -347,6 +347,18 @@ def test_an_item_is_never_gzipped_under_its_strong_tag(client: TestClient, auth:
     assert listed.headers["content-encoding"] == "gzip"
 
 
+def test_cors_exposes_the_headers_the_readme_documents(client: TestClient) -> None:
+    """A page on another origin could not read a CSV export's filename (Content-Disposition)
+    nor a 405's Allow: a browser hides every response header CORS does not expose."""
+    origin = {"Origin": "https://example.org"}
+    exported = client.get("/v1/observations", params={"format": "csv"}, headers=origin)
+    refused = client.post("/v1/turnover", headers=origin)
+    assert "content-disposition" in exported.headers and refused.status_code == 405
+    for response in (exported, refused):
+        exposed = response.headers["access-control-expose-headers"].split(", ")
+        assert {"Content-Disposition", "Allow", "Accept", "Accept-Patch"} <= set(exposed)
+
+
 def test_cors_allows_cross_origin_reads_only(client: TestClient) -> None:
     read = client.get("/v1/sources", headers={"Origin": "https://example.org"})
     assert read.headers["access-control-allow-origin"] == "*"
