@@ -119,6 +119,7 @@ _TOO_MANY_DECIMALS = Problem(f"has more than {MAX_DECIMALS} decimals")
 _BAD_QUOTE = Problem(f"must be text of 1 to {QUOTE_MAX} characters")
 _BLANK_QUOTE = Problem(NO_TEXT)
 _NOT_AN_ID = Problem("must be an integer, the id of a source")
+_NOT_A_COUNTRY = Problem("must be a country code: ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)")
 _BAD_NOTE = Problem(f"must be text of at most {NOTE_MAX} characters")
 
 
@@ -135,8 +136,9 @@ class Rules:
 
     @staticmethod
     def reporter(code: Any) -> str | Problem:
-        alpha3 = _COUNTRIES[code] if isinstance(code, str) else None
-        return alpha3 or Problem(
+        if not isinstance(code, str):  # an empty cell or a null: no repr of it to show
+            return _NOT_A_COUNTRY
+        return _COUNTRIES[code] or Problem(
             f"unknown country code {code!r}: use ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)"
         )
 

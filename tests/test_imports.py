@@ -154,6 +154,26 @@ def test_a_bad_file_reports_every_bad_row_and_writes_nothing(
     assert state(session) == before
 
 
+def test_a_missing_country_is_named_without_python_s_none(client: TestClient, auth: dict) -> None:
+    """An empty reporter cell (or a JSON null) was 'unknown country code None'."""
+    csv_body = f"{HEADER}\n,BGR,EXPORTS,2023,20.0,USD,6,,2,1,Exports in 2023.,\n"
+    row = {"reporter": "KAZ", "partner": None, "indicator": "EXPORTS", "year": 2023}
+    json_body = json.dumps([{**row, "value": 20, "source_id": 2, "quote": "Exports."}])
+    for response in (
+        post_csv(client, auth, csv_body),
+        client.post(
+            "/v1/imports",
+            content=json_body.encode(),
+            headers={**auth, "Content-Type": "application/json"},
+        ),
+    ):
+        assert response.status_code == 422
+        (error,) = response.json()["errors"]
+        assert error["field"] in {"reporter", "partner"}
+        assert "None" not in error["message"], error["message"]
+        assert "KAZ" in error["message"]  # still says what to send
+
+
 def test_header_problems(client: TestClient, auth: dict) -> None:
     response = post_csv(client, auth, "reporter,partner,colour\nKAZ,BGR,red\n")
     assert response.status_code == 422
