@@ -20,6 +20,15 @@ def page(client: TestClient) -> str:
     return response.text
 
 
+@pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/openapi.json", "/metrics"])
+def test_pages_ignore_extras_even_repeated(client: TestClient, path: str) -> None:
+    """The README: they ignore extras, which a link adds (utm_*); a repeated one was a 422
+    "given more than once" everywhere but /openapi.json."""
+    for query in ("?utm_source=a", "?utm_source=a&utm_source=b", "?_=1&_=2"):
+        response = client.get(path + query)
+        assert response.status_code == 200, (query, response.text[:200])
+
+
 def test_overview_shows_every_series_as_a_chart(client: TestClient) -> None:
     html = page(client)
     assert html.count("<svg ") == 5

@@ -32,19 +32,20 @@ async def single_valued_query(request: Request) -> None:
 
     Every route depends on this. No parameter takes a list; one that does must be exempted.
     """
+    known = _query_names(request.scope.get("route"))
+    if known is None:
+        return  # the pages and docs read no parameter: every one, repeated or not, is extra
     counts = Counter(name for name, _ in request.query_params.multi_items())
     errors = [
         FieldError(location="query", field=name, message="given more than once")
         for name, count in counts.items()
         if count > 1
     ]
-    known = _query_names(request.scope.get("route"))
-    if known is not None:
-        errors += [
-            unknown_parameter(name, known)
-            for name in counts
-            if name not in known and name != CACHE_BUSTER
-        ]
+    errors += [
+        unknown_parameter(name, known)
+        for name in counts
+        if name not in known and name != CACHE_BUSTER
+    ]
     if errors:
         raise invalid_fields(errors)
 
