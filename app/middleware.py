@@ -74,9 +74,13 @@ class LiveKeys:
         return prefix
 
 
-async def client_of(scope: Scope, headers: dict[bytes, bytes], keys: LiveKeys) -> str:
+async def client_of(scope: Scope, keys: LiveKeys) -> str:
     """The API key's public prefix when a live key is sent, else the client's IP address."""
-    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    # The first Authorization header, the one app.auth reads (Starlette's Headers.get): a
+    # dict of the headers keeps the last, and a second header moved a keyed write's cost
+    # onto the IP's budget.
+    sent = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
+    scheme, _, token = sent.decode("latin-1").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
         prefix = await keys.prefix(token)
@@ -171,7 +175,7 @@ class OperationsMiddleware:
         if self.limiter and scope["path"] not in UNMETERED:
             kind = "read" if scope["method"] in READ_METHODS else "write"
             try:
-                verdict = self.limiter.check(await client_of(scope, headers, self.keys), kind)
+                verdict = self.limiter.check(await client_of(scope, self.keys), kind)
             except Exception as exc:
                 log.warning("rate limiter unavailable: %s", exc.__class__.__name__)
             if verdict is not None:

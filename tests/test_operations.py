@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -116,13 +117,18 @@ def test_the_limiter_keeps_separate_budgets() -> None:
     assert (later.allowed, later.remaining, later.reset) == (True, 1, 60)
 
 
-def test_over_the_limit_is_a_429_problem(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RATE_LIMIT_READS", "2")
+def limited(engine: Engine, monkeypatch: pytest.MonkeyPatch, setting: str) -> FastAPI:
+    """An app on the test database that allows 2 requests of a kind per window."""
+    monkeypatch.setenv(setting, "2")
     get_settings.cache_clear()
     app = create_app()
     get_settings.cache_clear()
-
     serve_from(engine, app)
+    return app
+
+
+def test_over_the_limit_is_a_429_problem(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = limited(engine, monkeypatch, "RATE_LIMIT_READS")
     client = TestClient(app, headers={"Origin": "https://example.org"})
     first, second, third = (client.get("/v1/sources") for _ in range(3))
     assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
@@ -144,13 +150,8 @@ def test_a_made_up_key_is_no_fresh_budget(
 ) -> None:
     """Any `Bearer ts_x_y` was counted as a key of its own: changing it each request got
     round the limit. Only a live key has its own budget; anything else counts as its IP."""
-    monkeypatch.setenv("RATE_LIMIT_READS", "2")
-    get_settings.cache_clear()
-    app = create_app()
-    get_settings.cache_clear()
-    serve_from(engine, app)
+    client = TestClient(limited(engine, monkeypatch, "RATE_LIMIT_READS"))
     _, key = create_key(session, "budget")
-    client = TestClient(app)
     statuses = [
         client.get("/v1/sources", headers={"Authorization": f"Bearer ts_made{i}_up"}).status_code
         for i in range(4)
@@ -159,6 +160,22 @@ def test_a_made_up_key_is_no_fresh_budget(
     own = [client.get("/v1/sources", headers={"Authorization": f"Bearer {key}"}) for _ in range(3)]
     assert [r.status_code for r in own] == [200, 200, 429]
     assert own[0].headers["ratelimit-remaining"] == "1"  # not the IP's spent budget
+
+
+def test_a_second_authorization_header_spends_the_same_budget(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limiter read the last Authorization header and app.auth the first: a write made
+    with the key, then a made-up second header, was charged to the IP's fresh budget."""
+    client = TestClient(limited(engine, monkeypatch, "RATE_LIMIT_WRITES"))
+    _, key = create_key(session, "twice")
+    own = [("Authorization", f"Bearer {key}"), ("Content-Type", "application/json")]
+    made_up = [*own, ("Authorization", "Bearer ts_made_up")]
+    statuses = [
+        client.patch("/v1/sources/1", content=b"{}", headers=headers).status_code
+        for headers in (own, own, made_up)
+    ]
+    assert statuses == [200, 200, 429]
 
 
 @pytest.fixture
