@@ -347,6 +347,26 @@ def test_an_item_is_never_gzipped_under_its_strong_tag(client: TestClient, auth:
     assert listed.headers["content-encoding"] == "gzip"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/countries",
+        "/v1/observations",
+        "/v1/observations/1",
+        "/v1/turnover?reporter=KAZ&partner=BGR",
+    ],
+)
+def test_an_accept_header_on_two_lines_is_one_list(client: TestClient, url: str) -> None:
+    """RFC 9110, 5.3: only its first line was read, so JSON preferred on the second line
+    got CSV, under the tag of the first line alone."""
+    two_lines = [("Accept", "text/csv;q=0.1"), ("Accept", "application/json")]
+    json_wins = client.get(url, headers=two_lines)
+    assert json_wins.headers["content-type"] == "application/json"
+    assert json_wins.headers["etag"] != client.get(url, headers=two_lines[:1]).headers["etag"]
+    csv_wins = [("Accept", "application/json;q=0.1"), ("Accept", "text/csv")]
+    assert client.get(url, headers=csv_wins).headers["content-type"].startswith("text/csv")
+
+
 def test_cors_exposes_the_headers_the_readme_documents(client: TestClient) -> None:
     """A page on another origin could not read a CSV export's filename (Content-Disposition)
     nor a 405's Allow: a browser hides every response header CORS does not expose."""

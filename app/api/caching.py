@@ -79,7 +79,7 @@ def check_etag(request: Request, session: Reader) -> str:
     # From the scope: building request.url would cost more than the hash.
     scope = request.scope
     query = scope["query_string"].decode("latin-1")
-    variant = f"{scope['path']}?{query}|{request.headers.get('accept', '')}"
+    variant = f"{scope['path']}?{query}|{listed(request.headers, 'accept') or ''}"
     digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
     etag = f'W/"{version}-{digest}"'
     # If-Match is evaluated before If-None-Match (RFC 9110, 13.2.2): a failed one gets its

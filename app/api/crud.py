@@ -194,7 +194,7 @@ def add_item_routes(
         if row is None:
             raise absent_at(session, resource, item_id, as_of)  # 404 or 410
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
-            csv = wants_csv(format, request.headers.get("accept"))
+            csv = wants_csv(format, listed(request.headers, "accept"))
             etag = current_etag(session, resource, item_id, csv=csv)
             if conditions.if_match is not None and not holds_for_a_read(conditions.if_match, etag):
                 raise stale(revision_in(etag))

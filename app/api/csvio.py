@@ -111,7 +111,8 @@ def stream_csv(
 
 
 def wants_csv(format_: str | None, accept: str | None) -> bool:
-    """`?format=csv`, or an Accept header that prefers CSV to JSON (JSON on a tie)."""
+    """`?format=csv`, or an Accept header that prefers CSV to JSON (JSON on a tie). Give
+    every Accept line, as `app.api.caching.listed` joins them: one list (RFC 9110, 5.3)."""
     if format_ is not None:
         return format_ == "csv"
     if not accept:
