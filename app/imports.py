@@ -38,7 +38,7 @@ from app.api.csvio import restore
 from app.api.deps import WHOLE_NUMBER
 from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict
-from app.inputs import FIRST_YEAR, MAX_WHOLE_DIGITS, latest_year, whole
+from app.inputs import FIRST_YEAR, MAX_WHOLE_DIGITS, counted, latest_year, whole
 from app.models import (
     Observation,
     ObservationRevision,
@@ -91,18 +91,14 @@ class ImportReport:
         self.errors += [FieldError(location=place, field=e.field, message=e.message) for e in kept]
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 class ImportFailed(ProblemException):
     def __init__(self, report: ImportReport) -> None:
         super().__init__(
             422,
             "import-invalid",
             "Invalid import",
-            f"{_count(report.problems, 'problem')} in {report.bad_rows} of "
-            f"{_count(report.rows, 'row')}; nothing was imported.",
+            f"{counted(report.problems, 'problem')} in {report.bad_rows} of "
+            f"{counted(report.rows, 'row')}; nothing was imported.",
             report.errors,
         )
         self.report = report
@@ -240,7 +236,7 @@ class _CsvColumns:
                 found = (*map(getitem, self.checks, self.pick(record)), *defaults)
                 results.append(self.rules.finish(self.arrange(found)))
             elif record:  # rows joined or split by a lost or stray line end: cells would shift
-                message = f"has {_count(len(record), 'cell')}; the header has {self.width}"
+                message = f"has {counted(len(record), 'cell')}; the header has {self.width}"
                 results.append([FieldError(location="body", field="row", message=message)])
             else:
                 continue  # a blank line

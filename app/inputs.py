@@ -192,6 +192,11 @@ def with_article(noun: str) -> str:
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 claim", "2 claims"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 SourceId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole)]
 YearIn = Annotated[
     WholeNumber,

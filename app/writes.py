@@ -27,6 +27,7 @@ from app.inputs import (
     ClaimCreate,
     ObservationCreate,
     SourceCreate,
+    counted,
     source_problem,
     with_article,
 )
@@ -546,7 +547,7 @@ def _refuse_if_cited(session: Session, source_id: int) -> None:
         cited = _citations(session, model, source_id, "source_id", "publication_id")
         if cited:
             raise conflict(
-                f"Source {source_id} is cited by {_count(cited, name)}; delete or re-source "
+                f"Source {source_id} is cited by {counted(cited, name)}; delete or re-source "
                 f"{'it' if cited == 1 else 'them'} first.",
             )
 
@@ -559,14 +560,10 @@ def _refuse_if_cited_as(session: Session, source_id: int, kind: str, new_kind: s
     cited = _citations(session, Observation, source_id, role)
     if cited:
         raise conflict(
-            f"Source {source_id} is cited as `{role}` by {_count(cited, 'observation')}, where "
+            f"Source {source_id} is cited as `{role}` by {counted(cited, 'observation')}, where "
             f"only {with_article(kind)} belongs: it cannot become {with_article(new_kind)} "
             f"while {'it cites' if cited == 1 else 'they cite'} it.",
         )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"  # "1 claim", not "1 claims"
 
 
 def _save(
