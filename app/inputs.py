@@ -197,6 +197,11 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def more_decimals_than(number: object, decimals: int) -> str:
+    """Why a number cannot be given with so few decimals: they would drop its digits."""
+    return f"{number} has more than {counted(decimals, 'decimal')}"
+
+
 SourceId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole)]
 YearIn = Annotated[
     WholeNumber,

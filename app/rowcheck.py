@@ -38,6 +38,7 @@ from app.inputs import (
     ObservationCreate,
     blank,
     latest_year,
+    more_decimals_than,
     significant_digits,
     source_problem,
     too_large,
@@ -314,7 +315,7 @@ def _together(
         if number[2] and indicator and indicator not in SIGNED:
             errors.append(_problem("value", f"{indicator} cannot be negative"))
         if precision is not None and precision < number[1]:
-            errors.append(_problem("precision", f"{number[3]} has more than {precision} decimals"))
+            errors.append(_problem("precision", more_decimals_than(number[3], precision)))
     return errors
 
 

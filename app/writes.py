@@ -28,6 +28,7 @@ from app.inputs import (
     ObservationCreate,
     SourceCreate,
     counted,
+    more_decimals_than,
     source_problem,
     with_article,
 )
@@ -138,7 +139,7 @@ def _decimals_errors(field: str, number: Decimal | None, decimals: int | None) -
     if number is None:
         return [_field(field, "there is no number to give decimals to")]
     if decimals < precision_of(number):
-        return [_field(field, f"{number} has more than {decimals} decimals")]
+        return [_field(field, more_decimals_than(number, decimals))]
     return []
 
 

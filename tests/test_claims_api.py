@@ -682,7 +682,7 @@ def test_a_stated_number_keeps_its_decimals_through_a_json_client(
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"stated": 86.55, "stated_precision": 1}, "86.55 has more than 1 decimals"),
+        ({"stated": 86.55, "stated_precision": 1}, "86.55 has more than 1 decimal"),
         (
             {"kind": "identity", "base_year": 2020, "stated": None, "stated_precision": 1},
             "there is no number to give decimals to",

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app import imports
 from app.errors import ProblemException
 from app.imports import IMPORT_COLUMNS, csv_rows, json_array_rows, json_rows
-from tests.conftest import count_rows, run_cli
+from tests.conftest import TURNOVER_2023, count_rows, run_cli
 
 HEADER = ",".join(IMPORT_COLUMNS)
 NOT_A_NUMBER = (
@@ -897,3 +897,16 @@ def test_an_import_refused_by_its_precondition_writes_nothing_first(
         "/v1/imports", content=body, headers={**auth, "Content-Type": "text/csv", "If-Match": '"5"'}
     )
     assert (refused.status_code, written) == (412, [])
+
+
+def test_a_precision_too_small_is_worded_alike_in_a_write_and_an_import(
+    client: TestClient, auth: dict
+) -> None:
+    """ "12.34 has more than 1 decimals" read wrongly in the singular, in both places."""
+    expected = "12.34 has more than 1 decimal"
+    row = f"{HEADER}\nKAZ,BGR,EXPORTS,2023,12.34,USD,6,1,2,,Q.,\n"
+    imported = post_csv(client, auth, row, dry_run="true")
+    assert [e["message"] for e in imported.json()["errors"]] == [expected]
+    body = {**TURNOVER_2023, "value": 12.34, "precision": 1}
+    posted = client.post("/v1/observations", json=body, headers=auth)
+    assert [e["message"] for e in posted.json()["errors"]] == [expected]
