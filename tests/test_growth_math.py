@@ -61,11 +61,13 @@ def test_a_change_of_sign_gives_change_but_no_ratio() -> None:
     assert "sign" in (g.reason or "")
 
 
-def test_fall_to_zero_has_a_ratio_but_no_log() -> None:
-    g = growth(D("4"), D("0"), 1)
-    assert (g.ratio, g.pch) == (D("0"), D("-100"))
-    assert (g.log, g.cagr) == (None, None)
-    assert g.reason is not None
+@pytest.mark.parametrize("years", [1, 4])
+def test_fall_to_zero_has_a_ratio_and_a_compound_rate_but_no_log(years: int) -> None:
+    """(0 / 4)^(1/4) − 1 is −100% a year: CAGR was null, as if undefined like ln 0."""
+    g = growth(D("4"), D("0"), years)
+    assert (g.ratio, g.pch, g.cagr) == (D("0"), D("-100"), D("-100"))
+    assert g.log is None and g.reason == "the later value is zero, so log is undefined"
+    assert growth(D("4"), D("0"), years, rates=False).cagr is None
 
 
 def test_a_change_too_small_for_the_usual_places_is_shown_not_rounded_to_none() -> None:

@@ -104,9 +104,12 @@ def growth(
             "quantity grew when its sign changed"
         )
         return Growth(chg, None, None, None, None, reason)
-    if later == 0:  # nothing left: a fall of 100%, exactly
-        reason = "the later value is zero, so log and CAGR are undefined"
-        return Growth(chg, ZERO, ALL_GONE, None, None, reason)
+    if later == 0:  # nothing left: a fall of 100%, exactly, and of 100% a year compounded
+        # (0^(1/years) − 1 is −1, as FRED's compounded rate gives it); only ln 0 is undefined.
+        cagr = ALL_GONE if rates else None
+        return Growth(
+            chg, ZERO, ALL_GONE, cagr, None, "the later value is zero, so log is undefined"
+        )
 
     # Explicit context methods rather than localcontext(), which costs more than the maths.
     # Above 1E+20, 28 significant digits would not reach the 6 decimals the ratio is
