@@ -10,15 +10,15 @@ from sqlmodel import Session
 
 from app.auth import refuse_revoked
 from app.core.config import get_settings
-from app.db import get_engine
+from app.db import get_engine, reachable
 
 
 def refuse_unusable_settings() -> None:
     """Stop the process (InvalidSettings) on a setting the server cannot use. The database
-    is read only when TRADESTATS_ADMIN_KEY is set."""
+    is read only when TRADESTATS_ADMIN_KEY is set; unreachable, it too is one line."""
     key = get_settings().tradestats_admin_key
     if key:
-        with Session(get_engine()) as session:
+        with Session(reachable(get_engine())) as session:
             refuse_revoked(session, key)
 
 

@@ -532,14 +532,19 @@ def test_metrics_name_the_openapi_document_and_the_docs_files(client: TestClient
 
 
 @pytest.mark.parametrize(
-    "command", [["-m", "alembic", "upgrade", "head"], ["-m", "app.seed"]], ids=["migrate", "seed"]
+    "command",
+    [["-m", "alembic", "upgrade", "head"], ["-m", "app.seed"], ["-m", "app.preflight"]],
+    ids=["migrate", "seed", "preflight"],
 )
 def test_migrations_and_seed_stop_with_one_line_when_the_database_is_unreachable(
     command: list[str],
 ) -> None:
     """The image migrates and seeds before it serves: a database that refused the
-    connection printed a traceback of over a hundred lines there."""
+    connection printed a traceback of over a hundred lines there. So did the check of
+    TRADESTATS_ADMIN_KEY that `make serve` and `tradestats serve` run first with several
+    workers, and the app as it is imported."""
     env = {**os.environ, "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"}
+    env["TRADESTATS_ADMIN_KEY"] = "a" * 48  # the check reads the database only with a key
     env.pop("LOG_CONFIG", None)
     done = subprocess.run(
         [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
