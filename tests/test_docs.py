@@ -94,6 +94,29 @@ def test_a_write_sends_the_headers_it_documents(client: TestClient, auth: dict) 
         assert {name.lower() for name in documented["headers"]} <= set(response.headers)
 
 
+REFUSING = [(p, m, o) for p, m, o in OPERATIONS if "415" in o["responses"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "operation"), REFUSING, ids=[f"{m.upper()} {p}" for p, m, _ in REFUSING]
+)
+def test_a_415_documents_the_headers_naming_what_it_takes(
+    client: TestClient, auth: dict, path: str, method: str, operation: dict[str, Any]
+) -> None:
+    """A 415 sends `Accept` (and on a PATCH `Accept-Patch`) naming the body's types, as the
+    README says; the document listed neither. A DELETE takes no body, and names none."""
+    url = path.replace("{item_id}", "1")
+    text = {**auth, "Content-Type": "text/plain"}
+    refused = client.request(method, url, content=b"{}", headers=text)
+    assert refused.status_code == 415
+    documented = operation["responses"]["415"].get("headers", {})
+    sent = {"delete": set(), "patch": {"Accept", "Accept-Patch"}}.get(method, {"Accept"})
+    assert set(documented) == sent
+    assert sent == {name for name in ("Accept", "Accept-Patch") if name in refused.headers}
+    for name in sent:
+        assert documented[name]["schema"]["example"] == refused.headers[name]
+
+
 @pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
 def test_every_error_response_is_a_documented_problem(
     path: str, method: str, operation: dict[str, Any]

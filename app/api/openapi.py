@@ -188,11 +188,17 @@ RATE_LIMIT_HEADERS = {
 }
 
 
-def _problem_headers(status: int) -> dict[str, Any]:
+def _problem_headers(status: int, method: str, operation: dict[str, Any]) -> dict[str, Any]:
     if status == 429:
         return {"headers": RETRY_AFTER | RATE_LIMIT_HEADERS}
     if status == 503:
         return {"headers": RETRY_AFTER}
+    body_types = tuple(operation.get("requestBody", {}).get("content", {}))
+    if status == 415 and body_types:  # as app.api.body.require_media_type sends them
+        schema = {"type": "string", "example": ", ".join(body_types)}
+        taken = {"description": "The media types this route takes", "schema": schema}
+        names = ("Accept", "Accept-Patch") if method == "patch" else ("Accept",)
+        return {"headers": dict.fromkeys(names, taken)}
     return {}
 
 
@@ -321,7 +327,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     share_country_codes({k: v for k, v in components.items() if k != "CountryCode"})
 
     for path, path_item in schema["paths"].items():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             responses = operation["responses"]
             # What the middleware and the database can answer on any route.
             for status in (414, 500, 503) if path in UNMETERED else (414, 429, 500, 503):
@@ -332,7 +338,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 if int(status) >= 400:
                     response["description"] = PROBLEM_DESCRIPTIONS[int(status)]
                     response["content"] = _problem_content(int(status), path, operation)
-                    response.update(_problem_headers(int(status)))
+                    response.update(_problem_headers(int(status), method, operation))
             example = EXAMPLES.get(operation["operationId"])
             if example is not None:
                 _add_example(operation, example)
