@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from app.stats.figures import Figure
+from app.stats.figures import Figure, precision_of
 from app.stats.growth import ONE, ZERO, growth, round_clear_of
 from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply
 
@@ -513,14 +513,9 @@ def _with_rounding(figure: Figure, unit: str) -> str:
     in_unit = f" {unit}" if unit else ""
     # A sum of figures is exact, and so are its bounds: every place they have is shown, as
     # two would print 1.234 + 2.345 as 3.58.
-    places = max(SHOWN_DECIMALS, _places(figure.value), _places(figure.half_width))
+    places = max(SHOWN_DECIMALS, precision_of(figure.value), precision_of(figure.half_width))
     interval = _range_text(figure.interval, "", places)
     return f"{_fmt(figure.value, places)}{in_unit} ({interval} allowing for rounding)"
-
-
-def _places(value: Decimal) -> int:
-    """How many decimals a decimal is written with (none for 1.5E+3)."""
-    return max(0, -value.as_tuple().exponent)  # type: ignore[operator]
 
 
 def _change_phrase(pch: Decimal, bounds: tuple[Decimal, ...]) -> str:
