@@ -86,6 +86,7 @@ def serve(
 
     if workers > 1:  # each would stop on a setting it refuses, and uvicorn restart it
         refuse_unusable_settings()
+        get_engine().dispose()  # this process only watches the workers: no idle connection
 
     # The app writes its own JSON access log; no Server header names the software.
     uvicorn.run(
