@@ -133,8 +133,8 @@ def test_growth_matches_exact_fractions(
         return
     assert exact(g.ratio) == clear_of(ratio, RATIO_DECIMALS, 0)
     assert exact(g.pch) == clear_of((ratio - 1) * ONE_HUNDRED, PERCENT_DECIMALS, -100)
-    if ratio <= 0:
-        assert g.cagr is None and g.log is None and g.reason
+    if ratio == 0:  # all gone: -100% a year compounded, and no log
+        assert exact(g.cagr) == -100 and g.log is None and g.reason
         return
     # CAGR is a root, so not a fraction: check the rounded rate brackets the exact ratio.
     cagr = exact(g.cagr)
