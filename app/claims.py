@@ -16,6 +16,7 @@ from app.queries import (
 from app.stats.figures import Figure, unit_label
 from app.stats.identities import (
     IDENTITIES,
+    Derivation,
     below_zero,
     identity_formula,
     solve,
@@ -187,15 +188,27 @@ def _fixed_by_the_other(identity: dict[str, int], points: YearPoints) -> YearPoi
         other = next((i for i in IDENTITIES if i is not identity and code in i), None)
         if code not in identity or not own or other is None:
             continue
-        stored = {c: points[c] for c in other if c in points and points[c].observation}
-        currencies = {p.currency for p in stored.values()}
-        if len(stored) != len(other) - 1 or len(currencies) != 1:
-            continue
-        by_other = solve(other, code, {c: p.figure for c, p in stored.items()})
-        fixed[code] = point._replace(
-            figure=by_other.figure, currency=currencies.pop(), derivation=by_other
-        )
+        solved = _solved_from_reported(other, points)
+        if solved is not None and solved[0] == code:
+            _, by_other, reported = solved
+            fixed[code] = point._replace(
+                figure=by_other.figure, currency=reported[0].currency, derivation=by_other
+            )
     return fixed
+
+
+def _solved_from_reported(
+    identity: dict[str, int], points: YearPoints
+) -> tuple[str, Derivation, list[Point]] | None:
+    """The one term of `identity` that the year's reported figures leave unknown, solved
+    from them, with those figures; None unless exactly one is unknown and the others share
+    a currency."""
+    stored = {c: points[c] for c in identity if c in points and points[c].observation}
+    missing = [code for code in identity if code not in stored]
+    if len(missing) != 1 or len({p.currency for p in stored.values()}) != 1:
+        return None
+    derivation = solve(identity, missing[0], {c: p.figure for c, p in stored.items()})
+    return missing[0], derivation, list(stored.values())
 
 
 def identity_checks(
@@ -231,13 +244,11 @@ def _negative_term(identity: dict[str, int], points: YearPoints) -> Checked | No
     """The check of an identity with one term missing, when the reported ones leave that
     term below zero beyond their rounding and it cannot be. Solved from this identity's
     terms: `points` may have derived it from the other identity."""
-    stored = {c: points[c] for c in identity if c in points and points[c].observation}
-    reported = list(stored.values())
-    missing = [code for code in identity if code not in stored]
-    if len(missing) != 1 or len({p.currency for p in reported}) != 1:
+    solved = _solved_from_reported(identity, points)
+    if solved is None:
         return None
-    derived = solve(identity, missing[0], {c: p.figure for c, p in stored.items()})
-    if not below_zero(missing[0], derived.figure):
+    term, derived, reported = solved
+    if not below_zero(term, derived.figure):
         return None
     currency, multiplier = reported[0].currency, derived.figure.multiplier
     return Checked(
