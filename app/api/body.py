@@ -15,6 +15,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
+from app.api.headers import listed
 from app.core.config import get_settings
 from app.errors import (
     PAYLOAD_TOO_LARGE,
@@ -75,10 +76,7 @@ def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
     require_no_content_coding(request)
     media_type, *parameters = request.headers.get("content-type", "").split(";")
     media_type = media_type.strip().lower()
-    # What would have been taken (RFC 9110, 15.5.16), and for a PATCH, as RFC 5789 (2.2) asks.
-    accepted = {"Accept": ", ".join(allowed)}
-    if request.method == "PATCH":
-        accepted["Accept-Patch"] = accepted["Accept"]
+    accepted = accept_headers(request.method, allowed)
     if media_type not in allowed:
         raise unsupported(allowed, media_type, accepted)
     for parameter in parameters:
@@ -101,7 +99,7 @@ UTF_8 = {"utf-8", "utf8", "us-ascii"}  # ASCII is UTF-8
 def require_no_content_coding(request: Request) -> None:
     """415 for a body in a content coding (gzip, br, ...), which is never decoded here,
     with `Accept-Encoding: identity` to say what is (RFC 9110, 15.5.16)."""
-    declared = ",".join(request.headers.getlist("content-encoding"))
+    declared = listed(request.headers, "content-encoding") or ""
     codings = [coding.strip().lower() for coding in declared.split(",") if coding.strip()]
     refused = [coding for coding in codings if coding != "identity"]
     if refused:
@@ -113,6 +111,13 @@ def require_no_content_coding(request: Request) -> None:
             "decoded here.",
             headers={"Accept-Encoding": "identity"},
         )
+
+
+def accept_headers(method: str, media_types: tuple[str, ...]) -> dict[str, str]:
+    """What a 415 sends to say which bodies are taken (RFC 9110, 15.5.16), and on a PATCH
+    as RFC 5789 (2.2) asks."""
+    names = ("Accept", "Accept-Patch") if method.upper() == "PATCH" else ("Accept",)
+    return dict.fromkeys(names, ", ".join(media_types))
 
 
 def unsupported(

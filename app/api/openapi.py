@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
-from app.api.body import parse_json, too_large, unsupported
+from app.api.body import accept_headers, parse_json, too_large, unsupported
 from app.api.deps import COUNTRY_CODE_SCHEMA, unknown_parameter
 from app.auth import MISSING_KEY, unauthorized
 from app.core.config import get_settings
@@ -195,10 +195,15 @@ def _problem_headers(status: int, method: str, operation: dict[str, Any]) -> dic
         return {"headers": RETRY_AFTER}
     body_types = tuple(operation.get("requestBody", {}).get("content", {}))
     if status == 415 and body_types:  # as app.api.body.require_media_type sends them
-        schema = {"type": "string", "example": ", ".join(body_types)}
-        taken = {"description": "The media types this route takes", "schema": schema}
-        names = ("Accept", "Accept-Patch") if method == "patch" else ("Accept",)
-        return {"headers": dict.fromkeys(names, taken)}
+        return {
+            "headers": {
+                name: {
+                    "description": "The media types this route takes",
+                    "schema": {"type": "string", "example": value},
+                }
+                for name, value in accept_headers(method, body_types).items()
+            }
+        }
     return {}
 
 
