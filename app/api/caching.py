@@ -10,9 +10,9 @@ from typing import TypeVar
 
 from fastapi import Request, Response
 from sqlalchemy import Connection, Engine
-from starlette.datastructures import Headers
 
 from app.api.deps import SessionDep
+from app.api.headers import listed
 from app.db import read
 from app.queries import Reader
 from app.versioning import data_version
@@ -42,13 +42,6 @@ async def not_modified(request: Request, exc: Exception) -> Response:
 
 def not_modified_response(etag: str) -> Response:
     return Response(status_code=304, headers=cache_headers(etag))
-
-
-def listed(headers: Headers, name: str) -> str | None:
-    """A list header sent on several lines, as the one comma-separated line it stands for
-    (RFC 9110, 5.3): `If-Match: "1"` and `If-Match: "22"` together are `"1", "22"`."""
-    values = headers.getlist(name)
-    return ", ".join(values) if values else None
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:

@@ -15,9 +15,10 @@ from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from app.api.body import json_body, merge_patch_body, no_body
-from app.api.caching import NotModified, listed, matches
+from app.api.caching import NotModified, matches
 from app.api.csvio import wants_csv
 from app.api.deps import AsOf, Digits, SessionDep
+from app.api.headers import listed
 from app.api.openapi import problems, request_body
 from app.api.render import Format, json_response, read_responses, reads, render
 from app.auth import WriterKey
@@ -194,7 +195,7 @@ def add_item_routes(
         if row is None:
             raise absent_at(session, resource, item_id, as_of)  # 404 or 410
         if as_of is None:  # the revision's ETag: for If-Match on writes, and for 304s
-            csv = wants_csv(format, listed(request.headers, "accept"))
+            csv = wants_csv(format, request.headers)
             etag = current_etag(session, resource, item_id, csv=csv)
             if conditions.if_match is not None and not holds_for_a_read(conditions.if_match, etag):
                 raise stale(revision_in(etag))

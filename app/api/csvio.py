@@ -16,7 +16,9 @@ from itertools import islice
 from typing import Any
 
 from fastapi.responses import StreamingResponse
+from starlette.datastructures import Headers
 
+from app.api.headers import listed
 from app.schemas import _rfc3339
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -110,11 +112,12 @@ def stream_csv(
     )
 
 
-def wants_csv(format_: str | None, accept: str | None) -> bool:
-    """`?format=csv`, or an Accept header that prefers CSV to JSON (JSON on a tie). Give
-    every Accept line, as `app.api.caching.listed` joins them: one list (RFC 9110, 5.3)."""
+def wants_csv(format_: str | None, headers: Headers) -> bool:
+    """`?format=csv`, or an Accept header (every line of it) that prefers CSV to JSON
+    (JSON on a tie)."""
     if format_ is not None:
         return format_ == "csv"
+    accept = listed(headers, "accept")
     if not accept:
         return False
     accept = accept.lower()  # media types are case-insensitive

@@ -14,7 +14,7 @@ import orjson
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from app.api.caching import cache_headers, conditional_get, listed, not_modified_response
+from app.api.caching import cache_headers, conditional_get, not_modified_response
 from app.api.csvio import stream_csv, wants_csv
 from app.api.openapi import problems
 from app.schemas import Series, SeriesPoint, json_number
@@ -69,7 +69,7 @@ def render(request: Request, format_: str | None, result: BaseModel, name: str) 
     validate it again against the response model before serialising it, for nothing, and
     write its decimals through doubles.
     """
-    if not wants_csv(format_, listed(request.headers, "accept")):
+    if not wants_csv(format_, request.headers):
         response: Response = json_response(result)
     else:
         header, rows = table_of(result)
@@ -116,7 +116,7 @@ def render_plain(
 ) -> Response:
     """`render` for a result built as plain data: JSON straight from it, CSV (rarely asked,
     and needing the model's columns) through the documented model."""
-    if wants_csv(format_, listed(request.headers, "accept")):
+    if wants_csv(format_, request.headers):
         return render(request, format_, model.model_validate(content), name)
     return render_rows(request, content)
 

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection, Engine, Row
 from sqlmodel import Session
 
-from app.api.caching import listed, tagged_read
+from app.api.caching import tagged_read
 from app.api.crud import add_item_routes
 from app.api.csvio import cells_except, stream_csv, wants_csv
 from app.api.deps import (
@@ -178,7 +178,7 @@ async def list_observations(
         "as_of": as_of,
     }
     after = start_after(cursor, filters)
-    if wants_csv(format, listed(request.headers, "accept")):
+    if wants_csv(format, request.headers):
         await tagged_read(request, engine, lambda *_: None)  # rows are read as they are sent
         page_size = limit if "limit" in request.query_params else None  # else every row
         return with_cache_headers(request, export_csv(request, engine, filters, after, page_size))
