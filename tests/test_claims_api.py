@@ -512,6 +512,25 @@ def test_a_fall_of_exactly_100_percent_may_be_claimed(
     )
 
 
+def test_about_a_100_percent_fall_allows_no_larger_one(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """ "About" widens by 10% either way: a fall of about 100% allowed −110% to −90%, a
+    fall of more than there was."""
+    record_figure(session, "EXPORTS", 2019, "100")
+    record_figure(session, "EXPORTS", 2020, "50")
+    claim = post_exports_change(client, auth, stated=-100, qualifier="approximately")
+    assert claim["allowed"] == {
+        "low": -100,
+        "high": -90,
+        "low_inclusive": True,
+        "high_inclusive": True,
+    }
+    assert claim["explanation"].endswith(
+        "which “a decrease of about 100%” does not allow (-100% to -90%)."
+    )
+
+
 def implied_turnover_2023(client: TestClient) -> dict:
     series = client.get("/v1/turnover", params={**PAIR, "include": "implied"}).json()
     (implied,) = [p for p in series["observations"] if p["status"] == "implied"]

@@ -193,7 +193,7 @@ def test_the_words_range_is_quoted_in_enough_places() -> None:
     a = assess_growth_claim(
         ClaimKind.ratio, Qualifier.at_most, D("0.0001"), fig("4200"), fig("0.0004"), LABELS
     )
-    assert "which “at most 0.0001 times” allows (at most 0.0001 times)." in a.explanation
+    assert "which “at most 0.0001 times” allows (0 times to 0.0001 times)." in a.explanation
 
 
 def test_figures_given_in_different_units_say_the_unit_they_are_written_in() -> None:
@@ -474,6 +474,45 @@ def test_a_fall_of_more_than_everything_allows_no_ratio(
         ClaimKind.percent_change, allowed_range(qualifier, D(-100), ClaimKind.percent_change)
     )
     assert ratios == allowed
+
+
+@pytest.mark.parametrize(
+    ("kind", "qualifier", "stated", "allowed"),
+    [
+        # 10% either way of a 100% fall reached −110%: more than there was to lose.
+        ("percent_change", "approximately", "-100", Interval(D(-100), D(-90))),
+        ("percent_change", "approximately", "-95", Interval(D(-100), D("-85.5"))),
+        ("percent_change", "exact", "-100", Interval(D(-100), D("-99.5"))),  # its rounding
+        ("percent_change", "almost", "-100", Interval(D(-100), D(-90))),  # never reached past
+        ("percent_change", "more_than", "-20", Interval(D(-100), D(-20), True, False)),
+        ("percent_change", "at_least", "-100", Interval(D(-100), D(-100))),  # all of it
+        ("ratio", "less_than", "3", Interval(D(0), D(3), True, False)),
+        ("ratio", "at_most", "2", Interval(D(0), D(2))),
+    ],
+)
+def test_words_allow_only_what_can_be(
+    kind: str, qualifier: str, stated: str, allowed: Interval
+) -> None:
+    """A change of amounts that cannot be negative is never below −100%, nor their ratio
+    below 0, whatever the hedge: figures cannot give it, so the words cannot allow it."""
+    assert allowed_range(Qualifier(qualifier), D(stated), ClaimKind(kind)) == allowed
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "allows"),
+    [
+        ("approximately", "“a decrease of about 100%” allows (-100% to -90%)."),
+        ("at_least", "“a decrease of at least 100%” allows (-100%)."),  # not "-100% to -100%"
+    ],
+)
+def test_a_fall_to_nothing_is_within_a_range_cut_at_100_percent(
+    qualifier: str, allows: str
+) -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier(qualifier), D(-100), fig("4.2"), fig("0"), LABELS
+    )
+    assert a.verdict is Verdict.consistent, a.explanation
+    assert a.explanation.endswith(f"which {allows}"), a.explanation
 
 
 def test_a_stored_claim_of_an_impossible_fall_is_inconsistent_whatever_the_figures() -> None:

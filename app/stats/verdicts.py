@@ -58,7 +58,7 @@ class QualifierRule:
 
 # The interpretation table: what each qualifier allows for a stated number N > 0.
 # For a decrease (N < 0) it applies to the size of the fall: "fell by more than 20%"
-# allows anything below −20%.
+# allows anything below −20% (allowed_range stops it at −100%).
 QUALIFIERS: dict[Qualifier, QualifierRule] = {
     Qualifier.exact: QualifierRule(
         "",
@@ -109,6 +109,12 @@ QUALIFIERS: dict[Qualifier, QualifierRule] = {
 
 NOT_NEGATIVE = Interval(Decimal(0), None, True, False)
 NOT_POSITIVE = Interval(None, Decimal(0), False, True)
+# What a claim's figures can give: a ratio of amounts that cannot be negative is not
+# below 0, nor their change below −100% (nothing left).
+POSSIBLE = {
+    ClaimKind.ratio: NOT_NEGATIVE,
+    ClaimKind.percent_change: Interval(-HUNDRED, None, True, False),
+}
 NO_SUCH_FALL = "allows no value: a fall of 100% leaves nothing, and none is larger"
 NO_SUCH_RISE = "allows no value: an increase is never below 0%"
 
@@ -134,8 +140,14 @@ def allowed_range(qualifier: Qualifier, stated: Decimal, kind: ClaimKind) -> Int
     interval = qualifier_range(qualifier, stated)
     if kind is ClaimKind.percent_change and not _no_change(qualifier, stated):
         # Its word says which way: "a decrease of less than 20%" is (−20%, 0], never a rise.
-        return interval.intersect(NOT_NEGATIVE if stated >= 0 else NOT_POSITIVE)
-    return interval
+        directed = interval.intersect(NOT_NEGATIVE if stated >= 0 else NOT_POSITIVE)
+        if directed is None:
+            return None
+        interval = directed
+    # Every hedge is cut to what can be: "about a 100% fall" allows −100% to −90%, not
+    # −110%. Words that allow nothing that can be ("a decrease of more than 100%") keep
+    # their own range, which no figures meet and from which claimed_ratios takes none.
+    return interval.intersect(POSSIBLE[kind]) or interval
 
 
 def _no_change(qualifier: Qualifier, stated: Decimal) -> bool:
@@ -156,9 +168,7 @@ def claimed_ratios(kind: ClaimKind, allowed: Interval) -> Interval | None:
     """The ratios (later ÷ earlier) that a claim whose words allow `allowed` (its
     allowed_range) allows; None when it allows none, as "a decrease of more than 100%"."""
     ratios = allowed if kind is ClaimKind.ratio else allowed.map(PERCENT_TO_RATIO)
-    if not ratios.meets(NOT_NEGATIVE):
-        return None
-    return ratios.clamp_low(Decimal(0))
+    return ratios if ratios.meets(NOT_NEGATIVE) else None
 
 
 def _ranges_apart(given: Interval, allowed: Interval, unit: str, places: int) -> tuple[str, str]:
@@ -535,6 +545,8 @@ def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -
     high = "∞" if interval.high is None else f"{_fmt(interval.high, decimals)}{unit}"
     if interval.high is None:
         return f"{'at least' if interval.low_closed else 'above'} {low}"
+    if interval.low == interval.high:  # "a decrease of at least 100%": all of it, no more
+        return low
     if interval.low is None or (interval.low == 0 and not interval.low_closed):
         return f"{'at most' if interval.high_closed else 'less than'} {high}"
     return f"{low} to {high}"

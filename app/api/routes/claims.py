@@ -97,7 +97,8 @@ def list_claims(
     description="The interpretation table: the range of values that a stated number N "
     "allows under each qualifier, with a worked example for N = 4. For a decrease the "
     'qualifier applies to the size of the fall: "fell by more than 20%" allows anything '
-    "below −20%. Bounds are chosen to be generous where everyday usage is loose, and strict "
+    "below −20%, down to −100%: a claim never allows a change below −100% nor a ratio "
+    "below 0. Bounds are chosen to be generous where everyday usage is loose, and strict "
     "where the words are (`more_than` excludes N itself).",
     operation_id="list_qualifiers",
     **reads(),
