@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.headers import listed
 from app.auth import hash_key
 from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
 from app.ratelimit import RateLimiter
@@ -353,7 +354,7 @@ class GZipUnlessStrongTag(GZipMiddleware):
             await self.app(scope, receive, send)
             return
         responder: IdentityResponder | GZipResponder
-        if accepts_gzip(Headers(scope=scope).get("accept-encoding", "")):
+        if accepts_gzip(listed(Headers(scope=scope), "accept-encoding") or ""):
             responder = _GZipUnlessStrongTag(
                 self.app,
                 self.minimum_size,
@@ -411,7 +412,7 @@ def _vary_once(message: Message) -> None:
     """Starlette adds Accept-Encoding to a Vary that a weakly tagged read already lists,
     whether it compresses or not."""
     headers = MutableHeaders(raw=message["headers"])
-    listed = [name.strip() for line in headers.getlist("vary") for name in line.split(",")]
-    once = list(dict.fromkeys(listed))
-    if len(once) < len(listed):
+    names = [name.strip() for line in headers.getlist("vary") for name in line.split(",")]
+    once = list(dict.fromkeys(names))
+    if len(once) < len(names):
         headers["vary"] = ", ".join(once)

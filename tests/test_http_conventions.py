@@ -296,6 +296,23 @@ def test_gzip_only_where_the_client_accepts_it(
 
 
 @pytest.mark.parametrize(
+    ("lines", "gzipped"),
+    [
+        (["br", "gzip"], True),  # gzip named on the second line only
+        (["gzip;q=0", "br"], False),
+    ],
+)
+def test_accept_encoding_may_come_on_several_lines(
+    client: TestClient, lines: list[str], gzipped: bool
+) -> None:
+    """RFC 9110, 5.3: the lines are one comma-separated list; the first alone said br."""
+    headers = [("Accept-Encoding", line) for line in lines]
+    response = client.get("/v1/countries", headers=headers)
+    assert ("content-encoding" in response.headers) is gzipped
+    assert response.json()["data"]
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "/v1/countries",  # gzipped
