@@ -251,6 +251,37 @@ def test_a_415_names_the_media_types_the_route_takes(client: TestClient, auth: d
 
 
 @pytest.mark.parametrize(
+    "types",
+    [
+        ["application/json", "text/plain"],  # read as JSON: the second was never looked at
+        ["text/plain", "application/json"],  # refused as text/plain, the first
+        ["application/json", "application/json; charset=latin-1"],
+    ],
+)
+def test_a_body_declared_in_two_types_is_a_400(
+    client: TestClient, auth: dict, session: Session, types: list[str]
+) -> None:
+    """Content-Type is one value, not a list (RFC 9110, 5.3): two that differ leave the
+    body's type to a guess. Only the first was read."""
+    before = snapshot(session)
+    headers = [*auth.items(), *(("Content-Type", t) for t in types)]
+    body = json.dumps(TURNOVER_2023).encode()
+    for response in (
+        client.post("/v1/observations", content=body, headers=headers),
+        client.post("/v1/imports", content=b"[" + body + b"]", headers=headers),
+        client.patch("/v1/observations/1", content=b'{"note": "x"}', headers=headers),
+    ):
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"] == "urn:tradestats:problem:conflicting-headers"
+        assert all(t in problem["detail"] for t in types)
+    assert snapshot(session) == before
+    same = [*auth.items(), *[("Content-Type", "application/json")] * 2]  # one type, said twice
+    assert client.post("/v1/observations", content=body, headers=same).status_code == 201
+
+
+@pytest.mark.parametrize(
     ("charset", "status"),
     [("utf-8", 201), ('"UTF-8"', 201), ("us-ascii", 201), ("latin-1", 415), ("utf-16", 415)],
 )
