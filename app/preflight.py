@@ -6,19 +6,27 @@ each worker that ends so, for ever, under its "running" line, and nothing is ser
 `python -m app.preflight` runs the same checks first and ends with the same line.
 """
 
+from sqlalchemy import inspect
 from sqlmodel import Session
 
 from app.auth import refuse_revoked
 from app.core.config import get_settings
 from app.db import get_engine, reachable
+from app.models import ApiKey
+
+UNMIGRATED = "error: the database is not migrated: run `tradestats migrate` first"
 
 
 def refuse_unusable_settings() -> None:
     """Stop the process (InvalidSettings) on a setting the server cannot use. The database
-    is read only when TRADESTATS_ADMIN_KEY is set; unreachable, it too is one line."""
+    is read only when TRADESTATS_ADMIN_KEY is set; unreachable, or not migrated, it too
+    is one line."""
     key = get_settings().tradestats_admin_key
     if key:
         with Session(reachable(get_engine())) as session:
+            # Else the key's lookup failed on "no such table" with a traceback of SQL.
+            if not inspect(session.connection()).has_table(ApiKey.__tablename__):
+                raise SystemExit(UNMIGRATED)
             refuse_revoked(session, key)
 
 

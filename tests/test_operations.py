@@ -552,3 +552,32 @@ def test_migrations_and_seed_stop_with_one_line_when_the_database_is_unreachable
     assert done.returncode == 1
     assert done.stderr.startswith("error: cannot connect to the database: ")
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "app.preflight"], ["-m", "uvicorn", "app.main:app", "--port", "0"]],
+    ids=["preflight", "serve"],
+)
+def test_an_admin_key_on_a_database_never_migrated_stops_with_one_line(
+    databases: SqliteDatabases | PostgresDatabases, command: list[str]
+) -> None:
+    """With TRADESTATS_ADMIN_KEY set, the start read its row from a table that was not
+    there: a traceback of SQL ending in "no such table: api_key"."""
+    url = databases.empty()
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": url, "TRADESTATS_ADMIN_KEY": "a" * 48}
+    try:
+        done = subprocess.run(
+            [sys.executable, *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        databases.drop(url)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: the database is not migrated: run `tradestats migrate` first\n",
+    )
