@@ -119,8 +119,9 @@ NO_TEXT = "must hold text, not white space alone"
 
 
 def blank(text: str) -> bool:
-    """Text of white space alone, which says nothing where text is required (a quote)."""
-    return text.isspace()
+    """Text of white space alone, or none: it says nothing, so a quote of it is refused
+    and a note of it is none."""
+    return not text.strip()
 
 
 def check_text(text: str) -> str:
@@ -217,9 +218,15 @@ Quote = Annotated[
     ),
     AfterValidator(check_text),  # after the lengths, or their messages speak of "items"
 ]
-# An empty note is none: a CSV cell cannot tell "" from null, so an export imports again
-# unchanged only if they are one.
-Note = Annotated[str | None, Field(max_length=NOTE_MAX), AfterValidator(lambda note: note or None)]
+
+
+def note_or_none(note: str | None) -> str | None:
+    """None for a note that says nothing (blank): one way to store no note, so an export
+    imports again unchanged (a CSV cell cannot tell "" from null)."""
+    return None if note is None or blank(note) else note
+
+
+Note = Annotated[str | None, Field(max_length=NOTE_MAX), AfterValidator(note_or_none)]
 
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

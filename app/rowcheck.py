@@ -39,6 +39,7 @@ from app.inputs import (
     blank,
     latest_year,
     more_decimals_than,
+    note_or_none,
     significant_digits,
     source_problem,
     too_large,
@@ -220,7 +221,7 @@ class Rules:
     @staticmethod
     def note(note: Any) -> str | Problem | None:
         if note is None or (isinstance(note, str) and len(note) <= NOTE_MAX):
-            return note or None  # an empty note is none, as in a body (app/inputs.py)
+            return note_or_none(note)  # as in a body
         return _BAD_NOTE
 
     def finish(self, fields: tuple[Any, ...]) -> tuple[Any, ...] | list[FieldError]:

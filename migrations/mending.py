@@ -5,17 +5,26 @@ keeps a cached copy of the old form, and history stays as it was recorded.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 
 def mend(
-    bind: Connection, table: str, history: str, id_column: str, where: str, change: str
+    bind: Connection,
+    table: str,
+    history: str,
+    id_column: str,
+    where: str,
+    change: str,
+    **params: Any,
 ) -> None:
-    """Apply `change` (an SQL assignment) to the rows of `table` that `where` selects,
-    closing each one's current revision in `history` and opening one for what it is now."""
-    ids = list(bind.execute(sa.text(f"SELECT id FROM {table} WHERE {where}")).scalars())
+    """Apply `change` (an SQL assignment) to the rows of `table` that `where` selects (with
+    `params` bound), closing each one's current revision in `history` and opening one for
+    what it is now."""
+    selected = sa.text(f"SELECT id FROM {table} WHERE {where}")
+    ids = list(bind.execute(selected, params).scalars())
     if not ids:
         return
     now = sa.bindparam("now", datetime.now(UTC), type_=sa.DateTime(timezone=True))

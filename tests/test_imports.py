@@ -238,12 +238,14 @@ def test_export_imports_again_unchanged(client: TestClient, auth: dict, session:
     assert state(session) == before
 
 
-@pytest.mark.parametrize("how", ["post", "json import"])
+@pytest.mark.parametrize("note", ["", " \t\u3000"], ids=["empty", "white space"])
+@pytest.mark.parametrize("how", ["post", "patch", "json import", "csv import"])
 def test_an_empty_note_is_no_note_so_an_export_imports_again_unchanged(
-    client: TestClient, auth: dict, session: Session, how: str
+    client: TestClient, auth: dict, session: Session, how: str, note: str
 ) -> None:
     """A note of "" was stored as "", exported as an empty cell, and imported again as
-    none: a revision for a figure nobody changed (review)."""
+    none: a revision for a figure nobody changed (review). White space alone was stored
+    as sent, and says no more."""
     figure = {
         "reporter": "KAZ",
         "partner": "BGR",
@@ -252,12 +254,19 @@ def test_an_empty_note_is_no_note_so_an_export_imports_again_unchanged(
         "value": 1.5,
         "source_id": 2,
         "quote": "Exports in 2022.",
-        "note": "",
+        "note": note,
     }
     if how == "post":
         assert client.post("/v1/observations", headers=auth, json=figure).json()["note"] is None
-    else:
+    elif how == "patch":
+        noted = {**figure, "note": "To be cleared."}
+        url = client.post("/v1/observations", headers=auth, json=noted).headers["location"]
+        assert client.patch(url, headers=auth, json={"note": note}).json()["note"] is None
+    elif how == "json import":
         assert client.post("/v1/imports", headers=auth, json=[figure]).status_code == 200
+    else:
+        row = f"{HEADER}\nKAZ,BGR,EXPORTS,2022,1.5,USD,6,,2,,Exports in 2022.,{note}\n"
+        assert post_csv(client, auth, row).status_code == 200
     assert client.get("/v1/observations", params={"year": 2022}).json()["data"][0]["note"] is None
     exported = client.get("/v1/observations", params={"format": "csv"})
     before = state(session)

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
@@ -202,22 +203,25 @@ def test_investment_seeded_unsigned_allows_negative_figures(
         databases.drop(url)
 
 
+@pytest.mark.parametrize(
+    ("before", "empty"), [("0006", ""), ("0007", " \t\u3000\n")], ids=["empty", "white space"]
+)
 def test_empty_notes_stored_before_become_none(
-    databases: SqliteDatabases | PostgresDatabases,
+    databases: SqliteDatabases | PostgresDatabases, before: str, empty: str
 ) -> None:
-    """A note stored as "" (before writes made it null) is mended to null with a revision
-    of its own, in sources, figures and claims alike, so an export imports again unchanged
-    (0007). A note with text is left alone."""
+    """A note stored as "" (0007) or as white space alone (0008), before writes made it
+    null, is mended to null with a revision of its own, in sources, figures and claims
+    alike, so an export imports again unchanged. A note with text is left alone."""
     url = databases.empty()
     try:
         config = alembic_config(url)
-        command.upgrade(config, "0006")
+        command.upgrade(config, before)
         with get_engine(url).begin() as connection:
             connection.execute(KAZ_AND_BGR)
             connection.execute(
                 text("INSERT INTO indicator VALUES ('TURNOVER', 'Turnover', 'd', 'both', false)")
             )
-            for source_id, note in ((1, ""), (2, "Kept.")):
+            for source_id, note in ((1, empty), (2, "Kept.")):
                 connection.execute(
                     text(
                         "INSERT INTO source (id, slug, kind, title, note, created_at, "
@@ -226,7 +230,7 @@ def test_empty_notes_stored_before_become_none(
                     ),
                     {"id": source_id, "slug": f"s{source_id}", "note": note},
                 )
-            for year, note in ((2023, ""), (2024, "Kept.")):
+            for year, note in ((2023, empty), (2024, "Kept.")):
                 connection.execute(
                     text(
                         "INSERT INTO observation (reporter, partner, indicator, year, value, "

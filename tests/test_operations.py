@@ -33,7 +33,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 def test_readyz_reports_the_migration(client: TestClient) -> None:
     body = client.get("/readyz").json()
-    assert body == {"status": "ready", "migration": "0007"}
+    assert body == {"status": "ready", "migration": "0008"}
 
 
 def test_readyz_is_503_without_a_schema(

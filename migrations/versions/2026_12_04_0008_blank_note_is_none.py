@@ -1,0 +1,49 @@
+"""a note of white space alone is no note: such notes become null
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04 14:00:00
+
+Writes and imports have stored a note that is white space alone as null since this
+revision's release (app/inputs.py, note_or_none), as 0007 did for "". Rows written before
+keep theirs until this runs, each mended with a revision of its own (migrations/mending.py).
+"""
+
+import sys
+from collections.abc import Sequence
+
+from alembic import op
+
+from migrations.mending import mend
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# (live table, its history table, the history's id column)
+NOTED = (
+    ("source", "source_revision", "source_id"),
+    ("observation", "observation_revision", "observation_id"),
+    ("claim", "claim_revision", "claim_id"),
+)
+
+
+def upgrade() -> None:
+    # The characters of app/inputs.py's blank as of this revision, written out here so the
+    # migration does not change when the app does. trim(note, set) is SQLite's and PostgreSQL's.
+    unseen = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    for table, history, id_column in NOTED:
+        mend(
+            op.get_bind(),
+            table,
+            history,
+            id_column,
+            "trim(note, :unseen) = ''",
+            "note = NULL",
+            unseen=unseen,
+        )
+
+
+def downgrade() -> None:
+    pass  # the white space is in history still; null is what the live rows mean
