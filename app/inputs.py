@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
+from unicodedata import category
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -115,13 +116,18 @@ def check_multiplier(multiplier: int) -> int:
     return multiplier
 
 
-NO_TEXT = "must hold text, not white space alone"
+NO_TEXT = "must hold text, not white space or invisible characters alone"
 
 
 def blank(text: str) -> bool:
-    """Text of white space alone, or none: it says nothing, so a quote of it is refused
-    and a note of it is none."""
-    return not text.strip()
+    """Text that shows nothing: none, or white space and invisible format characters
+    (Unicode category Cf: U+200B, U+FEFF…) alone. It says nothing, so a quote of it is
+    refused and a note of it is none."""
+    shown = text.strip()
+    # Text that shows its first character ends here: an import checks every distinct quote.
+    return not shown or (
+        category(shown[0]) == "Cf" and all(c.isspace() or category(c) == "Cf" for c in shown)
+    )
 
 
 def check_text(text: str) -> str:

@@ -238,14 +238,16 @@ def test_export_imports_again_unchanged(client: TestClient, auth: dict, session:
     assert state(session) == before
 
 
-@pytest.mark.parametrize("note", ["", " \t\u3000"], ids=["empty", "white space"])
+@pytest.mark.parametrize(
+    "note", ["", " \t\u3000", "\u200b \ufeff"], ids=["empty", "white space", "invisible"]
+)
 @pytest.mark.parametrize("how", ["post", "patch", "json import", "csv import"])
 def test_an_empty_note_is_no_note_so_an_export_imports_again_unchanged(
     client: TestClient, auth: dict, session: Session, how: str, note: str
 ) -> None:
     """A note of "" was stored as "", exported as an empty cell, and imported again as
-    none: a revision for a figure nobody changed (review). White space alone was stored
-    as sent, and says no more."""
+    none: a revision for a figure nobody changed (review). White space or invisible
+    characters alone were stored as sent, and say no more."""
     figure = {
         "reporter": "KAZ",
         "partner": "BGR",
@@ -867,19 +869,19 @@ def test_a_source_id_that_is_not_an_integer_is_named_as_such(
     ]
 
 
-@pytest.mark.parametrize("quote", [" ", "\t \u00a0"])
-def test_a_quote_of_white_space_alone_is_refused(
+@pytest.mark.parametrize("quote", [" ", "\t \u00a0", "\u200b", "\ufeff \u200e\u2060"])
+def test_a_quote_that_shows_nothing_is_refused(
     client: TestClient, auth: dict, session: Session, quote: str
 ) -> None:
+    """As a body's is: white space, or invisible format characters such as U+200B, alone."""
+    message = "must hold text, not white space or invisible characters alone"
     csv_found = problems(client, auth, session, one_row(quote=f'"{quote}"'))
-    assert csv_found == [("line 2", "quote", "must hold text, not white space alone")]
+    assert csv_found == [("line 2", "quote", message)]
     row = {"reporter": "KAZ", "partner": "DEU", "indicator": "EXPORTS", "year": 2021}
     response = client.post(
         "/v1/imports", json=[row | {"value": 1.5, "source_id": 2, "quote": quote}], headers=auth
     )
-    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
-        ("quote", "must hold text, not white space alone")
-    ]
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [("quote", message)]
 
 
 def test_a_json_file_holding_nul_is_refused_as_a_body_is() -> None:

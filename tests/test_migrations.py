@@ -204,14 +204,15 @@ def test_investment_seeded_unsigned_allows_negative_figures(
 
 
 @pytest.mark.parametrize(
-    ("before", "empty"), [("0006", ""), ("0007", " \t\u3000\n")], ids=["empty", "white space"]
+    ("before", "empty"), [("0006", ""), ("0007", " \t\u3000\n\u200b")], ids=["empty", "blank"]
 )
 def test_empty_notes_stored_before_become_none(
     databases: SqliteDatabases | PostgresDatabases, before: str, empty: str
 ) -> None:
-    """A note stored as "" (0007) or as white space alone (0008), before writes made it
-    null, is mended to null with a revision of its own, in sources, figures and claims
-    alike, so an export imports again unchanged. A note with text is left alone."""
+    """A note stored as "" (0007), or as white space and invisible characters alone (0008),
+    before writes made it null, is mended to null with a revision of its own, in sources,
+    figures and claims alike, so an export imports again unchanged. A note with text is
+    left alone."""
     url = databases.empty()
     try:
         config = alembic_config(url)

@@ -71,7 +71,9 @@ rows = st.fixed_dictionaries(
             st.sampled_from(["12", False, None, Decimal("1E+20"), Decimal("0.1234567")]),
         ),
         "source_id": maybe(st.sampled_from([1, 2, 3]), st.sampled_from([0, 9, "1", True])),
-        "quote": maybe(st.text(min_size=1, max_size=20), st.sampled_from(["", " \n", 5, None])),
+        "quote": maybe(
+            st.text(min_size=1, max_size=20), st.sampled_from(["", " \n", "\u200b ", 5, None])
+        ),
     },
     optional={
         "currency": maybe(st.sampled_from(["USD", "EUR"]), st.sampled_from(["usd", "XXY", 840])),

@@ -736,16 +736,17 @@ def test_claim_rules(client: TestClient, auth: dict, change: dict, field: str) -
         ("/v1/sources", SOURCE, "title"),
     ],
 )
-@pytest.mark.parametrize("blank", [" ", "\n\t\u00a0"])
-def test_required_text_of_white_space_alone_is_a_422(
+@pytest.mark.parametrize("blank", [" ", "\n\t\u00a0", "\u200b", "\ufeff \u200e\u2060"])
+def test_required_text_that_shows_nothing_is_a_422(
     client: TestClient, auth: dict, session: Session, path: str, body: dict, field: str, blank: str
 ) -> None:
-    """A quote of spaces quotes nothing; a title of spaces names nothing."""
+    """A quote of spaces quotes nothing; a title of spaces names nothing. Nor do invisible
+    format characters (a zero-width space, a byte order mark, a direction mark)."""
     before = snapshot(session)
     response = client.post(path, json={**body, field: blank}, headers=auth)
     assert response.status_code == 422
     assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
-        (field, "must hold text, not white space alone")
+        (field, "must hold text, not white space or invisible characters alone")
     ]
     assert snapshot(session) == before
     created = client.post(path, json={**body, field: f"{blank}Said.{blank}"}, headers=auth)

@@ -1,16 +1,18 @@
-"""a note of white space alone is no note: such notes become null
+"""a note that shows nothing is none: white space or invisible characters alone become null
 
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04 14:00:00
 
-Writes and imports have stored a note that is white space alone as null since this
-revision's release (app/inputs.py, note_or_none), as 0007 did for "". Rows written before
-keep theirs until this runs, each mended with a revision of its own (migrations/mending.py).
+Writes and imports have stored a note of white space and invisible format characters
+alone (such as U+200B) as null since this revision's release (app/inputs.py, blank), as
+0007 did for "". Rows written before keep theirs until this runs, each mended with a
+revision of its own (migrations/mending.py).
 """
 
 import sys
 from collections.abc import Sequence
+from unicodedata import category
 
 from alembic import op
 
@@ -32,7 +34,8 @@ NOTED = (
 def upgrade() -> None:
     # The characters of app/inputs.py's blank as of this revision, written out here so the
     # migration does not change when the app does. trim(note, set) is SQLite's and PostgreSQL's.
-    unseen = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    every = map(chr, range(sys.maxunicode + 1))
+    unseen = "".join(c for c in every if c.isspace() or category(c) == "Cf")
     for table, history, id_column in NOTED:
         mend(
             op.get_bind(),
@@ -46,4 +49,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass  # the white space is in history still; null is what the live rows mean
+    pass  # the old notes are in history still; null is what the live rows mean
