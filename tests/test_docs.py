@@ -277,6 +277,33 @@ def test_docs_are_served_from_this_service(client: TestClient, path: str, assets
     assert "googleapis" not in response.text
 
 
+# What the docs' scripts and styles would load from elsewhere: an element's `src` (as React
+# writes it) or a stylesheet's url(). A link (ReDoc's "API docs by Redocly") loads nothing.
+LOADED_FROM_ELSEWHERE = re.compile(rb'\bsrc:\s*"(?:https?:)?//|url\(\s*["\']?(?:https?:)?//')
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_docs_pages_and_their_files_load_nothing_from_elsewhere(
+    client: TestClient, path: str
+) -> None:
+    """ReDoc's side menu showed Redocly's logo from cdn.redoc.ly: blocked by the page's
+    policy, with an error in the console, and with no network not there at all."""
+    links = re.findall(r'(?:src|href)="([^"]*)"', client.get(path).text)
+    assert links and all(link.startswith("/") and not link.startswith("//") for link in links)
+    for link in links:
+        assert LOADED_FROM_ELSEWHERE.findall(client.get(link).content) == [], link
+
+
+def test_redoc_s_bundle_loses_only_the_logo_and_keeps_its_etag(client: TestClient) -> None:
+    bundle = client.get("/static/docs/redoc.standalone.js")
+    assert bundle.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert b"cdn.redoc.ly" not in bundle.content
+    assert b"API docs by Redocly" in bundle.content  # the credit stays, as a link
+    again = client.get(bundle.url, headers={"If-None-Match": bundle.headers["etag"]})
+    assert (again.status_code, again.content) == (304, b"")
+    assert client.head(bundle.url).headers["content-length"] == str(len(bundle.content))
+
+
 def test_a_browser_showing_json_finds_the_pages_icon(client: TestClient) -> None:
     """A browser asks for /favicon.ico on a page that names no icon, as JSON is."""
     icon = client.get("/favicon.ico")

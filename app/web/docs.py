@@ -1,21 +1,32 @@
 """Swagger UI and ReDoc from this service's own files, so they work with no network.
 
 FastAPI's defaults load both from a CDN. The files come from the fastapi-offline package
-(Swagger UI 5, which reads OpenAPI 3.1, and the ReDoc standalone bundle), served with
-FastAPI's recipe for self-hosted docs.
+(Swagger UI 5, which reads OpenAPI 3.1, and the ReDoc standalone bundle, less the one image
+it loads from elsewhere), served with FastAPI's recipe for self-hosted docs.
 """
 
+import hashlib
+import os
 import re
+from functools import cache
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.staticfiles import NotModifiedResponse, PathLike
 from starlette.types import Message, Receive, Scope, Send
 
 from app.web.headers import security_headers, source_hash
 
 STATIC = "/static/docs"
+REDOC_JS = "redoc.standalone.js"
+# ReDoc's side menu shows Redocly's logo from their CDN, and no option leaves it out: the
+# page's policy blocked it (an error in the console). The bundle is sent without it.
+CDN_LOGO = re.compile(rb'\w+\.createElement\("img",\{[^{}]*"https://cdn\.redoc\.ly/[^"]*"\}\)')
 router = APIRouter(include_in_schema=False)
 
 
@@ -66,7 +77,7 @@ def redoc(request: Request) -> HTMLResponse:
     page = get_redoc_html(
         openapi_url=openapi,
         title=f"{request.app.title}: API reference",
-        redoc_js_url=f"{static}/redoc.standalone.js",
+        redoc_js_url=f"{static}/{REDOC_JS}",
         redoc_favicon_url=f"{static}/favicon.png",
         with_google_fonts=False,
     )
@@ -102,6 +113,29 @@ class WholeFiles(StaticFiles):
             await send(message)
 
         await super().__call__(scope, receive, send_whole)
+
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        if Path(full_path).name != REDOC_JS:
+            return super().file_response(full_path, stat_result, scope, status_code)
+        body, etag = _without_cdn_logo(str(full_path))
+        # No Last-Modified: the file's date says nothing of what is taken out of it.
+        response = Response(body, status_code, {"etag": etag}, media_type="text/javascript")
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
+
+
+@cache
+def _without_cdn_logo(path: str) -> tuple[bytes, str]:
+    """ReDoc's bundle with the logo dropped (the element becomes null), and its ETag."""
+    body = CDN_LOGO.sub(b"null", Path(path).read_bytes())
+    return body, f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
 
 
 def install_docs(app: FastAPI) -> None:
