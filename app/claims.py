@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row
@@ -13,7 +14,7 @@ from app.queries import (
     pair_points,
     trade_points,
 )
-from app.stats.figures import Figure, unit_label
+from app.stats.figures import Figure, precision_of, unit_label
 from app.stats.identities import (
     IDENTITIES,
     Derivation,
@@ -35,6 +36,12 @@ from app.stats.verdicts import (
 
 # Identities by the indicator they define: TURNOVER = EXPORTS + IMPORTS, BALANCE = …
 IDENTITY_FOR = {next(iter(identity)): identity for identity in IDENTITIES}
+
+
+def stated_precision(stated: Decimal | None) -> int | None:
+    """Decimals as the source gives its number (86.50 has 2), which only `stated`'s digits
+    keep and a JSON number drops; None for an identity, which states no number."""
+    return None if stated is None else precision_of(stated)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from app.api.body import validate
 from app.api.caching import holds_on_a_weak_tag, weakly
-from app.claims import IDENTITY_FOR
+from app.claims import IDENTITY_FOR, stated_precision
 from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict, not_found
 from app.inputs import (
@@ -71,6 +71,9 @@ class Resource:
     # Whether its item, as presented, reads other rows too (a claim's verdict reads figures
     # and its sources' titles): then its tag carries the data version (see etag_for).
     reads_others: bool = False
+    # What a revision shows beside its columns, as the item does: a claim's stated_precision,
+    # which only `stated`'s digits hold, and a JSON number drops.
+    derived: Callable[[Any], dict[str, Any]] = lambda row: {}
 
     @property
     def a_name(self) -> str:
@@ -224,6 +227,7 @@ CLAIMS = Resource(
     claim_checks,
     claim_columns,
     reads_others=True,
+    derived=lambda row: {"stated_precision": stated_precision(row.stated)},
 )
 
 

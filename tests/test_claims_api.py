@@ -698,6 +698,25 @@ def test_a_stated_number_keeps_its_decimals_through_a_json_client(
     assert patched.json()["statement"] == "an increase of 86.500%"
 
 
+def test_a_claim_s_revisions_carry_its_stated_decimals(client: TestClient, auth: dict) -> None:
+    """A revision showed `stated` as a JSON number alone: 86.50 read as 86.5, a change of
+    decimals alone showed no change, and a client sending an old version back widened it."""
+    for seeded in client.get("/v1/claims").json()["data"]:
+        history = client.get(f"/v1/claims/{seeded['id']}/revisions").json()["data"]
+        assert history[-1]["new"]["stated_precision"] == seeded["stated_precision"]
+    claim = post_exports_change(client, auth, stated=86.5, stated_precision=2)
+    path, if_match = f"/v1/claims/{claim['id']}", {"If-Match": "*"}
+    client.patch(path, json={"stated_precision": 3}, headers=auth | if_match)
+    created, patched = client.get(f"{path}/revisions").json()["data"]
+    assert created["new"]["stated_precision"] == 2
+    changed = {f for f in patched["new"] if patched["old"][f] != patched["new"][f]}
+    assert changed == {"stated_precision", "updated_at"}
+    stamps = ("created_at", "updated_at")
+    restored = {field: value for field, value in created["new"].items() if field not in stamps}
+    put = client.put(path, json=restored, headers=auth | if_match)
+    assert (put.json()["stated_precision"], put.json()["statement"]) == (2, "an increase of 86.50%")
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -146,7 +146,7 @@ def revisions(
     keys = {k.id: k for k in session.exec(select(ApiKey))} if rows else {}
     result, previous = [], None
     for rev in rows:
-        data = _snapshot(rev, history.fields)
+        data = _snapshot(rev, history.fields) | resource.derived(rev)
         result.append(
             RevisionPublic(
                 revision_id=rev.revision_id,

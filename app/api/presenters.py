@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import URL, Row, Select, Table, bindparam, select
 from sqlmodel import Session
 
-from app.claims import IDENTITY_FOR, Checked, check_claim
+from app.claims import IDENTITY_FOR, Checked, check_claim, stated_precision
 from app.errors import ProblemException, not_found
 from app.models import SIGNED, Country, Indicator, ObservationStatus
 from app.queries import (
@@ -36,7 +36,7 @@ from app.schemas import (
     SourceRef,
     Unit,
 )
-from app.stats.figures import Figure, precision_of, unit_label
+from app.stats.figures import Figure, unit_label
 from app.stats.growth import ZERO, growth
 from app.stats.identities import TRADE_INDICATORS, identity_formula
 from app.stats.intervals import Interval
@@ -366,7 +366,7 @@ def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> Clai
         base_year=claim.base_year,
         year=claim.year,
         stated=claim.stated,
-        stated_precision=None if claim.stated is None else precision_of(claim.stated),
+        stated_precision=stated_precision(claim.stated),
         qualifier=qualifier,
         statement=statement,
         allowed=allowed,
