@@ -15,7 +15,9 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from starlette.datastructures import Headers
 
+from app.api.headers import one_value
 from app.core.config import InvalidSettings
 from app.db import get_session, lock_for_write
 from app.errors import ProblemException
@@ -147,6 +149,11 @@ def unauthorized(detail: str, *, invalid_token: bool = False) -> ProblemExceptio
     )
 
 
+def sent_key(headers: Headers) -> str:
+    """The one Authorization header sent, or "": lines that differ are a 400."""
+    return one_value(headers, "Authorization", "so the key that writes is not a guess", show=False)
+
+
 def authenticate(session: Session, authorization: str | None) -> ApiKey:
     """The key behind an Authorization header, or a 401 problem."""
     scheme, _, key = (authorization or "").partition(" ")
@@ -181,7 +188,7 @@ def require_key(
     session: Annotated[Session, Depends(get_session)],
     _documented: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
 ) -> ApiKey:
-    return authenticate(session, request.headers.get("authorization"))
+    return authenticate(session, sent_key(request.headers))
 
 
 WriterKey = Annotated[ApiKey, Depends(require_key)]

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.headers import listed
+from app.api.headers import listed, single
 from app.auth import hash_key
 from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
 from app.ratelimit import RateLimiter
@@ -77,11 +77,10 @@ class LiveKeys:
 
 async def client_of(scope: Scope, keys: LiveKeys) -> str:
     """The API key's public prefix when a live key is sent, else the client's IP address."""
-    # The first Authorization header, the one app.auth reads (Starlette's Headers.get): a
-    # dict of the headers keeps the last, and a second header moved a keyed write's cost
-    # onto the IP's budget.
-    sent = next((value for name, value in scope["headers"] if name == b"authorization"), b"")
-    scheme, _, token = sent.decode("latin-1").partition(" ")
+    # Every line, as app.auth reads them: lines that differ name no key, as an invalid one
+    # does (the IP's budget pays), and app.auth refuses the write with a 400.
+    lines = [v.decode("latin-1") for name, v in scope["headers"] if name == b"authorization"]
+    scheme, _, token = (single(lines) or "").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
         prefix = await keys.prefix(token)

@@ -48,6 +48,32 @@ def test_writes_without_a_valid_key_are_401(
     assert count_rows(session, "source") == 3
 
 
+@pytest.mark.parametrize("order", ["key first", "key second"])
+def test_two_different_authorization_lines_are_a_400(
+    client: TestClient, session: Session, order: str
+) -> None:
+    """The first line was read: a valid key then anything wrote (201), anything then the
+    key was a 401. Either line may be the one meant, as with two Content-Types."""
+    _, key = create_key(session, "twice")
+    lines = [("Authorization", f"Bearer {key}"), ("Authorization", "Bearer ts_made_up")]
+    headers = lines if order == "key first" else lines[::-1]
+    for response in (
+        client.post("/v1/sources", json=SOURCE, headers=headers),
+        client.delete("/v1/sources/1", headers=headers),
+    ):
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"] == "urn:tradestats:problem:conflicting-headers"
+        assert problem["detail"] == (
+            "Authorization is sent on lines that differ: send one, so the key that writes is "
+            "not a guess."
+        )  # and names neither: a key is never written back
+    assert count_rows(session, "source") == 3
+    same = [lines[0], lines[0]]  # one key, said twice
+    assert client.post("/v1/sources", json=SOURCE, headers=same).status_code == 201
+
+
 def test_a_valid_key_writes_and_a_revoked_one_does_not(
     client: TestClient, session: Session
 ) -> None:

@@ -15,7 +15,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
-from app.api.headers import listed
+from app.api.headers import listed, one_value
 from app.core.config import get_settings
 from app.errors import (
     PAYLOAD_TOO_LARGE,
@@ -74,7 +74,8 @@ def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
     declared compressed: it would be read as its compressed bytes, and a `Content-Encoding`
     the body does not really have would be ignored."""
     require_no_content_coding(request)
-    media_type, *parameters = _content_type(request).split(";")
+    declared = one_value(request.headers, "Content-Type", "so the body's type is not a guess")
+    media_type, *parameters = declared.split(";")
     media_type = media_type.strip().lower()
     accepted = accept_headers(request.method, allowed)
     if media_type not in allowed:
@@ -94,24 +95,6 @@ def require_media_type(request: Request, allowed: tuple[str, ...]) -> str:
 
 
 UTF_8 = {"utf-8", "utf8", "us-ascii"}  # ASCII is UTF-8
-
-
-def _content_type(request: Request) -> str:
-    """The one Content-Type the body is declared in, or "". It is no list (RFC 9110, 5.3):
-    lines that differ leave the body's type to a guess, so they are a 400, as a repeated
-    name in a JSON object is. The same line twice says one thing, as h11 takes a repeated
-    equal Content-Length."""
-    lines = request.headers.getlist("content-type")
-    declared = list(dict.fromkeys(line.strip() for line in lines))
-    if len(declared) > 1:
-        ways = " and as ".join(f"“{line}”" for line in declared)
-        raise ProblemException(
-            400,
-            "conflicting-headers",
-            "Conflicting headers",
-            f"Content-Type is sent as {ways}: send one, so the body's type is not a guess.",
-        )
-    return declared[0] if declared else ""
 
 
 def require_no_content_coding(request: Request) -> None:

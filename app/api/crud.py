@@ -328,7 +328,7 @@ def add_item_routes(
         "`as_of` reads before the delete still see it. Honours `If-Match` and `If-None-Match`."
         + change_rules
         + DELETE_NOTE,
-        responses=problems(401, 404, 409, 410, 412, 415, 422),
+        responses=problems(400, 401, 404, 409, 410, 412, 415, 422),
     )
     router.add_api_route(
         f"{item}/revisions",

@@ -18,10 +18,11 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 
 from app.api.body import accept_headers, parse_json, too_large, unsupported
 from app.api.deps import COUNTRY_CODE_SCHEMA, unknown_parameter
-from app.auth import MISSING_KEY, unauthorized
+from app.auth import MISSING_KEY, sent_key, unauthorized
 from app.core.config import get_settings
 from app.errors import (
     BUSY,
@@ -68,7 +69,8 @@ PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
     },
 }
 PROBLEM_DESCRIPTIONS = {
-    400: "Bad request, such as malformed JSON or a cursor this API did not issue",
+    400: "Bad request, such as malformed JSON, a cursor this API did not issue, or two "
+    "different `Content-Type` or `Authorization` lines",
     401: "No API key, or one that is not valid or has been revoked",
     404: "Nothing at this address, or no figure for what was asked",
     409: "Conflicts with what is stored: a duplicate, or a source still cited",
@@ -154,6 +156,12 @@ def _made_problem(status: int, path: str, operation: dict[str, Any]) -> ProblemE
             parse_json(b'{"value": }')
         except ProblemException as malformed:
             return malformed
+    if status == 400 and operation.get("security"):  # a write with no body: two keys
+        two_keys = [(b"authorization", b"Bearer a"), (b"authorization", b"Bearer b")]
+        try:
+            sent_key(Headers(raw=two_keys))
+        except ProblemException as conflicting:
+            return conflicting
     if status == 401:
         return unauthorized(MISSING_KEY)
     if status == 404 and resource is not None and "{item_id}" in path:
