@@ -209,6 +209,17 @@ def more_decimals_than(number: object, decimals: int) -> str:
     return f"{number} has more than {counted(decimals, 'decimal')}"
 
 
+def above_the_unit(number: Decimal, exponent: int, field: str) -> str:
+    """Why a number whose last digit is worth 10^exponent > 1 needs its decimals sent: a
+    precision counts decimals, so inferring 0 from 1.50E+3 (to the tens) would claim the
+    unit, a tenth of its real rounding."""
+    return (
+        f"{number}'s last digit is worth 1E+{exponent}, more than a unit, which {field} "
+        f"(0 to {MAX_DECIMALS} decimals) cannot record: to give it to the unit, send "
+        f"{field} or write every digit ({number:f})"
+    )
+
+
 SourceId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole)]
 YearIn = Annotated[
     WholeNumber,
@@ -263,7 +274,9 @@ class ObservationCreate(BaseModel):
     indicator: IndicatorIn
     year: YearIn
     value: ExactNumber = Field(
-        description="A JSON number, written as published: 375.20 keeps its two decimals.",
+        description="A JSON number, written as published: 375.20 keeps its two decimals. "
+        "One whose last digit is above the unit (1.50E+3, to the tens) is refused without "
+        "`precision`, which counts decimals and so cannot record that rounding.",
         examples=[92.5],
     )
     currency: Annotated[
@@ -278,7 +291,9 @@ class ObservationCreate(BaseModel):
     )
     precision: Decimals | None = Field(
         default=None,
-        description="Decimals as published; inferred from `value` when omitted.",
+        description="Decimals as published; inferred from `value` when omitted (1500 and "
+        "1.500E+3 have 0). Sent with a `value` such as 1.50E+3, it states the figure to "
+        "that many decimals (0: to the unit).",
     )
     source_id: SourceId = Field(description="The agency that produced the figure.")
     publication_id: SourceId | None = Field(
@@ -331,7 +346,8 @@ class ClaimCreate(BaseModel):
         default=None,
         description="Decimals as the source gives `stated`: 86.50% has 2, and allows 86.495% "
         "to 86.505%. Inferred from `stated` when omitted, which a JSON number written by "
-        "JavaScript (86.5) may have lost.",
+        "JavaScript (86.5) may have lost; required for a number whose last digit is above "
+        "the unit (4E+1, to the tens), which no count of decimals records.",
         examples=[1],
     )
     qualifier: Annotated[Qualifier, one_of(Qualifier)] = Qualifier.exact

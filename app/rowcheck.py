@@ -36,6 +36,7 @@ from app.inputs import (
     QUOTE_MAX,
     TOO_MANY_DIGITS,
     ObservationCreate,
+    above_the_unit,
     blank,
     latest_year,
     more_decimals_than,
@@ -50,6 +51,7 @@ from app.models import SIGNED, IndicatorCode, ObservationData, ObservationStatus
 # their problems are listed; optional ones have its defaults.
 FIELDS = tuple(ObservationCreate.model_fields)
 _FIELD_SET = frozenset(FIELDS)
+_PRECISION = FIELDS.index("precision")
 REQUIRED = tuple(n for n, f in ObservationCreate.model_fields.items() if f.is_required())
 _REQUIRED = frozenset(REQUIRED)
 DEFAULTS: dict[str, Any] = {
@@ -62,8 +64,9 @@ INDICATORS = [code.value for code in IndicatorCode]
 REPORTED = ObservationStatus.reported.value
 
 
-# A valid value: its plain digits (as format(value, "f") writes them), its decimals,
-# whether it is below zero, and the number. A plain tuple: one is made for every row.
+# A valid value: its plain digits (as format(value, "f") writes them), its decimals (below
+# 0 when its last digit is above the unit: -1 for 1.50E+3), whether it is below zero, and
+# the number. A plain tuple: one is made for every row.
 Number = tuple[str, int, bool, Decimal]
 
 
@@ -171,7 +174,7 @@ class Rules:
             assert isinstance(exponent, int)  # finite
             if -exponent > MAX_DECIMALS:  # 1E-1000000000 written out would take a gigabyte
                 return _TOO_MANY_DECIMALS
-            text, decimals = format(value, "f"), max(0, -exponent)
+            text, decimals = format(value, "f"), -exponent
         else:
             dot = text.find(".")
             decimals = 0 if dot < 0 else len(text) - dot - 1
@@ -238,9 +241,10 @@ class Rules:
             return _problems(fields)
         text, decimals = number[0], number[1]
         if precision is None:
-            precision = decimals
-        elif precision > decimals:  # 12.3 published as 12.30 keeps both decimals
-            text += ("." if decimals == 0 else "") + "0" * (precision - decimals)
+            precision = decimals  # not below 0: _together saw to it
+        # 12.3 published as 12.30 keeps both decimals; 1.50E+3 is written 1500, with none.
+        elif precision > (places := max(decimals, 0)):
+            text += ("." if places == 0 else "") + "0" * (precision - places)
         return (reporter, partner, indicator, year, text, currency, multiplier, precision,
                 REPORTED, source_id, publication_id, quote, note)  # fmt: skip
 
@@ -268,13 +272,15 @@ def join_columns(fields: list[Sequence[Any]]) -> list[Sequence[Any]] | None:
     of each row valid on its own: the columns of COLUMNS. None when some row may have a
     problem of fields together (_together), or a precision to check: join those one by one."""
     reporter, partner, indicator, year, number, currency, multiplier, precision, *rest = fields
+    decimals = list(map(itemgetter(1), number))
     if (
         any(map(eq, reporter, partner))
         or any(map(itemgetter(2), number))  # a value below zero
         or precision.count(None) != len(precision)
+        or min(decimals) < 0  # a value such as 1.50E+3 needs its precision
     ):
         return None
-    texts, decimals = list(map(itemgetter(0), number)), list(map(itemgetter(1), number))
+    texts = list(map(itemgetter(0), number))
     status = [REPORTED] * len(texts)
     return [
         reporter,
@@ -297,8 +303,8 @@ def _problems(fields: tuple[Any, ...]) -> list[FieldError]:
         if type(result) is Problem and result is not ABSENT
     ]
     valid: list[Any] = [r if type(r) is not Problem else r.number for r in fields]
-    reporter, partner, indicator, _, number, _, _, precision, *_ = valid
-    return errors + _together(reporter, partner, indicator, number, precision)
+    reporter, partner, indicator, _, number, *_ = valid
+    return errors + _together(reporter, partner, indicator, number, fields[_PRECISION])
 
 
 def _together(
@@ -306,16 +312,20 @@ def _together(
     partner: str | None,
     indicator: str | None,
     number: Number | None,
-    precision: int | None,
+    precision: int | Problem | None,
 ) -> list[FieldError]:
-    """The problems of fields taken together (None: a field that is missing or wrong)."""
+    """The problems of fields taken together (None: a field that is missing or wrong; but
+    a precision left out is None, and a wrong one its Problem)."""
     errors = []
     if reporter and reporter == partner:
         errors.append(_problem("partner", "must differ from reporter"))
     if number is not None:
         if number[2] and indicator and indicator not in SIGNED:
             errors.append(_problem("value", f"{indicator} cannot be negative"))
-        if precision is not None and precision < number[1]:
+        if precision is None:  # left out: the value's own decimals, which must reach the unit
+            if number[1] < 0:
+                errors.append(_problem("value", above_the_unit(number[3], -number[1], "precision")))
+        elif type(precision) is int and precision < number[1]:
             errors.append(_problem("precision", more_decimals_than(number[3], precision)))
     return errors
 

@@ -27,6 +27,7 @@ from app.inputs import (
     ClaimCreate,
     ObservationCreate,
     SourceCreate,
+    above_the_unit,
     counted,
     more_decimals_than,
     source_problem,
@@ -117,7 +118,7 @@ def observation_checks(session: Session, data: BaseModel) -> list[FieldError]:
     errors = _pair_errors(data.reporter, data.partner)
     if data.value < 0 and data.indicator not in SIGNED:
         errors.append(_field("value", f"{data.indicator.value} cannot be negative"))
-    errors += _decimals_errors("precision", data.value, data.precision)
+    errors += _decimals_errors("value", data.value, "precision", data.precision)
     return errors + _source_errors(session, data, OBSERVATION_SOURCES)
 
 
@@ -135,12 +136,18 @@ def observation_columns(data: BaseModel) -> dict[str, Any]:
     return columns
 
 
-def _decimals_errors(field: str, number: Decimal | None, decimals: int | None) -> list[FieldError]:
-    """A number's published decimals may add zeros to it (12.3 as 12.30), never drop digits."""
-    if decimals is None:
-        return []
+def _decimals_errors(
+    number_field: str, number: Decimal | None, field: str, decimals: int | None
+) -> list[FieldError]:
+    """A number's published decimals may add zeros to it (12.3 as 12.30), never drop digits;
+    left out, they are the number's own, which must reach the unit."""
     if number is None:
-        return [_field(field, "there is no number to give decimals to")]
+        return [] if decimals is None else [_field(field, "there is no number to give decimals to")]
+    if decimals is None:
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > 0:
+            return [_field(number_field, above_the_unit(number, exponent, field))]
+        return []
     if decimals < precision_of(number):
         return [_field(field, more_decimals_than(number, decimals))]
     return []
@@ -153,7 +160,7 @@ def _with_decimals(number: Decimal, decimals: int) -> Decimal:
 def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
     assert isinstance(data, ClaimCreate)
     errors = _pair_errors(data.reporter, data.partner)
-    errors += _decimals_errors("stated_precision", data.stated, data.stated_precision)
+    errors += _decimals_errors("stated", data.stated, "stated_precision", data.stated_precision)
     if data.kind is ClaimKind.identity:
         if data.stated is not None:
             errors.append(_field("stated", "an identity states no number; send null"))

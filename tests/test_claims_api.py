@@ -744,3 +744,28 @@ def test_stated_decimals_never_drop_digits(
         and (e["message"] == message if ours else message in e["message"])
         for e in errors
     ), errors
+
+
+def test_a_stated_number_rounded_above_the_unit_needs_its_decimals(
+    client: TestClient, auth: dict
+) -> None:
+    """ "4E+1%" is 35% to 45%, and was checked as such when posted, but stored as 40 and
+    judged as 39.5% to 40.5%. No count of decimals says "to the tens": it is refused
+    without stated_precision, which states it to the unit or finer."""
+    change = {"kind": "percent_change", "indicator": "EXPORTS", "base_year": 2019, "year": 2020}
+    body = json.dumps({"source_id": 2, "quote": "Test claim.", **PAIR, **change, "stated": 0})
+    json_type = {**auth, "Content-Type": "application/json"}
+    refused = client.post("/v1/claims", content=body.replace("0}", "4E+1}"), headers=json_type)
+    assert refused.status_code == 422
+    assert [(e["field"], e["message"]) for e in refused.json()["errors"]] == [
+        (
+            "stated",
+            "4E+1's last digit is worth 1E+1, more than a unit, which stated_precision "
+            "(0 to 6 decimals) cannot record: to give it to the unit, send stated_precision "
+            "or write every digit (40)",
+        )
+    ]
+    stated = body.replace("0}", '4E+1, "stated_precision": 0}')
+    created = client.post("/v1/claims", content=stated, headers=json_type).json()
+    assert (created["stated"], created["stated_precision"]) == (40, 0)
+    assert (created["allowed"]["low"], created["allowed"]["high"]) == (39.5, 40.5)

@@ -487,7 +487,7 @@ def test_values_are_stored_as_written_and_their_precision_inferred(
         ("DEU", "EXPORTS", 2002, "0"),
         ("DEU", "EXPORTS", 2003, "0.000001"),
         ("DEU", "EXPORTS", 2004, "99999999999999.5"),
-        ("DEU", "EXPORTS", 2005, "1E+2"),
+        ("DEU", "EXPORTS", 2005, "1.00E+2"),
         ("DEU", "EXPORTS", 2006, "007.50"),
         ("DEU", "BALANCE", 2003, "'-12"),  # as an export writes it for spreadsheets
         ("DEU", "BALANCE", 2001, "-1.5"),
@@ -921,3 +921,61 @@ def test_a_precision_too_small_is_worded_alike_in_a_write_and_an_import(
     body = {**TURNOVER_2023, "value": 12.34, "precision": 1}
     posted = client.post("/v1/observations", json=body, headers=auth)
     assert [e["message"] for e in posted.json()["errors"]] == [expected]
+
+
+def observation_json(value: str, extra: str = "", year: int = 2023) -> str:
+    """TURNOVER_2023 with its value written as given, which json.dumps would rewrite."""
+    written = json.dumps(TURNOVER_2023 | {"year": year, "value": 0})
+    return written.replace('"value": 0', f'"value": {value}{extra}')
+
+
+@pytest.mark.parametrize("value", ["1.50E+3", "15E+2", "1e3", "0E+2"])
+@pytest.mark.parametrize("chunk", [1, 100])
+def test_a_value_rounded_above_the_unit_needs_its_precision_in_a_write_and_an_import(
+    client: TestClient,
+    auth: dict,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    chunk: int,
+) -> None:
+    """1.50E+3 is 1495 to 1505: given precision 0, as inferred from its decimals, it was
+    stored as 1500 to the unit (1499.5 to 1500.5), ten times the accuracy printed. A
+    precision counts decimals and cannot say "to the tens": without one, it is refused."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    before = state(session)
+    json_type = {**auth, "Content-Type": "application/json"}
+    posted = client.post("/v1/observations", content=observation_json(value), headers=json_type)
+    in_json = client.post("/v1/imports", content=f"[{observation_json(value)}]", headers=json_type)
+    in_csv = post_csv(client, auth, f"{HEADER}\nKAZ,BGR,TURNOVER,2023,{value},USD,6,,2,,Q.,\n")
+    number = Decimal(value)
+    expected = [
+        (
+            "value",
+            f"{number}'s last digit is worth 1E+{number.as_tuple().exponent}, more than a "
+            "unit, which precision (0 to 6 decimals) cannot record: to give it to the unit, "
+            f"send precision or write every digit ({number:f})",
+        )
+    ]
+    for response in (posted, in_json, in_csv):
+        assert response.status_code == 422
+        assert [(e["field"], e["message"]) for e in response.json()["errors"]] == expected
+    assert state(session) == before
+
+
+@pytest.mark.parametrize("precision", [0, 2])
+def test_a_value_rounded_above_the_unit_takes_the_precision_sent_alike_everywhere(
+    client: TestClient, auth: dict, session: Session, precision: int
+) -> None:
+    """The client states the decimals, as for 12.3 published as 12.30: zeros are added."""
+    sent = f', "precision": {precision}'
+    body = observation_json("1.50E+3", sent)
+    json_type = {**auth, "Content-Type": "application/json"}
+    assert client.post("/v1/observations", content=body, headers=json_type).status_code == 201
+    in_json = f"[{observation_json('1.50E+3', sent, 2022)}]"
+    assert client.post("/v1/imports", content=in_json, headers=json_type).status_code == 200
+    in_csv = f"{HEADER}\nKAZ,BGR,TURNOVER,2021,15E+2,USD,6,{precision},2,,Q.,\n"
+    assert post_csv(client, auth, in_csv).status_code == 200
+    figure = ("1500." + "0" * precision if precision else "1500", precision)
+    figures = stored(session)
+    assert [figures[("BGR", "TURNOVER", year)][:2] for year in (2021, 2022, 2023)] == [figure] * 3
