@@ -460,6 +460,21 @@ def test_csv_interval_bounds_carry_their_own_digits(client: TestClient) -> None:
     ]
 
 
+def test_a_bound_that_needs_rounding_leaves_the_other_its_own_digits(client: TestClient) -> None:
+    """The seed's implied 2023 turnover is 93.7875 to 107.2142857…: rounding the upper
+    bound to six places padded the lower in CSV (93.787500), and implied exports read
+    0.000000 (0.0 in JSON) beside a rounded bound, but 0 beside an exact one."""
+    pair = {"reporter": "KAZ", "partner": "BGR", "include": "implied"}
+    bounds = {}
+    for indicator in ("turnover", "exports"):
+        text = client.get(f"/v1/{indicator}", params={**pair, "format": "csv"}).text
+        implied, _ = csv.DictReader(io.StringIO(text))
+        bounds[indicator] = (implied["interval_low"], implied["interval_high"])
+    assert bounds == {"turnover": ("93.7875", "107.214286"), "exports": ("0", "27.604546")}
+    exports = client.get("/v1/exports", params=pair).text
+    assert '"interval":{"low":0,"high":27.604546,' in exports
+
+
 def test_net_investment_below_zero_is_served_with_its_whole_range(
     client: TestClient, auth: dict
 ) -> None:

@@ -75,18 +75,17 @@ INTERVAL_DECIMALS = 6  # bounds are rounded outward to this many places
 
 
 def interval_data(interval: Interval, decimals: int = INTERVAL_DECIMALS) -> Data:
-    if interval.rounded_outward(decimals + 1) == interval:
-        # Bounds exact in 7 places are shown as they are: a 6-decimal figure's own bounds,
-        # half a unit of its last place either way, would double its width rounded to 6,
-        # and 4.2's would read 4.150000 in CSV.
-        shown = interval.unsigned()
-    else:
-        shown = interval.rounded_outward(decimals)
+    # A bound exact in 7 places is shown as it is: a 6-decimal figure's own bounds, half a
+    # unit of its last place either way, would double its width rounded to 6, and 4.2's
+    # would read 4.150000 in CSV. Each bound is judged alone, so one that needs rounding
+    # does not pad the other: 0 to 27.604546, not 0.000000 (0.0 in JSON).
+    own, exact = interval.unsigned(), interval.rounded_outward(decimals + 1)
+    rounded = interval.rounded_outward(decimals)
     return {
-        "low": shown.low,
-        "high": shown.high,
-        "low_inclusive": shown.low_closed,
-        "high_inclusive": shown.high_closed,
+        "low": own.low if exact.low == own.low else rounded.low,
+        "high": own.high if exact.high == own.high else rounded.high,
+        "low_inclusive": interval.low_closed,
+        "high_inclusive": interval.high_closed,
     }
 
 
