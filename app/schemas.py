@@ -16,9 +16,9 @@ def _json_number(value: Decimal) -> float | int:
     significant digits (stored figures have no more; app/inputs.py). Responses are
     written by `json_number` instead, which keeps every digit."""
     text = str(value)
-    if "." in text or "E" in text:
+    if "." in text or "E-" in text:
         return float(text)
-    return int(text)
+    return int(value)  # 1.5E+3 too, as json_number writes it
 
 
 TINY = ("0.0000", "-0.0000")
@@ -29,7 +29,7 @@ def json_number(value: Decimal) -> float | int | orjson.Fragment:
 
     Up to 15 significant digits a double holds them, and its shortest repr writes them
     back (71.6 stays 71.6, 232.0 stays 232.0), quicker than any text handling; whole
-    numbers (no point, no E) stay integers. A longer decimal (a sum or an interval bound
+    numbers stay integers. A longer decimal (a sum or an interval bound
     of large figures) is written digit for digit: a double would change it. This runs for
     every number of every response, so the usual case reads the text once. Every number
     is written out in digits, never with an exponent."""
@@ -44,8 +44,9 @@ def json_number(value: Decimal) -> float | int | orjson.Fragment:
     if "." in plain:
         plain = plain.rstrip("0")
         return orjson.Fragment(plain + "0" if plain.endswith(".") else plain)
-    # Whole: as a double writes it (4.2E+3 as 4200.0) when the decimal has an exponent.
-    return orjson.Fragment(plain + ".0" if "E" in text else plain)
+    # Whole, as CSV writes it: 1.5 billions in millions (1.5E+3) is 1500, not the 1500.0
+    # a double writes, a decimal it does not have.
+    return orjson.Fragment(plain)
 
 
 def _rfc3339(value: datetime) -> str:

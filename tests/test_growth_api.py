@@ -1,5 +1,7 @@
 """GET /v1/growth: FRED's transformations between two years."""
 
+import csv
+import io
 import json
 from decimal import Decimal
 
@@ -246,6 +248,21 @@ def test_each_partner_s_growth_says_its_unit_and_agrees_with_the_pair_s(
 
 # The widest spread the write rules allow: 15 digits in billions against 6 decimals in units.
 WIDE, FINE = "999999999999999", "0.000001"
+
+
+def test_a_figure_converted_to_a_finer_unit_reads_alike_in_json_and_csv(
+    client: TestClient, session: Session
+) -> None:
+    """1.5 USD billions is 1500 USD millions (1.5E+3): JSON wrote 1500.0, a decimal the
+    figure lacks, which a client reading decimals takes for one, while CSV wrote 1500."""
+    record_figure(session, "EXPORTS", 2020, "1.5", partner="DEU", multiplier=9)
+    record_figure(session, "EXPORTS", 2024, "1600", partner="DEU")
+    query = {"indicator": "EXPORTS", "reporter": "KAZ", "from": 2020, "to": 2024}
+    as_json = client.get("/v1/growth/partners", params=query).text
+    assert '"earlier":1500,"later":1600,' in as_json
+    as_csv = client.get("/v1/growth/partners", params={**query, "format": "csv"}).text
+    (row,) = csv.DictReader(io.StringIO(as_csv))
+    assert (row["earlier"], row["later"]) == ("1500", "1600")
 
 
 def test_figures_far_apart_in_unit_are_exact_and_never_a_500(
