@@ -1,5 +1,6 @@
 """Bulk import: all or nothing, idempotent, with every bad row reported by line or place."""
 
+import csv
 import io
 import json
 import subprocess
@@ -214,6 +215,12 @@ def test_json_that_is_not_a_list_of_objects(client: TestClient, auth: dict, body
     assert response.status_code in (400, 422)
 
 
+def observation_json(value: str, extra: str = "", year: int = 2023) -> str:
+    """TURNOVER_2023 with its value written as given, which json.dumps would rewrite."""
+    written = json.dumps(TURNOVER_2023 | {"year": year, "value": 0})
+    return written.replace('"value": 0', f'"value": {value}{extra}')
+
+
 def test_export_imports_again_unchanged(client: TestClient, auth: dict, session: Session) -> None:
     client.post(
         "/v1/observations",
@@ -235,6 +242,34 @@ def test_export_imports_again_unchanged(client: TestClient, auth: dict, session:
     before = state(session)
     report = post_csv(client, auth, exported.text).json()
     assert (report["rows"], report["unchanged"]) == (5, 5)
+    assert state(session) == before
+
+
+def test_an_export_carries_the_published_digits_and_imports_again_unchanged(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    """A CSV cell is text: 16.70 stays 16.70 and 1500.00 stays 1500.00 there (JSON, a
+    number, writes 16.7 beside precision 2). Either export imports again unchanged."""
+    written = {
+        2001: ("16.70", ""),
+        2002: ("1500", ""),
+        2003: ("1500.0", ""),
+        2004: ("1.50E+3", ', "precision": 2'),
+        2005: ("16.7", ', "precision": 3'),
+    }
+    body = ",".join(observation_json(v, extra, year) for year, (v, extra) in written.items())
+    json_type = {**auth, "Content-Type": "application/json"}
+    assert client.post("/v1/imports", content=f"[{body}]", headers=json_type).status_code == 200
+    filters = {"reporter": "KAZ", "partner": "BGR", "indicator": "TURNOVER"}
+    exported = client.get("/v1/observations", params={**filters, "format": "csv"}).text
+    cells = {int(r["year"]): r["value"] for r in csv.DictReader(io.StringIO(exported))}
+    published = {2001: "16.70", 2002: "1500", 2003: "1500.0", 2004: "1500.00", 2005: "16.700"}
+    assert {year: cells[year] for year in written} == published
+    as_json = client.get("/v1/observations", params={**filters, "limit": 1000}).json()["data"]
+    before = state(session)
+    assert post_csv(client, auth, exported).json()["unchanged"] == len(cells)
+    again = client.post("/v1/imports", json=as_json, headers=auth).json()
+    assert again["unchanged"] == len(as_json) == len(cells)
     assert state(session) == before
 
 
@@ -921,12 +956,6 @@ def test_a_precision_too_small_is_worded_alike_in_a_write_and_an_import(
     body = {**TURNOVER_2023, "value": 12.34, "precision": 1}
     posted = client.post("/v1/observations", json=body, headers=auth)
     assert [e["message"] for e in posted.json()["errors"]] == [expected]
-
-
-def observation_json(value: str, extra: str = "", year: int = 2023) -> str:
-    """TURNOVER_2023 with its value written as given, which json.dumps would rewrite."""
-    written = json.dumps(TURNOVER_2023 | {"year": year, "value": 0})
-    return written.replace('"value": 0', f'"value": {value}{extra}')
 
 
 @pytest.mark.parametrize("value", ["1.50E+3", "15E+2", "1e3", "0E+2"])
