@@ -80,7 +80,8 @@ def interval_data(interval: Interval, decimals: int = INTERVAL_DECIMALS) -> Data
     # would read 4.150000 in CSV. Each bound is judged alone, so one that needs rounding
     # does not pad the other: 0 to 27.604546, not 0.000000 (0.0 in JSON).
     own, exact = interval.unsigned(), interval.rounded_outward(decimals + 1)
-    rounded = interval.rounded_outward(decimals)
+    # Every stored figure's interval is exact: rounded again only when a bound is not.
+    rounded = own if exact == own else interval.rounded_outward(decimals)
     return {
         "low": own.low if exact.low == own.low else rounded.low,
         "high": own.high if exact.high == own.high else rounded.high,
