@@ -257,10 +257,19 @@ def iso_date(value: Any) -> Any:
     return value
 
 
+def not_after_today(day: date | None) -> date | None:
+    """A source published or retrieved on a day still to come is a typo."""
+    today = datetime.now(UTC).date()
+    if day is not None and day > today:
+        raise ValueError(f"must not be after today, {today.isoformat()} (UTC)")
+    return day
+
+
 DateIn = Annotated[
     Annotated[date, Field(strict=False)] | None,
     BeforeValidator(iso_date),
-    Field(examples=["2025-06-12"]),
+    AfterValidator(not_after_today),
+    Field(examples=["2025-06-12"], description="An ISO 8601 date, no later than today (UTC)."),
 ]
 STRICT = ConfigDict(strict=True, extra="forbid")
 

@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -616,6 +616,29 @@ def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth:
         == 422
     )
     assert client.delete(created.headers["location"], headers=auth).status_code == 204
+
+
+@pytest.mark.parametrize("field", ["published_on", "retrieved_on"])
+def test_a_source_dated_after_today_is_refused(client: TestClient, auth: dict, field: str) -> None:
+    """A source published or retrieved tomorrow was accepted: a typo, stored as given."""
+    today = datetime.now(UTC).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    response = client.post("/v1/sources", json={**SOURCE, field: tomorrow}, headers=auth)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    message = f"must not be after today, {today.isoformat()} (UTC)"
+    assert response.json()["errors"] == [{"location": "body", "field": field, "message": message}]
+    created = client.post("/v1/sources", json={**SOURCE, field: today.isoformat()}, headers=auth)
+    assert created.status_code == 201
+    patch = {field: tomorrow}
+    headers = {**auth, "Content-Type": "application/merge-patch+json"}
+    patched = client.patch(created.headers["location"], json=patch, headers=headers)
+    assert patched.status_code == 422
+    assert patched.json()["errors"][0]["field"] == field
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for body in ("SourceCreate", "SourcePatch"):
+        description = schemas[body]["properties"][field]["description"]
+        assert "no later than today (UTC)" in description
 
 
 def test_a_cited_source_cannot_be_deleted(client: TestClient, auth: dict, session: Session) -> None:
