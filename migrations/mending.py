@@ -46,3 +46,17 @@ def mend(
             f"SELECT {', '.join(data)}, id, 'update', :now FROM {table} WHERE id IN :ids"
         ).bindparams(now, chosen)
     )
+
+
+# The tables with a `note` column: (live table, its history table, the history's id column).
+NOTED = (
+    ("source", "source_revision", "source_id"),
+    ("observation", "observation_revision", "observation_id"),
+    ("claim", "claim_revision", "claim_id"),
+)
+
+
+def mend_notes(bind: Connection, where: str, **params: Any) -> None:
+    """Set to null the notes that `where` selects, in every table that has notes."""
+    for table, history, id_column in NOTED:
+        mend(bind, table, history, id_column, where, "note = NULL", **params)

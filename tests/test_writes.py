@@ -5,6 +5,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -250,6 +251,18 @@ def test_a_415_names_the_media_types_the_route_takes(client: TestClient, auth: d
     assert "accept-patch" not in posted.headers
 
 
+def body_writes(
+    client: TestClient, body: bytes, headers: dict[str, str] | list[tuple[str, str]]
+) -> list[httpx.Response]:
+    """Each way a body is written, sent `headers`: a POST of `body`, an import of it, and a
+    PATCH of figure 1's note."""
+    return [
+        client.post("/v1/observations", content=body, headers=headers),
+        client.post("/v1/imports", content=b"[" + body + b"]", headers=headers),
+        client.patch("/v1/observations/1", content=b'{"note": "x"}', headers=headers),
+    ]
+
+
 @pytest.mark.parametrize(
     "types",
     [
@@ -266,11 +279,7 @@ def test_a_body_declared_in_two_types_is_a_400(
     before = snapshot(session)
     headers = [*auth.items(), *(("Content-Type", t) for t in types)]
     body = json.dumps(TURNOVER_2023).encode()
-    for response in (
-        client.post("/v1/observations", content=body, headers=headers),
-        client.post("/v1/imports", content=b"[" + body + b"]", headers=headers),
-        client.patch("/v1/observations/1", content=b'{"note": "x"}', headers=headers),
-    ):
+    for response in body_writes(client, body, headers):
         assert response.status_code == 400, response.text
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
@@ -316,11 +325,7 @@ def test_a_body_declared_compressed_is_a_415(
     before = snapshot(session)
     headers = {**auth, "Content-Type": "application/json", "Content-Encoding": coding}
     body = json.dumps(TURNOVER_2023).encode()
-    for response in (
-        client.post("/v1/observations", content=body, headers=headers),
-        client.post("/v1/imports", content=b"[" + body + b"]", headers=headers),
-        client.patch("/v1/observations/1", content=b'{"note": "x"}', headers=headers),
-    ):
+    for response in body_writes(client, body, headers):
         assert response.status_code == 415, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["accept-encoding"] == "identity"

@@ -14,24 +14,16 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from migrations.mending import mend
+from migrations.mending import mend_notes
 
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (live table, its history table, the history's id column)
-NOTED = (
-    ("source", "source_revision", "source_id"),
-    ("observation", "observation_revision", "observation_id"),
-    ("claim", "claim_revision", "claim_id"),
-)
-
 
 def upgrade() -> None:
-    for table, history, id_column in NOTED:
-        mend(op.get_bind(), table, history, id_column, "note = ''", "note = NULL")
+    mend_notes(op.get_bind(), "note = ''")
 
 
 def downgrade() -> None:

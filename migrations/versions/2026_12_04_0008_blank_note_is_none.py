@@ -16,19 +16,12 @@ from unicodedata import category
 
 from alembic import op
 
-from migrations.mending import mend
+from migrations.mending import mend_notes
 
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# (live table, its history table, the history's id column)
-NOTED = (
-    ("source", "source_revision", "source_id"),
-    ("observation", "observation_revision", "observation_id"),
-    ("claim", "claim_revision", "claim_id"),
-)
 
 
 def upgrade() -> None:
@@ -36,16 +29,7 @@ def upgrade() -> None:
     # migration does not change when the app does. trim(note, set) is SQLite's and PostgreSQL's.
     every = map(chr, range(sys.maxunicode + 1))
     unseen = "".join(c for c in every if c.isspace() or category(c) == "Cf")
-    for table, history, id_column in NOTED:
-        mend(
-            op.get_bind(),
-            table,
-            history,
-            id_column,
-            "trim(note, :unseen) = ''",
-            "note = NULL",
-            unseen=unseen,
-        )
+    mend_notes(op.get_bind(), "trim(note, :unseen) = ''", unseen=unseen)
 
 
 def downgrade() -> None:
