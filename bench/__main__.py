@@ -89,14 +89,17 @@ def measure(
     servers: tuple[Server, Server],
     values: dict[str, str],
     counts: dict[str, int],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], load.Load]:
+    """Each query's load on both systems and Q4's downloads; and the ceiling's load."""
     tradestats = servers[0]
     # Each URL is loaded once a round (a reference row, Q1 against Datasette's table API,
     # shares its query's tradestats figures), and the systems take turns within a round,
     # so a slow minute of a shared machine falls on both. Each figure is the rounds' median.
     rounds: dict[str, list[load.Load]] = {}
+    ceiling = agree.url(tradestats.base, config.CEILING, values)
     for turn in range(scale.rounds):
         say(f"  round {turn + 1} of {scale.rounds}")
+        rounds.setdefault(ceiling, []).append(load.run(ceiling, scale.load_seconds))
         for query in config.LOADED:
             for server, endpoint in zip(servers, (query.tradestats, query.datasette), strict=True):
                 address = agree.url(server.base, endpoint, values)
@@ -141,7 +144,9 @@ def measure(
         "ratio": report.ratio(exports["tradestats"].rows_per_s, exports["datasette"].rows_per_s),
         "tradestats_peak_rss_mb": tradestats.peak_rss_mb() or 0.0,
     }
-    return queries
+    top = load.median(rounds[ceiling])
+    say(f"  ceiling ({config.CEILING.path}) tradestats: {top.rps:,.0f} req/s")
+    return queries, top
 
 
 def machine() -> str:
@@ -185,7 +190,7 @@ def run(scale: config.Scale, reuse: bool) -> int:
             f"load: {config.CONNECTIONS} connections, {scale.rounds} rounds of "
             f"{scale.load_seconds} s per query and system"
         )
-        queries = measure(scale, (tradestats, datasette), values, counts)
+        queries, ceiling = measure(scale, (tradestats, datasette), values, counts)
     finally:
         for server in servers:
             server.stop()
@@ -209,6 +214,7 @@ def run(scale: config.Scale, reuse: bool) -> int:
         "startup_s": {"tradestats": tradestats.started_in, "datasette": datasette.started_in},
         "tradestats_rss_at_start_mb": rss_at_start,
         "queries": queries,
+        "ceiling": {"path": config.CEILING.path, "tradestats": asdict(ceiling)},
     }
     results["targets"] = [asdict(t) for t in report.targets(results)]
     folder = RESULTS if scale is config.FULL else DATA / "smoke-results"

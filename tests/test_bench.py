@@ -191,3 +191,16 @@ def test_two_runs_of_one_day_on_one_machine_keep_both_results(tmp_path: Path) ->
     assert (morning.name, noon.name) == ("2026-12-03-1033-vm.json", "2026-12-03-1137-vm.json")
     assert json.loads(morning.read_text())["date"] == "2026-12-03T10:33:29Z"
     assert (tmp_path / "latest.md").read_text() == noon.with_suffix(".md").read_text()
+
+
+def test_the_ceiling_is_set_beside_what_the_speed_up_targets_ask() -> None:
+    recorded = json.loads(next((dataset.ROOT / "bench" / "results").glob("*-vm.json")).read_text())
+    assert "Ceiling" not in report.markdown(recorded)  # older runs did not measure it
+    ceiling = {"tool": "wrk", "requests": 1, "errors": 0, "rps": 4000.0, "p50_ms": 1.0}
+    recorded["ceiling"] = {"path": "/healthz", "tradestats": ceiling | {"p99_ms": 2.0}}
+    for name, datasette_rps in (("Q1", 1000.0), ("Q2", 200.0)):
+        recorded["queries"][name]["datasette"]["rps"] = datasette_rps
+    line = next(x for x in report.markdown(recorded).splitlines() if x.startswith("Ceiling"))
+    assert "`/healthz`" in line and "at 4,000 req/s, 4.00x Datasette's Q1" in line
+    asked = "Q1 5,000 req/s (1.25x the ceiling) and Q2 1,000 req/s (0.25x the ceiling)"
+    assert f"targets ask for {asked}." in line
