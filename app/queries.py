@@ -23,7 +23,6 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
-    exists,
     or_,
     select,
     tuple_,
@@ -196,17 +195,19 @@ def _pair_query(
 
     if unless_stored is None:
         return figures(indicators)
-    # The indicator's figures, then the others' in years without it: two index seeks.
+    # The indicator's figures, then the others' in years without it. The years it has
+    # are read once, as a list (not a probe of the index for each other figure: a third
+    # of a series' SQL time).
     others = figures(code for code in indicators if code != unless_stored)
-    t = others.selected_columns
     same = table_at(Observation, _as_of(names)).alias("same_year")
-    stored_that_year = exists().where(
+    years_stored = select(same.c.year).where(
         same.c.reporter == bindparam("reporter"),
         same.c.partner == bindparam("partner"),
         same.c.indicator == unless_stored,
-        same.c.year == t.year,
     )
-    return union_all(figures([unless_stored]), others.where(~stored_that_year))
+    return union_all(
+        figures([unless_stored]), others.where(others.selected_columns.year.not_in(years_stored))
+    )
 
 
 def _bound(**values: Any) -> dict[str, Any]:
