@@ -3,7 +3,8 @@
 Idempotent: rows are matched on their natural keys and only those never stored are
 inserted, so a second run changes nothing, a figure corrected later is never overwritten,
 and one deleted (or moved to another year) stays so: the image seeds at every start.
-Run with `python -m app.seed`.
+Each row passes the checks a write through the API passes, so a seed file cannot store
+what the API would refuse; one bad row stores nothing. Run with `python -m app.seed`.
 """
 
 import json
@@ -19,13 +20,18 @@ from sqlalchemy import Table
 from sqlmodel import Session, select
 
 from app.db import get_engine, lock_for_write, reachable
+from app.errors import ProblemException
 from app.logs import configure_process_logging
 from app.models import Claim, Country, Indicator, Observation, RevisionAction, Source
-from app.stats.figures import precision_of
 from app.versioning import HISTORY, record_revision
+from app.writes import CLAIMS, OBSERVATIONS, SOURCES, Resource, validated
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 INDICATORS_FILE = SEED_DIR / "indicators.json"
+
+
+class SeedError(Exception):
+    """A seed file holds a row that the API would refuse."""
 
 
 @dataclass
@@ -57,10 +63,11 @@ def seed_indicators(session: Session, report: SeedReport) -> None:
             report.count("indicator")
 
 
-def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> None:
+def seed_figures(session: Session, data: dict[str, Any], report: SeedReport, file: str) -> None:
     for row in data["sources"]:
         if not _ever_stored(session, Source, {"slug": row["slug"]}):
-            _add_versioned(session, Source.model_validate(row))
+            columns = _checked(session, SOURCES, row, f"{file}: source {row.get('slug')}")
+            _add_versioned(session, Source(**columns))
             report.count("source")
     session.flush()
     source_ids = {s.slug: s.id for s in session.exec(select(Source)) if s.id is not None}
@@ -69,18 +76,14 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
         key = {k: row[k] for k in ("reporter", "partner", "indicator", "year")}
         if _ever_stored(session, Observation, key) or not _cites_live(row, source_ids):
             continue
-        value = Decimal(row["value"])
-        _add_versioned(
-            session,
-            Observation(
-                **key,
-                value=value,
-                currency=row["currency"],
-                multiplier=row["multiplier"],
-                precision=row.get("precision", precision_of(value)),
-                **_cited_by(row, source_ids),
-            ),
-        )
+        body = {
+            **key,
+            **{k: row[k] for k in ("currency", "multiplier", "precision") if k in row},
+            "value": Decimal(row["value"]),  # text in the file, so no digit is lost
+            **_cited_by(row, source_ids),
+        }
+        where = f"{file}: observation {' '.join(str(v) for v in key.values())}"
+        _add_versioned(session, Observation(**_checked(session, OBSERVATIONS, body, where)))
         report.count("observation")
 
     for row in data.get("claims", []):
@@ -92,17 +95,22 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport) -> 
         } | {"source_id": cited["source_id"]}
         if _ever_stored(session, Claim, key):
             continue
-        stated = Decimal(row["stated"]) if row.get("stated") is not None else None
-        _add_versioned(
-            session,
-            Claim(
-                **key,
-                stated=stated,
-                qualifier=row["qualifier"],
-                **{k: v for k, v in cited.items() if k != "source_id"},
-            ),
+        body = key | cited | {"qualifier": row["qualifier"]}
+        if row.get("stated") is not None:
+            body["stated"] = Decimal(row["stated"])
+        where = (
+            f"{file}: {row['kind']} claim {' '.join(str(row[k]) for k in CLAIMS.natural_key[:3])}"
         )
+        _add_versioned(session, Claim(**_checked(session, CLAIMS, body, where)))
         report.count("claim")
+
+
+def _checked(session: Session, resource: Resource, body: dict[str, Any], where: str) -> Any:
+    """The row's columns as the API would store them, or a SeedError saying what is wrong."""
+    try:
+        return validated(session, resource, body)
+    except ProblemException as exc:
+        raise SeedError(f"{where}: {exc.detail}; nothing was stored") from None
 
 
 def _add_versioned(session: Session, row: Source | Observation | Claim) -> None:
@@ -154,7 +162,8 @@ def seed(session: Session) -> SeedReport:
     seed_indicators(session, report)
     session.flush()
     for path in figure_files():
-        seed_figures(session, json.loads(path.read_text(encoding="utf-8")), report)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        seed_figures(session, data, report, f"seed/{path.name}")
     session.commit()
     return report
 
@@ -162,7 +171,11 @@ def seed(session: Session) -> SeedReport:
 def main() -> int:
     as_log = configure_process_logging()
     with Session(reachable(get_engine())) as session:
-        report = str(seed(session))
+        try:
+            report = str(seed(session))
+        except SeedError as exc:  # rolled back as the session closes
+            print(f"error: {exc}", file=sys.stderr)  # one line, as the CLI's errors
+            return 2
     if as_log:
         logging.getLogger("tradestats.seed").info(report)
     else:

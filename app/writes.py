@@ -431,7 +431,8 @@ def _existing_id(session: Session, resource: Resource, columns: dict[str, Any]) 
     return result
 
 
-def _validated(session: Session, resource: Resource, data: Any) -> dict[str, Any]:
+def validated(session: Session, resource: Resource, data: Any) -> dict[str, Any]:
+    """The columns of a valid body, or the 422 that lists every problem with it."""
     model = validate(resource.create_model, data)
     errors = resource.checks(session, model)
     if errors:
@@ -447,7 +448,7 @@ def create(
     conditions: Preconditions = Preconditions(),
 ) -> Versioned:
     lock_for_write(session)
-    columns = _validated(session, resource, data)  # an invalid body is a 422, whatever else
+    columns = validated(session, resource, data)  # an invalid body is a 422, whatever else
     check_collection_preconditions(conditions)
     existing = _existing_id(session, resource, columns)
     if existing is not None:
@@ -470,7 +471,7 @@ def replace(
 ) -> Versioned:
     lock_for_write(session)
     row = live_or_gone(session, resource, row_id)
-    columns = _validated(session, resource, data)  # an invalid body is a 422, stale or not
+    columns = validated(session, resource, data)  # an invalid body is a 422, stale or not
     check_preconditions(
         conditions, resource, current_revision_id(session, resource.model, row_id) or 0
     )

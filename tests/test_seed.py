@@ -2,13 +2,16 @@
 
 import json
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.models import Claim, Country, Indicator, Observation, Source
-from app.seed import SEED_DIR, figure_files, seed
+from app import seed as seeding
+from app.seed import SEED_DIR, SeedError, figure_files, seed
 from app.stats.figures import precision_of
 
 ARTICLE = (SEED_DIR / "article.txt").read_text(encoding="utf-8")
@@ -180,3 +183,76 @@ def test_seed_files_have_room_for_claims() -> None:
 )
 def test_precision_is_the_number_of_printed_decimals(text: str, expected: int) -> None:
     assert precision_of(Decimal(text)) == expected
+
+
+NEW_SOURCE = {"slug": "another-agency", "kind": "agency", "title": "Another agency"}
+
+
+def _seed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **figure: Any) -> None:
+    """Make the seed read one more file: a new source and one figure citing it."""
+    row = {
+        "reporter": "KAZ",
+        "partner": "CHN",
+        "indicator": "EXPORTS",
+        "year": 2024,
+        "value": "12.5",
+        "currency": "USD",
+        "multiplier": 6,
+        "source": NEW_SOURCE["slug"],
+        "quote": "Exports to China were $12.5 million.",
+    } | figure
+    path = tmp_path / "extra.json"
+    path.write_text(json.dumps({"sources": [NEW_SOURCE], "observations": [row], "claims": []}))
+    monkeypatch.setattr(seeding, "figure_files", lambda: [*figure_files(), path])
+
+
+@pytest.mark.parametrize(
+    ("figure", "problem"),
+    [
+        # 1.50E+3 is to the tens, which no count of decimals records: the API asks for one.
+        ({"value": "1.50E+3"}, "value: 1.50E+3's last digit is worth 1E+1"),
+        ({"quote": "\u200b"}, "quote: "),
+        ({"multiplier": 5}, "multiplier: "),
+        ({"partner": "KAZ"}, "partner: must differ from reporter"),
+        ({"value": "-1"}, "value: EXPORTS cannot be negative"),
+    ],
+)
+def test_a_seed_row_the_api_would_refuse_stores_nothing(
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    figure: dict[str, Any],
+    problem: str,
+) -> None:
+    _seed_file(tmp_path, monkeypatch, **figure)
+    with pytest.raises(SeedError) as refused:
+        seed(session)
+    session.rollback()
+    message = str(refused.value)
+    assert message.startswith("seed/extra.json: observation KAZ ")
+    assert problem in message and message.endswith("nothing was stored")
+    # Not even the file's valid source, stored before the figure was read.
+    assert session.exec(select(func.count()).select_from(Source)).one() == 3
+    assert session.exec(select(func.count()).select_from(Observation)).one() == 4
+
+
+def test_a_seed_row_is_stored_as_the_api_would_store_it(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # To the tens when it says so; a note of white space alone is no note.
+    _seed_file(tmp_path, monkeypatch, value="1.50E+3", precision=0, note="  ")
+    assert seed(session).inserted == {"source": 1, "observation": 1}
+    row = session.exec(select(Observation).where(Observation.partner == "CHN")).one()
+    assert (row.value, row.precision, row.note) == (Decimal(1500), 0, None)
+
+
+def test_the_seed_command_refuses_a_bad_file_in_one_line(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed_file(tmp_path, monkeypatch, value="1.50E+3")
+    monkeypatch.setattr(seeding, "get_engine", lambda: engine)
+    monkeypatch.setattr(seeding, "configure_process_logging", lambda: False)
+    assert seeding.main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: seed/extra.json: observation KAZ CHN EXPORTS 2024: value: ")
+    assert err.count("\n") == 1
