@@ -6,15 +6,16 @@ which on SQLite skips the threadpool altogether (see there).
 """
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
 
@@ -180,3 +181,40 @@ def _loop_engine(engine: Engine) -> Engine:
     if _in_memory(engine.url):  # a second engine would open another, empty database
         return engine
     return _sqlite_engine(engine.url, {"pool_size": 1, "max_overflow": 0})
+
+
+class DriverStatement(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None  # the parameters' order; None: the driver takes a dict
+    defaults: dict[str, Any]  # values the statement binds itself (literals in its WHERE)
+
+
+def driver_rows(
+    reader: Session | Connection, statement: Executable, params: dict[str, Any]
+) -> Sequence[Any]:
+    """The rows of a Core statement as the driver returns them: tuples of its own types
+    (text, not Decimal, for a DecimalText), with no SQLAlchemy processing. For the hottest
+    reads, where that processing costs more than the query: a 30-row series took 134 us
+    through `execute`, 52 us in the driver. Its parameters must be strings or integers,
+    which no bind processor changes."""
+    connection = reader if isinstance(reader, Connection) else reader.connection()
+    compiled = _driver_statement(statement, connection.dialect)
+    values = compiled.defaults | params
+    cursor = connection.connection.cursor()
+    try:
+        if compiled.order is None:
+            cursor.execute(compiled.sql, values)
+        else:
+            cursor.execute(compiled.sql, tuple(values[name] for name in compiled.order))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=256)
+def _driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement:
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    if "POSTCOMPILE" in compiled.string:  # an expanding IN: SQLAlchemy must render it
+        raise TypeError("driver_rows runs statements without expanding parameters")
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    return DriverStatement(compiled.string, order, dict(compiled.params))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, FromClause, Table, func, or_, select, update
 from sqlmodel import Session, SQLModel
 
+from app.db import driver_rows
 from app.models import (
     Claim,
     ClaimData,
@@ -127,5 +128,5 @@ LATEST_REVISIONS = select(
 def data_version(session: Session | Connection) -> str:
     """The latest revision of sources, observations and claims ("12.3408.5"): it moves
     whenever any write lands, in any worker."""
-    parts = session.execute(LATEST_REVISIONS).one()
+    (parts,) = driver_rows(session, LATEST_REVISIONS, {})
     return ".".join(str(part or 0) for part in parts)

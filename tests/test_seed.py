@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from app.models import Claim, Country, Indicator, Observation, Source
 from app import seed as seeding
+from app.models import Claim, Country, Indicator, Observation, Source
 from app.seed import SEED_DIR, SeedError, figure_files, seed
 from app.stats.figures import precision_of
 

@@ -3,9 +3,11 @@
 import asyncio
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine
+import pytest
+from sqlalchemy import Connection, Engine, bindparam, select
 
-from app.db import read
+from app.db import driver_rows, read
+from app.models import Observation
 
 COUNT = "SELECT count(*) FROM source"
 
@@ -36,3 +38,28 @@ def test_a_tagged_read_does_not_see_a_write_that_commits_during_it(engine: Engin
     before, after = asyncio.run(read(engine, twice(engine)))
     assert after == before
     assert asyncio.run(read(engine, lambda c: c.exec_driver_sql(COUNT).scalar_one())) == before + 1
+
+
+def test_driver_rows_are_the_rows_sqlalchemy_reads_with_values_as_stored(engine: Engine) -> None:
+    query = (
+        select(Observation.id, Observation.indicator, Observation.value)
+        .where(
+            Observation.partner == bindparam("partner"),  # bound by name, sent in order
+            Observation.year == 2024,  # a literal the statement binds itself
+            Observation.reporter == bindparam("reporter"),
+        )
+        .order_by(Observation.id)
+    )
+    with engine.connect() as connection:
+        params = {"reporter": "KAZ", "partner": "BGR"}
+        processed = connection.execute(query, params).all()
+        assert len(processed) == 3  # the seed's 2024 figures
+        # The value as its text (DecimalText's storage); the rest as SQLAlchemy gives them.
+        expected = [(id_, code, format(value, "f")) for id_, code, value in processed]
+        assert [tuple(row) for row in driver_rows(connection, query, params)] == expected
+
+
+def test_driver_rows_refuse_a_statement_sqlalchemy_must_expand(engine: Engine) -> None:
+    expanding = select(Observation.id).where(Observation.id.in_(bindparam("ids", expanding=True)))
+    with engine.connect() as connection, pytest.raises(TypeError, match="expanding"):
+        driver_rows(connection, expanding, {"ids": [1, 2]})
