@@ -15,6 +15,9 @@ from fractions import Fraction
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from app.api.presenters import interval_data, shown_interval, shown_interval_data
+from app.models import ObservationStatus
+from app.queries import Point
 from app.stats.figures import Figure
 from app.stats.growth import PERCENT_DECIMALS, RATIO_DECIMALS, growth
 from app.stats.intervals import Interval, divide
@@ -379,3 +382,29 @@ def test_rounding_outward_to_zero_gives_a_zero_without_a_sign() -> None:
     shown = Interval(Decimal("-0.00000006"), Decimal("-0.00000004")).rounded_outward(6)
     assert shown == (Decimal("-0.000001"), Decimal(0), True, True)
     assert shown.high is not None and not shown.high.is_signed()
+
+
+# ------------------------------------------------------- a series point's interval
+
+
+@settings(deadline=None)
+@given(
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.integers(min_value=0, max_value=6),
+    st.integers(min_value=0, max_value=6),
+    st.sampled_from(["EXPORTS", "BALANCE", "FDI_INFLOW"]),  # cut at zero, or signed
+)
+@example(units=0, decimals=2, extra=0, indicator="EXPORTS")  # 0.00: from 0, not -0.005
+@example(units=-4, decimals=2, extra=0, indicator="EXPORTS")  # all below zero: kept whole
+@example(units=-4, decimals=2, extra=0, indicator="BALANCE")
+def test_a_stored_figure_s_interval_is_shown_digit_for_digit_as_rounding_shows_it(
+    units: int, decimals: int, extra: int, indicator: str
+) -> None:
+    """The shortcut for stored figures gives what shown_interval and interval_data give."""
+    precision = min(decimals + extra, 6)  # 7.80: more decimals published than the value has
+    figure = Figure(published(units, decimals), 6, precision)
+    point = Point(indicator, 2024, figure, "USD", ObservationStatus.reported)
+    general = interval_data(shown_interval(point))
+    assert [str(v) for v in shown_interval_data(point).values()] == [
+        str(v) for v in general.values()
+    ]

@@ -36,10 +36,10 @@ from app.schemas import (
     SourceRef,
     Unit,
 )
-from app.stats.figures import Figure, unit_label
+from app.stats.figures import Figure, half_unit, unit_label
 from app.stats.growth import ZERO, growth
 from app.stats.identities import TRADE_INDICATORS, identity_formula
-from app.stats.intervals import Interval
+from app.stats.intervals import EXACT, Interval, unsigned_zero
 from app.stats.verdicts import (
     ClaimKind,
     Implication,
@@ -256,6 +256,26 @@ def shown_interval(point: Point) -> Interval:
     return interval if point.indicator in SIGNED or below_zero else interval.clamp_low(ZERO)
 
 
+def shown_interval_data(point: Point) -> Data:
+    """interval_data(shown_interval(point)), without the rounding a stored figure never
+    needs: it has at most MAX_DECIMALS (6) decimals, so its bounds, half a unit of its last
+    place either way, have at most 7, which interval_data shows as they are. A series
+    shows one for every point, and the rounding was a third of the point's time."""
+    figure = point.figure
+    if figure.tolerance is not None or figure.precision > INTERVAL_DECIMALS:  # derived
+        return interval_data(shown_interval(point))
+    half = half_unit(figure.precision)
+    low, high = EXACT.subtract(figure.value, half), EXACT.add(figure.value, half)
+    if low < ZERO <= high and point.indicator not in SIGNED:  # as shown_interval cuts it
+        low = ZERO
+    return {
+        "low": unsigned_zero(low),
+        "high": unsigned_zero(high),
+        "low_inclusive": True,
+        "high_inclusive": True,
+    }
+
+
 def least_possible(indicator: str, figure: Figure) -> Decimal:
     """The least amount a figure may stand for within its rounding, not below zero where
     the indicator cannot be: what a growth reason quotes, as `shown_interval` shows it."""
@@ -274,7 +294,7 @@ def point_data(
         "precision": point.figure.precision,
         "unit": unit_data(point.currency, point.figure.multiplier),
         "status": point.status,
-        "interval": interval_data(shown_interval(point)),
+        "interval": shown_interval_data(point),
         "observation_id": point.observation_id,
         "source": sources.get(obs.source_id) if obs else None,
         "published_in": sources.get(obs.publication_id) if obs else None,
