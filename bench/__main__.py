@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import agree, config, csvexport, dataset, load, report
+from bench import agree, config, csvexport, dataset, floor, load, report
 from bench.servers import DATASETTE, Server, start_datasette, start_tradestats
 
 DATA = dataset.ROOT / "bench" / "data"  # generated databases and logs (git-ignored)
@@ -194,6 +194,11 @@ def run(scale: config.Scale, reuse: bool) -> int:
     finally:
         for server in servers:
             server.stop()
+    by_name = {query.name: query for query in config.QUERIES}
+    sql_us = {
+        name: floor.sql_us(database, by_name[name].datasette, values) for name in config.FIVE_TIMES
+    }
+    say("SQLite alone: " + ", ".join(f"{name} {us:,.0f} us" for name, us in sql_us.items()))
 
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -214,7 +219,7 @@ def run(scale: config.Scale, reuse: bool) -> int:
         "startup_s": {"tradestats": tradestats.started_in, "datasette": datasette.started_in},
         "tradestats_rss_at_start_mb": rss_at_start,
         "queries": queries,
-        "ceiling": {"path": config.CEILING.path, "tradestats": asdict(ceiling)},
+        "ceiling": {"path": config.CEILING.path, "tradestats": asdict(ceiling), "sql_us": sql_us},
     }
     results["targets"] = [asdict(t) for t in report.targets(results)]
     folder = RESULTS if scale is config.FULL else DATA / "smoke-results"
