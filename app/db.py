@@ -200,15 +200,22 @@ def driver_rows(
     connection = reader if isinstance(reader, Connection) else reader.connection()
     compiled = _driver_statement(statement, connection.dialect)
     values = compiled.defaults | params
-    cursor = connection.connection.cursor()
+    cursor = None
     try:
+        cursor = connection.connection.cursor()
         if compiled.order is None:
             cursor.execute(compiled.sql, values)
         else:
             cursor.execute(compiled.sql, tuple(values[name] for name in compiled.order))
         return cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        # Raised as `execute` raises it: SQLAlchemy's exception (the handlers answer a
+        # database fault with a 503, a driver's own with a 500), a lost connection
+        # invalidated, and any handle_error hook run.
+        connection._handle_dbapi_exception(exc, compiled.sql, values, cursor, None)
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
 
 
 @lru_cache(maxsize=256)

@@ -483,3 +483,30 @@ def test_killed_postgresql_sessions_are_replaced_unnoticed(
             assert write(client, auth).status_code == 201
     finally:
         admin.dispose()
+
+
+@pytest.mark.parametrize(
+    ("path", "table"),
+    [
+        # Every tagged read starts with the data version (the revision tables)...
+        (READ, "observation_revision"),
+        # ...and a series then reads its figures (the live table), both on the driver.
+        ("/v1/turnover?reporter=KAZ&partner=BGR", "observation"),
+    ],
+)
+def test_a_read_kept_out_by_a_lock_answers_503_then_recovers(
+    engine: Engine, path: str, table: str
+) -> None:
+    """app.db.driver_rows runs statements on the DBAPI cursor: its faults must reach the
+    handlers as SQLAlchemy's (a 503 with Retry-After), not as the driver's own (a 500)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite reader in WAL mode is not kept out by a lock")
+    other = create_engine(engine.url, poolclass=NullPool)
+    with serve(engine) as client:
+        assert client.get(path).status_code == 200
+        with other.connect() as connection:  # a reader waits out lock_timeout, then fails
+            connection.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+            assert_unavailable(client.get(path), "busy")
+            connection.rollback()
+        assert client.get(path).status_code == 200
+    other.dispose()

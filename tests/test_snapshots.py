@@ -4,7 +4,8 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, bindparam, select
+from sqlalchemy.exc import DBAPIError
 
 from app.db import driver_rows, read
 from app.models import Observation
@@ -63,3 +64,15 @@ def test_driver_rows_refuse_a_statement_sqlalchemy_must_expand(engine: Engine) -
     expanding = select(Observation.id).where(Observation.id.in_(bindparam("ids", expanding=True)))
     with engine.connect() as connection, pytest.raises(TypeError, match="expanding"):
         driver_rows(connection, expanding, {"ids": [1, 2]})
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_s(engine: Engine) -> None:
+    """The error handlers (a 503 for a database fault) know SQLAlchemy's exceptions, not
+    each driver's: driver_rows must raise what `execute` would."""
+    gone = Table("no_such_table", MetaData(), Column("id", Integer))
+    with engine.connect() as connection:
+        with pytest.raises(DBAPIError) as raised:
+            driver_rows(connection, select(gone.c.id), {})
+        assert isinstance(raised.value.orig, connection.dialect.loaded_dbapi.Error)
+        connection.rollback()
+        assert driver_rows(connection, select(Observation.id).limit(1), {})  # still usable
