@@ -19,6 +19,7 @@ import pycountry
 from sqlalchemy import Table
 from sqlmodel import Session, select
 
+from app.api.body import validate
 from app.db import get_engine, lock_for_write, reachable
 from app.errors import ProblemException
 from app.logs import configure_process_logging
@@ -73,15 +74,17 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport, fil
     source_ids = {s.slug: s.id for s in session.exec(select(Source)) if s.id is not None}
 
     for row in data["observations"]:
-        key = {k: row[k] for k in ("reporter", "partner", "indicator", "year")}
-        if _ever_stored(session, Observation, key) or not _cites_live(row, source_ids):
+        if not _cites_live(row, source_ids):
             continue
+        key = {k: row[k] for k in ("reporter", "partner", "indicator", "year")}
         body = {
             **key,
             **{k: row[k] for k in ("currency", "multiplier", "precision") if k in row},
             "value": Decimal(row["value"]),  # text in the file, so no digit is lost
             **_cited_by(row, source_ids),
         }
+        if _ever_stored(session, Observation, _as_stored(OBSERVATIONS, body, key)):
+            continue
         where = f"{file}: observation {' '.join(str(v) for v in key.values())}"
         _add_versioned(session, Observation(**_checked(session, OBSERVATIONS, body, where)))
         report.count("observation")
@@ -93,16 +96,28 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport, fil
         key = {
             k: row[k] for k in ("reporter", "partner", "indicator", "kind", "base_year", "year")
         } | {"source_id": cited["source_id"]}
-        if _ever_stored(session, Claim, key):
-            continue
         body = key | cited | {"qualifier": row["qualifier"]}
         if row.get("stated") is not None:
             body["stated"] = Decimal(row["stated"])
+        if _ever_stored(session, Claim, _as_stored(CLAIMS, body, key)):
+            continue
         where = (
             f"{file}: {row['kind']} claim {' '.join(str(row[k]) for k in CLAIMS.natural_key[:3])}"
         )
         _add_versioned(session, Claim(**_checked(session, CLAIMS, body, where)))
         report.count("claim")
+
+
+def _as_stored(resource: Resource, body: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
+    """A row's natural key as the API stores it: KAZ for "kz", EXPORTS for "exports". Looked
+    up as written, the row would never be found once stored, and the next run (every start
+    of the image) would insert it again and fail on its unique key. As written when the row
+    is invalid: if it must be stored, `_checked` says why it cannot be."""
+    try:
+        columns = resource.columns(validate(resource.create_model, body))
+    except ProblemException:
+        return key
+    return {column: columns[column] for column in key}
 
 
 def _checked(session: Session, resource: Resource, body: dict[str, Any], where: str) -> Any:

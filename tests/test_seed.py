@@ -188,8 +188,13 @@ def test_precision_is_the_number_of_printed_decimals(text: str, expected: int) -
 NEW_SOURCE = {"slug": "another-agency", "kind": "agency", "title": "Another agency"}
 
 
-def _seed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **figure: Any) -> None:
-    """Make the seed read one more file: a new source and one figure citing it."""
+def _seed_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    claims: list[dict[str, Any]] | None = None,
+    **figure: Any,
+) -> None:
+    """Make the seed read one more file: a new source, one figure and `claims` citing it."""
     row = {
         "reporter": "KAZ",
         "partner": "CHN",
@@ -202,7 +207,8 @@ def _seed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **figure: Any) -
         "quote": "Exports to China were $12.5 million.",
     } | figure
     path = tmp_path / "extra.json"
-    path.write_text(json.dumps({"sources": [NEW_SOURCE], "observations": [row], "claims": []}))
+    data = {"sources": [NEW_SOURCE], "observations": [row], "claims": claims or []}
+    path.write_text(json.dumps(data))
     monkeypatch.setattr(seeding, "figure_files", lambda: [*figure_files(), path])
 
 
@@ -256,3 +262,29 @@ def test_the_seed_command_refuses_a_bad_file_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith("error: seed/extra.json: observation KAZ CHN EXPORTS 2024: value: ")
     assert err.count("\n") == 1
+
+
+def test_a_seed_row_in_a_form_the_api_accepts_is_stored_once(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API takes alpha-2 codes and codes in any case, and stores the alpha-3 code in
+    capitals: the seed must look for what it stores, or a second run (every start of the
+    image) inserts the row again and fails on its unique key."""
+    claim = {
+        "kind": "ratio",
+        "indicator": "exports",
+        "reporter": "kz",
+        "partner": "cn",
+        "base_year": 2023,
+        "year": 2024,
+        "stated": "2",
+        "qualifier": "approximately",
+        "source": NEW_SOURCE["slug"],
+        "quote": "Exports to China about doubled.",
+    }
+    _seed_file(tmp_path, monkeypatch, [claim], reporter="kz", partner="Chn", indicator="exports")
+    assert seed(session).inserted == {"source": 1, "observation": 1, "claim": 1}
+    row = session.exec(select(Observation).where(Observation.partner == "CHN")).one()
+    assert (row.reporter, row.indicator) == ("KAZ", "EXPORTS")
+    assert session.exec(select(Claim).where(Claim.partner == "CHN")).one().reporter == "KAZ"
+    assert seed(session).inserted == {}
