@@ -99,6 +99,8 @@ def seed_figures(session: Session, data: dict[str, Any], report: SeedReport, fil
         body = key | cited | {"qualifier": row["qualifier"]}
         if row.get("stated") is not None:
             body["stated"] = Decimal(row["stated"])
+        if "stated_precision" in row:  # 4 stated as 4.0: as a figure's precision
+            body["stated_precision"] = row["stated_precision"]
         if _ever_stored(session, Claim, _as_stored(CLAIMS, body, key)):
             continue
         where = (

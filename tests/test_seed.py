@@ -288,3 +288,30 @@ def test_a_seed_row_in_a_form_the_api_accepts_is_stored_once(
     assert (row.reporter, row.indicator) == ("KAZ", "EXPORTS")
     assert session.exec(select(Claim).where(Claim.partner == "CHN")).one().reporter == "KAZ"
     assert seed(session).inserted == {}
+
+
+def test_a_seed_claim_s_stated_precision_is_used_as_the_api_uses_it(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure's `precision` reaches the API's checks; a claim's `stated_precision` must
+    too, or "4" stated as 4.0 is stored as 4, and a number to the tens (4E+1) is refused
+    with a request for the stated_precision the row gives."""
+    claim = {
+        "kind": "ratio",
+        "indicator": "EXPORTS",
+        "reporter": "KAZ",
+        "partner": "CHN",
+        "base_year": 2023,
+        "year": 2024,
+        "qualifier": "approximately",
+        "source": NEW_SOURCE["slug"],
+        "quote": "Exports to China grew about 40 times.",
+    }
+    tens = claim | {"stated": "4E+1", "stated_precision": 0}
+    tenths = claim | {"base_year": 2022, "stated": "4", "stated_precision": 1}
+    _seed_file(tmp_path, monkeypatch, [tens, tenths])
+    assert seed(session).inserted == {"source": 1, "observation": 1, "claim": 2}
+    stated = session.exec(
+        select(Claim.stated).where(Claim.partner == "CHN").order_by(Claim.base_year)
+    ).all()
+    assert [str(s) for s in stated] == ["4.0", "40"]
