@@ -67,7 +67,9 @@ def test_fall_to_zero_has_a_ratio_and_a_compound_rate_but_no_log(years: int) -> 
     g = growth(D("4"), D("0"), years)
     assert (g.ratio, g.pch, g.cagr) == (D("0"), D("-100"), D("-100"))
     assert g.log is None and g.reason == "the later value is zero, so log is undefined"
-    assert growth(D("4"), D("0"), years, rates=False).cagr is None
+    without_rates = growth(D("4"), D("0"), years, rates=False)
+    assert without_rates.cagr is None and without_rates.log is None
+    assert without_rates.reason is None  # no log asked for: nothing given is undefined
 
 
 def test_a_change_too_small_for_the_usual_places_is_shown_not_rounded_to_none() -> None:

@@ -339,6 +339,24 @@ def test_no_growth_ratio_from_a_base_that_may_be_zero(client: TestClient, sessio
     )
 
 
+def test_a_fall_to_zero_gives_no_reason_where_nothing_is_null(
+    client: TestClient, session: Session
+) -> None:
+    """A series' growth has no `log`: a fall to zero gives its ratio, pch and chg, and
+    said "the later value is zero, so log is undefined", a reason for a null it never
+    shows."""
+    record_figure(session, "EXPORTS", 2023, "4.0", partner="GEO")
+    record_figure(session, "EXPORTS", 2024, "0.0", partner="GEO")
+    point = client.get("/v1/exports/2024", params={"reporter": "KAZ", "partner": "GEO"}).json()
+    assert point["growth"] == {
+        "base_year": 2023,
+        "ratio": 0,
+        "pch": -100,
+        "chg": -4.0,
+        "reason": None,
+    }
+
+
 def test_a_growth_reason_quotes_a_base_no_lower_than_its_interval(
     client: TestClient, session: Session
 ) -> None:

@@ -107,10 +107,12 @@ def growth(
         )
         return Growth(chg, None, None, None, None, reason)
     if later == ZERO:  # nothing left: a fall of 100%, exactly, and of 100% a year compounded
-        # (0^(1/years) − 1 is −1, as FRED's compounded rate gives it); only ln 0 is undefined.
-        cagr = ALL_GONE if rates else None
+        # (0^(1/years) − 1 is −1, as FRED's compounded rate gives it); only ln 0 is undefined,
+        # and without `rates` no log is asked for: nothing given is null, so no reason.
+        if not rates:
+            return Growth(chg, ZERO, ALL_GONE, None, None, None)
         return Growth(
-            chg, ZERO, ALL_GONE, cagr, None, "the later value is zero, so log is undefined"
+            chg, ZERO, ALL_GONE, ALL_GONE, None, "the later value is zero, so log is undefined"
         )
 
     # Explicit context methods rather than localcontext(), which costs more than the maths.
