@@ -146,8 +146,16 @@ def check_identity(
         return Checked(unlike_currencies(figures), [reported[code] for code in identity])
     others = {code: p.figure for code, p in reported.items() if code != indicator}
     computed = solve(identity, indicator, others).figure
-    target = reported[indicator].figure.in_multiplier(computed.multiplier)
-    currency = reported[indicator].currency
+    own = reported[indicator]
+    target = own.figure.in_multiplier(computed.multiplier)
+    currency = own.currency
+    # A figure in a coarser unit is quoted as published: in the finer one it would read as
+    # rounded to that unit (1.6 billions as 1600 millions).
+    published = (
+        (own.figure.value, unit_label(currency, own.figure.multiplier))
+        if own.figure.multiplier > computed.multiplier
+        else None
+    )
     labels = replace(labels, unit=unit_label(currency, computed.multiplier))
     # A derived term says where it comes from: "EXPORTS − IMPORTS (IMPORTS = TURNOVER − …)".
     derived = [p.derivation.formula for p in reported.values() if p.derivation]
@@ -162,7 +170,7 @@ def check_identity(
         None,
     )
     return Checked(
-        assess_identity(stated, target, computed, labels, impossible),
+        assess_identity(stated, target, computed, labels, impossible, published),
         [reported[code] for code in identity],
         [],
         currency,

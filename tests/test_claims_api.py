@@ -385,6 +385,25 @@ def test_an_identity_check_names_the_unit_it_compares_in(
     )
 
 
+def test_an_identity_check_gives_a_coarser_reported_figure_as_published(
+    client: TestClient, session: Session
+) -> None:
+    """Turnover of 1.6 USD billions stands for 1550 to 1650 millions. Written as "reported
+    as 1600 USD millions" beside a sum of 1649 give or take 1, it read as a figure to the
+    million that its rounding could not reach, in a check that says it does."""
+    record_figure(session, "TURNOVER", 2022, "1.6", multiplier=9)
+    record_figure(session, "EXPORTS", 2022, "1549")
+    record_figure(session, "IMPORTS", 2022, "100")
+    checks = client.get("/v1/identity-checks", params={**PAIR, "end_year": 2022}).json()["data"]
+    (check,) = [c for c in checks if c["formula"].startswith("TURNOVER")]
+    assert check["verdict"] == "consistent"
+    assert check["explanation"] == (
+        "Consistent: TURNOVER is reported as 1.6 USD billions, 1600 USD millions (1550 to "
+        "1650 allowing for rounding), and EXPORTS + IMPORTS give 1649 USD millions (1648 to "
+        "1650 allowing for rounding), which the reported figure's own rounding reaches."
+    )
+
+
 def test_stored_identity_claim_names_missing_terms(client: TestClient, session: Session) -> None:
     record_identity_claim(session, "TURNOVER", 2024)
     claim = next(c for c in client.get("/v1/claims").json()["data"] if c["kind"] == "identity")

@@ -467,18 +467,28 @@ def assess_identity(
     computed: Figure,
     labels: Labels,
     impossible: tuple[str, Figure] | None = None,
+    published: tuple[Decimal, str] | None = None,
 ) -> Assessment:
     """Verdict on an identity: a reported figure against the sum of its reported terms.
 
     `impossible` is a term derived below zero where it cannot be, with its value: the
     figures it comes from contradict each other, so the identity cannot hold on them
     whatever the sum gives (TURNOVER 10, EXPORTS 20, BALANCE 30: IMPORTS −10 gives the
-    balance exactly)."""
+    balance exactly).
+
+    `published` is the reported figure as its source gave it, with its unit, when that is
+    coarser than `labels.unit`: 1.6 billions written as 1600 millions would read as
+    rounded to the million, so it is given as published, with its range in `labels.unit`."""
     reported_range, computed_range = reported.interval, computed.interval
     terms = formula.split(" = ", 1)[1]
     unit = f" {labels.unit}" if labels.unit else ""  # the figures may be given in others
+    if published is None:
+        as_reported = f"{_as_given(reported.value)}{unit}"
+    else:
+        value, own_unit = published
+        as_reported = f"{_as_given(value)} {own_unit}, {_with_rounding(reported, labels.unit)},"
     text = (
-        f"{labels.indicator} is reported as {_as_given(reported.value)}{unit} and {terms} "
+        f"{labels.indicator} is reported as {as_reported} and {terms} "
         f"give {_with_rounding(computed, labels.unit)}"
     )
     reached = reported_range.meets(computed_range)
