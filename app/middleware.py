@@ -409,9 +409,16 @@ class _GZipUnlessStrongTag(GZipResponder):
 
 def _vary_once(message: Message) -> None:
     """Starlette adds Accept-Encoding to a Vary that a weakly tagged read already lists,
-    whether it compresses or not."""
+    whether it compresses or not. It adds it to a large or streamed answer that it leaves
+    plain too, a strongly tagged item's among them: that one is never gzipped, so it does
+    not vary by Accept-Encoding, and its 304 (and its 200 to a client taking gzip) must
+    not name it either."""
     headers = MutableHeaders(raw=message["headers"])
     names = [name.strip() for line in headers.getlist("vary") for name in line.split(",")]
     once = list(dict.fromkeys(names))
-    if len(once) < len(names):
+    if headers.get("etag", "").startswith('"'):
+        once = [name for name in once if name.lower() != "accept-encoding"]
+    if once and once != names:
         headers["vary"] = ", ".join(once)
+    elif not once and names:
+        del headers["vary"]

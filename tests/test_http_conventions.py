@@ -319,6 +319,8 @@ def test_accept_encoding_may_come_on_several_lines(
         "/v1/turnover/2024?reporter=KAZ&partner=BGR",  # weakly tagged, too small to gzip
         "/v1/turnover.svg?reporter=KAZ&partner=BGR",
         "/v1/observations/1",  # strongly tagged: never gzipped
+        "/v1/observations/1?format=csv",  # strongly tagged and streamed
+        "/v1/claims/1",  # strongly tagged and over gzip's minimum size
     ],
 )
 @pytest.mark.parametrize("encoding", ["gzip", "identity"])
