@@ -164,6 +164,10 @@ def claim_checks(session: Session, data: BaseModel) -> list[FieldError]:
     if data.kind is ClaimKind.identity:
         if data.stated is not None:
             errors.append(_field("stated", "an identity states no number; send null"))
+        if data.qualifier is not Qualifier.exact:
+            errors.append(
+                _field("qualifier", "an identity states no number to qualify; send exact or null")
+            )
         if data.base_year != data.year:
             errors.append(_field("base_year", "an identity compares one year: equal to year"))
         if data.indicator.value not in IDENTITY_FOR:

@@ -745,6 +745,11 @@ def test_a_claim_restated_to_other_places_is_written(client: TestClient, auth: d
         ({"base_year": 2024}, "base_year"),
         ({"kind": "identity"}, "stated"),
         ({"kind": "identity", "stated": None}, "base_year"),
+        # An identity states no number, so no hedge on one: CLAIM's at_least qualifies nothing.
+        (
+            {"kind": "identity", "stated": None, "base_year": 2024, "indicator": "TURNOVER"},
+            "qualifier",
+        ),
         ({"kind": "vibes"}, "kind"),
         ({"qualifier": "roughly"}, "qualifier"),
         ({"kind": "percent_change", "stated": -100.5}, "stated"),
