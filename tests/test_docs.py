@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.openapi import EXAMPLES, RATE_LIMIT_HEADERS
+from app.imports import EXPORT_ONLY
+from app.inputs import ObservationCreate
 from app.main import app
 from app.web.headers import source_hash
 from tests.make_examples import SCENARIO, run_scenario, text_without_times, without_times
@@ -347,3 +349,21 @@ def test_every_import_body_example_imports(client: TestClient, auth: dict) -> No
             headers={**auth, "Content-Type": media_type},
         )
         assert (response.status_code, response.json()["rows"]) == (200, 1), media_type
+
+
+def test_a_json_import_documents_the_rows_the_json_export_gives(
+    client: TestClient, auth: dict
+) -> None:
+    """The export's rows import (their own fields ignored), so the import's schema must
+    admit them: each of their fields is a documented property of a row."""
+    body = OPENAPI["paths"]["/v1/imports"]["post"]["requestBody"]["content"]["application/json"]
+    row = OPENAPI["components"]["schemas"][
+        body["schema"]["oneOf"][0]["items"]["$ref"].rsplit("/", 1)[1]
+    ]
+    exported = client.get("/v1/observations").json()["data"]
+    assert exported and all(set(r) <= set(row["properties"]) for r in exported)
+    assert row["additionalProperties"] is False  # anything else is still refused
+    # Exactly the fields the importer drops, beside a POST body's.
+    assert set(row["properties"]) - set(ObservationCreate.model_fields) == set(EXPORT_ONLY)
+    sent = client.post("/v1/imports", json=exported, headers=auth)
+    assert (sent.status_code, sent.json()["unchanged"]) == (200, len(exported))

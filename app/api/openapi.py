@@ -87,6 +87,14 @@ PROBLEM_DESCRIPTIONS = {
 
 # Request bodies documented by reference; their schemas are added to the components.
 REQUEST_MODELS: dict[str, type[BaseModel]] = {}
+# Other schemas a route refers to by hand (an import's rows); added to the components too.
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def schema_ref(model: type[BaseModel]) -> dict[str, str]:
+    """A reference to the model's schema, which the document's components will hold."""
+    SCHEMA_MODELS[model.__name__] = model
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 def request_body(model: type[BaseModel], partial: bool = False) -> dict[str, Any]:
@@ -304,6 +312,13 @@ def _tag_rank(app: FastAPI, path_item: dict[str, Any]) -> int:
     return min((names.index(tag) for tag in tags if tag in names), default=len(names))
 
 
+def _add_schema(components: dict[str, Any], name: str, model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    components[name] = schema
+    return schema
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -325,10 +340,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     }
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)  # FastAPI's own 422 shape, replaced by Problem
+    for name, model in SCHEMA_MODELS.items():
+        _add_schema(components, name, model)
     for name, model in REQUEST_MODELS.items():
-        body_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(body_schema.pop("$defs", {}))
-        components[name] = body_schema
+        body_schema = _add_schema(components, name, model)
         patch_schema = {
             **body_schema,
             "title": name.removesuffix("Create") + "Patch",

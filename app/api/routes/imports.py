@@ -8,10 +8,11 @@ from pydantic import BaseModel, Field
 from app.api.body import read_body, require_media_type
 from app.api.crud import CollectionConditions
 from app.api.deps import SessionDep
-from app.api.openapi import problems
+from app.api.openapi import problems, schema_ref
 from app.auth import WriterKey
 from app.core.config import get_settings
 from app.imports import IMPORT_COLUMNS, import_observations, rows_from
+from app.inputs import ImportRow
 from app.writes import check_collection_preconditions
 
 router = APIRouter(prefix="/v1", tags=["Imports"])
@@ -19,7 +20,7 @@ IMPORT_TYPES = ("text/csv", "application/json")
 LIMIT = get_settings().max_import_bytes
 
 
-ROWS = {"type": "array", "items": {"$ref": "#/components/schemas/ObservationCreate"}}
+ROWS = {"type": "array", "items": schema_ref(ImportRow)}
 JSON_ROW = {  # the CSV example's row, as JSON
     "reporter": "KAZ",
     "partner": "BGR",
@@ -52,7 +53,9 @@ async def import_body(request: Request) -> tuple[bytes, str]:
     summary="Import many observations at once",
     description=f"""\
 Upload observations as CSV (`Content-Type: text/csv`) or JSON (`application/json`: an
-array of objects shaped like `POST /v1/observations` bodies, or `{{"observations": [...]}}`).
+array of objects shaped like `POST /v1/observations` bodies, or `{{"observations": [...]}}`;
+the rows of the JSON export of `/v1/observations` import too, their `id`, `status`,
+`created_at` and `updated_at` ignored).
 The whole file applies in one transaction, or none of it does: a 422 lists every bad row
 and field, in `location`: a CSV row by its line (`line 3`), a JSON one by its place in the
 array, from 1 (`observation 3`).
