@@ -281,11 +281,22 @@ def _usable_columns(header: list[str]) -> None:
             [f"missing columns: {', '.join(missing)}"] if missing else []
         )
         problems += [f"columns named twice: {', '.join(repeated)}"] if repeated else []
+        # Listed field by field too, as a row's problems are: the header is line 1.
+        errors = [
+            FieldError(location=CsvRows.PLACE.format(1), field=column, message=message)
+            for columns, message in (
+                (unknown[:10], f"is not a column; the columns are {COLUMN_LIST}"),
+                (missing, "is a required column, missing"),
+                (repeated, "is named twice"),
+            )
+            for column in columns
+        ]
         raise ProblemException(
             422,
             "import-invalid",
             "Invalid import",
             "The CSV header is not usable: " + "; ".join(problems) + f". Columns: {COLUMN_LIST}.",
+            errors,
         )
 
 

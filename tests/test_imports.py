@@ -180,6 +180,12 @@ def test_header_problems(client: TestClient, auth: dict) -> None:
     assert response.status_code == 422
     assert "unknown columns: colour" in response.json()["detail"]
     assert "missing columns" in response.json()["detail"]
+    # Field by field too, as a row's problems are, in the problem's one shape.
+    listed = {(e["location"], e["field"]) for e in response.json()["errors"]}
+    required = ("indicator", "year", "value", "source_id", "quote")
+    assert listed == {("line 1", "colour"), *(("line 1", column) for column in required)}
+    twice = post_csv(client, auth, "reporter,reporter,partner\n").json()["errors"]
+    assert {"location": "line 1", "field": "reporter", "message": "is named twice"} in twice
 
 
 def test_json_import_with_exact_numbers(client: TestClient, auth: dict) -> None:
