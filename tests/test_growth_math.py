@@ -61,6 +61,21 @@ def test_a_change_of_sign_gives_change_but_no_ratio() -> None:
     assert "sign" in (g.reason or "")
 
 
+def test_a_later_value_that_may_have_changed_sign_gives_no_ratio() -> None:
+    """A balance from 100 to one derived as 10 ± 50.5 (1.5 billions less 1490 millions)
+    gave a ratio of 0.1 and "-90%", though it may have turned into a deficit of 40.5."""
+    g = growth(D("100"), D("10"), 1, latest=D("-40.5"))
+    assert g.chg == D("-90")
+    assert (g.ratio, g.pch, g.cagr, g.log) == (None, None, None, None)
+    assert g.reason == (
+        "the later value may be as low as -40.5 within its rounding, below zero, so no "
+        "ratio is meaningful"
+    )
+    # One that may be zero, and no lower, keeps its ratio; so does a fall to zero itself.
+    assert growth(D("100"), D("10"), 1, latest=D("0")).ratio == D("0.1")
+    assert growth(D("100"), D("0"), 1, latest=D("-0.05")).pch == D("-100")
+
+
 @pytest.mark.parametrize("years", [1, 4])
 def test_fall_to_zero_has_a_ratio_and_a_compound_rate_but_no_log(years: int) -> None:
     """(0 / 4)^(1/4) − 1 is −100% a year: CAGR was null, as if undefined like ln 0."""

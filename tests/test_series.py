@@ -512,3 +512,36 @@ def test_net_investment_below_zero_is_served_with_its_whole_range(
     assert (
         later["growth"]["reason"] == "the base value is negative, so a ratio would read backwards"
     )
+
+
+def test_a_derived_later_value_that_may_be_below_zero_has_no_growth(
+    client: TestClient, session: Session
+) -> None:
+    """BALANCE 2024 derived as 1.5 billions of exports less 1490 millions of imports is
+    10 ± 50.5 millions: from a reported 100.0 it may have turned into a deficit, so no
+    ratio says how it grew."""
+    record_figure(session, "BALANCE", 2023, "100.0", partner="ARM")
+    record_figure(session, "EXPORTS", 2024, "1.5", partner="ARM", multiplier=9)
+    record_figure(session, "IMPORTS", 2024, "1490", partner="ARM")
+    point = client.get("/v1/balance/2024", params={"reporter": "KAZ", "partner": "ARM"}).json()
+    assert (point["status"], point["value"]) == ("derived", 10)
+    assert point["interval"]["low"] == -40.5
+    assert point["growth"] == {
+        "base_year": 2023,
+        "ratio": None,
+        "pch": None,
+        "chg": -90.0,
+        "reason": "the later value may be as low as -40.5 within its rounding, below zero, "
+        "so no ratio is meaningful",
+    }
+    growth = client.get(
+        "/v1/growth",
+        params={
+            "indicator": "BALANCE",
+            "reporter": "KAZ",
+            "partner": "ARM",
+            "from": 2023,
+            "to": 2024,
+        },
+    ).json()
+    assert (growth["ratio"], growth["reason"]) == (None, point["growth"]["reason"])

@@ -210,6 +210,9 @@ def growth_data(point: Point, previous: Point | None) -> Data:
         1,
         rates=False,
         earliest=least_possible(point.indicator, earlier),
+        # A stored figure other than 0 is never within its rounding of zero: only a derived
+        # one may cross it.
+        latest=least_possible(point.indicator, later) if later.tolerance is not None else None,
     )
     return {
         "base_year": base_year,

@@ -78,13 +78,16 @@ def growth(
     *,
     rates: bool = True,
     earliest: Decimal | None = None,
+    latest: Decimal | None = None,
 ) -> Growth:
     """Change from `earlier` to `later` over `years` years (years >= 1), both in one unit.
 
     `rates=False` leaves `cagr` and `log` null: they cost a power and a logarithm, and a
     series' year-on-year growth shows neither. `earliest` is the least the earlier figure
     may be within its rounding: a derived one (500 ± 50,000.5) may be zero, and then no
-    ratio means anything, as a claim's verdict already says."""
+    ratio means anything, as a claim's verdict already says. `latest` is the least the later
+    figure may be: a positive one that may be below zero (a balance derived as 10 ± 50)
+    may have changed sign, and then no ratio says how it grew either."""
     if years < 1:
         raise ValueError("growth needs a span of at least one year")
     chg = EXACT.subtract(later, earlier)
@@ -98,6 +101,12 @@ def growth(
         reason = (
             f"the base value may be as low as {earliest} within its rounding, so no ratio "
             "is meaningful"
+        )
+        return Growth(chg, None, None, None, None, reason)
+    if latest is not None and latest < ZERO < later:
+        reason = (
+            f"the later value may be as low as {latest} within its rounding, below zero, so "
+            "no ratio is meaningful"
         )
         return Growth(chg, None, None, None, None, reason)
     if later < ZERO:

@@ -90,12 +90,13 @@ def get_growth(
     values: dict[str, Any]  # GrowthResult's unit and transformations
     if earlier.currency == later.currency:
         multiplier = min(earlier.figure.multiplier, later.figure.multiplier)
-        base = earlier.figure.in_multiplier(multiplier)
+        base, last = (p.figure.in_multiplier(multiplier) for p in (earlier, later))
         g = growth(
             base.value,
-            later.figure.in_multiplier(multiplier).value,
+            last.value,
             to_year - from_year,
             earliest=least_possible(code, base),
+            latest=least_possible(code, last),
         )
         values = {**g._asdict(), "unit": unit(later.currency, multiplier)}
     else:
@@ -140,7 +141,8 @@ def partner_growth(row: Sequence[Any], from_year: int, to_year: int) -> dict[str
         finer = min(multiplier, later_multiplier)
         earlier = earlier.scaleb(multiplier - finer, EXACT)
         later, multiplier = later.scaleb(later_multiplier - finer, EXACT), finer
-    # A stored figure other than 0 is never within its rounding of zero: no `earliest`.
+    # A stored figure other than 0 is never within its rounding of zero: no `earliest`
+    # or `latest`.
     g = growth(earlier, later, to_year - from_year)
     return {
         "partner": partner,
