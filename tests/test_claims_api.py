@@ -582,7 +582,7 @@ def test_claims_on_one_missing_year_narrow_it_together(client: TestClient, auth:
     assert joint["explanation"].startswith(
         f"Claims {seeded['claim_id']} and {claim['id']} each imply the 2023 TURNOVER figure"
     )
-    assert "if all are right, it was 93.78 to 98.75 USD millions." in joint["explanation"]
+    assert "if all are right, it was 93.78 to less than 98.75 USD millions." in joint["explanation"]
 
 
 def test_claims_that_cannot_all_be_right_say_so(client: TestClient, auth: dict) -> None:

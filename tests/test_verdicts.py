@@ -734,3 +734,18 @@ def test_a_base_that_may_be_zero_quotes_the_words_it_cannot_check() -> None:
     assert a.explanation.endswith(
         "no ratio exists to check “an increase of more than 50%” against."
     )
+
+
+@pytest.mark.parametrize(
+    ("stated", "later", "allowed"),
+    [
+        # -20% itself is not "a decrease of less than 20%": it read "-20% to 0%".
+        ("-20", "10.00", "(above -20%, up to 0%)"),
+        ("10", "1.00", "(0% to less than 10%)"),
+    ],
+)
+def test_a_range_says_which_bound_it_leaves_out(stated: str, later: str, allowed: str) -> None:
+    a = assess_growth_claim(
+        ClaimKind.percent_change, Qualifier.less_than, D(stated), fig("2.00"), fig(later), LABELS
+    )
+    assert a.explanation.endswith(f"does not allow {allowed}."), a.explanation

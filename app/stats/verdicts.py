@@ -559,7 +559,14 @@ def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -
         return low
     if interval.low is None or (interval.low == 0 and not interval.low_closed):
         return f"{'at most' if interval.high_closed else 'less than'} {high}"
-    return f"{low} to {high}"
+    # An open bound is said to be one: what "less than 98.75" allows stops short of it.
+    if interval.low_closed and interval.high_closed:
+        return f"{low} to {high}"
+    if interval.low_closed:
+        return f"{low} to less than {high}"
+    if interval.high_closed:
+        return f"above {low}, up to {high}"
+    return f"above {low} and less than {high}"
 
 
 def _as_given(value: Decimal) -> str:
