@@ -29,6 +29,7 @@ from operator import attrgetter, getitem, itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import Field, create_model
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
@@ -38,7 +39,14 @@ from app.api.csvio import restore
 from app.api.deps import WHOLE_NUMBER
 from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict
-from app.inputs import FIRST_YEAR, MAX_WHOLE_DIGITS, counted, latest_year, whole
+from app.inputs import (
+    FIRST_YEAR,
+    MAX_WHOLE_DIGITS,
+    ObservationCreate,
+    counted,
+    latest_year,
+    whole,
+)
 from app.models import (
     Observation,
     ObservationRevision,
@@ -64,6 +72,19 @@ IMPORT_COLUMNS = FIELDS  # what a row of an import holds, in the order problems 
 COLUMN_LIST = ", ".join(IMPORT_COLUMNS)
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
 EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
+# A JSON import's row, as OpenAPI documents it: a POST body, or a row of the JSON export.
+_IGNORED: dict[str, Any] = {
+    name: (Any, Field(default=None, description="Ignored: a column of the export."))
+    for name in EXPORT_ONLY
+}
+ImportRow = create_model(
+    "ImportRow",
+    __base__=ObservationCreate,
+    __doc__="An observation as `POST /v1/observations` takes it, or as `GET /v1/observations` "
+    "gives it: the export's own fields are read and ignored.",
+    **_IGNORED,
+)
+
 WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
 KEY = ("reporter", "partner", "indicator", "year")
 BATCH = 2000  # rows written at a time

@@ -312,19 +312,6 @@ class ObservationCreate(BaseModel):
     note: Note = None
 
 
-EXPORTED = "Ignored: a column of the export, read so that an export imports again unchanged."
-
-
-class ImportRow(ObservationCreate):
-    """A row of a JSON import: an observation as `POST /v1/observations` takes it, or as
-    `GET /v1/observations` gives it, whose own fields are ignored (app/imports.py)."""
-
-    id: Any = Field(default=None, description=EXPORTED)
-    status: Any = Field(default=None, description=EXPORTED)
-    created_at: Any = Field(default=None, description=EXPORTED)
-    updated_at: Any = Field(default=None, description=EXPORTED)
-
-
 class SourceCreate(BaseModel):
     model_config = STRICT
     slug: Annotated[

@@ -11,8 +11,7 @@ from app.api.deps import SessionDep
 from app.api.openapi import problems, schema_ref
 from app.auth import WriterKey
 from app.core.config import get_settings
-from app.imports import IMPORT_COLUMNS, import_observations, rows_from
-from app.inputs import ImportRow
+from app.imports import IMPORT_COLUMNS, ImportRow, import_observations, rows_from
 from app.writes import check_collection_preconditions
 
 router = APIRouter(prefix="/v1", tags=["Imports"])
