@@ -194,10 +194,7 @@ def run(scale: config.Scale, reuse: bool) -> int:
     finally:
         for server in servers:
             server.stop()
-    by_name = {query.name: query for query in config.QUERIES}
-    sql_us = {
-        name: floor.sql_us(database, by_name[name].datasette, values) for name in config.FIVE_TIMES
-    }
+    sql_us = {q.name: floor.sql_us(database, q.datasette, values) for q in config.FIVE_TIMES}
     say("SQLite alone: " + ", ".join(f"{name} {us:,.0f} us" for name, us in sql_us.items()))
 
     results: dict[str, Any] = {

@@ -175,11 +175,11 @@ Q1_TABLE = _datasette_table(Q1, "year", reporter="{reporter}", partner="{partner
 Q2_TABLE = _datasette_table(Q2, "partner", reporter="{reporter}", year="{last_year}")
 QUERIES = (Q1, Q1_AS_OF, Q2, Q3, Q4, Q1_TABLE, Q2_TABLE)
 LOADED = tuple(q for q in QUERIES if not q.csv)  # timed with wrk
+FIVE_TIMES = (Q1, Q2)  # the queries with a speed-up target over Datasette's req/s
 # For reference, not a target: tradestats' smallest answer, through the same server and
 # middleware as every query (no database, a 15-byte body). No route can go faster, so it
 # shows whether a speed-up target is within reach on the machine at all.
 CEILING = Endpoint("/healthz")
-FIVE_TIMES = ("Q1", "Q2")  # the queries with a speed-up target over Datasette's req/s
 
 # Issue 7's targets, checked in bench/report.py.
 SPEEDUP_Q1_Q2 = 5.0  # × Datasette's req/s
