@@ -128,6 +128,9 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # No OpenTelemetry here (metrics are Prometheus's, app/middleware.py): FastAPI would
+        # otherwise ask OpenTelemetry's global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         dependencies=[Depends(single_valued_query)],
         docs_url=None,  # served from local files by install_docs, not from a CDN
         redoc_url=None,

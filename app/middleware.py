@@ -35,6 +35,23 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# Each label set's counter and histogram, found once: `labels()` takes a lock and checks
+# its arguments on every call: 3 µs a request, a fifteenth of what /healthz takes.
+_COUNTED: dict[tuple[str, str, int], Any] = {}
+_TIMED: dict[tuple[str, str], Any] = {}
+
+
+def count_request(method: str, route: str, status: int, seconds: float) -> None:
+    counter = _COUNTED.get((method, route, status))
+    if counter is None:
+        counter = _COUNTED[method, route, status] = REQUESTS.labels(method, route, str(status))
+    timer = _TIMED.get((method, route))
+    if timer is None:
+        timer = _TIMED[method, route] = LATENCY.labels(method, route)
+    counter.inc()
+    timer.observe(seconds)
+
+
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 NOSNIFF = (b"x-content-type-options", b"nosniff")
@@ -213,8 +230,7 @@ class OperationsMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(elapsed)
+            count_request(scope["method"], route, status, elapsed)
             if log.isEnabledFor(logging.INFO):  # the record is built only to be written
                 log.info(
                     {
