@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from app.stats.intervals import Interval
 from app.web.charts import (
     BLUE,
     NO_FIGURES,
@@ -193,17 +194,26 @@ def test_format_number(value: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "places", "text"),
+    ("low", "high", "closed", "places", "text"),
     [
-        ("93.7875", "104.236112", 2, "93.78–104.24"),  # rounded outward
-        ("0", "27.604546", 2, "0–27.61"),
-        (None, "5", 1, "< 5"),
-        ("3.05", None, 1, "> 3"),
-        (None, None, 1, "any value"),
+        ("93.7875", "104.236112", (True, True), 2, "93.78–104.24"),  # rounded outward
+        ("93.78", "104.24", (True, True), 2, "93.78–104.24"),
+        # A bound the range stops short of: still short of it once shown.
+        ("0", "27.604546", (False, False), 2, "> 0, < 27.61"),
+        ("0", "27.6", (False, True), 2, "> 0, ≤ 27.6"),
+        ("1", "2", (True, False), 1, "≥ 1, < 2"),
+        (None, "5", (True, True), 1, "≤ 5"),
+        (None, "5", (True, False), 1, "< 5"),
+        ("3.05", None, (False, True), 1, "> 3"),
+        ("3", None, (True, True), 1, "≥ 3"),
+        (None, None, (True, True), 1, "any value"),
     ],
 )
-def test_format_range(low: str | None, high: str | None, places: int, text: str) -> None:
-    assert format_range(D(low) if low else None, D(high) if high else None, places) == text
+def test_format_range(
+    low: str | None, high: str | None, closed: tuple[bool, bool], places: int, text: str
+) -> None:
+    implied = Interval(D(low) if low else None, D(high) if high else None, *closed)
+    assert format_range(implied, places) == text
 
 
 @pytest.mark.parametrize(

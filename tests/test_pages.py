@@ -1,6 +1,7 @@
 """GET /: the overview for people, built from the same presenters as the JSON API."""
 
 import re
+from html import escape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,11 +39,12 @@ def test_overview_shows_every_series_as_a_chart(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "figure",
-    ["375.2", "303.6", "71.6", "232.0", "4.2", "7.8", "93.78–107.22", "0–27.61"],
+    ["375.2", "303.6", "71.6", "232.0", "4.2", "7.8", "93.78–107.22", "> 0, < 27.61"],
 )
 def test_overview_shows_the_figures(client: TestClient, figure: str) -> None:
-    assert f">{figure}</text>" in page(client)  # on its chart
-    assert f"<td class='num value'>{figure}</td>" in page(client)  # and in its table
+    shown = escape(figure)
+    assert f">{shown}</text>" in page(client)  # on its chart
+    assert f"<td class='num value'>{shown}</td>" in page(client)  # and in its table
 
 
 def test_overview_shows_growth_or_why_there_is_none(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from html import escape
 
 from app.schemas import Series
-from app.stats.intervals import EXACT, quantum
+from app.stats.intervals import EXACT, Interval
 
 WIDTH, PLOT = 560, 200  # the plot's height; titles and years add to it
 LEFT, RIGHT, BOTTOM = 56, 16, 30
@@ -44,19 +44,23 @@ def format_number(value: Decimal) -> str:
     return MINUS + text if value < 0 else text
 
 
-def format_range(low: Decimal | None, high: Decimal | None, places: int) -> str:
-    """An implied range, rounded outward so that it never claims more than it knows."""
-
-    def rounded(value: Decimal, rounding: str) -> str:
-        shown = value.quantize(quantum(places), rounding, EXACT)
-        return format_number(shown.normalize(EXACT))
-
+def format_range(implied: Interval, places: int) -> str:
+    """An implied range, rounded outward so that it never claims more than it knows. A
+    bound the range stops short of is marked so: what "more than 11 times" leaves of
+    exports is "> 0, < 27.61", not "0–27.61", which would allow 0."""
+    shown = implied.rounded_outward(places)
+    low, high = (
+        None if v is None else format_number(v.normalize(EXACT)) for v in (shown.low, shown.high)
+    )
+    from_low = f"{'≥' if shown.low_closed else '>'} {low}"
+    to_high = f"{'≤' if shown.high_closed else '<'} {high}"
     if low is not None and high is not None:
-        return f"{rounded(low, ROUND_FLOOR)}–{rounded(high, ROUND_CEILING)}"
+        both_closed = shown.low_closed and shown.high_closed
+        return f"{low}–{high}" if both_closed else f"{from_low}, {to_high}"
     if high is not None:
-        return f"< {rounded(high, ROUND_CEILING)}"
+        return to_high
     if low is not None:
-        return f"> {rounded(low, ROUND_FLOOR)}"
+        return from_low
     return "any value"
 
 
@@ -254,7 +258,8 @@ def series_bars(series: Series) -> list[Bar]:
         if value is not None:
             label = format_number(value)
         else:
-            label = format_range(low, high, max(0, p.precision + 1 - shift))
+            implied = Interval(low, high, p.interval.low_inclusive, p.interval.high_inclusive)
+            label = format_range(implied, max(0, p.precision + 1 - shift))
         bars.append(Bar(p.year, p.status.value, value, low, high, label, shift))
     return bars
 

@@ -68,7 +68,7 @@ table { width: 100%; border-collapse: collapse; font-size: 13px; margin-top: 8px
 th, td { text-align: left; padding: 5px 8px 5px 0; border-top: 1px solid var(--line); }
 th { color: var(--muted); font-weight: 500; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.value { white-space: nowrap; }  /* "0–27.61" stays on one line */
+td.value { white-space: nowrap; }  /* "93.78–107.22" stays on one line */
 .muted { color: var(--muted); }
 .chip { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px;
   font-weight: 600; line-height: 20px; }
