@@ -423,6 +423,7 @@ def _observations(
 
 # What GET /v1/observations?format=csv and `tradestats export` write: the import columns
 # (app/imports.py) plus four the importer ignores, so an export imports again unchanged.
+# In the order of an observation's JSON fields, as one observation's CSV has them.
 EXPORT_COLUMNS = (
     "id",
     "reporter",
@@ -433,11 +434,11 @@ EXPORT_COLUMNS = (
     "currency",
     "multiplier",
     "precision",
+    "status",
     "source_id",
     "publication_id",
     "quote",
     "note",
-    "status",
     "created_at",
     "updated_at",
 )

@@ -101,6 +101,17 @@ def test_every_list_and_series_serves_csv_with_a_header(
     assert "," in lines[0]
 
 
+@pytest.mark.parametrize("collection", ["observations", "sources", "claims"])
+def test_a_list_and_one_of_its_items_have_the_same_csv_columns(
+    client: TestClient, collection: str
+) -> None:
+    csv = {"Accept": "text/csv"}
+    listed = client.get(f"/v1/{collection}", headers=csv).text.splitlines()
+    item = client.get(f"/v1/{collection}/1", headers=csv).text.splitlines()
+    assert listed[0] == item[0]
+    assert item[1] in listed[1:]  # the same row, cell for cell
+
+
 def test_empty_csv_still_has_its_columns(client: TestClient) -> None:
     text = client.get(
         "/v1/turnover", params={"reporter": "BGR", "partner": "KAZ", "format": "csv"}
