@@ -21,32 +21,26 @@ def _json_number(value: Decimal) -> float | int:
     return int(value)  # 1.5E+3 too, as json_number writes it
 
 
-TINY = ("0.0000", "-0.0000")
-
-
-def json_number(value: Decimal) -> float | int | orjson.Fragment:
-    """orjson's `default` for a decimal: a JSON number with the decimal's exact digits.
-
-    Up to 15 significant digits a double holds them, and its shortest repr writes them
-    back (71.6 stays 71.6, 232.0 stays 232.0), quicker than any text handling; whole
-    numbers stay integers. A longer decimal (a sum or an interval bound
-    of large figures) is written digit for digit: a double would change it. This runs for
-    every number of every response, so the usual case reads the text once. Every number
-    is written out in digits, never with an exponent."""
+def json_number(value: Decimal) -> orjson.Fragment:
+    """orjson's `default` for a decimal: a JSON number with the decimal's exact digits,
+    as a double's shortest repr writes one that holds them (71.6, 232.0 for 232.00, 1500
+    for 1.5E+3), and digit for digit where a double would change them (a sum or an
+    interval bound of large figures). Never with an exponent, which orjson gives a double
+    below 0.0001. This runs for every number of every response: the usual decimal is its
+    own text, written as it is, quicker than through a float."""
+    if type(value) is not Decimal or not value.is_finite():
+        raise TypeError(f"{value!r} is not a JSON number")
     text = str(value)
-    # Sign or point included: <= 15 digits. Not below 0.0001, which orjson would write
-    # with an exponent (1e-6 for 0.000001), unlike every other number.
-    if len(text) <= 16 and "E" not in text and not text.startswith(TINY):
-        return float(text) if "." in text else int(text)
-    if type(value) is not Decimal:
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-    plain = format(value, "f")
-    if "." in plain:
-        plain = plain.rstrip("0")
-        return orjson.Fragment(plain + "0" if plain.endswith(".") else plain)
-    # Whole, as CSV writes it: 1.5 billions in millions (1.5E+3) is 1500, not the 1500.0
-    # a double writes, a decimal it does not have.
-    return orjson.Fragment(plain)
+    if "E" in text:  # 1.5E+3, 1E-7: the same digits, plain
+        text = format(value, "f")
+    if "." in text:
+        if text[-1] == "0":  # one zero after the point at most, as a double writes it
+            text = text.rstrip("0")
+            if text[-1] == ".":
+                text += "0"
+    elif text == "-0":  # a whole zero has no sign, as an int has none
+        text = "0"
+    return orjson.Fragment(text)
 
 
 def _rfc3339(value: datetime) -> str:
