@@ -459,6 +459,22 @@ def test_claims_on_one_figure_must_agree_on_its_ratio() -> None:
     )
 
 
+def test_clashing_ratios_print_as_apart() -> None:
+    """ "An increase of 86.5%" allows ratios of 1.8645 to 1.8655, and "at least 1.866
+    times" none of them; at two places they read "1.86 times to 1.87 times" and "at least
+    1.86 times", which meet, in a sentence that says they share no value."""
+    known = Figure(D("375.2"), 6, 1)
+    claims = [
+        implication(1, known, Interval(D("1.8645"), D("1.8655")), 2024),
+        implication(2, known, Interval(D("1.866"), None, True, False), 2024),
+    ]
+    _, text = jointly_implied("the 2023 TURNOVER figure", claims, "USD millions", 2)
+    assert (
+        "share no value (claim 1: 1.8645 times to 1.8655 times; claim 2: at least 1.866 times)"
+        in text
+    )
+
+
 @pytest.mark.parametrize(
     ("qualifier", "allowed"),
     [

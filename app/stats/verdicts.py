@@ -434,8 +434,19 @@ def jointly_implied(
     first = claims[0]
     kept = f"so they cannot all be right; shown is claim {first.claim_id}'s range."
     if clashing:
+        # Ratios that share no value must not print as sharing one either: "1.86 times to
+        # 1.87 times" (86.5%) and "at least 1.86 times" (1.866) read as meeting.
+        places = next(
+            (
+                d
+                for d in range(SHOWN_DECIMALS, DIGITS)
+                if _common([claim.ratio.rounded_outward(d) for claim in clashing]) is None
+            ),
+            DIGITS,
+        )
         ratios = "; ".join(
-            f"claim {claim.claim_id}: {_range_text(claim.ratio, ' times')}" for claim in clashing
+            f"claim {claim.claim_id}: {_range_text(claim.ratio, ' times', places)}"
+            for claim in clashing
         )
         return first.implied, (
             f"Contradictory: claims {ids} each imply {label} ({each}, in {unit}), but claims "
