@@ -419,31 +419,16 @@ def jointly_implied(
         ranges.append(implied if implied is not None else group[0].implied)
     joint = None if clashing else _common(ranges)
     if joint is None and not clashing:
-        # Places enough that ranges which miss each other narrowly do not print as meeting.
-        decimals = next(
-            (
-                d
-                for d in range(decimals, DIGITS)
-                if _common([r.rounded_outward(d) for r in ranges]) is None
-            ),
-            DIGITS,
-        )
+        decimals = _places_apart(ranges, decimals)
     each = "; ".join(
         f"claim {claim.claim_id}: {_range_text(claim.implied, '', decimals)}" for claim in claims
     )
     first = claims[0]
     kept = f"so they cannot all be right; shown is claim {first.claim_id}'s range."
     if clashing:
-        # Ratios that share no value must not print as sharing one either: "1.86 times to
-        # 1.87 times" (86.5%) and "at least 1.86 times" (1.866) read as meeting.
-        places = next(
-            (
-                d
-                for d in range(SHOWN_DECIMALS, DIGITS)
-                if _common([claim.ratio.rounded_outward(d) for claim in clashing]) is None
-            ),
-            DIGITS,
-        )
+        # At two places, 86.5% (1.8645 to 1.8655 times) and "at least 1.866 times" would
+        # read "1.86 times to 1.87 times" and "at least 1.86 times": as meeting.
+        places = _places_apart([claim.ratio for claim in clashing], SHOWN_DECIMALS)
         ratios = "; ".join(
             f"claim {claim.claim_id}: {_range_text(claim.ratio, ' times', places)}"
             for claim in clashing
@@ -462,6 +447,15 @@ def jointly_implied(
         f"Claims {ids} each imply {label} ({each}, in {unit}); if all are right, it was "
         f"{_range_text(joint, '', decimals)} {unit}."
     )
+
+
+def _places_apart(ranges: list[Interval], decimals: int) -> int:
+    """The fewest places, from `decimals`, at which ranges that share no value do not read
+    as sharing one once rounded outward: ranges that miss each other narrowly would."""
+    for places in range(decimals, DIGITS):
+        if _common([r.rounded_outward(places) for r in ranges]) is None:
+            return places
+    return DIGITS
 
 
 def _common(intervals: list[Interval]) -> Interval | None:
