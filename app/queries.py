@@ -492,7 +492,7 @@ def growth_pairs(
 ) -> list[Any]:
     """Both years' stored figures for every partner of one reporter, in one SQL join:
     rows of (partner, earlier value, currency, multiplier, later value, currency,
-    multiplier)."""
+    multiplier, precision)."""
     params = _bound(
         indicator=indicator, reporter=reporter, from_year=from_year, to_year=to_year, as_of=as_of
     )
@@ -509,6 +509,7 @@ def _growth_pairs(names: frozenset[str]) -> Select[Any]:
             earlier.c.partner,
             *(earlier.c[c].label(f"earlier_{c}") for c in columns),
             *(later.c[c].label(f"later_{c}") for c in columns),
+            later.c.precision.label("later_precision"),
         )
         .join(
             later,

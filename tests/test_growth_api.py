@@ -295,3 +295,37 @@ def test_figures_far_apart_in_unit_are_exact_and_never_a_500(
         "/v1/identity-checks?reporter=KAZ&partner=FRA",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_fall_to_a_zero_that_may_be_a_deficit_has_no_ratio_on_every_route(
+    client: TestClient, session: Session
+) -> None:
+    """A balance published as 0.0 may stand for a deficit of 0.05, and one derived as
+    0 ± 0.1 for one of 0.1: as for a derived 0.05 ± 0.055, no ratio says how it grew, in
+    the series, in /v1/growth and in /v1/growth/partners alike. A fall of exports to 0.0,
+    which cannot be negative, keeps its ratio."""
+    reason = (
+        "the later value may be as low as {} within its rounding, below zero, so no ratio "
+        "is meaningful"
+    )
+    record_figure(session, "BALANCE", 2023, "50.0", partner="DEU")
+    record_figure(session, "BALANCE", 2024, "0.0", partner="DEU")  # published
+    record_figure(session, "BALANCE", 2023, "50.0", partner="AUT")
+    record_figure(session, "EXPORTS", 2024, "5.0", partner="AUT")
+    record_figure(session, "IMPORTS", 2024, "5.0", partner="AUT")  # balance 0 ± 0.1
+    record_figure(session, "EXPORTS", 2023, "50.0", partner="FRA")
+    record_figure(session, "EXPORTS", 2024, "0.0", partner="FRA")
+    span = {"reporter": "KAZ", "from": 2023, "to": 2024}
+    for partner, least in (("DEU", "-0.05"), ("AUT", "-0.10")):
+        pair = client.get("/v1/growth", params=span | {"indicator": "BALANCE", "partner": partner})
+        assert (pair.json()["ratio"], pair.json()["pch"]) == (None, None), partner
+        assert pair.json()["reason"] == reason.format(least)
+    rows = partner_growth(client, indicator="BALANCE", **{"from": 2023})
+    assert (rows["DEU"]["ratio"], rows["DEU"]["reason"]) == (None, reason.format("-0.05"))
+    assert partner_growth(client, **{"from": 2023})["FRA"]["pch"] == -100
+    for partner, least in (("DEU", "-0.05"), ("AUT", "-0.10")):
+        balance = client.get("/v1/balance/2024", params={"reporter": "KAZ", "partner": partner})
+        growth = balance.json()["growth"]
+        assert growth["ratio"] is None and growth["reason"] == reason.format(least), partner
+    exports = client.get("/v1/exports/2024", params={"reporter": "KAZ", "partner": "FRA"})
+    assert exports.json()["growth"]["pch"] == -100

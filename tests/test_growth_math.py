@@ -71,9 +71,22 @@ def test_a_later_value_that_may_have_changed_sign_gives_no_ratio() -> None:
         "the later value may be as low as -40.5 within its rounding, below zero, so no "
         "ratio is meaningful"
     )
-    # One that may be zero, and no lower, keeps its ratio; so does a fall to zero itself.
+    # One that may be zero, and no lower, keeps its ratio; so does a fall to a zero that
+    # cannot stand for less (exports of 0.0).
     assert growth(D("100"), D("10"), 1, latest=D("0")).ratio == D("0.1")
-    assert growth(D("100"), D("0"), 1, latest=D("-0.05")).pch == D("-100")
+    assert growth(D("100"), D("0"), 1, latest=D("0")).pch == D("-100")
+
+
+def test_a_fall_to_a_zero_that_may_be_a_deficit_gives_no_ratio() -> None:
+    """A balance from 50 to one of 0.0 (published, or derived as 0 ± 0.1) may have become
+    a deficit, as one of 0.05 ± 0.055 may have: neither says how much of it is left."""
+    for later, latest in (("0.0", "-0.05"), ("0", "-0.1"), ("0.05", "-0.005")):
+        g = growth(D("50"), D(later), 1, latest=D(latest))
+        assert (g.ratio, g.pch) == (None, None)
+        assert g.reason == (
+            f"the later value may be as low as {latest} within its rounding, below zero, "
+            "so no ratio is meaningful"
+        )
 
 
 @pytest.mark.parametrize("years", [1, 4])

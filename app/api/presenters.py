@@ -211,8 +211,10 @@ def growth_data(point: Point, previous: Point | None) -> Data:
         rates=False,
         earliest=least_possible(point.indicator, earlier),
         # A stored figure other than 0 is never within its rounding of zero: only a derived
-        # one may cross it.
-        latest=least_possible(point.indicator, later) if later.tolerance is not None else None,
+        # one, or a stored 0 (of a balance: least_possible is 0 where none can be negative).
+        latest=least_possible(point.indicator, later)
+        if later.tolerance is not None or later.value.is_zero()
+        else None,
     )
     return {
         "base_year": base_year,

@@ -86,8 +86,9 @@ def growth(
     series' year-on-year growth shows neither. `earliest` is the least the earlier figure
     may be within its rounding: a derived one (500 ± 50,000.5) may be zero, and then no
     ratio means anything, as a claim's verdict already says. `latest` is the least the later
-    figure may be: a positive one that may be below zero (a balance derived as 10 ± 50)
-    may have changed sign, and then no ratio says how it grew either."""
+    figure may be: one of zero or above that may be below zero (a balance derived as
+    10 ± 50, or published as 0.0) may have changed sign, and then no ratio says how it
+    grew either."""
     if years < 1:
         raise ValueError("growth needs a span of at least one year")
     chg = EXACT.subtract(later, earlier)
@@ -103,7 +104,7 @@ def growth(
             "is meaningful"
         )
         return Growth(chg, None, None, None, None, reason)
-    if latest is not None and latest < ZERO < later:
+    if latest is not None and latest < ZERO <= later:
         reason = (
             f"the later value may be as low as {latest} within its rounding, below zero, so "
             "no ratio is meaningful"

@@ -23,8 +23,10 @@ from app.api.presenters import figure_used, least_possible, no_figure, unit, uni
 from app.api.render import Format, reads, render, render_plain
 from app.db import DatabaseDep
 from app.errors import invalid
+from app.models import SIGNED
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
+from app.stats.figures import Figure
 from app.stats.growth import Growth, growth
 from app.stats.intervals import EXACT
 
@@ -124,10 +126,12 @@ def unconvertible(from_year: int, currency: str, to_year: int, later_currency: s
     )
 
 
-def partner_growth(row: Sequence[Any], from_year: int, to_year: int) -> dict[str, Any]:
+def partner_growth(
+    row: Sequence[Any], signed: bool, from_year: int, to_year: int
+) -> dict[str, Any]:
     """One partner's row of growth_pairs as PartnerGrowth: a plain dict, as a model per
     partner cost more than the query. Growth as `/v1/growth` computes it."""
-    partner, earlier, currency, multiplier, later, later_currency, later_multiplier = row
+    partner, earlier, currency, multiplier, later, later_currency, later_multiplier, precision = row
     if currency != later_currency:
         return {
             "partner": partner,
@@ -142,8 +146,12 @@ def partner_growth(row: Sequence[Any], from_year: int, to_year: int) -> dict[str
         earlier = earlier.scaleb(multiplier - finer, EXACT)
         later, multiplier = later.scaleb(later_multiplier - finer, EXACT), finer
     # A stored figure other than 0 is never within its rounding of zero: no `earliest`
-    # or `latest`.
-    g = growth(earlier, later, to_year - from_year)
+    # (a base of 0 has no ratio anyway), and a `latest` only for a 0 of an indicator that
+    # may be negative (`signed`): a balance of 0.0 may stand for a deficit.
+    latest = None
+    if signed and later.is_zero():
+        latest = Figure(later, later_multiplier, precision).in_multiplier(multiplier).least
+    g = growth(earlier, later, to_year - from_year, latest=latest)
     return {
         "partner": partner,
         "unit": unit_data(currency, multiplier),
@@ -201,7 +209,8 @@ async def list_partner_growth(
         )
 
     rows = await tagged_read(request, engine, pairs)
-    data = [partner_growth(row, from_year, to_year) for row in rows]
+    signed = indicator.value in SIGNED
+    data = [partner_growth(row, signed, from_year, to_year) for row in rows]
     result = {
         "indicator": indicator.value,
         "reporter": reporter,
