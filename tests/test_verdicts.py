@@ -33,6 +33,7 @@ def divided_up(numerator: D, denominator: D) -> D:
 
 
 LABELS = Labels("FDI_INFLOW", "KAZ–BGR", 2023, 2024, "USD millions")
+EXPORTS = Labels("EXPORTS", "KAZ–BGR", 2023, 2024, "USD millions")  # never below zero
 
 
 def fig(text: str) -> Figure:
@@ -525,7 +526,7 @@ def test_a_fall_to_nothing_is_within_a_range_cut_at_100_percent(
     qualifier: str, allows: str
 ) -> None:
     a = assess_growth_claim(
-        ClaimKind.percent_change, Qualifier(qualifier), D(-100), fig("4.2"), fig("0"), LABELS
+        ClaimKind.percent_change, Qualifier(qualifier), D(-100), fig("4.2"), fig("0"), EXPORTS
     )
     assert a.verdict is Verdict.consistent, a.explanation
     assert a.explanation.endswith(f"which {allows}"), a.explanation
@@ -535,7 +536,7 @@ def test_a_stored_claim_of_an_impossible_fall_is_inconsistent_whatever_the_figur
     """Writes refuse it now; one stored before is inconsistent, with both figures (which
     fall by 100% at most) and with one missing (no figure could bear it out)."""
     both = assess_growth_claim(
-        ClaimKind.percent_change, Qualifier.more_than, D(-100), fig("4.2"), fig("0"), LABELS
+        ClaimKind.percent_change, Qualifier.more_than, D(-100), fig("4.2"), fig("0"), EXPORTS
     )
     assert (both.verdict, both.point) == (Verdict.inconsistent, D(-100))
     assert both.explanation.endswith(
@@ -765,3 +766,27 @@ def test_a_range_says_which_bound_it_leaves_out(stated: str, later: str, allowed
         ClaimKind.percent_change, Qualifier.less_than, D(stated), fig("2.00"), fig(later), LABELS
     )
     assert a.explanation.endswith(f"does not allow {allowed}."), a.explanation
+
+
+@pytest.mark.parametrize(
+    ("kind", "qualifier", "stated", "verdict", "says"),
+    [
+        # 0.0 may stand for a deficit of 0.05: no ratio says how it grew, as growth says.
+        ("percent_change", "exact", "-100", Verdict.unverifiable, "as low as -0.05 within"),
+        ("percent_change", "approximately", "-100", Verdict.unverifiable, "below zero"),
+        # Even the values at or above zero (0 to 0.05 over 49.95 to 50.05) rule these out.
+        ("ratio", "exact", "5", Verdict.inconsistent, "give 0 times to 0.01 times"),
+        ("percent_change", "exact", "-50", Verdict.inconsistent, "give -100% to -99.89%"),
+    ],
+)
+def test_a_growth_claim_to_a_balance_that_may_be_a_deficit(
+    kind: str, qualifier: str, stated: str, verdict: Verdict, says: str
+) -> None:
+    """A balance from 50.0 to 0.0 may have turned into a deficit within its rounding. A
+    fall to 0.0 of exports, which cannot, is "a decrease of 100%" (consistent, above)."""
+    labels = Labels("BALANCE", "KAZ–BGR", 2023, 2024, "USD millions")
+    a = assess_growth_claim(
+        ClaimKind(kind), Qualifier(qualifier), D(stated), fig("50.0"), fig("0.0"), labels
+    )
+    assert a.verdict is verdict, a.explanation
+    assert says in a.explanation

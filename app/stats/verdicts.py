@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from app.models import SIGNED
 from app.stats.figures import Figure, precision_of
 from app.stats.growth import ONE, ZERO, growth, round_clear_of
 from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply
@@ -277,6 +278,28 @@ def assess_growth_claim(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a base that may be zero, so no ratio exists "
             f"to check “{phrase}” against.",
+        )
+
+    if labels.indicator in SIGNED and later.least < 0:
+        # A balance of 0.0, or one derived as 0.05 ± 0.055, may have become a deficit: no
+        # ratio describes that (growth gives none). Only words that even the values at or
+        # above zero rule out are judged.
+        at_or_above_zero, unit = _as_claimed(kind, ratio_interval)
+        if not at_or_above_zero.meets(claim_range):
+            given, allowed = _ranges_apart(at_or_above_zero, claim_range, unit, places)
+            return Assessment(
+                Verdict.inconsistent,
+                f"Inconsistent: {figures} include a {labels.year} value that may be below "
+                f"zero, but the values at or above zero give {given} allowing for their "
+                f"rounding, and one below zero no ratio at all, which “{phrase}” does not "
+                f"allow ({allowed}).",
+            )
+        return Assessment(
+            Verdict.unverifiable,
+            f"Unverifiable: {figures} include a {labels.year} value that may be as low as "
+            f"{_as_given(later.least)} within its rounding, below zero, and “{phrase}” "
+            "describes how a positive quantity grew or shrank, so it is not checked against "
+            "them.",
         )
 
     g = growth(base.value, later.value, labels.year - labels.base_year)
