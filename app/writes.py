@@ -208,6 +208,11 @@ def claim_columns(data: BaseModel) -> dict[str, Any]:
 
 
 def source_checks(session: Session, data: BaseModel) -> list[FieldError]:
+    assert isinstance(data, SourceCreate)
+    published, retrieved = data.published_on, data.retrieved_on
+    if published is not None and retrieved is not None and retrieved < published:
+        # A copy cannot be taken before the document exists: the two dates swapped, or a typo.
+        return [_field("retrieved_on", f"must not be before published_on, {published}")]
     return []
 
 

@@ -633,7 +633,9 @@ def test_a_source_dated_after_today_is_refused(client: TestClient, auth: dict, f
     assert response.headers["content-type"] == "application/problem+json"
     message = f"must not be after today, {today.isoformat()} (UTC)"
     assert response.json()["errors"] == [{"location": "body", "field": field, "message": message}]
-    created = client.post("/v1/sources", json={**SOURCE, field: today.isoformat()}, headers=auth)
+    # Retrieved today too: a copy is never taken before the document is published.
+    dated_today = {**SOURCE, "retrieved_on": today.isoformat(), field: today.isoformat()}
+    created = client.post("/v1/sources", json=dated_today, headers=auth)
     assert created.status_code == 201
     patch = {field: tomorrow}
     headers = {**auth, "Content-Type": "application/merge-patch+json"}
@@ -644,6 +646,32 @@ def test_a_source_dated_after_today_is_refused(client: TestClient, auth: dict, f
     for body in ("SourceCreate", "SourcePatch"):
         description = schemas[body]["properties"][field]["description"]
         assert "no later than today (UTC)" in description
+
+
+def test_a_source_retrieved_before_it_was_published_is_refused(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    """A source retrieved on 2020-01-01 and published on 2024-06-01 was stored: no copy is
+    taken of a document before it exists, so the dates are swapped or one is a typo."""
+    before = snapshot(session)
+    dates = {"published_on": "2024-06-01", "retrieved_on": "2020-01-01"}
+    response = client.post("/v1/sources", json={**SOURCE, **dates}, headers=auth)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    message = "must not be before published_on, 2024-06-01"
+    assert response.json()["errors"] == [
+        {"location": "body", "field": "retrieved_on", "message": message}
+    ]
+    assert snapshot(session) == before
+    same_day = {"published_on": "2024-06-01", "retrieved_on": "2024-06-01"}
+    created = client.post("/v1/sources", json={**SOURCE, **same_day}, headers=auth)
+    assert created.status_code == 201
+    headers = {**auth, "Content-Type": "application/merge-patch+json"}
+    patched = client.patch(
+        created.headers["location"], json={"published_on": "2024-06-02"}, headers=headers
+    )
+    assert patched.status_code == 422
+    assert patched.json()["errors"][0]["field"] == "retrieved_on"
 
 
 def test_a_cited_source_cannot_be_deleted(client: TestClient, auth: dict, session: Session) -> None:
