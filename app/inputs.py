@@ -336,7 +336,12 @@ class SourceCreate(BaseModel):
         | None
     ) = None
     published_on: DateIn = None
-    retrieved_on: DateIn = None
+    retrieved_on: Annotated[
+        DateIn,
+        Field(
+            description="An ISO 8601 date, no later than today (UTC), nor before `published_on`."
+        ),
+    ] = None
     note: Note = None
 
 
