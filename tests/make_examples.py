@@ -124,12 +124,22 @@ SCENARIO = [
     Step("get_readiness", "GET", "/readyz"),
     # Writes, each building on the one before.
     Step("create_observation", "POST", "/v1/observations", NEW_OBSERVATION),
-    Step("replace_observation", "PUT", "/v1/observations/5", {**NEW_OBSERVATION, "value": 95.5}),
+    # Each write's quote says what its figure or claim says: an example is copied.
+    Step(
+        "replace_observation",
+        "PUT",
+        "/v1/observations/5",
+        {**NEW_OBSERVATION, "value": 95.5, "quote": "Turnover in 2023 was $95.5 million."},
+    ),
     Step(
         "patch_observation",
         "PATCH",
         "/v1/observations/5",
-        {"value": 96.0, "note": "Revised by the ministry. " + EXAMPLE_NOTE},
+        {
+            "value": 96.0,
+            "quote": "Turnover in 2023 was $96.0 million.",
+            "note": "Revised by the ministry. " + EXAMPLE_NOTE,
+        },
         "application/merge-patch+json",
     ),
     Step("list_observation_revisions", "GET", "/v1/observations/5/revisions"),
@@ -141,8 +151,22 @@ SCENARIO = [
     Step("list_source_revisions", "GET", "/v1/sources/4/revisions"),
     Step("delete_source", "DELETE", "/v1/sources/4"),
     Step("create_claim", "POST", "/v1/claims", NEW_CLAIM),
-    Step("replace_claim", "PUT", "/v1/claims/4", {**NEW_CLAIM, "qualifier": "more_than"}),
-    Step("patch_claim", "PATCH", "/v1/claims/4", {"stated": 15}),
+    Step(
+        "replace_claim",
+        "PUT",
+        "/v1/claims/4",
+        {
+            **NEW_CLAIM,
+            "qualifier": "more_than",
+            "quote": "Exports grew more than twentyfold since 2022.",
+        },
+    ),
+    Step(
+        "patch_claim",
+        "PATCH",
+        "/v1/claims/4",
+        {"stated": 15, "quote": "Exports grew more than fifteenfold since 2022."},
+    ),
     Step("list_claim_revisions", "GET", "/v1/claims/4/revisions"),
     Step("delete_claim", "DELETE", "/v1/claims/4"),
 ]
