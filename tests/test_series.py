@@ -442,6 +442,15 @@ def test_a_series_lists_the_years_its_figures_do_not_derive_and_why(
             "exchange rate is recorded.",
         }
     ]
+    # 2021's growth says why there is no 2020 value, not only that there is none, in the
+    # series and in the year alone, where 2020 is outside the years asked for.
+    why = (
+        "no 2020 value is recorded, and none is derived from those that are: they are in "
+        "different currencies (EXPORTS in USD, IMPORTS in EUR), and no exchange rate is "
+        "recorded"
+    )
+    assert turnover["observations"][0]["growth"]["reason"] == why
+    assert client.get("/v1/turnover/2021", params=pair).json()["growth"]["reason"] == why
     # Outside the years asked for, and where the figure itself is recorded: not listed.
     assert series(client, "turnover", **pair, year=2021)["not_derived"] == []
     assert series(client, "exports", **pair)["not_derived"] == []

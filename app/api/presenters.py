@@ -191,15 +191,17 @@ def indicator_data(session: Reader, code: str) -> Data:
     return data
 
 
-def growth_data(point: Point, previous: Point | None) -> Data:
-    """Growth from the year before; null with a reason when that cannot be computed."""
+def growth_data(point: Point, previous: Point | None, why_none: str | None = None) -> Data:
+    """Growth from the year before; null with a reason when that cannot be computed.
+    `why_none` says why the year before has no value, when its figures say why."""
     base_year = point.year - 1
     if previous is None or previous.currency != point.currency:
-        reason = (
-            f"no {base_year} value"
-            if previous is None
-            else f"the {base_year} value is in another currency"
-        )
+        if previous is not None:
+            reason = f"the {base_year} value is in another currency"
+        elif why_none:
+            reason = f"no {base_year} value is recorded, and {why_none}"
+        else:
+            reason = f"no {base_year} value"
         return {"base_year": base_year, "ratio": None, "pch": None, "chg": None, "reason": reason}
     earlier, later = previous.figure, point.figure
     if earlier.multiplier != later.multiplier:  # the change in this point's unit, exactly
@@ -289,7 +291,11 @@ def least_possible(indicator: str, figure: Figure) -> Decimal:
 
 
 def point_data(
-    point: Point, year_points: YearPoints, previous: Point | None, sources: SourceRefs
+    point: Point,
+    year_points: YearPoints,
+    previous: Point | None,
+    sources: SourceRefs,
+    why_no_previous: str | None = None,
 ) -> Data:
     """One year of a series, as SeriesPoint."""
     obs, derivation = point.observation, point.derivation
@@ -311,7 +317,7 @@ def point_data(
         else None,
         "claim_id": None,
         "explanation": derivation.conflict if derivation else None,
-        "growth": growth_data(point, previous),
+        "growth": growth_data(point, previous, why_no_previous),
     }
 
 
@@ -322,16 +328,19 @@ def points_data(
     first_year: int | None,
     as_of: datetime | None = None,
     version: str | None = None,
+    not_derived: dict[int, str] | None = None,
 ) -> list[Data]:
     """The indicator's points in year order, each with growth from the year before.
 
     `by_year` may hold the year before `first_year`, fetched only as a growth base.
+    `not_derived` says why a year has no point where its figures say why.
     """
     observations = [pts[code].observation for pts in by_year.values()]
     ids = [i for o in observations if o for i in (o.source_id, o.publication_id)]
     sources = source_refs(session, ids, as_of, version)
+    why = not_derived or {}
     return [
-        point_data(pts[code], pts, by_year.get(year - 1, {}).get(code), sources)
+        point_data(pts[code], pts, by_year.get(year - 1, {}).get(code), sources, why.get(year - 1))
         for year, pts in by_year.items()
         if first_year is None or year >= first_year
     ]
@@ -527,13 +536,16 @@ def series_data(
         every_year=True,
     )
     by_year = {year: pts for year, pts in read.items() if code in pts}
-    points = points_data(session, code, by_year, first, as_of, version)
+    why_not = {
+        year: reason
+        for year, pts in read.items()
+        if code not in pts and (reason := not_derived_reason(pts.values(), code))
+    }
+    points = points_data(session, code, by_year, first, as_of, version, why_not)
     not_derived = [
         {"year": year, "reason": f"No {code} figure is recorded, and {reason}."}
-        for year, pts in read.items()
-        if code not in pts
-        and (first is None or year >= first)
-        and (reason := not_derived_reason(pts.values(), code))
+        for year, reason in why_not.items()
+        if first is None or year >= first
     ]
     if implied:
         known = {p["year"] for p in points}
