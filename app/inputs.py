@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 from unicodedata import category
+from urllib.parse import urlsplit
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -142,9 +143,25 @@ def check_slug(slug: str) -> str:
     return slug
 
 
+# What RFC 3986 never allows in a URL unencoded: white space, controls, and "<>\^`{|}.
+# Letters beyond ASCII are kept: a ministry's page may be written with them.
+NOT_IN_URLS = re.compile(r'[\s\x00-\x1f\x7f"<>\\^`{|}]')
+
+
 def check_url(url: str) -> str:
     if not url.startswith(("https://", "http://")):
         raise ValueError("must be an http or https URL")
+    unencoded = NOT_IN_URLS.search(url)
+    if unencoded:
+        code = "".join(f"%{byte:02X}" for byte in unencoded[0].encode())
+        raise ValueError(f"must not hold {unencoded[0]!r} unencoded: write it as {code}")
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise ValueError("must name a host: https://example.org/...")
+    try:
+        parts.port  # noqa: B018 (reading it is the check)
+    except ValueError:
+        raise ValueError("has a port that is not a number from 0 to 65535") from None
     return url
 
 

@@ -623,6 +623,38 @@ def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth:
     assert client.delete(created.headers["location"], headers=auth).status_code == 204
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ('https://e.org/?a=1&b="><script>', "must not hold '\"' unencoded: write it as %22"),
+        ("https://e.org/a b", "must not hold ' ' unencoded: write it as %20"),
+        ("https://e.org/\na", "must not hold '\\n' unencoded: write it as %0A"),
+        ("https://", "must name a host: https://example.org/..."),
+        ("http://e.org:99999/", "has a port that is not a number from 0 to 65535"),
+    ],
+)
+def test_a_source_url_that_is_no_url_is_refused(
+    client: TestClient, auth: dict, session: Session, url: str, message: str
+) -> None:
+    """Quotes, spaces and a missing host were stored as a source's URL."""
+    before = snapshot(session)
+    response = client.post("/v1/sources", json={**SOURCE, "url": url}, headers=auth)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"location": "body", "field": "url", "message": message}]
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    "url", ["https://bg.wikipedia.org/wiki/България", "http://[::1]:8080/a%20b?x=1#y"]
+)
+def test_a_source_url_may_hold_letters_beyond_ascii_and_encoded_ones(
+    client: TestClient, auth: dict, url: str
+) -> None:
+    response = client.post("/v1/sources", json={**SOURCE, "url": url}, headers=auth)
+    assert response.status_code == 201, response.json()
+    assert response.json()["url"] == url
+
+
 @pytest.mark.parametrize("field", ["published_on", "retrieved_on"])
 def test_a_source_dated_after_today_is_refused(client: TestClient, auth: dict, field: str) -> None:
     """A source published or retrieved tomorrow was accepted: a typo, stored as given."""
