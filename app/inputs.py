@@ -143,9 +143,14 @@ def check_slug(slug: str) -> str:
     return slug
 
 
-# What RFC 3986 never allows in a URL unencoded: white space, controls, and "<>\^`{|}.
-# Letters beyond ASCII are kept: a ministry's page may be written with them.
-NOT_IN_URLS = re.compile(r'[\s\x00-\x1f\x7f"<>\\^`{|}]')
+# What RFC 3986 never allows in a URL unencoded: white space, controls (C1 ones too),
+# and "<>\^`{|}; nor RFC 3987 in an IRI: bidirectional formatting characters, which show
+# the text in another order than it has, and lone surrogates, which are no characters (a
+# JSON "\ud800" reached the database, which could not store it: a 500). Letters beyond
+# ASCII are kept: a ministry's page may be written with them.
+NOT_IN_URLS = re.compile(
+    r'[\s\x00-\x1f\x7f-\x9f"<>\\^`{|}\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]'
+)
 
 
 def check_url(url: str) -> str:
@@ -153,6 +158,8 @@ def check_url(url: str) -> str:
         raise ValueError("must be an http or https URL")
     unencoded = NOT_IN_URLS.search(url)
     if unencoded:
+        if "\ud800" <= unencoded[0] <= "\udfff":  # no UTF-8 bytes to write it as
+            raise ValueError(f"must not hold {unencoded[0]!r}, half of a UTF-16 pair alone")
         code = "".join(f"%{byte:02X}" for byte in unencoded[0].encode())
         raise ValueError(f"must not hold {unencoded[0]!r} unencoded: write it as {code}")
     parts = urlsplit(url)

@@ -631,6 +631,11 @@ def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth:
         ("https://e.org/\na", "must not hold '\\n' unencoded: write it as %0A"),
         ("https://", "must name a host: https://example.org/..."),
         ("http://e.org:99999/", "has a port that is not a number from 0 to 65535"),
+        # A C1 control, and a right-to-left override that shows "exe.pdf" as "fdp.exe".
+        ("https://e.org/a\x9bb", "must not hold '\\x9b' unencoded: write it as %C2%9B"),
+        ("https://e.org/\u202efdp.exe", "must not hold '\\u202e' unencoded: write it as %E2%80%AE"),
+        # Half a UTF-16 pair, which JSON may escape: stored, it was a 500.
+        ("https://e.org/\ud800", "must not hold '\\ud800', half of a UTF-16 pair alone"),
     ],
 )
 def test_a_source_url_that_is_no_url_is_refused(
@@ -638,7 +643,9 @@ def test_a_source_url_that_is_no_url_is_refused(
 ) -> None:
     """Quotes, spaces and a missing host were stored as a source's URL."""
     before = snapshot(session)
-    response = client.post("/v1/sources", json={**SOURCE, "url": url}, headers=auth)
+    body = json.dumps({**SOURCE, "url": url})  # "\ud800" escaped, as httpx's json= cannot
+    headers = {**auth, "Content-Type": "application/json"}
+    response = client.post("/v1/sources", content=body, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"] == [{"location": "body", "field": "url", "message": message}]
     assert snapshot(session) == before
