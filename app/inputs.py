@@ -162,7 +162,10 @@ def check_url(url: str) -> str:
             raise ValueError(f"must not hold {unencoded[0]!r}, half of a UTF-16 pair alone")
         code = "".join(f"%{byte:02X}" for byte in unencoded[0].encode())
         raise ValueError(f"must not hold {unencoded[0]!r} unencoded: write it as {code}")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL", for one
+        raise ValueError(f"is not a URL: {exc}") from None
     if not parts.hostname:
         raise ValueError("must name a host: https://example.org/...")
     try:

@@ -631,6 +631,7 @@ def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth:
         ("https://e.org/\na", "must not hold '\\n' unencoded: write it as %0A"),
         ("https://", "must name a host: https://example.org/..."),
         ("http://e.org:99999/", "has a port that is not a number from 0 to 65535"),
+        ("http://[::1/", "is not a URL: Invalid IPv6 URL"),
         # A C1 control, and a right-to-left override that shows "exe.pdf" as "fdp.exe".
         ("https://e.org/a\x9bb", "must not hold '\\x9b' unencoded: write it as %C2%9B"),
         ("https://e.org/\u202efdp.exe", "must not hold '\\u202e' unencoded: write it as %E2%80%AE"),

@@ -27,7 +27,7 @@ from app.models import SIGNED
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
 from app.stats.figures import Figure
-from app.stats.growth import Growth, growth
+from app.stats.growth import ZERO, Growth, growth
 from app.stats.intervals import EXACT
 
 router = APIRouter(prefix="/v1", tags=["Growth"])
@@ -150,7 +150,7 @@ def partner_growth(
     # may be negative (`signed`): a balance of 0.0 may stand for a deficit.
     latest = None
     if signed and later.is_zero():
-        latest = Figure(later, later_multiplier, precision).in_multiplier(multiplier).least
+        latest = Figure(ZERO, later_multiplier, precision).in_multiplier(multiplier).least
     g = growth(earlier, later, to_year - from_year, latest=latest)
     return {
         "partner": partner,
