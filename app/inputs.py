@@ -143,25 +143,28 @@ def check_slug(slug: str) -> str:
     return slug
 
 
-# What RFC 3986 never allows in a URL unencoded: white space, controls (C1 ones too),
-# and "<>\^`{|}; nor RFC 3987 in an IRI: bidirectional formatting characters, which show
-# the text in another order than it has, and lone surrogates, which are no characters (a
-# JSON "\ud800" reached the database, which could not store it: a 500). Letters beyond
-# ASCII are kept: a ministry's page may be written with them.
-NOT_IN_URLS = re.compile(
-    r'[\s\x00-\x1f\x7f-\x9f"<>\\^`{|}\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]'
-)
+# What a URL never holds unencoded (RFC 3986, and RFC 3987 for an IRI): white space,
+# controls (C0 and C1), "<>\^`{|}, lone surrogates, which are no characters (a JSON
+# "\ud800" reached the database, which could not store it: a 500), and invisible format
+# characters: bidirectional overrides show the text in another order than it has
+# ("fdp.exe"), zero-width ones and soft hyphens are copy-and-paste leftovers. Letters
+# beyond ASCII are kept: a ministry's page may be written with them.
+NEVER_IN_URLS = frozenset('"<>\\^`{|}')
+CATEGORIES_NEVER_IN_URLS = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
+NOT_PERCENT_ENCODING = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def check_url(url: str) -> str:
     if not url.startswith(("https://", "http://")):
         raise ValueError("must be an http or https URL")
-    unencoded = NOT_IN_URLS.search(url)
-    if unencoded:
-        if "\ud800" <= unencoded[0] <= "\udfff":  # no UTF-8 bytes to write it as
-            raise ValueError(f"must not hold {unencoded[0]!r}, half of a UTF-16 pair alone")
-        code = "".join(f"%{byte:02X}" for byte in unencoded[0].encode())
-        raise ValueError(f"must not hold {unencoded[0]!r} unencoded: write it as {code}")
+    for char in url:
+        if char in NEVER_IN_URLS or category(char) in CATEGORIES_NEVER_IN_URLS:
+            if category(char) == "Cs":  # no UTF-8 bytes to write it as
+                raise ValueError(f"must not hold {char!r}, half of a UTF-16 pair alone")
+            code = "".join(f"%{byte:02X}" for byte in char.encode())
+            raise ValueError(f"must not hold {char!r} unencoded: write it as {code}")
+    if NOT_PERCENT_ENCODING.search(url):
+        raise ValueError("must write % as %25 where it does not start a %XX escape")
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # "Invalid IPv6 URL", for one

@@ -632,6 +632,12 @@ def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth:
         ("https://", "must name a host: https://example.org/..."),
         ("http://e.org:99999/", "has a port that is not a number from 0 to 65535"),
         ("http://[::1/", "is not a URL: Invalid IPv6 URL"),
+        # Invisible leftovers of a copy: a zero-width space, a soft hyphen.
+        ("https://e.org/a\u200bb", "must not hold '\\u200b' unencoded: write it as %E2%80%8B"),
+        ("https://e.org/a\xadb", "must not hold '\\xad' unencoded: write it as %C2%AD"),
+        # A % that starts no %XX escape.
+        ("https://e.org/100%", "must write % as %25 where it does not start a %XX escape"),
+        ("https://e.org/%zz", "must write % as %25 where it does not start a %XX escape"),
         # A C1 control, and a right-to-left override that shows "exe.pdf" as "fdp.exe".
         ("https://e.org/a\x9bb", "must not hold '\\x9b' unencoded: write it as %C2%9B"),
         ("https://e.org/\u202efdp.exe", "must not hold '\\u202e' unencoded: write it as %E2%80%AE"),
