@@ -357,14 +357,20 @@ class SourceCreate(BaseModel):
     kind: Annotated[str, Field(pattern=f"^({AGENCY}|{PUBLICATION})$", examples=[AGENCY])]
     publisher: Annotated[str | None, Field(max_length=200)] = None
     title: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(check_text)]
-    url: (
+    url: Annotated[
         Annotated[
             str,
             AfterValidator(check_url),
             Field(max_length=2000, json_schema_extra={"pattern": "^https?://"}),
         ]
-        | None
-    ) = None
+        | None,
+        Field(
+            description="An http or https URL that names a host. What a URL never holds as "
+            "it is (spaces, quotes, <>, controls, invisible characters, a % that starts no "
+            "escape) is percent-encoded: %20 for a space. Letters beyond ASCII may stay.",
+            examples=["https://www.bnb.bg/Statistics"],
+        ),
+    ] = None
     published_on: DateIn = None
     retrieved_on: Annotated[
         DateIn,
