@@ -260,21 +260,29 @@ def assess_growth_claim(
     # The words' own range, in enough places to quote it: "at most 0.0001 times" rounded
     # outward to two places would read "at most 0.01 times".
     places = max(SHOWN_DECIMALS, _decimals(stated) + 1)
+
+    def ruled_out(ratios: Interval | None, doubt: str, part: str, rest: str) -> Assessment | None:
+        """Inconsistent when even the values that give a ratio (`part`) rule the words out,
+        the `rest` giving none; None when they do not, and no ratio is checked."""
+        if ratios is None:
+            return None
+        given_range, unit = _as_claimed(kind, ratios)
+        if given_range.meets(claim_range):
+            return None
+        given, allowed = _ranges_apart(given_range, claim_range, unit, places)
+        return Assessment(
+            Verdict.inconsistent,
+            f"Inconsistent: {figures} include {doubt}, but {part} {given} allowing for their "
+            f"rounding, and {rest} no ratio at all, which “{phrase}” does not allow ({allowed}).",
+        )
+
     if ratio_interval is None or ratio_interval.high is None or base_interval.low == 0:
         # Any base above zero still gives some least ratio (5.0 over a 0.0 that may be up
         # to 0.05: at least 99 times; over a later 0.0 as well, at least 0), and a zero
         # base none: words that allow only less are contradicted whatever the base was.
-        if ratio_interval is not None:
-            least, unit = _as_claimed(kind, ratio_interval)
-            if not least.meets(claim_range):
-                given, allowed = _ranges_apart(least, claim_range, unit, places)
-                return Assessment(
-                    Verdict.inconsistent,
-                    f"Inconsistent: {figures} include a base that may be zero, but any base "
-                    f"above zero gives {given} allowing for their rounding, and a zero base no "
-                    f"ratio at all, which “{phrase}” does not allow ({allowed}).",
-                )
-        return Assessment(
+        return ruled_out(
+            ratio_interval, "a base that may be zero", "any base above zero gives", "a zero base"
+        ) or Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a base that may be zero, so no ratio exists "
             f"to check “{phrase}” against.",
@@ -284,17 +292,12 @@ def assess_growth_claim(
         # A balance of 0.0, or one derived as 0.05 ± 0.055, may have become a deficit: no
         # ratio describes that (growth gives none). Only words that even the values at or
         # above zero rule out are judged.
-        at_or_above_zero, unit = _as_claimed(kind, ratio_interval)
-        if not at_or_above_zero.meets(claim_range):
-            given, allowed = _ranges_apart(at_or_above_zero, claim_range, unit, places)
-            return Assessment(
-                Verdict.inconsistent,
-                f"Inconsistent: {figures} include a {labels.year} value that may be below "
-                f"zero, but the values at or above zero give {given} allowing for their "
-                f"rounding, and one below zero no ratio at all, which “{phrase}” does not "
-                f"allow ({allowed}).",
-            )
-        return Assessment(
+        return ruled_out(
+            ratio_interval,
+            f"a {labels.year} value that may be below zero",
+            "the values at or above zero give",
+            "one below zero",
+        ) or Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a {labels.year} value that may be as low as "
             f"{_as_given(later.least)} within its rounding, below zero, and “{phrase}” "
