@@ -52,16 +52,17 @@ def format_range(implied: Interval, places: int) -> str:
     low, high = (
         None if v is None else format_number(v.normalize(EXACT)) for v in (shown.low, shown.high)
     )
-    from_low = f"{'≥' if shown.low_closed else '>'} {low}"
-    to_high = f"{'≤' if shown.high_closed else '<'} {high}"
-    if low is not None and high is not None:
-        both_closed = shown.low_closed and shown.high_closed
-        return f"{low}–{high}" if both_closed else f"{from_low}, {to_high}"
-    if high is not None:
-        return to_high
-    if low is not None:
-        return from_low
-    return "any value"
+    if low is not None and high is not None and shown.low_closed and shown.high_closed:
+        return f"{low}–{high}"
+    bounds = [
+        f"{mark} {bound}"
+        for bound, mark in (
+            (low, "≥" if shown.low_closed else ">"),
+            (high, "≤" if shown.high_closed else "<"),
+        )
+        if bound is not None
+    ]
+    return ", ".join(bounds) or "any value"
 
 
 def _nice_step(span: Decimal) -> Decimal:
