@@ -328,17 +328,17 @@ def points_data(
     first_year: int | None,
     as_of: datetime | None = None,
     version: str | None = None,
-    not_derived: dict[int, str] | None = None,
+    why_not_derived: dict[int, str] | None = None,
 ) -> list[Data]:
     """The indicator's points in year order, each with growth from the year before.
 
     `by_year` may hold the year before `first_year`, fetched only as a growth base.
-    `not_derived` says why a year has no point where its figures say why.
+    `why_not_derived` says why a year has no point, where its figures say why.
     """
     observations = [pts[code].observation for pts in by_year.values()]
     ids = [i for o in observations if o for i in (o.source_id, o.publication_id)]
     sources = source_refs(session, ids, as_of, version)
-    why = not_derived or {}
+    why = why_not_derived or {}
     return [
         point_data(pts[code], pts, by_year.get(year - 1, {}).get(code), sources, why.get(year - 1))
         for year, pts in by_year.items()
