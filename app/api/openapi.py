@@ -242,6 +242,11 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
     status = str(example["status"])
     response = operation["responses"].setdefault(status, {})
     response["description"] = f"Example: `{example['method']} {example['request']}`"
+    shown = example["response"]
+    if isinstance(shown, dict) and isinstance(shown.get("data"), list):
+        rows, count = len(shown["data"]), shown.get("count")
+        if isinstance(count, int) and count > rows:  # cut by make examples: say so
+            response["description"] += f" (its first {rows} of {count} rows)"
     if example["response"] is not None:  # JSON, or a chart's SVG text
         media_type = "image/svg+xml" if isinstance(example["response"], str) else "application/json"
         response.setdefault("content", {}).setdefault(media_type, {})
