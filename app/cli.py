@@ -84,6 +84,7 @@ def serve(
     """Serve the API with uvicorn (run `migrate` and `seed` first)."""
     import uvicorn
 
+    existing(get_settings().database_url)  # the app would make an empty one, and 503
     if workers > 1:  # each would stop on a setting it refuses, and uvicorn restart it
         refuse_unusable_settings()
         get_engine().dispose()  # this process only watches the workers: no idle connection

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from sqlmodel import Session
 
 from app.auth import refuse_revoked
-from app.core.config import get_settings
+from app.core.config import InvalidSettings, get_settings
 from app.db import get_engine, reachable
 from app.models import ApiKey
 
@@ -26,7 +26,7 @@ def refuse_unusable_settings() -> None:
         with Session(reachable(get_engine())) as session:
             # Else the key's lookup failed on "no such table" with a traceback of SQL.
             if not inspect(session.connection()).has_table(ApiKey.__tablename__):
-                raise SystemExit(UNMIGRATED)
+                raise InvalidSettings(UNMIGRATED)  # exit 2 from `tradestats serve`, as others
             refuse_revoked(session, key)
 
 

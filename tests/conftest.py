@@ -140,10 +140,11 @@ def count_rows(session: Session, table: str) -> int:
 
 
 def run_cli(
-    database_url: str, *args: str, stdin: str | None = None
+    database_url: str, *args: str, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """The `tradestats` command, run for real against a database (`stdin`: its input)."""
-    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    """The `tradestats` command, run for real against a database (`stdin`: its input,
+    `env`: more of its environment)."""
+    env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **env}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         cwd=ROOT,

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.imports import IMPORT_COLUMNS as IMPORTED
+from app.preflight import UNMIGRATED
 from tests.conftest import record_figure, run_cli
 
 COMMANDS = ["serve", "migrate", "seed", "import", "export", "copy", "keys", "claims"]
@@ -161,9 +162,18 @@ def test_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
     assert empty.stderr.strip().endswith("; run `tradestats migrate` first")
 
 
+def test_serve_refusing_an_unmigrated_database_exits_2(tmp_path: Path) -> None:
+    """It exited 1, which the CLI keeps for what a command finds (an inconsistent claim)."""
+    (tmp_path / "empty.db").touch()
+    key = "k" * 40
+    ran = run_cli(f"sqlite:///{tmp_path / 'empty.db'}", "serve", TRADESTATS_ADMIN_KEY=key)
+    assert ran.returncode == 2, ran.stderr
+    assert ran.stderr.strip().splitlines()[-1] == UNMIGRATED
+
+
 @pytest.mark.parametrize(
     "command",
-    [("claims", "check"), ("keys", "list"), ("export",), ("seed",), ("import", "-")],
+    [("claims", "check"), ("keys", "list"), ("export",), ("seed",), ("import", "-"), ("serve",)],
 )
 def test_a_database_that_is_not_there_is_not_made(tmp_path: Path, command: tuple) -> None:
     """A mistyped path made an empty database, and its folders, then blamed migrations."""
