@@ -532,10 +532,11 @@ NOT_AN_OBJECT = [FieldError(location="body", field="row", message="must be a JSO
 
 def rows_from(body: bytes, media_type: str) -> Rows:
     if media_type == "text/csv":
+        body = body.removeprefix(codecs.BOM_UTF8)  # so an error's offset is the body's
         try:
-            text = body.decode("utf-8-sig")
+            text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _not_utf8() from exc
+            raise _not_utf8(_where_not_utf8(body, exc.start)) from exc
         return CsvRows(text)
     return DictRows(json_rows(body))
 
@@ -566,8 +567,17 @@ def _json_file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from json_array_rows(stream)
 
 
-def _not_utf8() -> ProblemException:
-    return ProblemException(400, "malformed-import", "Malformed import", "The CSV is not UTF-8.")
+def _not_utf8(where: str = "") -> ProblemException:
+    detail = f"The CSV is not UTF-8{where}. Save it as UTF-8 and import it again."
+    return ProblemException(400, "malformed-import", "Malformed import", detail)
+
+
+def _where_not_utf8(body: bytes, start: int) -> str:
+    """The line (counted as CsvRows counts them: CR, LF or CRLF ends one) and the byte
+    where the body stops being UTF-8."""
+    head = body[:start]
+    line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+    return f": line {line} holds the byte 0x{body[start]:02X}, which UTF-8 does not allow there"
 
 
 # ----------------------------------------------------------------------------- applying

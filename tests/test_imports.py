@@ -612,6 +612,27 @@ def test_a_column_named_twice_is_refused(client: TestClient, auth: dict, session
     assert state(session) == before
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_a_csv_that_is_not_utf8_names_the_line_of_its_first_bad_byte(
+    client: TestClient, auth: dict, session: Session, bom: bytes, end: bytes
+) -> None:
+    """It said only "The CSV is not UTF-8.": in a file of many rows, one Latin-1 "é" was
+    left to be found by hand."""
+    before = state(session)
+    lines = GOOD.encode().splitlines()
+    lines[2] = lines[2].replace(b"Imports", b"Imp\xe9rts")  # line 3
+    response = client.post(
+        "/v1/imports",
+        content=bom + end.join(lines) + end,
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 400, response.text
+    assert "line 3" in response.json()["detail"]
+    assert "0xE9" in response.json()["detail"]
+    assert state(session) == before
+
+
 def test_an_unreadable_header_is_a_400(client: TestClient, auth: dict) -> None:
     response = post_csv(client, auth, "reporter," + "x" * 200_000 + "\n")
     assert response.status_code == 400
