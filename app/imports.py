@@ -392,10 +392,8 @@ def _cell(column: str, text: str) -> Any:
     empty cell is the field's default (USD, millions), as a column left out is."""
     if text == "":
         return DEFAULTS.get(column)
-    if "\x00" in text:  # PostgreSQL cannot store it; refuse it alike everywhere
-        raise ProblemException(
-            400, "malformed-import", "Malformed import", "The CSV holds a NUL character."
-        )
+    if "\x00" in text:  # a file read as it goes (a body is checked whole, with its line)
+        raise _holds_nul()
     text = restore(text)
     # Longer digit strings stay text (int() refuses over 4,300 digits): the rule refuses them.
     if (
@@ -537,6 +535,8 @@ def rows_from(body: bytes, media_type: str) -> Rows:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _not_utf8(_where_not_utf8(body, exc.start)) from exc
+        if (nul := text.find("\x00")) >= 0:
+            raise _holds_nul(f" on line {_line_at(text[:nul])}")
         return CsvRows(text)
     return DictRows(json_rows(body))
 
@@ -573,11 +573,20 @@ def _not_utf8(where: str = "") -> ProblemException:
 
 
 def _where_not_utf8(body: bytes, start: int) -> str:
-    """The line (counted as CsvRows counts them: CR, LF or CRLF ends one) and the byte
-    where the body stops being UTF-8."""
-    head = body[:start]
-    line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+    """The line and the byte where the body stops being UTF-8 (all before it is)."""
+    line = _line_at(body[:start].decode("utf-8"))
     return f": line {line} holds the byte 0x{body[start]:02X}, which UTF-8 does not allow there"
+
+
+def _line_at(head: str) -> int:
+    """The line that follows `head`, counted as CsvRows counts them: CR, LF or CRLF ends one."""
+    return head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+
+
+def _holds_nul(where: str = "") -> ProblemException:
+    """PostgreSQL cannot store NUL, so it is refused alike everywhere."""
+    detail = f"The CSV holds a NUL character{where}."
+    return ProblemException(400, "malformed-import", "Malformed import", detail)
 
 
 # ----------------------------------------------------------------------------- applying

@@ -633,6 +633,16 @@ def test_a_csv_that_is_not_utf8_names_the_line_of_its_first_bad_byte(
     assert state(session) == before
 
 
+def test_a_csv_holding_nul_names_its_line(client: TestClient, auth: dict, session: Session) -> None:
+    """It said only "The CSV holds a NUL character.", with no line to look at."""
+    before = state(session)
+    body = GOOD.replace("Imports in 2023.", "Imports\x00 in 2023.")  # line 3
+    response = post_csv(client, auth, body)
+    assert response.status_code == 400, response.text
+    assert "NUL character on line 3" in response.json()["detail"]
+    assert state(session) == before
+
+
 def test_an_unreadable_header_is_a_400(client: TestClient, auth: dict) -> None:
     response = post_csv(client, auth, "reporter," + "x" * 200_000 + "\n")
     assert response.status_code == 400
