@@ -290,6 +290,25 @@ def test_a_body_declared_in_two_types_is_a_400(
     assert client.post("/v1/observations", content=body, headers=same).status_code == 201
 
 
+@pytest.mark.parametrize("body", ["[]", "null", '"text"', "12", "true"])
+@pytest.mark.parametrize("path", ["/v1/observations", "/v1/sources", "/v1/claims", "/v1/sources/2"])
+def test_a_body_that_is_no_object_is_a_422_that_says_so(
+    client: TestClient, auth: dict, session: Session, path: str, body: str
+) -> None:
+    """It said "Input should be a valid dictionary or instance of ObservationCreate", a
+    class name of the code's, where a PATCH and an import say "a JSON object"."""
+    before = snapshot(session)
+    headers = {**auth, "Content-Type": "application/json"}
+    method = "PUT" if path[-1].isdigit() else "POST"
+    response = client.request(method, path, content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["location"], error["field"]) == ("body", "body")
+    assert error["message"].startswith("must be a JSON object of the fields, not ")
+    assert "Create" not in response.text
+    assert snapshot(session) == before
+
+
 @pytest.mark.parametrize(
     ("charset", "status"),
     [("utf-8", 201), ('"UTF-8"', 201), ("us-ascii", 201), ("latin-1", 415), ("utf-16", 415)],

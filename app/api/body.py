@@ -228,9 +228,17 @@ async def no_body(request: Request) -> None:
             )
 
 
+# What a JSON body that is no object is, for a 422 that names it in JSON's words.
+JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+
+
 def validate(model: type[Model], data: Any, extra: list[FieldError] | None = None) -> Model:
     """The data as `model`, or a 422 problem listing every field error (plus `extra`)."""
     errors = list(extra or [])
+    if not isinstance(data, dict):  # pydantic would name the model's class
+        kind = JSON_KINDS.get(type(data), "a number")
+        message = f"must be a JSON object of the fields, not {kind}"
+        raise invalid_fields([FieldError(location="body", field="body", message=message)])
     try:
         result = model.model_validate(data)
     except ValidationError as exc:
