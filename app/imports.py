@@ -454,10 +454,11 @@ def json_array_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
     a file of millions of rows never sits in memory whole."""
     text, at, offset, index = "", 0, 0, 0  # text[at] is character offset + at of the file
 
-    def more() -> bool:
+    def more() -> bool:  # at the end, the window stays: an error's place is in it
         nonlocal text, at, offset
         chunk = stream.read(JSON_CHUNK)
-        text, offset, at = text[at:] + chunk, offset + at, 0
+        if chunk:
+            text, offset, at = text[at:] + chunk, offset + at, 0
         return chunk != ""
 
     def next_char() -> str:  # the next character that is not white space ("" at the end)

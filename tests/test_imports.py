@@ -709,6 +709,22 @@ def test_a_json_file_read_in_pieces_gives_what_the_whole_gives(
     assert rows(lambda: json_array_rows(io.StringIO(document))) == whole
 
 
+@pytest.mark.parametrize(
+    ("document", "at"),
+    [("[1,]", 3), ("[1, ]", 4), ('[{"a": 1},]', 10), ('[{"a": 1}', 9), ('[{"a": 1} {"b": 2}]', 10)],
+)
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 20])
+def test_a_json_file_read_in_pieces_names_the_character_where_it_goes_wrong(
+    document: str, at: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the file's end moved the window before the error's place was added to the
+    window's start, which so counted twice: `[1,]` was "Expecting value at character 6"."""
+    monkeypatch.setattr(imports, "JSON_CHUNK", chunk)
+    with pytest.raises(ProblemException) as raised:
+        list(json_array_rows(io.StringIO(document)))
+    assert raised.value.detail.endswith(f" at character {at}."), raised.value.detail
+
+
 def test_a_json_file_that_names_a_field_twice_says_which_observation() -> None:
     document = '[{"year": 2024}, {"year": 2023, "year": 2024}]'
     with pytest.raises(ProblemException) as raised:
