@@ -163,8 +163,9 @@ def _import(file: Path, format: ImportFormat, dry_run: bool) -> None:
                 err.print(f"{e.location}: {e.field}: {e.message}", markup=False)
             raise
     verb = "would import" if dry_run else "imported"
+    counted = f"{report.rows} row{'' if report.rows == 1 else 's'}"
     err.print(
-        f"{verb} {report.rows} rows: {report.created} created, {report.updated} updated, "
+        f"{verb} {counted}: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged"
     )
 

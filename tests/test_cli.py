@@ -116,6 +116,9 @@ def test_import_reads_stdin_and_knows_a_file_by_its_content(
     body = " \n" + json.dumps([{k: r[k] for k in IMPORTED if k in r} for r in rows])
     json_text = run_cli(url(engine), "import", "-", "--dry-run", stdin=body)
     assert "would import 4 rows: 0 created, 0 updated, 4 unchanged" in json_text.stderr
+    one_row = "\n".join(exported.splitlines()[:2]) + "\n"  # the header and a row
+    one = run_cli(url(engine), "import", "-", "--dry-run", stdin=one_row)
+    assert "would import 1 row: 0 created, 0 updated, 1 unchanged" in one.stderr
     forced = run_cli(url(engine), "import", str(as_text), "--format", "json")
     assert forced.returncode == 2 and "not valid JSON" in forced.stderr
     folder = run_cli(url(engine), "import", str(tmp_path))
