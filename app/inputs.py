@@ -171,11 +171,26 @@ def check_url(url: str) -> str:
         raise ValueError(f"is not a URL: {exc}") from None
     if not parts.hostname:
         raise ValueError("must name a host: https://example.org/...")
+    if "@" in parts.netloc:  # RFC 9110 forbids it in http(s); published, it leaks a password
+        raise ValueError("must not hold a user name or password (user@host)")
+    if not parts.netloc.startswith("[") and not all(map(_host_label, _labels(parts.hostname))):
+        raise ValueError(
+            "must name a host whose dot-separated names are not empty and "
+            "neither start nor end with a hyphen"
+        )
     try:
         parts.port  # noqa: B018 (reading it is the check)
     except ValueError:
         raise ValueError("has a port that is not a number from 0 to 65535") from None
     return url
+
+
+def _labels(host: str) -> list[str]:
+    return host.removesuffix(".").split(".")  # "example.org." is a fully qualified name
+
+
+def _host_label(label: str) -> bool:
+    return bool(label) and not label.startswith("-") and not label.endswith("-")
 
 
 def one_of(enum: type[StrEnum], upper: bool = False) -> BeforeValidator:
@@ -365,7 +380,8 @@ class SourceCreate(BaseModel):
         ]
         | None,
         Field(
-            description="An http or https URL that names a host. What a URL never holds as "
+            description="An http or https URL that names a host, with no user name or "
+            "password. What a URL never holds as "
             "it is (spaces, quotes, <>, controls, invisible characters, a % that starts no "
             "escape) is percent-encoded: %20 for a space. Letters beyond ASCII may stay.",
             examples=["https://www.bnb.bg/Statistics"],

@@ -642,6 +642,12 @@ def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth:
     assert client.delete(created.headers["location"], headers=auth).status_code == 204
 
 
+HOST_NAMES = (
+    "must name a host whose dot-separated names are not empty and neither start nor end "
+    "with a hyphen"
+)
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -651,6 +657,11 @@ def test_sources_can_be_added_and_uncited_ones_deleted(client: TestClient, auth:
         ("https://", "must name a host: https://example.org/..."),
         ("http://e.org:99999/", "has a port that is not a number from 0 to 65535"),
         ("http://[::1/", "is not a URL: Invalid IPv6 URL"),
+        # A password, published with the source; a host no DNS name can be.
+        ("https://user:secret@e.org/", "must not hold a user name or password (user@host)"),
+        ("https://a..org/", HOST_NAMES),
+        ("https://-a.org/", HOST_NAMES),
+        ("https://a-.org/", HOST_NAMES),
         # Invisible leftovers of a copy: a zero-width space, a soft hyphen.
         ("https://e.org/a\u200bb", "must not hold '\\u200b' unencoded: write it as %E2%80%8B"),
         ("https://e.org/a\xadb", "must not hold '\\xad' unencoded: write it as %C2%AD"),
@@ -678,7 +689,13 @@ def test_a_source_url_that_is_no_url_is_refused(
 
 
 @pytest.mark.parametrize(
-    "url", ["https://bg.wikipedia.org/wiki/България", "http://[::1]:8080/a%20b?x=1#y"]
+    "url",
+    [
+        "https://bg.wikipedia.org/wiki/България",
+        "http://[::1]:8080/a%20b?x=1#y",
+        "https://www.stat.gov.kz./en/",  # fully qualified
+        "https://xn--80ao21a.xn--p1ai/a-b",
+    ],
 )
 def test_a_source_url_may_hold_letters_beyond_ascii_and_encoded_ones(
     client: TestClient, auth: dict, url: str
