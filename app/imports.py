@@ -20,7 +20,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -611,6 +611,7 @@ def import_observations(
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
     put_ids_back = _id_sequences(session)
+    cache_back = _larger_cache(session)
     try:
         writer = _Writer(session, api_key_id, utcnow())
         for batch in _checked_batches(session, rows, report):
@@ -625,25 +626,62 @@ def import_observations(
             raise ImportFailed(report)
         if precondition:
             precondition()
+        cache_back()
         if dry_run:
             put_ids_back()
             session.rollback()
         else:
             session.commit()
     except ProblemException:  # bad rows, a failed precondition: the transaction still works
+        cache_back()
         put_ids_back()
         session.rollback()
         raise
     except IntegrityError as exc:  # PostgreSQL: a concurrent write took one of the keys
+        cache_back()
         session.rollback()
         raise conflict(
             "Another write added some of these figures at the same time; "
             "nothing was imported. Retry the import.",
         ) from exc
     except BaseException:
+        cache_back()
         session.rollback()
         raise
     return report
+
+
+IMPORT_CACHE_KIB = 65536  # SQLite's page cache while an import writes (its default: 2 MiB)
+
+
+def _larger_cache(session: Session) -> Callable[[], None]:
+    """A larger SQLite page cache for this import, and what puts the connection's own
+    size back (before the commit or rollback hands the connection back to the pool).
+
+    With the default 2 MiB, an import's new pages (about 9 MiB for 18,000 rows, its
+    figures, revisions and their indexes) overflow the cache mid-transaction: SQLite spills
+    them to the WAL early and writes many again when the next rows land on them, and
+    re-reads what it let go. 64 MiB holds an import of 100,000 rows. Only memory changes:
+    what is written at the commit, and when it is synced, do not (synchronous stays FULL).
+    A dirty page stays in the cache until the commit writes it, so the size can be put
+    back before the commit; the clean pages beyond it are freed then."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return lambda: None
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
+    done = False
+
+    def put_back() -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        # A connection that broke: the rollback that follows will say so.
+        with suppress(DBAPIError):
+            connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+    return put_back
 
 
 # The sequences an import draws ids from: the figures' and their revisions' (the ETags).

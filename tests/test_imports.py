@@ -88,6 +88,39 @@ def test_changed_rows_are_updated_with_a_revision(
     assert state(session) == (before[0], before[1] + 1)
 
 
+@pytest.mark.parametrize(
+    ("body", "dry_run"),
+    [(GOOD, False), (GOOD, True), (GOOD + "KAZ,BGR,EXPORTS,1066,1.0,USD,6,,2,1,Q.,\n", False)],
+    ids=["kept", "dry run", "refused"],
+)
+def test_an_import_enlarges_the_page_cache_only_while_it_writes(
+    session: Session, body: str, dry_run: bool
+) -> None:
+    """SQLite's page cache is IMPORT_CACHE_KIB while an import writes, then the
+    connection's own size again, so a pooled connection does not keep 64 MiB."""
+    if session.connection().dialect.name != "sqlite":
+        pytest.skip("SQLite's page cache")
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+
+    def cache_size() -> int:
+        return int(raw.execute("PRAGMA cache_size").fetchone()[0])
+
+    before, during = cache_size(), []
+    try:
+        imports.import_observations(
+            session,
+            imports.rows_from(body.encode(), "text/csv"),
+            None,
+            dry_run,
+            progress=lambda _: during.append(cache_size()),
+        )
+    except imports.ImportFailed:
+        assert body != GOOD
+    assert during == [-imports.IMPORT_CACHE_KIB]
+    assert cache_size() == before != -imports.IMPORT_CACHE_KIB
+
+
 def test_dry_run_writes_nothing(client: TestClient, auth: dict, session: Session) -> None:
     before = state(session)
     report = post_csv(client, auth, GOOD, dry_run="true").json()
