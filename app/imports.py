@@ -611,41 +611,37 @@ def import_observations(
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
     put_ids_back = _id_sequences(session)
-    cache_back = _larger_cache(session)
     try:
-        writer = _Writer(session, api_key_id, utcnow())
-        for batch in _checked_batches(session, rows, report):
-            if not report.problems:
-                if precondition:  # once, before anything is written
-                    precondition()
-                    precondition = None
-                writer.apply(batch, report)
-            if progress:
-                progress(len(batch[0]))
-        if report.problems:
-            raise ImportFailed(report)
-        if precondition:
-            precondition()
-        cache_back()
+        with _larger_cache(session):  # put back before the commit or rollback, either way
+            writer = _Writer(session, api_key_id, utcnow())
+            for batch in _checked_batches(session, rows, report):
+                if not report.problems:
+                    if precondition:  # once, before anything is written
+                        precondition()
+                        precondition = None
+                    writer.apply(batch, report)
+                if progress:
+                    progress(len(batch[0]))
+            if report.problems:
+                raise ImportFailed(report)
+            if precondition:
+                precondition()
         if dry_run:
             put_ids_back()
             session.rollback()
         else:
             session.commit()
     except ProblemException:  # bad rows, a failed precondition: the transaction still works
-        cache_back()
         put_ids_back()
         session.rollback()
         raise
     except IntegrityError as exc:  # PostgreSQL: a concurrent write took one of the keys
-        cache_back()
         session.rollback()
         raise conflict(
             "Another write added some of these figures at the same time; "
             "nothing was imported. Retry the import.",
         ) from exc
     except BaseException:
-        cache_back()
         session.rollback()
         raise
     return report
@@ -654,9 +650,11 @@ def import_observations(
 IMPORT_CACHE_KIB = 65536  # SQLite's page cache while an import writes (its default: 2 MiB)
 
 
-def _larger_cache(session: Session) -> Callable[[], None]:
-    """A larger SQLite page cache for this import, and what puts the connection's own
-    size back (before the commit or rollback hands the connection back to the pool).
+@contextmanager
+def _larger_cache(session: Session) -> Iterator[None]:
+    """A larger SQLite page cache while an import writes; the connection's own size is
+    put back as it ends, before the commit or rollback hands the connection back to the
+    pool.
 
     With the default 2 MiB, an import's new pages (about 9 MiB for 18,000 rows, its
     figures, revisions and their indexes) overflow the cache mid-transaction: SQLite spills
@@ -667,21 +665,16 @@ def _larger_cache(session: Session) -> Callable[[], None]:
     back before the commit; the clean pages beyond it are freed then."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        return lambda: None
+        yield
+        return
     before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     connection.exec_driver_sql(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
-    done = False
-
-    def put_back() -> None:
-        nonlocal done
-        if done:
-            return
-        done = True
+    try:
+        yield
+    finally:
         # A connection that broke: the rollback that follows will say so.
         with suppress(DBAPIError):
             connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-
-    return put_back
 
 
 # The sequences an import draws ids from: the figures' and their revisions' (the ETags).
