@@ -554,7 +554,21 @@ def _csv_lines(path: Path) -> Iterator[str]:
         try:
             yield from stream
         except UnicodeDecodeError as exc:
-            raise _not_utf8() from exc
+            raise _not_utf8(_where_not_utf8_in(path)) from exc
+
+
+# A byte that is not UTF-8, as errors="surrogateescape" decodes it (no UTF-8 gives these).
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _where_not_utf8_in(path: Path) -> str:
+    """_where_not_utf8 for a file, read again a line at a time, its lines split as
+    _csv_lines splits them (CR, LF or CRLF ends one), the bytes UTF-8 refuses escaped."""
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as stream:
+        for line, text in enumerate(stream, start=1):
+            if escaped := _ESCAPED_BYTE.search(text):
+                return _holds_byte(line, ord(escaped.group()) - 0xDC00)
+    return ""
 
 
 def _json_file_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -575,8 +589,11 @@ def _not_utf8(where: str = "") -> ProblemException:
 
 def _where_not_utf8(body: bytes, start: int) -> str:
     """The line and the byte where the body stops being UTF-8 (all before it is)."""
-    line = _line_at(body[:start].decode("utf-8"))
-    return f": line {line} holds the byte 0x{body[start]:02X}, which UTF-8 does not allow there"
+    return _holds_byte(_line_at(body[:start].decode("utf-8")), body[start])
+
+
+def _holds_byte(line: int, byte: int) -> str:
+    return f": line {line} holds the byte 0x{byte:02X}, which UTF-8 does not allow there"
 
 
 def _line_at(head: str) -> int:

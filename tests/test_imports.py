@@ -666,6 +666,27 @@ def test_a_csv_that_is_not_utf8_names_the_line_of_its_first_bad_byte(
     assert state(session) == before
 
 
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_cli_names_the_line_of_a_csv_file_s_first_byte_that_is_not_utf8(
+    engine: Engine, session: Session, tmp_path: Path, end: bytes
+) -> None:
+    """A file is decoded in pieces, so the CLI said only "The CSV is not UTF-8." where
+    the same bytes posted named the line."""
+    before = state(session)
+    lines = GOOD.encode().splitlines()
+    lines[1] = lines[1].replace(b"Exports in 2023.", b'"Exports\rin 2023."')  # lines 2, 3
+    lines[3] = lines[3].replace(b"Turnover", b"Turn\xf6ver")  # line 5
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + end.join(lines) + end)
+    failed = cli(engine, "import", str(path))
+    assert (failed.returncode, failed.stderr) == (
+        2,
+        "error: The CSV is not UTF-8: line 5 holds the byte 0xF6, which UTF-8 does not allow "
+        "there. Save it as UTF-8 and import it again.\n",
+    )
+    assert state(session) == before
+
+
 def test_a_csv_holding_nul_names_its_line(client: TestClient, auth: dict, session: Session) -> None:
     """It said only "The CSV holds a NUL character.", with no line to look at."""
     before = state(session)
