@@ -689,9 +689,11 @@ def _larger_cache(session: Session) -> Iterator[None]:
     try:
         yield
     finally:
-        # A connection that broke: the rollback that follows will say so.
-        with suppress(DBAPIError):
-            connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+        # A connection that broke, or that an interrupt (Ctrl-C) left invalid, is not
+        # written to: the rollback that follows says so, or lets the interrupt through.
+        if not connection.invalidated:
+            with suppress(DBAPIError):
+                connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 # The sequences an import draws ids from: the figures' and their revisions' (the ETags).

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -119,6 +119,28 @@ def test_an_import_enlarges_the_page_cache_only_while_it_writes(
         assert body != GOOD
     assert during == [-imports.IMPORT_CACHE_KIB]
     assert cache_size() == before != -imports.IMPORT_CACHE_KIB
+
+
+def test_an_import_interrupted_in_a_write_stops_as_interrupted_and_writes_nothing(
+    session: Session,
+) -> None:
+    """Ctrl-C during a statement leaves the connection invalid; putting the page cache
+    back on it raised PendingRollbackError instead, which `tradestats import` printed
+    as its error, exit 2, rather than stopping as interrupted."""
+    before = state(session)
+
+    def interrupted(_: object, __: object, statement: str, *___: object) -> None:
+        if statement.startswith("INSERT"):
+            raise KeyboardInterrupt
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", interrupted)  # inside the driver's call
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            imports.import_observations(session, imports.rows_from(GOOD.encode(), "text/csv"), None)
+    finally:
+        event.remove(engine, "before_cursor_execute", interrupted)
+    assert state(session) == before
 
 
 def test_dry_run_writes_nothing(client: TestClient, auth: dict, session: Session) -> None:
