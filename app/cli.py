@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
@@ -260,13 +261,17 @@ def export(
         "as_of": None,
     }
     file = None if file == Path("-") else file
-    out = file.open("w", newline="", encoding="utf-8") if file else sys.stdout
     count = 0
     with session() as s:
+        rows = all_observations(s, filters)
+        # The first row is read before the file is opened: an export that cannot start (a
+        # mistyped or unmigrated database) leaves the file as it was, not emptied.
+        rows = chain([first], rows) if (first := next(rows, None)) else rows
+        out = file.open("w", newline="", encoding="utf-8") if file else sys.stdout
         writer = csv_writer(out)
         writer.writerow(EXPORT_COLUMNS)
         cells = cells_except(EXPORT_COLUMNS, EXPORT_VERBATIM)
-        for row in all_observations(s, filters):
+        for row in rows:
             writer.writerow(cells(row))
             count += 1
     if file:

@@ -100,6 +100,19 @@ def test_export_refuses_an_unknown_indicator_and_writes_to_dash_as_stdout(
     assert dashed.stdout.splitlines()[0].startswith("id,reporter,partner,indicator,year")
 
 
+def test_an_export_that_cannot_start_leaves_its_file_as_it_was(tmp_path: Path) -> None:
+    """The file was opened, so emptied, before the database was read: a mistyped URL
+    left nothing of last night's export, and an unmigrated database a header alone,
+    which imports as a file of no figures."""
+    backup = tmp_path / "backup.csv"
+    (tmp_path / "empty.db").touch()
+    for database in ("typo.db", "empty.db"):
+        backup.write_text("last night's export\n")
+        ran = run_cli(f"sqlite:///{tmp_path / database}", "export", str(backup))
+        assert ran.returncode == 2, ran.stderr
+        assert backup.read_text() == "last night's export\n"
+
+
 def test_import_reads_stdin_and_knows_a_file_by_its_content(
     engine: Engine, client: TestClient, tmp_path: Path
 ) -> None:
