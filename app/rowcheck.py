@@ -126,6 +126,13 @@ _BLANK_QUOTE = Problem(NO_TEXT)
 _NOT_AN_ID = Problem("must be an integer, the id of a source")
 _NOT_A_COUNTRY = Problem("must be a country code: ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)")
 _BAD_NOTE = Problem(f"must be text of at most {NOTE_MAX} characters")
+# Half of a UTF-16 pair alone (JSON's "\ud800"): no character, so UTF-8 cannot store it.
+_HALF_PAIR = re.compile("[\ud800-\udfff]")
+
+
+def _half_pair(text: str) -> Problem | None:
+    found = None if text.isascii() else _HALF_PAIR.search(text)
+    return found and Problem(f"must not hold {found.group()!r}, half of a UTF-16 pair alone")
 
 
 class Rules:
@@ -219,12 +226,14 @@ class Rules:
     def quote(quote: Any) -> str | Problem:
         if not isinstance(quote, str) or not 1 <= len(quote) <= QUOTE_MAX:
             return _BAD_QUOTE
-        return _BLANK_QUOTE if blank(quote) else quote
+        return _half_pair(quote) or (_BLANK_QUOTE if blank(quote) else quote)
 
     @staticmethod
     def note(note: Any) -> str | Problem | None:
-        if note is None or (isinstance(note, str) and len(note) <= NOTE_MAX):
-            return note_or_none(note)  # as in a body
+        if note is None:
+            return None
+        if isinstance(note, str) and len(note) <= NOTE_MAX:
+            return _half_pair(note) or note_or_none(note)  # as in a body
         return _BAD_NOTE
 
     def finish(self, fields: tuple[Any, ...]) -> tuple[Any, ...] | list[FieldError]:

@@ -243,6 +243,23 @@ def test_header_problems(client: TestClient, auth: dict) -> None:
     assert {"location": "line 1", "field": "reporter", "message": "is named twice"} in twice
 
 
+def test_a_json_import_refuses_half_a_utf16_pair_as_a_post_does(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    """A quote or note holding "\\ud800" reached the database, which cannot store it: a
+    500 from /v1/imports, 'UnicodeEncodeError' from tradestats import. POST says 422."""
+    before = state(session)
+    row = {**TURNOVER_2023, "quote": "Half \ud800 a pair.", "note": "\udfff"}
+    response = client.post(
+        "/v1/imports",
+        content=json.dumps([row]).encode(),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert {e["field"] for e in response.json()["errors"]} == {"quote", "note"}
+    assert state(session) == before
+
+
 def test_json_import_with_exact_numbers(client: TestClient, auth: dict) -> None:
     rows = [
         {
