@@ -247,6 +247,7 @@ def export(
     """Write stored observations as CSV: the columns `import` reads back unchanged."""
     from app.api.csvio import cells_except, csv_writer
     from app.api.deps import to_alpha3
+    from app.inputs import counted
     from app.queries import EXPORT_COLUMNS, EXPORT_VERBATIM, all_observations
 
     codes = [code.value for code in IndicatorCode]
@@ -276,7 +277,7 @@ def export(
             count += 1
     if file:
         out.close()
-    err.print(f"exported {count} observations")
+    err.print(f"exported {counted(count, 'observation')}")
 
 
 @claims.command("check")

@@ -51,6 +51,8 @@ def test_export_matches_the_api_and_imports_again(
     assert "imported 4 rows: 0 created, 0 updated, 4 unchanged" in again.stderr
     filtered = run_cli(url(engine), "export", "--indicator", "fdi_inflow", "--reporter", "kz")
     assert len(filtered.stdout.splitlines()) == 3  # header and two years
+    one = run_cli(url(engine), "export", "--indicator", "exports")
+    assert one.stderr == "exported 1 observation\n"  # not "1 observations"
 
 
 def test_claims_check_exits_non_zero_on_an_inconsistent_claim(engine: Engine) -> None:
