@@ -148,6 +148,7 @@ def import_file(
 
 def _import(file: Path, format: ImportFormat, dry_run: bool) -> None:
     from app.imports import ImportFailed, import_observations, rows_from_file
+    from app.inputs import counted
 
     media_type = format.media_type
     rows = rows_from_file(file, media_type)  # read as imported: memory stays flat
@@ -164,10 +165,9 @@ def _import(file: Path, format: ImportFormat, dry_run: bool) -> None:
                 err.print(f"{e.location}: {e.field}: {e.message}", markup=False)
             raise
     verb = "would import" if dry_run else "imported"
-    counted = f"{report.rows} row{'' if report.rows == 1 else 's'}"
     err.print(
-        f"{verb} {counted}: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged"
+        f"{verb} {counted(report.rows, 'row')}: {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged"
     )
 
 
