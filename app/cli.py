@@ -251,11 +251,15 @@ def export(
     from app.queries import EXPORT_COLUMNS, EXPORT_VERBATIM, all_observations
 
     codes = [code.value for code in IndicatorCode]
-    if indicator and indicator.upper() not in codes:
-        raise CliError(f"unknown indicator {indicator}: use one of {', '.join(codes)}")
+    if indicator is not None and indicator.upper() not in codes:
+        raise CliError(f"unknown indicator {indicator!r}: use one of {', '.join(codes)}")
+    try:  # an empty code too: it would have meant no filter, and exported everything
+        countries = [None if c is None else to_alpha3(c) for c in (reporter, partner)]
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     filters = {
-        "reporter": reporter and to_alpha3(reporter),
-        "partner": partner and to_alpha3(partner),
+        "reporter": countries[0],
+        "partner": countries[1],
         "indicator": indicator and indicator.upper(),
         "start_year": None,
         "end_year": None,

@@ -95,8 +95,14 @@ def test_export_refuses_an_unknown_indicator_and_writes_to_dash_as_stdout(
     engine: Engine,
 ) -> None:
     typo = run_cli(url(engine), "export", "--indicator", "EXPROTS")
-    assert typo.returncode == 2 and typo.stderr.startswith("error: unknown indicator EXPROTS")
+    assert typo.returncode == 2 and typo.stderr.startswith("error: unknown indicator 'EXPROTS'")
     assert typo.stdout == ""  # not even the header
+    # An empty code exported everything; a bad country named a Python exception.
+    for option, given in [("--indicator", ""), ("--reporter", ""), ("--partner", "XXX")]:
+        refused = run_cli(url(engine), "export", option, given)
+        assert refused.returncode == 2 and refused.stdout == "", refused.stderr
+        assert refused.stderr.startswith(("error: unknown indicator ''", "error: unknown country"))
+        assert "Error" not in refused.stderr
     dashed = run_cli(url(engine), "export", "-", "--indicator", "exports")
     assert dashed.returncode == 0, dashed.stderr
     assert dashed.stdout.splitlines()[0].startswith("id,reporter,partner,indicator,year")
