@@ -311,6 +311,8 @@ def keys_create(name: Annotated[str, typer.Option(help="Who or what the key is f
     """Print a new key on stdout, alone and once: it is stored only as a hash."""
     if not name.strip() or len(name) > KEY_NAME_MAX:
         raise CliError(f"a key's name is 1 to {KEY_NAME_MAX} characters, not only spaces")
+    if not name.isprintable():  # a line break or a terminal escape would garble `keys list`
+        raise CliError(f"a key's name is printable text on one line, not {name!r}")
     with session() as s:
         row, key = create_key(s, name)
     err.print(f"created key {row.id} ({name}); it is shown once, store it now", markup=False)

@@ -89,6 +89,11 @@ def test_a_key_name_is_printed_as_typed_and_kept_within_its_column(engine: Engin
             2,
             "error: a key's name is 1 to 100 characters, not only spaces\n",
         )
+    # A line break showed one key as two rows of `keys list`; an escape could recolour it.
+    for name in ("ci\nadmin", "ci\x1b[2J"):
+        refused = run_cli(url(engine), "keys", "create", "--name", name)
+        message = f"error: a key's name is printable text on one line, not {name!r}\n"
+        assert (refused.returncode, refused.stderr) == (2, message)
 
 
 def test_export_refuses_an_unknown_indicator_and_writes_to_dash_as_stdout(
