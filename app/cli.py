@@ -11,7 +11,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from itertools import chain
 from pathlib import Path
@@ -176,15 +176,18 @@ STDIN = Path("-")
 
 @contextmanager
 def _readable_file(file: Path) -> Iterator[Path]:
-    """The file to import; standard input is copied to a temporary one first, so it is
-    read as a file is (as it goes, after its rows are counted)."""
+    """The file to import; standard input, or a pipe such as `<(gunzip -c f.csv.gz)`, is
+    copied to a temporary one first, so it is read as a file is (as it goes, after its
+    rows are counted), which a pipe can be only once."""
     if file != STDIN:
-        if not file.is_file():
+        if file.is_file():
+            yield file
+            return
+        if not file.is_fifo():
             raise CliError(f"{file} is not a file")
-        yield file
-        return
     with tempfile.NamedTemporaryFile(prefix="tradestats-import-") as copy:
-        shutil.copyfileobj(sys.stdin.buffer, copy)
+        with file.open("rb") if file != STDIN else nullcontext(sys.stdin.buffer) as stream:
+            shutil.copyfileobj(stream, copy)
         copy.flush()
         yield Path(copy.name)
 

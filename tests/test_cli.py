@@ -2,6 +2,8 @@
 
 import io
 import json
+import os
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -145,6 +147,16 @@ def test_import_reads_stdin_and_knows_a_file_by_its_content(
     one_row = "\n".join(exported.splitlines()[:2]) + "\n"  # the header and a row
     one = run_cli(url(engine), "import", "-", "--dry-run", stdin=one_row)
     assert "would import 1 row: 0 created, 0 updated, 1 unchanged" in one.stderr
+    # A pipe, as `import <(gunzip -c figures.csv.gz)` gives, was "not a file".
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_text, args=(exported,))
+    writer.start()
+    piped_in = run_cli(url(engine), "import", str(pipe), "--dry-run")
+    if writer.is_alive():  # the pipe was never read: let the writer go before failing
+        os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+    writer.join()
+    assert "would import 4 rows: 0 created, 0 updated, 4 unchanged" in piped_in.stderr
     forced = run_cli(url(engine), "import", str(as_text), "--format", "json")
     assert forced.returncode == 2 and "not valid JSON" in forced.stderr
     folder = run_cli(url(engine), "import", str(tmp_path))
