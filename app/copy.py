@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
 from app.db import get_engine
+from app.versioning import HISTORY
 
 BATCH = 5000
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -78,20 +79,40 @@ def _batches(connection: Connection, table: Table) -> Iterator[list[dict[str, ob
 
 
 def _continue_sequences(connection: Connection, engine: Engine) -> None:
-    """PostgreSQL's id sequences must carry on after the copied ids."""
-    if engine.dialect.name != "postgresql":
-        return  # SQLite's AUTOINCREMENT follows explicit ids by itself
+    """Ids must carry on after every id the source used, a deleted row's too: its history
+    stays in the revisions, so a new row given its id would inherit that history."""
     for table in tables():
         for column in table.primary_key.columns:
             if column.autoincrement is True or (
                 column.autoincrement == "auto" and column.type.python_type is int
             ):
-                connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                        f"COALESCE((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"
+                used = _last_id(connection, table, column.name)
+                if engine.dialect.name == "postgresql":
+                    connection.execute(
+                        text(
+                            "SELECT setval(pg_get_serial_sequence(:table, :column), :next, false)"
+                        ),
+                        {"table": table.name, "column": column.name, "next": used + 1},
                     )
-                )
+                elif table.dialect_options["sqlite"]["autoincrement"]:
+                    # SQLite follows the largest id inserted, not one only a revision holds.
+                    connection.execute(
+                        text("DELETE FROM sqlite_sequence WHERE name = :table"),
+                        {"table": table.name},
+                    )
+                    connection.execute(
+                        text("INSERT INTO sqlite_sequence (name, seq) VALUES (:table, :used)"),
+                        {"table": table.name, "used": used},
+                    )
+
+
+def _last_id(connection: Connection, table: Table, column: str) -> int:
+    """The largest id the table's rows or, for a versioned table, its revisions hold."""
+    ids = [select(func.max(table.c[column]))]
+    for model, history in HISTORY.items():
+        if model.__table__ is table:  # type: ignore[attr-defined]
+            ids.append(select(func.max(history.table.c[history.id_column])))
+    return max(connection.execute(query).scalar() or 0 for query in ids)
 
 
 def _checksum(engine: Engine, table: Table) -> tuple[int, str]:

@@ -1,12 +1,14 @@
 """tradestats copy: a whole database to another engine, verified row by row."""
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import create_key
 from app.copy import CopyError, copy_database
-from tests.conftest import count_rows, record_figure, run_cli
+from app.main import app
+from tests.conftest import count_rows, record_figure, run_cli, serve_from
 from tests.databases import (
     TEST_DATABASE_URL,
     PostgresDatabases,
@@ -67,3 +69,45 @@ def test_copy_command(engine: Engine, tmp_path) -> None:  # type: ignore[no-unty
     )
     assert again.returncode == 2
     assert again.stderr.startswith("error: the target already holds data")
+
+
+def test_a_copy_never_hands_a_deleted_id_to_a_new_row(
+    engine: Engine, databases: SqliteDatabases | PostgresDatabases
+) -> None:
+    """Ids carry on after every id ever used, deleted ones included, whose history stays
+    in the revisions: a new claim after the copy is not given the deleted claim's id."""
+    serve_from(engine)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client, Session(engine) as session:
+            _, key = create_key(session, "tests")
+            assert (
+                client.delete(
+                    "/v1/claims/3", headers={"Authorization": f"Bearer {key}"}
+                ).status_code
+                == 204
+            )
+    finally:
+        app.dependency_overrides.clear()
+    target = databases.empty()
+    try:
+        copy_database(engine.url.render_as_string(hide_password=False), target)
+        from app.db import get_engine
+
+        copied = get_engine(target)
+        serve_from(copied)
+        with TestClient(app, raise_server_exceptions=False) as client, Session(copied) as session:
+            _, key = create_key(session, "after the copy")
+            claim = client.get("/v1/claims/2").json()
+            body = {
+                f: claim[f]
+                for f in ("kind", "indicator", "reporter", "partner", "year", "qualifier", "quote")
+            }
+            body |= {"base_year": 2022, "stated": 2, "source_id": 2}
+            created = client.post(
+                "/v1/claims", json=body, headers={"Authorization": f"Bearer {key}"}
+            )
+            assert created.status_code == 201, created.text
+            assert created.json()["id"] == 4
+    finally:
+        app.dependency_overrides.clear()
+        databases.drop(target)
