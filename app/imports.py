@@ -902,7 +902,11 @@ class _Writer:
         self._run(
             f"INSERT INTO observation_revision ({', '.join(REVISION_COLUMNS)}) "
             f"SELECT {', '.join(DATA)}, id, {m}, {m}, CAST({m} AS INTEGER) FROM observation "
-            f"WHERE {f'id BETWEEN {m} AND {m}' if consecutive else self._ids_in()}",
+            f"WHERE {f'id BETWEEN {m} AND {m}' if consecutive else self._ids_in()} "
+            # Revision ids (the ETags) in id order, not the order the engine reads rows in:
+            # PostgreSQL's is where each row was last written, so the same writes would
+            # otherwise give different tags on the two engines.
+            "ORDER BY id",
             (action.value, self.when, self.api_key_id)
             + ((ids[0], ids[-1]) if consecutive else (self._id_list(ids),)),
         )

@@ -1154,3 +1154,25 @@ def test_a_value_rounded_above_the_unit_takes_the_precision_sent_alike_everywher
     figure = ("1500." + "0" * precision if precision else "1500", precision)
     figures = stored(session)
     assert [figures[("BGR", "TURNOVER", year)][:2] for year in (2021, 2022, 2023)] == [figure] * 3
+
+
+def test_an_import_numbers_revisions_in_id_order_on_every_engine(
+    client: TestClient, auth: dict
+) -> None:
+    """The revisions one import writes take their ids (and so the figures' ETags) in the
+    figures' id order, not in whatever order the engine happens to read the rows: the same
+    writes give the same tags on SQLite and PostgreSQL."""
+    # An update moves the first figure's row to the end of PostgreSQL's heap.
+    assert (
+        client.patch("/v1/observations/1", json={"note": "moved"}, headers=auth).status_code == 200
+    )
+    rows = [client.get(f"/v1/observations/{i}").json() for i in (2, 1)]
+    changed = [row | {"note": "imported"} for row in rows]
+    done = client.post(
+        "/v1/imports",
+        content=json.dumps(changed),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert done.status_code == 200, done.text
+    tags = [client.get(f"/v1/observations/{i}").headers["etag"] for i in (1, 2)]
+    assert tags == ['"6"', '"7"']
