@@ -92,6 +92,9 @@ def test_figures_in_two_currencies_give_no_growth_but_a_reason(
     ]
     as_csv = client.get("/v1/growth", params={**FDI, "from": 2022, "to": 2023, "format": "csv"})
     assert (as_csv.status_code, as_csv.text.count("\n")) == (200, 2)
+    # Named by its span: two spans' downloads were both growth-FDI_INFLOW-KAZ-BGR.csv.
+    named = 'attachment; filename="growth-FDI_INFLOW-KAZ-BGR-2022-2023.csv"'
+    assert as_csv.headers["content-disposition"] == named
 
 
 def test_zero_base_gives_nulls_with_a_reason(client: TestClient, session: Session) -> None:
@@ -260,8 +263,10 @@ def test_a_figure_converted_to_a_finer_unit_reads_alike_in_json_and_csv(
     query = {"indicator": "EXPORTS", "reporter": "KAZ", "from": 2020, "to": 2024}
     as_json = client.get("/v1/growth/partners", params=query).text
     assert '"earlier":1500,"later":1600,' in as_json
-    as_csv = client.get("/v1/growth/partners", params={**query, "format": "csv"}).text
-    (row,) = csv.DictReader(io.StringIO(as_csv))
+    answer = client.get("/v1/growth/partners", params={**query, "format": "csv"})
+    named = 'attachment; filename="growth-EXPORTS-KAZ-2020-2024.csv"'
+    assert answer.headers["content-disposition"] == named
+    (row,) = csv.DictReader(io.StringIO(answer.text))
     assert (row["earlier"], row["later"]) == ("1500", "1600")
 
 

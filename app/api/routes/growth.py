@@ -115,7 +115,8 @@ def get_growth(
         inputs=[figure_used(p) for p in (earlier, later)],
         **values,
     )
-    return render(request, format, result, f"growth-{code}-{reporter}-{partner}")
+    name = f"growth-{code}-{reporter}-{partner}-{from_year}-{to_year}"  # one per span
+    return render(request, format, result, name)
 
 
 def unconvertible(from_year: int, currency: str, to_year: int, later_currency: str) -> str:
@@ -219,6 +220,5 @@ async def list_partner_growth(
         "data": data,
         "count": len(data),
     }
-    return render_plain(
-        request, format, result, PartnerGrowths, f"growth-{indicator.value}-{reporter}"
-    )
+    name = f"growth-{indicator.value}-{reporter}-{from_year}-{to_year}"
+    return render_plain(request, format, result, PartnerGrowths, name)
