@@ -1176,3 +1176,10 @@ def test_an_import_numbers_revisions_in_id_order_on_every_engine(
     assert done.status_code == 200, done.text
     tags = [client.get(f"/v1/observations/{i}").headers["etag"] for i in (1, 2)]
     assert tags == ['"6"', '"7"']
+
+
+def test_the_import_documents_the_conflict_it_can_answer(client: TestClient) -> None:
+    """A write taking one of an import's keys as it runs (PostgreSQL) is a 409, which the
+    OpenAPI document did not list among the import's answers."""
+    responses = client.get("/openapi.json").json()["paths"]["/v1/imports"]["post"]["responses"]
+    assert responses["409"]["content"]["application/problem+json"]["example"]["status"] == 409
