@@ -38,7 +38,7 @@ from app.core.config import InvalidSettings, get_settings
 from app.db import get_engine
 from app.errors import ProblemException
 from app.logs import LOG_CONFIG
-from app.models import KEY_NAME_MAX, IndicatorCode
+from app.models import KEY_NAME_MAX, ApiKey, IndicatorCode, as_utc
 from app.preflight import refuse_unusable_settings
 
 cli = typer.Typer(
@@ -346,8 +346,14 @@ def keys_revoke(
 ) -> None:
     """Revoke a key: it answers 401 from now on."""
     with session() as s:
-        if revoke_key(s, key_id) is None:
+        row = s.get(ApiKey, key_id)
+        if row is None:
             raise CliError(f"no key has id {key_id}")
+        if row.revoked_at is not None:  # as asked, and since then: exit 0, and say when
+            when = f"{as_utc(row.revoked_at):%Y-%m-%d %H:%M:%S} UTC"
+            err.print(f"key {key_id} was already revoked, at {when}")
+            return
+        revoke_key(s, key_id)
     err.print(f"revoked key {key_id}")
 
 

@@ -238,3 +238,13 @@ def test_revoking_an_id_past_any_key_is_a_usage_error(engine: Engine) -> None:
     assert "key_id" in huge.stderr
     unknown = run_cli(url(engine), "keys", "revoke", "5")
     assert (unknown.returncode, unknown.stderr) == (2, "error: no key has id 5\n")
+
+
+def test_revoking_a_revoked_key_says_when_it_was(engine: Engine) -> None:
+    """It said "revoked key 1" again, as if it had just been revoked."""
+    made = run_cli(url(engine), "keys", "create", "--name", "twice")
+    key_id = made.stderr.split()[2]  # "created key 1 (twice); ..."
+    assert run_cli(url(engine), "keys", "revoke", key_id).stderr == f"revoked key {key_id}\n"
+    again = run_cli(url(engine), "keys", "revoke", key_id)
+    assert again.returncode == 0
+    assert again.stderr.startswith(f"key {key_id} was already revoked, at 20")
