@@ -137,6 +137,12 @@ def check_text(text: str) -> str:
     return text
 
 
+def half_pair(char: str) -> str:
+    """The problem of half a UTF-16 pair alone (JSON's "\ud800"): no character, so UTF-8,
+    and the database, cannot store it."""
+    return f"must not hold {char!r}, half of a UTF-16 pair alone"
+
+
 def check_slug(slug: str) -> str:
     if not SLUG.fullmatch(slug):  # match() would let a final newline pass `$`
         raise ValueError("use lower-case letters, digits and single hyphens")
@@ -160,7 +166,7 @@ def check_url(url: str) -> str:
     for char in url:
         if char in NEVER_IN_URLS or category(char) in CATEGORIES_NEVER_IN_URLS:
             if category(char) == "Cs":  # no UTF-8 bytes to write it as
-                raise ValueError(f"must not hold {char!r}, half of a UTF-16 pair alone")
+                raise ValueError(half_pair(char))
             code = "".join(f"%{byte:02X}" for byte in char.encode())
             raise ValueError(f"must not hold {char!r} unencoded: write it as {code}")
     if NOT_PERCENT_ENCODING.search(url):

@@ -38,6 +38,7 @@ from app.inputs import (
     ObservationCreate,
     above_the_unit,
     blank,
+    half_pair,
     latest_year,
     more_decimals_than,
     note_or_none,
@@ -126,13 +127,12 @@ _BLANK_QUOTE = Problem(NO_TEXT)
 _NOT_AN_ID = Problem("must be an integer, the id of a source")
 _NOT_A_COUNTRY = Problem("must be a country code: ISO 3166-1 alpha-3 (KAZ) or alpha-2 (KZ)")
 _BAD_NOTE = Problem(f"must be text of at most {NOTE_MAX} characters")
-# Half of a UTF-16 pair alone (JSON's "\ud800"): no character, so UTF-8 cannot store it.
 _HALF_PAIR = re.compile("[\ud800-\udfff]")
 
 
 def _half_pair(text: str) -> Problem | None:
     found = None if text.isascii() else _HALF_PAIR.search(text)
-    return found and Problem(f"must not hold {found.group()!r}, half of a UTF-16 pair alone")
+    return found and Problem(half_pair(found.group()))
 
 
 class Rules:
