@@ -247,10 +247,10 @@ def _add_example(operation: dict[str, Any], example: dict[str, Any]) -> None:
         rows, count = len(shown["data"]), shown.get("count")
         if isinstance(count, int) and count > rows:  # cut by make examples: say so
             response["description"] += f" (its first {rows} of {count} rows)"
-    if example["response"] is not None:  # JSON, or a chart's SVG text
-        media_type = "image/svg+xml" if isinstance(example["response"], str) else "application/json"
+    if shown is not None:  # JSON, or a chart's SVG text
+        media_type = "image/svg+xml" if isinstance(shown, str) else "application/json"
         response.setdefault("content", {}).setdefault(media_type, {})
-        response["content"][media_type]["example"] = example["response"]
+        response["content"][media_type]["example"] = shown
     if "csv" in example:  # the same answer's CSV form, its first rows
         response["content"]["text/csv"]["example"] = example["csv"]
     if example["body"] is not None:
