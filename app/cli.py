@@ -257,12 +257,12 @@ def export(
     if indicator is not None and indicator.upper() not in codes:
         raise CliError(f"unknown indicator {indicator!r}: use one of {', '.join(codes)}")
     try:  # an empty code too: it would have meant no filter, and exported everything
-        countries = [None if c is None else to_alpha3(c) for c in (reporter, partner)]
+        reporter, partner = (None if c is None else to_alpha3(c) for c in (reporter, partner))
     except ValueError as exc:
         raise CliError(str(exc)) from None
     filters = {
-        "reporter": countries[0],
-        "partner": countries[1],
+        "reporter": reporter,
+        "partner": partner,
         "indicator": indicator and indicator.upper(),
         "start_year": None,
         "end_year": None,
