@@ -15,7 +15,7 @@ from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from itertools import chain
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -272,19 +272,61 @@ def export(
     count = 0
     with session() as s:
         rows = all_observations(s, filters)
-        # The first row is read before the file is opened: an export that cannot start (a
-        # mistyped or unmigrated database) leaves the file as it was, not emptied.
+        # The first row is read before anything is written: an export that cannot start (a
+        # mistyped or unmigrated database) prints no header, and touches no file.
         rows = chain([first], rows) if (first := next(rows, None)) else rows
-        out = file.open("w", newline="", encoding="utf-8") if file else sys.stdout
-        writer = csv_writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        cells = cells_except(EXPORT_COLUMNS, EXPORT_VERBATIM)
-        for row in rows:
-            writer.writerow(cells(row))
-            count += 1
-    if file:
-        out.close()
+        with _replaced(file) if file else nullcontext(sys.stdout) as out:
+            writer = csv_writer(out)
+            writer.writerow(EXPORT_COLUMNS)
+            cells = cells_except(EXPORT_COLUMNS, EXPORT_VERBATIM)
+            for row in rows:
+                writer.writerow(cells(row))
+                count += 1
     err.print(f"exported {counted(count, 'observation')}")
+
+
+@contextmanager
+def _replaced(file: Path) -> Iterator[TextIO]:
+    """FILE for writing: a new file beside it, renamed over it once all is written, so an
+    export that fails or is stopped part way leaves the previous one whole. It keeps the
+    old file's mode (or the umask's). A pipe or device (/dev/stdout), which cannot be
+    renamed over, and a file in a folder we may not write in are written in place."""
+    regular = file.is_file() or not file.exists()
+    target = Path(os.path.realpath(file))  # a link's target is replaced, not the link
+    beside = _new_file_beside(target) if regular else None
+    if beside is None:
+        with file.open("w", newline="", encoding="utf-8") as out:
+            yield out
+        return
+    fd, temporary = beside
+    try:
+        with open(fd, "w", newline="", encoding="utf-8") as out:
+            yield out
+            out.flush()
+            os.fsync(fd)  # on disk before the rename makes it the export
+        os.chmod(temporary, _mode_for(target))
+        os.replace(temporary, target)
+    except BaseException:  # Ctrl-C too
+        os.unlink(temporary)
+        raise
+
+
+def _new_file_beside(target: Path) -> tuple[int, str] | None:
+    """A new, empty file in TARGET's folder; None if none can be made there (a folder we
+    may not write in, or none at all: opening TARGET itself then says which)."""
+    try:
+        return tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError:
+        return None
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions FILE has, or would have had if opened for writing."""
+    if target.exists():
+        return target.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @claims.command("check")

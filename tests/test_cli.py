@@ -128,6 +128,35 @@ def test_an_export_that_cannot_start_leaves_its_file_as_it_was(tmp_path: Path) -
         assert backup.read_text() == "last night's export\n"
 
 
+def test_export_replaces_a_file_as_it_was_linked_and_allowed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """An export is written beside its file and renamed over it (a full disk mid-way: see
+    tests/test_faults.py). The file keeps its mode, a link stays a link to the new export,
+    and /dev/stdout, which cannot be renamed over, is written in place."""
+    exported = tmp_path / "exports" / "kaz.csv"
+    exported.parent.mkdir()
+    exported.write_text("last night's export\n")
+    exported.chmod(0o640)
+    latest = tmp_path / "latest.csv"
+    latest.symlink_to(exported)
+
+    done = run_cli(url(engine), "export", str(latest))
+    assert done.returncode == 0, done.stderr
+    assert latest.is_symlink() and latest.resolve() == exported
+    assert exported.read_text().startswith("id,reporter,partner,")
+    assert exported.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in exported.parent.iterdir()] == ["kaz.csv"]  # nothing left beside
+
+    new = tmp_path / "new.csv"
+    assert run_cli(url(engine), "export", str(new)).returncode == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert new.stat().st_mode & 0o777 == 0o666 & ~umask  # as a file opened for writing
+    piped = run_cli(url(engine), "export", "/dev/stdout")
+    assert piped.returncode == 0 and piped.stdout == new.read_text(), piped.stderr
+
+
 def test_import_reads_stdin_and_knows_a_file_by_its_content(
     engine: Engine, client: TestClient, tmp_path: Path
 ) -> None:

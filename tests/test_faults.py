@@ -347,6 +347,28 @@ def test_a_full_disk_answers_503_on_writes_serves_reads_and_recovers(
         full.dispose()
 
 
+def test_an_export_that_fills_the_disk_leaves_the_last_one_whole(
+    engine: Engine, small_disk: Path, tmp_path: Path
+) -> None:
+    """`export FILE` emptied FILE, then failed part way: last night's export was lost, and
+    what was left looked like a shorter one. It now writes beside FILE and renames."""
+    url = url_of(engine)
+    engine.dispose()
+    rows = tmp_path / "big.csv"
+    big_import(rows)
+    assert run_cli(url, "import", str(rows)).returncode == 0
+    backup = small_disk / "backup.csv"
+    backup.write_text("last night's export\n")
+    room = 64 * 1024  # the new export is over a megabyte: it fails a little way in
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "filler").write_bytes(b"\0" * (free - room))
+
+    ran = run_cli(url, "export", str(backup))
+    assert ran.returncode == 2 and "No space left on device" in ran.stderr, ran.stderr
+    assert backup.read_text() == "last night's export\n"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["backup.csv", "filler"]
+
+
 def test_a_read_only_postgresql_answers_503_on_writes_and_recovers(
     engine: Engine, auth: dict[str, str]
 ) -> None:
