@@ -392,8 +392,6 @@ def _cell(column: str, text: str) -> Any:
     empty cell is the field's default (USD, millions), as a column left out is."""
     if text == "":
         return DEFAULTS.get(column)
-    if "\x00" in text:  # a file read as it goes (a body is checked whole, with its line)
-        raise _holds_nul()
     text = restore(text)
     # Longer digit strings stay text (int() refuses over 4,300 digits): the rule refuses them.
     if (
@@ -550,9 +548,14 @@ def rows_from_file(path: Path, media_type: str) -> Rows:
 
 
 def _csv_lines(path: Path) -> Iterator[str]:
+    """A file's lines, split as _line_at counts them; a NUL refused with its line, as
+    rows_from refuses one in a body."""
     with path.open(encoding="utf-8-sig", newline="") as stream:
         try:
-            yield from stream
+            for line, text in enumerate(stream, start=1):
+                if "\x00" in text:
+                    raise _holds_nul(f" on line {line}")
+                yield text
         except UnicodeDecodeError as exc:
             raise _not_utf8(_where_not_utf8_in(path)) from exc
 

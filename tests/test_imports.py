@@ -726,13 +726,26 @@ def test_cli_names_the_line_of_a_csv_file_s_first_byte_that_is_not_utf8(
     assert state(session) == before
 
 
-def test_a_csv_holding_nul_names_its_line(client: TestClient, auth: dict, session: Session) -> None:
-    """It said only "The CSV holds a NUL character.", with no line to look at."""
+def test_a_csv_holding_nul_names_its_line(
+    client: TestClient, auth: dict, engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    """It said only "The CSV holds a NUL character.", with no line to look at: posted,
+    and then from a file with the CLI, which reads a file as it goes."""
     before = state(session)
-    body = GOOD.replace("Imports in 2023.", "Imports\x00 in 2023.")  # line 3
+    lines = GOOD.splitlines(keepends=True)
+    lines[1] = lines[1].replace("Exports in 2023.", '"Exports\rin 2023."')  # lines 2, 3
+    lines[2] = lines[2].replace("Imports in 2023.", "Imports\x00 in 2023.")  # line 4
+    body = "".join(lines)
     response = post_csv(client, auth, body)
     assert response.status_code == 400, response.text
-    assert "NUL character on line 3" in response.json()["detail"]
+    assert "NUL character on line 4" in response.json()["detail"]
+    path = tmp_path / "nul.csv"
+    path.write_text(body, newline="")
+    failed = cli(engine, "import", str(path))
+    assert (failed.returncode, failed.stderr) == (
+        2,
+        "error: The CSV holds a NUL character on line 4.\n",
+    )
     assert state(session) == before
 
 
