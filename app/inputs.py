@@ -309,10 +309,13 @@ def iso_date(value: Any) -> Any:
 
 
 def not_after_today(day: date | None) -> date | None:
-    """A source published or retrieved on a day still to come is a typo."""
+    """A source published or retrieved on a day still to come, or before the first year
+    of any figure (0025-06-12 for 2025-06-12), is a typo."""
     today = datetime.now(UTC).date()
     if day is not None and day > today:
         raise ValueError(f"must not be after today, {today.isoformat()} (UTC)")
+    if day is not None and day.year < FIRST_YEAR:
+        raise ValueError(f"must not be before {FIRST_YEAR}-01-01")
     return day
 
 
@@ -320,7 +323,10 @@ DateIn = Annotated[
     Annotated[date, Field(strict=False)] | None,
     BeforeValidator(iso_date),
     AfterValidator(not_after_today),
-    Field(examples=["2025-06-12"], description="An ISO 8601 date, no later than today (UTC)."),
+    Field(
+        examples=["2025-06-12"],
+        description=f"An ISO 8601 date, from {FIRST_YEAR}-01-01 and no later than today (UTC).",
+    ),
 ]
 STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -397,7 +403,8 @@ class SourceCreate(BaseModel):
     retrieved_on: Annotated[
         DateIn,
         Field(
-            description="An ISO 8601 date, no later than today (UTC), nor before `published_on`."
+            description=f"An ISO 8601 date, from {FIRST_YEAR}-01-01 and no later than today "
+            "(UTC), nor before `published_on`."
         ),
     ] = None
     note: Note = None

@@ -707,14 +707,23 @@ def test_a_source_url_may_hold_letters_beyond_ascii_and_encoded_ones(
 
 @pytest.mark.parametrize("field", ["published_on", "retrieved_on"])
 def test_a_source_dated_after_today_is_refused(client: TestClient, auth: dict, field: str) -> None:
-    """A source published or retrieved tomorrow was accepted: a typo, stored as given."""
+    """A source published or retrieved tomorrow was accepted: a typo, stored as given. So
+    was one dated in the year 25 (0025-06-12), before any figure a source here could hold."""
     today = datetime.now(UTC).date()
     tomorrow = (today + timedelta(days=1)).isoformat()
-    response = client.post("/v1/sources", json={**SOURCE, field: tomorrow}, headers=auth)
-    assert response.status_code == 422
-    assert response.headers["content-type"] == "application/problem+json"
-    message = f"must not be after today, {today.isoformat()} (UTC)"
-    assert response.json()["errors"] == [{"location": "body", "field": field, "message": message}]
+    for day, message in (
+        (tomorrow, f"must not be after today, {today.isoformat()} (UTC)"),
+        ("0025-06-12", "must not be before 1900-01-01"),
+        ("1899-12-31", "must not be before 1900-01-01"),
+    ):
+        response = client.post("/v1/sources", json={**SOURCE, field: day}, headers=auth)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        error = {"location": "body", "field": field, "message": message}
+        assert response.json()["errors"] == [error]
+    first_day = {"published_on": "1900-01-01", "retrieved_on": "1900-01-01"}
+    dated_1900 = {**SOURCE, **first_day, "slug": "yearbook-1900"}
+    assert client.post("/v1/sources", json=dated_1900, headers=auth).status_code == 201
     # Retrieved today too: a copy is never taken before the document is published.
     dated_today = {**SOURCE, "retrieved_on": today.isoformat(), field: today.isoformat()}
     created = client.post("/v1/sources", json=dated_today, headers=auth)
@@ -727,7 +736,7 @@ def test_a_source_dated_after_today_is_refused(client: TestClient, auth: dict, f
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     for body in ("SourceCreate", "SourcePatch"):
         description = schemas[body]["properties"][field]["description"]
-        assert "no later than today (UTC)" in description
+        assert "from 1900-01-01 and no later than today (UTC)" in description
 
 
 def test_a_source_retrieved_before_it_was_published_is_refused(
