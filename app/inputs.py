@@ -160,8 +160,12 @@ CATEGORIES_NEVER_IN_URLS = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
 NOT_PERCENT_ENCODING = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
+def http_or_https(url: str) -> bool:
+    return url[:8].lower().startswith(("https://", "http://"))  # a scheme has no case
+
+
 def check_url(url: str) -> str:
-    if not url.startswith(("https://", "http://")):
+    if not http_or_https(url):
         raise ValueError("must be an http or https URL")
     for char in url:
         if char in NEVER_IN_URLS or category(char) in CATEGORIES_NEVER_IN_URLS:

@@ -106,12 +106,16 @@ def test_overview_shows_claims_with_verdicts_and_explanations(client: TestClient
     assert "Kazakhstan reached $7.8 million in 2024, marking an 86.5% increase" in html
 
 
-def test_overview_shows_sources_and_links_to_the_docs(client: TestClient) -> None:
+def test_overview_shows_sources_and_links_to_the_docs(client: TestClient, session: Session) -> None:
+    # A scheme has no case: an upper-case one, now accepted, is linked as well.
+    session.add(Source(slug="nsi", kind="agency", title="NSI", url="HTTPS://nsi.bg/en"))
+    session.commit()
     html = page(client)
     assert "National Bank of Kazakhstan" in html
     assert "Ministry of Trade and Integration of the Republic of Kazakhstan" in html
     assert 'href="/docs"' in html
     assert 'href="/redoc"' in html
+    assert '<a href="HTTPS://nsi.bg/en" rel="noreferrer">NSI</a>' in html
 
 
 def test_overview_follows_the_data(client: TestClient, session: Session) -> None:

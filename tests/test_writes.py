@@ -695,6 +695,8 @@ def test_a_source_url_that_is_no_url_is_refused(
         "http://[::1]:8080/a%20b?x=1#y",
         "https://www.stat.gov.kz./en/",  # fully qualified
         "https://xn--80ao21a.xn--p1ai/a-b",
+        "HTTPS://Example.ORG/Stats",  # a scheme has no case (RFC 3986): it was refused
+        "Http://example.org/",
     ],
 )
 def test_a_source_url_may_hold_letters_beyond_ascii_and_encoded_ones(

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.api.deps import SessionDep
 from app.api.presenters import claims_public, series_data
 from app.api.routes.series import SERIES_ROUTES, SeriesRoute
+from app.inputs import http_or_https
 from app.queries import claims, pairs_with_figures, sources
 from app.schemas import ClaimPublic, Series, SeriesPoint
 from app.stats.growth import ALL_GONE, ZERO, round_clear_of
@@ -275,7 +276,7 @@ def _sources(rows: list[Row[Any]]) -> str:
 
 def _source(s: Row[Any]) -> str:
     title = escape(s.title)
-    if s.url and s.url.startswith(("https://", "http://")):
+    if s.url and http_or_https(s.url):
         title = f'<a href="{escape(s.url)}" rel="noreferrer">{title}</a>'
     publisher = f"<p>{escape(s.publisher)}</p>" if s.publisher else ""
     note = f"<p class='muted'>{escape(s.note)}</p>" if s.note else ""
