@@ -98,7 +98,9 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
         claim.base_year,
         claim.year,
         unit_label(currency, multiplier),
-        converted=len({p.figure.multiplier for p in known}) > 1,
+        published=tuple(map(as_published, known))
+        if len({p.figure.multiplier for p in known}) > 1
+        else None,
     )
 
     def scaled(point: Point | None) -> Figure | None:
@@ -115,6 +117,11 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
     )
     missing = [(claim.indicator, year) for year in assessment.missing_years]
     return Checked(assessment, known, missing, currency, multiplier)
+
+
+def as_published(point: Point) -> tuple[Decimal, str]:
+    """A figure's value and unit as its source gave them (for a sentence)."""
+    return point.figure.value, unit_label(point.currency, point.figure.multiplier)
 
 
 def check_identity(
@@ -151,11 +158,7 @@ def check_identity(
     currency = own.currency
     # A figure in a coarser unit is quoted as published: in the finer one it would read as
     # rounded to that unit (1.6 billions as 1600 millions).
-    published = (
-        (own.figure.value, unit_label(currency, own.figure.multiplier))
-        if own.figure.multiplier > computed.multiplier
-        else None
-    )
+    published = as_published(own) if own.figure.multiplier > computed.multiplier else None
     labels = replace(labels, unit=unit_label(currency, computed.multiplier))
     # A derived term says where it comes from: "EXPORTS − IMPORTS (IMPORTS = TURNOVER − …)".
     derived = [p.derivation.formula for p in reported.values() if p.derivation]

@@ -409,6 +409,20 @@ def test_an_identity_check_gives_a_coarser_reported_figure_as_published(
     )
 
 
+def test_a_growth_claim_gives_figures_in_two_units_as_published(
+    client: TestClient, session: Session
+) -> None:
+    """A 2023 turnover of 0.1 USD billions stands for 50 to 150 millions. Quoted as "100
+    in 2023 … both in USD millions", it read as a figure to the million, whose rounding
+    would allow a ratio of 3.73 to 3.77 alone, not the 2.5 to 7.51 it allows."""
+    record_figure(session, "TURNOVER", 2023, "0.1", multiplier=9)
+    explanation = claims_by_indicator(client)["TURNOVER"]["explanation"]
+    assert explanation.startswith(
+        "Consistent: the figures (0.1 USD billions in 2023 and 375.2 USD millions in 2024) "
+        "give a ratio of 3.75, which"
+    ), explanation
+
+
 def test_stored_identity_claim_names_missing_terms(client: TestClient, session: Session) -> None:
     record_identity_claim(session, "TURNOVER", 2024)
     claim = next(c for c in client.get("/v1/claims").json()["data"] if c["kind"] == "identity")

@@ -198,11 +198,13 @@ def test_the_words_range_is_quoted_in_enough_places() -> None:
 
 
 def test_figures_given_in_different_units_say_the_unit_they_are_written_in() -> None:
-    labels = Labels("FDI_INFLOW", "KAZ–BGR", 2023, 2024, "USD thousands", converted=True)
+    published = ((D("100.0"), "USD millions"), (D("150000"), "USD thousands"))
+    labels = Labels("FDI_INFLOW", "KAZ–BGR", 2023, 2024, "USD thousands", published)
     base = Figure(D("100.0"), 6, 1).in_multiplier(3)
     later = Figure(D("150000"), 3, 0)
     a = assess_growth_claim(ClaimKind.ratio, Qualifier.exact, D("1.5"), base, later, labels)
-    assert "the figures (100000 in 2023 and 150000 in 2024, both in USD thousands)" in (
+    # Not "100000 in 2023 … both in USD thousands": a figure to the thousand, which it is not.
+    assert "the figures (100.0 USD millions in 2023 and 150000 USD thousands in 2024)" in (
         a.explanation
     )
 

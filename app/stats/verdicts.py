@@ -206,7 +206,10 @@ class Labels:
     base_year: int
     year: int
     unit: str  # "USD millions"
-    converted: bool = False  # the figures were given in different units, and are in `unit`
+    # The two figures as their sources gave them, each with its unit, when the units differ
+    # (the figures are then in `unit`, the finer): 1.6 billions quoted as 1600 millions
+    # would read as rounded to the million.
+    published: tuple[tuple[Decimal, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -243,12 +246,13 @@ def assess_growth_claim(
         assert ratio_range is not None
         return _unverifiable(kind, ratio_range, base, later, labels, phrase)
 
-    # Figures given in different units are written in the finer one, and say so.
-    in_unit = f", both in {labels.unit}" if labels.converted else ""
-    figures = (
-        f"the figures ({_as_given(base.value)} in {labels.base_year} and "
-        f"{_as_given(later.value)} in {labels.year}{in_unit})"
+    # Figures given in different units are quoted as published, each with its unit.
+    quoted = (
+        (_as_given(base.value), _as_given(later.value))
+        if labels.published is None
+        else tuple(f"{_as_given(value)} {unit}" for value, unit in labels.published)
     )
+    figures = f"the figures ({quoted[0]} in {labels.base_year} and {quoted[1]} in {labels.year})"
     if base.value < 0 or later.value < 0:  # a balance, or net disinvestment (SIGNED)
         return Assessment(
             Verdict.unverifiable,
