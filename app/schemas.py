@@ -329,6 +329,11 @@ class Assessment(BaseModel):
     interval: IntervalPublic | None = Field(
         description="The same, allowing for the rounding of every figure used."
     )
+    unit: Unit | None = Field(
+        description="The unit of `point` and `interval` where they are amounts (an "
+        "identity's sum or term, in the finest unit of its figures, which may each be in "
+        "another); null for a ratio or a percent change, and where there is no point."
+    )
     inputs: list[FigureUsed]
     missing: list[MissingFigure]
     implied: list[ImpliedValue]

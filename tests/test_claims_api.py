@@ -409,6 +409,26 @@ def test_an_identity_check_gives_a_coarser_reported_figure_as_published(
     )
 
 
+def test_an_identity_check_names_the_unit_of_its_sum(client: TestClient, session: Session) -> None:
+    """TURNOVER of 1.6 USD billions against EXPORTS of 1549 and IMPORTS of 100 millions: a
+    sum of 1649 with no unit beside it read as 1649 billions, in the unit of the reported
+    figure it is checked against, as easily as millions."""
+    record_figure(session, "TURNOVER", 2022, "1.6", multiplier=9)
+    record_figure(session, "EXPORTS", 2022, "1549")
+    record_figure(session, "IMPORTS", 2022, "100")
+    millions = {"currency": "USD", "multiplier": 6, "label": "USD millions"}
+    check = turnover_check(client, 2022)
+    assert (check["point"], check["unit"]) == (1649, millions)
+    record_identity_claim(session, "TURNOVER", 2022)
+    claims = client.get("/v1/claims").json()["data"]
+    identity = next(c for c in claims if c["kind"] == "identity")
+    assert (identity["point"], identity["unit"]) == (1649, millions)
+    # A ratio or a percent change has no unit; nor has a check with no point.
+    assert {c["unit"] for c in claims if c["kind"] != "identity"} == {None}
+    csv = client.get("/v1/identity-checks", params={**PAIR, "format": "csv"}).text
+    assert ",1649,1648.0,1650.0,True,True,USD,6,USD millions," in csv
+
+
 def test_a_growth_claim_gives_figures_in_two_units_as_published(
     client: TestClient, session: Session
 ) -> None:

@@ -354,8 +354,11 @@ def points_data(
     ]
 
 
-def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str, Any]:
-    """The verdict format shared by claims and identity checks."""
+def assessment_fields(
+    checked: Checked, reporter: str, partner: str, *, amounts: bool
+) -> dict[str, Any]:
+    """The verdict format shared by claims and identity checks. `amounts`: the point is an
+    amount in the checked unit (an identity's), not a ratio or a percent change."""
     a = checked.assessment
     implied = []
     if a.implied is not None and a.implied_year is not None:
@@ -374,6 +377,9 @@ def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str
         "explanation": a.explanation,
         "point": a.point,
         "interval": interval_public(a.interval) if a.interval else None,
+        "unit": unit(checked.currency, checked.multiplier)
+        if amounts and a.point is not None
+        else None,
         "inputs": [figure_used(p) for p in checked.inputs],
         "missing": [
             MissingFigure(indicator=code, reporter=reporter, partner=partner, year=year)
@@ -385,7 +391,9 @@ def assessment_fields(checked: Checked, reporter: str, partner: str) -> dict[str
 
 def claim_public(claim: Row[Any], checked: Checked, sources: SourceRefs) -> ClaimPublic:
     kind, qualifier = ClaimKind(claim.kind), Qualifier(claim.qualifier)
-    verdict = assessment_fields(checked, claim.reporter, claim.partner)
+    verdict = assessment_fields(
+        checked, claim.reporter, claim.partner, amounts=claim.stated is None
+    )
     if claim.stated is None:  # an identity states no number
         statement, allowed = identity_formula(IDENTITY_FOR[claim.indicator]), None
     else:

@@ -156,7 +156,7 @@ def list_identity_checks(
             reporter=reporter,
             partner=partner,
             year=year,
-            **assessment_fields(checked, reporter, partner),
+            **assessment_fields(checked, reporter, partner, amounts=True),
         )
         for target, year, checked in identity_checks(
             session=session,
