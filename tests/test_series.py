@@ -375,6 +375,40 @@ def test_a_growth_reason_quotes_a_base_no_lower_than_its_interval(
         assert reason.startswith("the base value may be as low as 0 within its rounding")
 
 
+def test_growth_of_a_value_derived_below_zero_within_its_rounding_says_so(
+    client: TestClient, session: Session
+) -> None:
+    """IMPORTS 2024 derived as 10.0 − 10.1 is -0.1, shown as 0 to 0.0: no deficit of
+    imports, which cannot be negative. Growth to it said its sign changed, and growth from
+    it that the base was negative, so a ratio would read backwards."""
+    for year, exports in ((2023, "6.0"), (2024, "10.1"), (2025, "6.0")):
+        record_figure(session, "TURNOVER", year, "10.0", partner="MNG")
+        record_figure(session, "EXPORTS", year, exports, partner="MNG")
+    pair = {"reporter": "KAZ", "partner": "MNG"}
+    _, fell, rose = series(client, "imports", **pair)["observations"]
+    assert (fell["value"], fell["interval"]["low"], fell["interval"]["high"]) == (-0.1, 0, 0)
+    assert fell["growth"]["reason"] == (
+        "the later value is below zero, which it cannot be, though within its rounding it "
+        "may be 0: no ratio is given"
+    )
+    assert rose["growth"]["reason"] == (
+        "the base value may be as low as 0 within its rounding, so no ratio is meaningful"
+    )
+    for years, point in (((2023, 2024), fell), ((2024, 2025), rose)):
+        params = {**pair, "indicator": "IMPORTS", "from": years[0], "to": years[1]}
+        growth = client.get("/v1/growth", params=params).json()
+        assert (growth["ratio"], growth["reason"]) == (None, point["growth"]["reason"])
+    # Below zero beyond its rounding (the figures contradict each other), a base is negative.
+    record_figure(session, "TURNOVER", 2026, "10.0", partner="MNG")
+    record_figure(session, "EXPORTS", 2026, "20.0", partner="MNG")
+    record_figure(session, "TURNOVER", 2027, "10.0", partner="MNG")
+    record_figure(session, "EXPORTS", 2027, "6.0", partner="MNG")
+    *_, contradicted = series(client, "imports", **pair)["observations"]
+    assert contradicted["growth"]["reason"] == (
+        "the base value is negative, so a ratio would read backwards"
+    )
+
+
 def test_an_interval_never_reaches_below_zero_where_the_indicator_cannot(
     client: TestClient, session: Session
 ) -> None:

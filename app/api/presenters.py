@@ -250,13 +250,18 @@ def no_figure(
 
 
 def shown_interval(point: Point) -> Interval:
-    """What a point's figure may stand for: within its rounding, and never below zero
-    where the indicator cannot be (a published 0.0 of exports is 0 to 0.05). A value
-    derived below zero from contradicting figures keeps its range: its explanation says
-    why, and cut at zero it would end below where it starts."""
-    interval = point.figure.interval
+    """What a point's figure may stand for: its possible_range."""
+    return possible_range(point.indicator, point.figure)
+
+
+def possible_range(indicator: str, figure: Figure) -> Interval:
+    """What a figure may stand for: within its rounding, and never below zero where the
+    indicator cannot be (a published 0.0 of exports is 0 to 0.05). A value derived below
+    zero from contradicting figures keeps its range: its explanation says why, and cut at
+    zero it would end below where it starts."""
+    interval = figure.interval
     below_zero = interval.high is not None and interval.high < ZERO
-    return interval if point.indicator in SIGNED or below_zero else interval.clamp_low(ZERO)
+    return interval if indicator in SIGNED or below_zero else interval.clamp_low(ZERO)
 
 
 def shown_interval_data(point: Point) -> Data:
@@ -281,9 +286,11 @@ def shown_interval_data(point: Point) -> Data:
 
 def least_possible(indicator: str, figure: Figure) -> Decimal:
     """The least amount a figure may stand for within its rounding, not below zero where
-    the indicator cannot be: what a growth reason quotes, as `shown_interval` shows it."""
-    least = figure.least
-    return least if indicator in SIGNED or least >= ZERO else ZERO
+    the indicator cannot be (unless contradicting figures leave it wholly below): what a
+    growth reason quotes, as `shown_interval` shows it."""
+    least = possible_range(indicator, figure).low
+    assert least is not None  # a figure's range is bounded
+    return least
 
 
 def least_if_near_zero(indicator: str, figure: Figure) -> Decimal | None:

@@ -95,7 +95,9 @@ def growth(
     # Against Decimal constants: comparing with an int converts it first, every time.
     if earlier == ZERO:
         return Growth(chg, None, None, None, None, "the base value is zero, so no ratio exists")
-    if earlier < ZERO:
+    # A base derived below zero that its rounding takes to zero, where the indicator cannot
+    # be negative (`earliest` 0), is no negative base: it may be as low as 0, below.
+    if earlier < ZERO and (earliest is None or earliest < ZERO):
         reason = "the base value is negative, so a ratio would read backwards"
         return Growth(chg, None, None, None, None, reason)
     if earliest is not None and earliest <= 0:
@@ -108,6 +110,12 @@ def growth(
         reason = (
             f"the later value may be as low as {latest} within its rounding, below zero, so "
             "no ratio is meaningful"
+        )
+        return Growth(chg, None, None, None, None, reason)
+    if later < ZERO and latest is not None and latest >= ZERO:  # as for the base, above
+        reason = (
+            "the later value is below zero, which it cannot be, though within its rounding "
+            "it may be 0: no ratio is given"
         )
         return Growth(chg, None, None, None, None, reason)
     if later < ZERO:
