@@ -554,6 +554,24 @@ def test_a_stored_claim_of_an_impossible_fall_is_inconsistent_whatever_the_figur
     )
 
 
+@pytest.mark.parametrize(
+    ("kind", "stated", "point"),
+    [("ratio", "11", "11.0000004"), ("percent_change", "1000", "1000.00004")],
+)
+def test_the_point_is_not_rounded_onto_a_bound_the_words_exclude(
+    kind: str, stated: str, point: str
+) -> None:
+    """27500001 over 2500000 is 11.0000004 times: "more than 11 times" allows it, and the
+    sentence says so, but `point` read 11 (1000 as a percent change), which they exclude."""
+    a = assess_growth_claim(
+        ClaimKind(kind), Qualifier.more_than, D(stated), fig("2500000"), fig("27500001"), LABELS
+    )
+    assert a.verdict is Verdict.consistent
+    assert a.point == D(point)
+    allowed = allowed_range(Qualifier.more_than, D(stated), ClaimKind(kind))
+    assert allowed is not None and allowed.contains(a.point)
+
+
 def test_a_fall_too_small_for_two_places_is_still_a_fall() -> None:
     """The rounded point (0.0) once chose the words: "an increase of 0%", beside a
     verdict that the fall broke "an increase of at least 0%"."""

@@ -12,7 +12,14 @@ from enum import StrEnum
 
 from app.models import SIGNED
 from app.stats.figures import Figure, precision_of
-from app.stats.growth import ONE, ZERO, growth, round_clear_of
+from app.stats.growth import (
+    ONE,
+    PERCENT_DECIMALS,
+    RATIO_DECIMALS,
+    ZERO,
+    growth,
+    round_clear_of,
+)
 from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply
 
 HUNDRED = Decimal(100)
@@ -314,18 +321,18 @@ def assess_growth_claim(
     # state, are judged on the point itself: rounded, a fall of 0.00000005% reads 0.
     exact = EXACT.divide(later.value, base.value)
     # Nor is the point shown rounded onto a bound of the words ("a ratio of 11" that
-    # "more than 11 times" does not allow: it was 10.996).
+    # "more than 11 times" does not allow: it was 10.996), in the sentence or in `point`.
     bounds = tuple(b for b in (claim_range.low, claim_range.high) if b is not None)
     interval, unit = _as_claimed(kind, ratio_interval)
     # The sentence rounds the exact point once: rounded from `point`'s six places, a ratio
     # of 3.4949995 (3.495000) would read 3.5, outside the 3.485 to 3.495 that "3.49" allows.
     if kind is ClaimKind.ratio:
-        point = g.ratio
+        point = _clear_of_bounds(g.ratio, exact, RATIO_DECIMALS, bounds)
         shown = _fmt(exact, clear_of=(ZERO, ONE, *bounds))
         measure = f"a ratio of {shown}" if point is not None else "no ratio"
     else:
-        point = g.pch
         exact = RATIO_TO_PERCENT.apply(exact)
+        point = _clear_of_bounds(g.pch, exact, PERCENT_DECIMALS, bounds)
         measure = _change_phrase(exact, bounds) if point is not None else "no change ratio"
     span = _range_text(interval, unit)
 
@@ -369,6 +376,17 @@ def assess_growth_claim(
     return Assessment(
         Verdict.consistent, f"Consistent: {figures} give {measure}{reason}.", point, interval
     )
+
+
+def _clear_of_bounds(
+    rounded: Decimal | None, exact: Decimal, decimals: int, bounds: tuple[Decimal, ...]
+) -> Decimal | None:
+    """A point as growth rounds it, or, where that lands on a bound of the words the exact
+    point is not on, in as many places as keep it off: 11.0000004 against "more than 11
+    times" is not 11, which those words exclude."""
+    if rounded is None or rounded not in bounds:
+        return rounded
+    return round_clear_of(exact, decimals, *bounds)
 
 
 def _unverifiable(
