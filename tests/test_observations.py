@@ -131,6 +131,8 @@ UNFILTERED = filters_tag(
         cursor_of(f'["K\\u0000Z", "BGR", "EXPORTS", 2024, "{UNFILTERED}"]'),
         cursor_of(f'["KAZ", "BGR", "EXP\\u0000", 2024, "{UNFILTERED}"]'),
         cursor_of(f'["kaz", "BGR", "EXPORTS", 2024, "{UNFILTERED}"]'),
+        # nested deeper than json.loads reads: its RecursionError was a 500
+        cursor_of("[" * 5000),
     ],
 )
 @pytest.mark.parametrize("format", ["json", "csv"])

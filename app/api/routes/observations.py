@@ -82,7 +82,7 @@ def decode_cursor(cursor: str) -> tuple[ObservationKey, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         decoded = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, TypeError) as exc:  # bad base64 or JSON
+    except (ValueError, TypeError, RecursionError) as exc:  # bad base64 or JSON, or too deep
         raise invalid_cursor("The cursor is not one this API issued") from exc
     if isinstance(decoded, list) and len(decoded) == 4:  # a key alone, as before 2026-12-03
         raise invalid_cursor(
