@@ -73,6 +73,16 @@ def not_ready(detail: str) -> ProblemException:
     )
 
 
+def internal_error() -> ProblemException:
+    """What an exception no handler took is answered with: nothing of the exception."""
+    return ProblemException(
+        500,
+        "internal-error",
+        "Internal server error",
+        "The server failed to answer this request. It has been logged.",
+    )
+
+
 def not_found(detail: str) -> ProblemException:
     return ProblemException(404, "not-found", "Not found", detail)
 
@@ -241,12 +251,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            request,
-            ProblemException(
-                500,
-                "internal-error",
-                "Internal server error",
-                "The server failed to answer this request. It has been logged.",
-            ),
-        )
+        return problem_response(request, internal_error())

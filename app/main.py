@@ -144,7 +144,7 @@ def create_app() -> FastAPI:
     # zlib's own default level: Starlette's 9 cost a large gzipped CSV export about half as
     # much CPU again as level 6, for output about 3% smaller.
     app.add_middleware(GZipUnlessStrongTag, minimum_size=1024, compresslevel=6)
-    app.add_middleware(Refusals)  # operations' 414 and 429, inside CORS: browsers read them
+    app.add_middleware(Refusals)  # 414, 429 and 500, inside CORS: browsers read them
     app.add_middleware(
         ProblemCORSMiddleware,
         allow_origins=settings.cors_allow_origins,

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.headers import listed, single
 from app.auth import hash_key
-from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, problem_bytes
+from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, internal_error, problem_bytes
 from app.ratelimit import RateLimiter
 
 log = logging.getLogger("tradestats.access")
@@ -158,19 +158,43 @@ REFUSAL = "tradestats.refusal"  # the scope key that carries one to Refusals
 
 
 class Refusals:
-    """Answers the Refusal OperationsMiddleware put in the scope, from inside the CORS
-    middleware: a site on another origin can then read a 429 and its Retry-After, which a
-    browser hides from it without CORS headers."""
+    """Answers from inside the CORS middleware, so that a site on another origin can read
+    the answer (a browser hides one without CORS headers from it):
+
+    - the Refusal OperationsMiddleware put in the scope, such as a 429 and its Retry-After;
+    - the 500 of an exception no handler took. Starlette's ServerErrorMiddleware, outside
+      every middleware, would send it bare: no CORS headers, no X-Request-ID to find its
+      log line by, no nosniff. The exception goes on up, for that middleware to log; it
+      sends nothing once an answer has started.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         refusal = scope.get(REFUSAL)
-        if refusal is None:
-            await self.app(scope, receive, send)
-        else:
+        if refusal is not None:
             await send_problem(send, *refusal)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception:
+            if not started:
+                problem = internal_error()
+                await send_problem(
+                    send, problem.status, problem.kind, problem.title, problem.detail, scope["path"]
+                )
+            raise
 
 
 class OperationsMiddleware:

@@ -109,6 +109,26 @@ def test_unexpected_500_is_a_problem_without_internals(client: TestClient) -> No
     assert body["type"] == "urn:tradestats:problem:internal-error"
 
 
+def test_a_500_carries_the_headers_every_answer_has(client: TestClient) -> None:
+    """Starlette's ServerErrorMiddleware, outside every other middleware, sent the 500
+    without X-Request-ID (the one way to find its log line), nosniff or CORS headers."""
+
+    def broken_session() -> Iterator[Session]:
+        raise RuntimeError("secret internal detail")
+        yield  # pragma: no cover
+
+    app.dependency_overrides[get_session] = broken_session
+    headers = {"X-Request-ID": "find-me-1", "Origin": "https://example.org"}
+    for method in ("GET", "HEAD"):
+        response = client.request(method, "/v1/sources", headers=headers)
+        assert response.status_code == 500
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["x-request-id"] == "find-me-1"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["access-control-allow-origin"] == "*"
+    assert assert_problem(client.get("/v1/sources"), 500)["instance"] == "/v1/sources"
+
+
 @pytest.mark.parametrize(
     "path",
     ["/v1/sources/x", "/v1/investment/abc?reporter=KAZ&partner=BGR", "/v1/observations?limit=x"],
