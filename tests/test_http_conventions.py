@@ -2,11 +2,13 @@
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api import caching
 from tests.conftest import TURNOVER_2023
 
 PAIR = {"reporter": "KAZ", "partner": "BGR"}
@@ -133,6 +135,32 @@ def test_etag_and_304(client: TestClient, auth: dict) -> None:
     changed = client.get("/v1/turnover", params=PAIR, headers={"If-None-Match": etag})
     assert changed.status_code == 200  # any write changes the data version
     assert changed.headers["etag"] != etag
+
+
+@pytest.mark.parametrize("path", ["/v1/claims", "/v1/turnover.svg", "/v1/observations"])
+def test_a_release_that_answers_otherwise_is_not_a_304(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """A tag named the data and the request, not the code: after a release that words a
+    verdict (or rounds, or adds a field) differently, a client or a shared cache holding
+    the old answer was told 304 for the new one until some write landed."""
+    etag = client.get(path, params=PAIR if "svg" in path else None).headers["etag"]
+    monkeypatch.setattr(caching, "CODE", b"another release, the data unchanged")
+    again = client.get(
+        path, params=PAIR if "svg" in path else None, headers={"If-None-Match": etag}
+    )
+    assert again.status_code == 200
+    assert again.headers["etag"] != etag
+
+
+def test_the_code_a_tag_names_is_every_module_of_the_app(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "render.py").write_text("ROUND = 4\n")
+    first = caching.code_digest(tmp_path)
+    assert caching.code_digest(tmp_path) == first  # the same in every worker
+    (tmp_path / "api" / "render.py").write_text("ROUND = 6\n")
+    assert caching.code_digest(tmp_path) != first
+    assert caching.code_digest(Path(caching.__file__).parents[1]) == caching.CODE
 
 
 GROWTH = {**PAIR, "indicator": "FDI_INFLOW"}

@@ -1,11 +1,13 @@
 """Conditional GETs: reads carry an ETag from the data version; If-None-Match gets a 304.
 
 The data version is the latest revision of sources, observations and claims, so it
-changes whenever any write lands; the tag also covers the URL and the format asked for.
+changes whenever any write lands; the tag also covers the URL, the format asked for and
+the code that answers.
 """
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from fastapi import Request, Response
@@ -18,6 +20,22 @@ from app.queries import Reader
 from app.versioning import data_version
 
 CACHE_CONTROL = "public, no-cache"  # cache, but ask each time; a 304 makes that cheap
+
+
+def code_digest(package: Path = Path(__file__).parents[1]) -> bytes:
+    """A digest of the app's code, which an answer's bytes depend on as much as on the
+    data: a release may word a verdict, round a change or add a field differently. Every
+    weak tag covers it, so that after a release, before any write lands, a client or a
+    shared cache holding an old answer is not told 304 for the new one. The same in every
+    worker."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+CODE = code_digest()
 
 
 def cache_headers(etag: str) -> dict[str, str]:
@@ -73,7 +91,7 @@ def check_etag(request: Request, session: Reader) -> str:
     scope = request.scope
     query = scope["query_string"].decode("latin-1")
     variant = f"{scope['path']}?{query}|{listed(request.headers, 'accept') or ''}"
-    digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(CODE + variant.encode()).hexdigest()[:16]
     etag = f'W/"{version}-{digest}"'
     # If-Match is evaluated before If-None-Match (RFC 9110, 13.2.2): a failed one gets its
     # 412, not a 304, once the request is known to have an answer, as for
