@@ -137,6 +137,30 @@ def test_as_of_needs_an_rfc3339_timestamp(client: TestClient, moment: str) -> No
     assert response.json()["errors"][0]["field"] == "as_of"
 
 
+@pytest.mark.parametrize(
+    ("moment", "message"),
+    [
+        ("2026-12-03T24:00:00Z", "names no moment: hour must be in 0..23"),
+        ("2026-12-03T12:60:00Z", "names no moment: minute must be in 0..59"),
+        ("2016-12-31T23:59:60Z", "names no moment: second must be in 0..59"),  # a leap second
+        ("2026-02-30T12:00:00Z", "names no moment: day is out of range for month"),
+    ],
+)
+def test_an_as_of_of_the_right_form_naming_no_moment_says_which_part(
+    client: TestClient, moment: str, message: str
+) -> None:
+    """Pydantic called an hour of 24, a minute of 60 or a leap second "unexpected extra
+    characters at the end of the input", which they have none of: the part out of range is
+    what to mend, and every such moment says so in the same words."""
+    for path in ("/v1/observations", "/v1/turnover?reporter=KAZ&partner=BGR", "/v1/sources"):
+        sep = "&" if "?" in path else "?"
+        response = client.get(f"{path}{sep}as_of={moment}")
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {"location": "query", "field": "as_of", "message": message}
+        ]
+
+
 def test_an_unencoded_plus_in_as_of_is_explained(client: TestClient) -> None:
     """`+` in a query string is a space: `?as_of=…12:00:00+01:00` by hand arrives without it."""
     for path in ("/v1/observations", "/v1/exports?reporter=KAZ&partner=BGR"):
