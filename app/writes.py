@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.api.body import validate
-from app.api.caching import holds_on_a_weak_tag, weakly
+from app.api.caching import CODE_NUMBER, holds_on_a_weak_tag, weakly
 from app.claims import IDENTITY_FOR, stated_precision
 from app.db import lock_for_write
 from app.errors import FieldError, ProblemException, conflict, not_found
@@ -260,16 +260,18 @@ def current_revision_id(session: Session, model: type[Versioned], row_id: int) -
 
 def etag_for(revision_id: int, *, csv: bool = False, version: str | None = None) -> str:
     """A revision's strong ETag. Its CSV form gets a tag of its own: a strong tag names
-    one representation, and a cache holding both forms picks the body by the tag. With the
-    data `version` ("7.1.2.3"), for an item that reads other rows: the tag must change
-    whenever its body does, and a claim's verdict changes with the figures."""
+    one representation, and a cache holding both forms picks the body by the tag. With a
+    `version` (the data's and the code's, "1.2.3.4053210977"), for an item that reads other
+    rows: the tag must change whenever its body does, and a claim's verdict changes with the
+    figures and with the code that judges it."""
     tag = revision_id if version is None else f"{revision_id}.{version}"
     return f'"{tag}.csv"' if csv else f'"{tag}"'
 
 
 def current_etag(session: Session, resource: Resource, row_id: int, *, csv: bool = False) -> str:
-    """The strong ETag of a row's current revision (of its CSV form, with `csv`)."""
-    version = data_version(session) if resource.reads_others else None
+    """The strong ETag of a row's current revision (of its CSV form, with `csv`). A claim's
+    verdict is computed from the figures by this code: its tag moves with both."""
+    version = f"{data_version(session)}.{CODE_NUMBER}" if resource.reads_others else None
     revision_id = current_revision_id(session, resource.model, row_id) or 0
     return etag_for(revision_id, csv=csv, version=version)
 

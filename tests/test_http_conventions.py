@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from app import writes
 from app.api import caching
 from tests.conftest import TURNOVER_2023
 
@@ -135,6 +136,27 @@ def test_etag_and_304(client: TestClient, auth: dict) -> None:
     changed = client.get("/v1/turnover", params=PAIR, headers={"If-None-Match": etag})
     assert changed.status_code == 200  # any write changes the data version
     assert changed.headers["etag"] != etag
+
+
+def test_a_claims_tag_changes_with_a_release_that_may_judge_it_otherwise(
+    client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim's verdict and explanation are computed by the code as much as from the
+    figures. Its strong tag named its revision and the data only: after a release that
+    judges it otherwise, with no write, a client or a shared cache holding the old verdict
+    was told 304. If-Match on a write still takes the tag read before the release."""
+    for accept in ("application/json", "text/csv"):
+        headers = {"Accept": accept}
+        etag = client.get("/v1/claims/3", headers=headers).headers["etag"]
+        with monkeypatch.context() as release:
+            release.setattr(writes, "CODE_NUMBER", 12345)
+            again = client.get("/v1/claims/3", headers={**headers, "If-None-Match": etag})
+            assert again.status_code == 200
+            assert again.headers["etag"] != etag
+    edited = client.patch(
+        "/v1/claims/3", json={"note": "checked"}, headers={**auth, "If-Match": etag}
+    )
+    assert edited.status_code == 200, edited.text
 
 
 @pytest.mark.parametrize("path", ["/v1/claims", "/v1/turnover.svg", "/v1/observations"])

@@ -36,6 +36,8 @@ def code_digest(package: Path = Path(__file__).parents[1]) -> bytes:
 
 
 CODE = code_digest()
+# The same as a number, for tags made of numbers: a claim's (app.writes.current_etag).
+CODE_NUMBER = int.from_bytes(CODE[:4], "big")
 
 
 def cache_headers(etag: str) -> dict[str, str]:
