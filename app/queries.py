@@ -492,11 +492,14 @@ def growth_pairs(
 ) -> list[Any]:
     """Both years' stored figures for every partner of one reporter, in one SQL join:
     rows of (partner, earlier value, currency, multiplier, later value, currency,
-    multiplier, precision)."""
+    multiplier, precision), the values as their stored text (DecimalText)."""
     params = _bound(
         indicator=indicator, reporter=reporter, from_year=from_year, to_year=to_year, as_of=as_of
     )
-    return list(session.execute(_growth_pairs(frozenset(params)), params).all())
+    query = _growth_pairs(frozenset(params))
+    if as_of is None:  # the hot path: the driver's rows, as in stored_by_year
+        return list(driver_rows(session, query, params))
+    return list(session.execute(query, params).all())  # as_of needs its bind processing
 
 
 @lru_cache
@@ -504,11 +507,15 @@ def _growth_pairs(names: frozenset[str]) -> Select[Any]:
     earlier = table_at(Observation, _as_of(names)).alias("a")
     later = table_at(Observation, _as_of(names)).alias("b")
     columns = ("value", "currency", "multiplier")
+
+    def column(table: Any, name: str) -> Any:  # a value as its digits, on either path
+        return type_coerce(table.c[name], String) if name == "value" else table.c[name]
+
     return (
         select(
             earlier.c.partner,
-            *(earlier.c[c].label(f"earlier_{c}") for c in columns),
-            *(later.c[c].label(f"later_{c}") for c in columns),
+            *(column(earlier, c).label(f"earlier_{c}") for c in columns),
+            *(column(later, c).label(f"later_{c}") for c in columns),
             later.c.precision.label("later_precision"),
         )
         .join(

@@ -1,6 +1,7 @@
 """Growth between any two years, in FRED's transformations."""
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -133,6 +134,7 @@ def partner_growth(
     """One partner's row of growth_pairs as PartnerGrowth: a plain dict, as a model per
     partner cost more than the query. Growth as `/v1/growth` computes it."""
     partner, earlier, currency, multiplier, later, later_currency, later_multiplier, precision = row
+    earlier, later = Decimal(earlier), Decimal(later)  # from their stored digits
     if currency != later_currency:
         return {
             "partner": partner,
