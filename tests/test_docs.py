@@ -337,6 +337,19 @@ def test_the_docs_files_are_sent_whole_whatever_the_range(client: TestClient, ra
     assert "accept-ranges" not in response.headers
 
 
+@pytest.mark.parametrize("asset", ["swagger-ui-bundle.js", "redoc.standalone.js"])
+def test_the_docs_files_are_revalidated_so_an_upgrade_is_seen(
+    client: TestClient, asset: str
+) -> None:
+    """They had a validator but no Cache-Control, so a browser could take one as fresh for
+    a tenth of its age (RFC 9111, 4.2.2) and run an old bundle for days after an upgrade."""
+    sent = client.get(f"/static/docs/{asset}")
+    assert sent.headers["cache-control"] == "public, no-cache"
+    validator = {"If-None-Match": sent.headers["etag"]}
+    again = client.get(f"/static/docs/{asset}", headers=validator)
+    assert (again.status_code, again.headers["cache-control"]) == (304, "public, no-cache")
+
+
 def test_every_import_body_example_imports(client: TestClient, auth: dict) -> None:
     """Each media type's example, CSV or JSON, is a valid import (checked as a dry run)."""
     content = OPENAPI["paths"]["/v1/imports"]["post"]["requestBody"]["content"]

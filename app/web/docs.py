@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.staticfiles import NotModifiedResponse, PathLike
 from starlette.types import Message, Receive, Scope, Send
 
+from app.api.caching import CACHE_CONTROL
 from app.web.headers import security_headers, source_hash
 
 STATIC = "/static/docs"
@@ -98,7 +99,9 @@ def favicon(request: Request) -> RedirectResponse:
 class WholeFiles(StaticFiles):
     """Files sent whole: a Range is ignored, as RFC 9110 (14.2) allows. Starlette answers an
     unknown unit (which must be ignored) or a bad range with a text/plain 400 or 416, which
-    no other error here is; the docs page never asks for part of a file."""
+    no other error here is; the docs page never asks for part of a file. Each is sent
+    `no-cache`, as the API's reads are: with none, a browser keeps a file as fresh for a
+    tenth of its age, so an old Swagger bundle for days after an upgrade."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -108,7 +111,8 @@ class WholeFiles(StaticFiles):
         async def send_whole(message: Message) -> None:
             if message["type"] == "http.response.start":  # no ranges offered, then
                 message["headers"] = [
-                    (k, v) for k, v in message["headers"] if k != b"accept-ranges"
+                    *((k, v) for k, v in message["headers"] if k != b"accept-ranges"),
+                    (b"cache-control", CACHE_CONTROL.encode()),
                 ]
             await send(message)
 
