@@ -290,10 +290,12 @@ def _replaced(file: Path) -> Iterator[TextIO]:
     """FILE for writing: a new file beside it, renamed over it once all is written, so an
     export that fails or is stopped part way leaves the previous one whole. It keeps the
     old file's mode (or the umask's). A pipe or device (/dev/stdout), which cannot be
-    renamed over, and a file in a folder we may not write in are written in place."""
-    regular = file.is_file() or not file.exists()
+    renamed over, and a file in a folder we may not write in are written in place; so is
+    a file we may not write (chmod a-w), which opening then refuses: renamed over, it
+    would be replaced whatever its mode said."""
+    replaceable = not file.exists() or (file.is_file() and os.access(file, os.W_OK))
     target = Path(os.path.realpath(file))  # a link's target is replaced, not the link
-    beside = _new_file_beside(target) if regular else None
+    beside = _new_file_beside(target) if replaceable else None
     if beside is None:
         with file.open("w", newline="", encoding="utf-8") as out:
             yield out

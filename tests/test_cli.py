@@ -3,6 +3,9 @@
 import io
 import json
 import os
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -155,6 +158,29 @@ def test_export_replaces_a_file_as_it_was_linked_and_allowed(
     assert new.stat().st_mode & 0o777 == 0o666 & ~umask  # as a file opened for writing
     piped = run_cli(url(engine), "export", "/dev/stdout")
     assert piped.returncode == 0 and piped.stdout == new.read_text(), piped.stderr
+
+
+def test_export_refuses_a_file_it_may_not_write(engine: Engine, tmp_path: Path) -> None:
+    """A file made read-only (chmod a-w) in a folder we may write in was renamed over:
+    the export replaced it, where opening it for writing is refused. As root, run without
+    the capability that lets root write whatever a file's mode says."""
+    unprivileged = ["setpriv", "--bounding-set=-dac_override"] if os.geteuid() == 0 else []
+    if unprivileged and not shutil.which("setpriv"):
+        pytest.skip("root, and no setpriv to run the CLI as root cannot be")
+    kept = tmp_path / "kept.csv"
+    kept.write_text("last night's export\n")
+    kept.chmod(0o444)
+    ran = subprocess.run(
+        [*unprivileged, sys.executable, "-m", "app.cli", "export", str(kept)],
+        cwd=Path(__file__).parents[1],
+        env={"DATABASE_URL": url(engine), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 2 and "Permission denied" in ran.stderr, ran.stderr
+    assert kept.read_text() == "last night's export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.csv"]
 
 
 def test_import_reads_stdin_and_knows_a_file_by_its_content(
