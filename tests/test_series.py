@@ -391,8 +391,10 @@ def test_growth_of_a_value_derived_below_zero_within_its_rounding_says_so(
         "the later value is below zero, which it cannot be, though within its rounding it "
         "may be 0: no ratio is given"
     )
+    # Not "may be as low as 0": the value beside it, -0.1, is lower.
     assert rose["growth"]["reason"] == (
-        "the base value may be as low as 0 within its rounding, so no ratio is meaningful"
+        "the base value is below zero, which it cannot be, though within its rounding it "
+        "may be 0: no ratio is given"
     )
     for years, point in (((2023, 2024), fell), ((2024, 2025), rose)):
         params = {**pair, "indicator": "IMPORTS", "from": years[0], "to": years[1]}

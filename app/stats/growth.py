@@ -71,6 +71,15 @@ def _rounded_ln(x: Decimal, approx: float, decimals: int) -> Decimal:
     return round_clear_of(DIGITS.ln(x), decimals, ZERO)
 
 
+def _may_be_zero(which: str) -> str:
+    """Why no ratio, from or to a value below zero that cannot be, whose rounding reaches 0
+    (IMPORTS derived as 10.0 − 10.1): not "as low as 0", which it is below."""
+    return (
+        f"the {which} value is below zero, which it cannot be, though within its rounding it "
+        "may be 0: no ratio is given"
+    )
+
+
 def growth(
     earlier: Decimal,
     later: Decimal,
@@ -95,9 +104,11 @@ def growth(
     # Against Decimal constants: comparing with an int converts it first, every time.
     if earlier == ZERO:
         return Growth(chg, None, None, None, None, "the base value is zero, so no ratio exists")
-    # A base derived below zero that its rounding takes to zero, where the indicator cannot
-    # be negative (`earliest` 0), is no negative base: it may be as low as 0, below.
-    if earlier < ZERO and (earliest is None or earliest < ZERO):
+    # A value derived below zero that its rounding takes to zero, where the indicator cannot
+    # be negative (`earliest` or `latest` 0), is not negative: it may be 0.
+    if earlier < ZERO and earliest is not None and earliest >= ZERO:
+        return Growth(chg, None, None, None, None, _may_be_zero("base"))
+    if earlier < ZERO:
         reason = "the base value is negative, so a ratio would read backwards"
         return Growth(chg, None, None, None, None, reason)
     if earliest is not None and earliest <= 0:
@@ -113,11 +124,7 @@ def growth(
         )
         return Growth(chg, None, None, None, None, reason)
     if later < ZERO and latest is not None and latest >= ZERO:  # as for the base, above
-        reason = (
-            "the later value is below zero, which it cannot be, though within its rounding "
-            "it may be 0: no ratio is given"
-        )
-        return Growth(chg, None, None, None, None, reason)
+        return Growth(chg, None, None, None, None, _may_be_zero("later"))
     if later < ZERO:
         reason = (
             "the later value is negative and the base positive: no ratio says how a "
