@@ -524,6 +524,29 @@ def test_a_negative_figure_gets_no_ratio_verdict_nor_range(
     assert [p["status"] for p in series["observations"]] == ["reported", "reported"]
 
 
+def test_a_claim_on_a_value_derived_below_zero_within_its_rounding_says_so(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """IMPORTS derived as 10.0 − 10.1 is -0.1, which imports cannot be, though within its
+    rounding it may be 0: growth says so, and a claim said the figures "include a negative
+    value" and described a positive quantity, as of a balance."""
+    for year, exports in ((2016, "10.1"), (2018, "20.0")):  # by rounding, then contradicted
+        record_figure(session, "TURNOVER", year, "10.0")
+        record_figure(session, "EXPORTS", year, exports)
+        record_figure(session, "IMPORTS", year + 1, "5.0")
+    ratio = {"kind": "ratio", "indicator": "IMPORTS", "stated": 2}
+    rounded, contradicted = (
+        post_claim(client, auth, **ratio, base_year=year, year=year + 1) for year in (2016, 2018)
+    )
+    assert rounded["verdict"] == contradicted["verdict"] == "unverifiable"
+    assert rounded["explanation"] == (
+        "Unverifiable: the figures (-0.1 in 2016 and 5.0 in 2017) include a value below zero, "
+        "which IMPORTS cannot be, though within its rounding it may be 0, so “2 times” is not "
+        "checked against them."
+    )
+    assert "include a negative value" in contradicted["explanation"]
+
+
 @pytest.mark.parametrize("qualifier", ["approximately", "almost"])
 def test_about_no_change_is_refused_as_a_range_of_nothing(
     client: TestClient, auth: dict, qualifier: str

@@ -260,7 +260,16 @@ def assess_growth_claim(
         else tuple(f"{_as_given(value)} {unit}" for value, unit in labels.published)
     )
     figures = f"the figures ({quoted[0]} in {labels.base_year} and {quoted[1]} in {labels.year})"
-    if base.value < 0 or later.value < 0:  # a balance, or net disinvestment (SIGNED)
+    below_zero = [f for f in (base, later) if f.value < 0]
+    if below_zero and labels.indicator not in SIGNED and _rounding_reaches_zero(below_zero):
+        # IMPORTS derived as 10.0 − 10.1: no negative import, as growth says of it too.
+        return Assessment(
+            Verdict.unverifiable,
+            f"Unverifiable: {figures} include a value below zero, which "
+            f"{labels.indicator} cannot be, though within its rounding it may be 0, so "
+            f"“{phrase}” is not checked against them.",
+        )
+    if below_zero:  # a balance, or net disinvestment (SIGNED)
         return Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a negative value, and “{phrase}” describes "
@@ -387,6 +396,11 @@ def _clear_of_bounds(
     if rounded is None or rounded not in bounds:
         return rounded
     return round_clear_of(exact, decimals, *bounds)
+
+
+def _rounding_reaches_zero(figures: list[Figure]) -> bool:
+    """Whether each figure, though below zero, may be 0 within its rounding."""
+    return all(f.interval.high is not None and f.interval.high >= ZERO for f in figures)
 
 
 def _unverifiable(
