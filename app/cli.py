@@ -8,6 +8,7 @@ import codecs
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -289,13 +290,10 @@ def export(
 def _replaced(file: Path) -> Iterator[TextIO]:
     """FILE for writing: a new file beside it, renamed over it once all is written, so an
     export that fails or is stopped part way leaves the previous one whole. It keeps the
-    old file's mode (or the umask's). A pipe or device (/dev/stdout), which cannot be
-    renamed over, and a file in a folder we may not write in are written in place; so is
-    a file we may not write (chmod a-w), which opening then refuses: renamed over, it
-    would be replaced whatever its mode said."""
-    replaceable = not file.exists() or (file.is_file() and os.access(file, os.W_OK))
+    old file's mode (or the umask's). What renaming would change otherwise is written in
+    place, as opening it always was (see _replaceable)."""
     target = Path(os.path.realpath(file))  # a link's target is replaced, not the link
-    beside = _new_file_beside(target) if replaceable else None
+    beside = _new_file_beside(target) if _replaceable(file) else None
     if beside is None:
         with file.open("w", newline="", encoding="utf-8") as out:
             yield out
@@ -311,6 +309,28 @@ def _replaced(file: Path) -> Iterator[TextIO]:
     except BaseException:  # Ctrl-C too
         os.unlink(temporary)
         raise
+
+
+def _replaceable(file: Path) -> bool:
+    """Whether a new file renamed over FILE leaves all else as writing FILE would: FILE is
+    new, or a plain file of ours with no other name, that we may write. Not /dev/stdout,
+    whatever it leads to, a pipe or a device (no rename reaches them), another user's file
+    (the new one would be ours), a hard-linked one (its other names would keep the old
+    export), nor one made read-only (opening it is refused, as it should be)."""
+    if str(file).startswith(("/dev/", "/proc/")):
+        return False
+    try:
+        status = file.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:  # opening it says why
+        return False
+    return (
+        stat.S_ISREG(status.st_mode)
+        and status.st_uid == os.geteuid()
+        and status.st_nlink == 1
+        and os.access(file, os.W_OK)
+    )
 
 
 def _new_file_beside(target: Path) -> tuple[int, str] | None:

@@ -160,6 +160,37 @@ def test_export_replaces_a_file_as_it_was_linked_and_allowed(
     assert piped.returncode == 0 and piped.stdout == new.read_text(), piped.stderr
 
 
+def test_export_writes_in_place_what_a_rename_would_change(engine: Engine, tmp_path: Path) -> None:
+    """Renamed over, a hard-linked export's other name kept the old one, another user's
+    file became ours, and /dev/stdout sent to a file replaced that file: each is written
+    in place, as it was before exports were renamed."""
+    exported = tmp_path / "kaz.csv"
+    exported.write_text("last night's export\n")
+    other_name = tmp_path / "kaz-latest.csv"
+    os.link(exported, other_name)
+    assert run_cli(url(engine), "export", str(exported)).returncode == 0
+    assert other_name.read_text() == exported.read_text() != "last night's export\n"
+
+    stdout_file = tmp_path / "stdout.csv"
+    with stdout_file.open("w") as out:
+        ran = subprocess.run(
+            [sys.executable, "-m", "app.cli", "export", "/dev/stdout"],
+            cwd=Path(__file__).parents[1],
+            env={"DATABASE_URL": url(engine), "PATH": "/usr/bin:/bin"},
+            stdout=out,
+            timeout=120,
+        )
+    assert ran.returncode == 0 and stdout_file.read_text() == exported.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kaz-latest.csv", "kaz.csv", "stdout.csv"]
+
+    if os.geteuid() == 0:  # only root may give a file away
+        theirs = tmp_path / "theirs.csv"
+        theirs.write_text("last night's export\n")
+        os.chown(theirs, 65534, 65534)
+        assert run_cli(url(engine), "export", str(theirs)).returncode == 0
+        assert (theirs.stat().st_uid, theirs.read_text()) == (65534, exported.read_text())
+
+
 def test_export_refuses_a_file_it_may_not_write(engine: Engine, tmp_path: Path) -> None:
     """A file made read-only (chmod a-w) in a folder we may write in was renamed over:
     the export replaced it, where opening it for writing is refused. As root, run without
