@@ -312,7 +312,7 @@ def iso_date(value: Any) -> Any:
     return value
 
 
-def not_after_today(day: date | None) -> date | None:
+def check_source_date(day: date | None) -> date | None:
     """A source published or retrieved on a day still to come, or before the first year
     of any figure (0025-06-12 for 2025-06-12), is a typo."""
     today = datetime.now(UTC).date()
@@ -326,7 +326,7 @@ def not_after_today(day: date | None) -> date | None:
 DateIn = Annotated[
     Annotated[date, Field(strict=False)] | None,
     BeforeValidator(iso_date),
-    AfterValidator(not_after_today),
+    AfterValidator(check_source_date),
     Field(
         examples=["2025-06-12"],
         description=f"An ISO 8601 date, from {FIRST_YEAR}-01-01 and no later than today (UTC).",

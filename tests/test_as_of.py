@@ -144,6 +144,12 @@ def test_as_of_needs_an_rfc3339_timestamp(client: TestClient, moment: str) -> No
         ("2026-12-03T12:60:00Z", "names no moment: minute must be in 0..59"),
         ("2016-12-31T23:59:60Z", "names no moment: second must be in 0..59"),  # a leap second
         ("2026-02-30T12:00:00Z", "names no moment: day is out of range for month"),
+        # An offset's hours and minutes too: this said "must be an RFC 3339 date-time".
+        (
+            "2026-12-03T12:00:00%2B24:00",
+            "names no moment: its offset must be from -23:59 to +23:59",
+        ),
+        ("2026-12-03T12:00:00-05:60", "names no moment: its offset must be from -23:59 to +23:59"),
     ],
 )
 def test_an_as_of_of_the_right_form_naming_no_moment_says_which_part(

@@ -189,7 +189,7 @@ def distinct_pair(reporter: str, partner: str) -> None:
 # RFC 3339 date-time, as the schema's `format: date-time` says. Pydantic alone would also
 # take a bare number as a Unix timestamp (`as_of=0.5`), which no client means.
 RFC3339 = re.compile(
-    r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$", re.ASCII
+    r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-](\d\d):(\d\d))$", re.ASCII
 )
 # A `+` left unencoded in a URL's query reads as a space: 12:00:00+01:00 arrives as this.
 PLUS_READ_AS_SPACE = re.compile(r"\d\d:\d\d(\.\d+)? \d\d:\d\d$")
@@ -198,13 +198,16 @@ PLUS_READ_AS_SPACE = re.compile(r"\d\d:\d\d(\.\d+)? \d\d:\d\d$")
 def _rfc3339(value: object) -> object:
     if not isinstance(value, str):
         return value
-    if not RFC3339.fullmatch(value):
+    if not (form := RFC3339.fullmatch(value)):
         if PLUS_READ_AS_SPACE.search(value):
             raise ValueError(
                 "has a space where its offset's sign should be: a `+` in a URL reads as a "
                 "space, so write it as %2B (12:00:00%2B01:00), or give the time in UTC with Z"
             )
         raise ValueError("must be an RFC 3339 date-time with a time zone: 2026-11-28T12:00:00Z")
+    hours, minutes = form.group(3, 4)
+    if hours is not None and (int(hours) > 23 or int(minutes) > 59):
+        raise ValueError("names no moment: its offset must be from -23:59 to +23:59")
     # Read here, its form known good: pydantic said "unexpected extra characters at the
     # end of the input" of an hour 24, a minute 60 or a leap second, which have none.
     try:
