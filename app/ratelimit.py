@@ -53,14 +53,29 @@ class RedisCounter:
 
 
 class RateLimiter:
-    def __init__(self, counter: Counter, reads: int, writes: int, window: int = 60) -> None:
-        self.counter, self.window = counter, window
-        self.limits = {"read": reads, "write": writes}
+    """A counter that fails (Redis down) is left alone for `retry` seconds, requests going
+    unlimited meanwhile: each try of a Redis that does not answer holds the event loop, and
+    so every request, for its timeout."""
 
-    def check(self, client: str, kind: str, now: float | None = None) -> Verdict:
+    def __init__(
+        self, counter: Counter, reads: int, writes: int, window: int = 60, retry: float = 30
+    ) -> None:
+        self.counter, self.window, self.retry = counter, window, retry
+        self.limits = {"read": reads, "write": writes}
+        self.retry_at = 0.0  # time.monotonic() when a failed counter is tried again
+
+    def check(self, client: str, kind: str, now: float | None = None) -> Verdict | None:
+        """The request's verdict; None, no limit, while the counter is down (its error is
+        raised once, when it fails)."""
+        if time.monotonic() < self.retry_at:
+            return None
         now = time.time() if now is None else now
         window_start = int(now // self.window) * self.window
         limit = self.limits[kind]
-        count = self.counter.hit(f"tradestats:rl:{kind}:{client}:{window_start}", self.window)
+        try:
+            count = self.counter.hit(f"tradestats:rl:{kind}:{client}:{window_start}", self.window)
+        except Exception:
+            self.retry_at = time.monotonic() + self.retry
+            raise
         reset = max(1, int(window_start + self.window - now))
         return Verdict(count <= limit, limit, max(0, limit - count), reset)

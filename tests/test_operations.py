@@ -179,6 +179,24 @@ def test_a_second_authorization_header_writes_nothing_on_another_budget(
     assert statuses == [200, 400, 400, 200, 429]
 
 
+def test_a_redis_that_does_not_answer_stalls_one_request_not_each(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each request asked Redis, on the event loop, and waited for its 1 s timeout: with a
+    Redis that accepts connections but never answers, the whole service, /healthz too,
+    answered one request a second. A counter that failed is now left alone a while."""
+    with socket.socket() as silent:  # accepts (its backlog does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.getsockname()[1]}/5")
+        client = TestClient(limited(engine, monkeypatch, "RATE_LIMIT_READS"))
+        started = time.monotonic()
+        statuses = [client.get("/v1/sources").status_code for _ in range(5)]
+        elapsed = time.monotonic() - started
+    assert statuses == [200] * 5  # unlimited while the limiter is down, as before
+    assert elapsed < 3, elapsed  # one timeout of 1 s, not five
+
+
 @pytest.fixture
 def redis_url() -> str:
     if not TEST_REDIS_URL:
