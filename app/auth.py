@@ -49,15 +49,16 @@ def create_key(session: Session, name: str) -> tuple[ApiKey, str]:
 
 def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKey:
     """Make sure a given key (from the environment) is valid, and the keys it was before
-    are not: changing TRADESTATS_ADMIN_KEY is how an operator rotates a leaked one.
-    Idempotent."""
+    are not: changing TRADESTATS_ADMIN_KEY is how an operator rotates a leaked one. A key
+    `keys create` made, set there, is named as the environment's from then on, so that the
+    next change revokes it too. Idempotent."""
     prefix = _stored_prefix(key)
     secret_hash = hash_key(key)
     earlier = select(ApiKey).where(
         ApiKey.name == name, ApiKey.prefix != prefix, col(ApiKey.revoked_at).is_(None)
     )
     row = _stored_row(session, key)
-    if _holds(row, secret_hash) and session.exec(earlier).first() is None:
+    if _holds(row, secret_hash) and row.name == name and session.exec(earlier).first() is None:
         return row  # as usual once provisioned: nothing to write, so no lock
     session.rollback()
     lock_for_write(session)  # each worker provisions it as it starts: in turn
@@ -65,8 +66,8 @@ def provision_key(session: Session, key: str, name: str = ENV_KEY_NAME) -> ApiKe
     if row is None:
         row = ApiKey(name=name, prefix=prefix, secret_hash=secret_hash)
         session.add(row)
-    elif not _holds(row, secret_hash):
-        row.secret_hash = secret_hash
+    else:
+        row.name, row.secret_hash = name, secret_hash
     now = utcnow()
     for replaced in session.exec(earlier):
         replaced.revoked_at = now

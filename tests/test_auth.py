@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.auth import create_key, hash_key, provision_key, revoke_key
+from app.auth import ENV_KEY_NAME, create_key, hash_key, provision_key, revoke_key
 from app.core.config import InvalidSettings
 from app.main import create_app
 from app.models import ApiKey
@@ -140,6 +140,18 @@ def test_a_new_admin_key_in_the_environment_revokes_the_one_before(engine, clien
             headers={"Authorization": f"Bearer {key}"},
         )
         assert response.status_code == status, (key, response.text)
+
+
+def test_a_created_key_set_as_the_admin_key_is_revoked_when_it_changes(engine) -> None:  # type: ignore[no-untyped-def]
+    """A key `keys create` printed, set as TRADESTATS_ADMIN_KEY, kept its own name: when
+    the operator changed the variable to rotate it, only keys of the environment's name
+    were revoked, and the leaked one stayed valid."""
+    with Session(engine) as session:
+        row, created = create_key(session, "ops")
+        assert provision_key(session, created).id == row.id  # valid as it was
+        provision_key(session, "operator-secret-that-replaces-it")
+        session.refresh(row)
+        assert row.revoked_at is not None and row.name == ENV_KEY_NAME
 
 
 def test_a_revoked_admin_key_is_never_made_valid_again(engine) -> None:  # type: ignore[no-untyped-def]
