@@ -370,6 +370,9 @@ def test_the_entrypoint_stops_on_sigterm_while_it_migrates(tmp_path: Path) -> No
         ("DATABASE_URL", "mysql://x:secret@y/z"),  # no driver: a 500 likewise
         ("REDIS_URL", "localhost:6379"),  # redis-py's traceback as the server started
         ("TRADESTATS_ADMIN_KEY", "secret"),  # any key was taken, one character too
+        # Taken, and no request could send it: every write with it was a 401.
+        ("TRADESTATS_ADMIN_KEY", "secret-" + "0" * 32 + "\n"),
+        ("TRADESTATS_ADMIN_KEY", "secret-" + "é" * 32),
     ],
 )
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ SECRET = {"DATABASE_URL", "REDIS_URL", "TRADESTATS_ADMIN_KEY"}
 
 
 MIN_ADMIN_KEY = 32  # characters of TRADESTATS_ADMIN_KEY
+# What an Authorization header carries as it is: visible ASCII, spaces only within.
+SENDABLE_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
 
 
 class Settings(BaseSettings):
@@ -104,6 +106,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be at least {MIN_ADMIN_KEY} characters, such as `openssl rand -hex 24` "
                 "gives: a short key can be guessed"
+            )
+        # A file's last line end, or a letter beyond ASCII, was taken, and the server started
+        # with a key no request could send as stored: every write with it was a 401.
+        if key is not None and not SENDABLE_KEY.fullmatch(key):
+            raise ValueError(
+                "must be visible ASCII characters, with no white space at either end (a "
+                "file's line end, say): an Authorization header cannot send it as it is"
             )
         return key
 
