@@ -7,6 +7,7 @@ randomness, so a fast hash is enough: there is nothing to guess at.
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime
 from typing import Annotated, TypeGuard
@@ -24,6 +25,7 @@ from app.errors import ProblemException
 from app.models import ApiKey, utcnow
 
 KEY_PREFIX = "ts_"
+KEY_LOOKUP = re.compile(r"[0-9a-f]{12}")  # the prefix `new_key` makes
 ENV_KEY_NAME = "admin (TRADESTATS_ADMIN_KEY)"
 
 
@@ -32,7 +34,7 @@ def hash_key(key: str) -> str:
 
 
 def new_key() -> tuple[str, str]:
-    """A fresh key and its lookup prefix."""
+    """A fresh key and its lookup prefix (KEY_LOOKUP)."""
     prefix = secrets.token_hex(6)
     return f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
 
@@ -121,10 +123,13 @@ def revoke_key(session: Session, key_id: int, now: datetime | None = None) -> Ap
 
 
 def _prefix_of(key: str) -> str | None:
+    """The prefix of a key shaped as `new_key` makes them. Any other prefix, such as an
+    operator's key of that shape may have, did not fit the column (16 characters), and
+    PostgreSQL stopped the start with a traceback that printed it."""
     if not key.startswith(KEY_PREFIX):
         return None
     prefix, _, secret = key[len(KEY_PREFIX) :].partition("_")
-    return prefix if prefix and secret else None
+    return prefix if secret and KEY_LOOKUP.fullmatch(prefix) else None
 
 
 def _stored_prefix(key: str) -> str:

@@ -7,7 +7,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.auth import ENV_KEY_NAME, create_key, hash_key, provision_key, revoke_key
+from app.auth import (
+    ENV_KEY_NAME,
+    authenticate,
+    create_key,
+    hash_key,
+    provision_key,
+    revoke_key,
+)
 from app.core.config import InvalidSettings
 from app.main import create_app
 from app.models import ApiKey
@@ -152,6 +159,16 @@ def test_a_created_key_set_as_the_admin_key_is_revoked_when_it_changes(engine) -
         provision_key(session, "operator-secret-that-replaces-it")
         session.refresh(row)
         assert row.revoked_at is not None and row.name == ENV_KEY_NAME
+
+
+def test_an_admin_key_shaped_as_ours_with_a_long_prefix_fits_its_row(engine) -> None:  # type: ignore[no-untyped-def]
+    """`ts_<40 characters>_<secret>` was looked up by those 40 characters: the prefix
+    column holds 16, so on PostgreSQL the start failed with a traceback that printed them."""
+    key = f"ts_{'a' * 40}_operator-secret"
+    with Session(engine) as session:
+        row = provision_key(session, key)
+        assert len(row.prefix) <= 16 and "a" * 13 not in row.prefix
+        assert authenticate(session, f"Bearer {key}").id == row.id
 
 
 def test_a_revoked_admin_key_is_never_made_valid_again(engine) -> None:  # type: ignore[no-untyped-def]
