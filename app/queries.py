@@ -16,9 +16,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    URL,
     ColumnElement,
     Connection,
+    Engine,
     Row,
     Select,
     String,
@@ -43,9 +43,17 @@ ObservationRow = Row[Any]
 Reader = Session | Connection
 
 
-def database_of(session: Reader) -> URL:
+def database_of(session: Reader) -> str:
     """The database a reader reads: the key of what is kept in memory for it."""
-    return (session.get_bind() if isinstance(session, Session) else session).engine.url
+    return _database_key((session.get_bind() if isinstance(session, Session) else session).engine)
+
+
+@lru_cache
+def _database_key(engine: Engine) -> str:
+    # The URL as text, made once per engine: a URL hashes by rendering itself as text,
+    # each time, and a series looks up what is kept for its database a few times. Engines
+    # of one URL (app.db's loop engine beside the request's) share what is kept.
+    return engine.url.render_as_string(hide_password=False)
 
 
 class StoredFigure(NamedTuple):

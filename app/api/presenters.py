@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import URL, Row, Select, Table, bindparam, select
+from sqlalchemy import Row, Select, Table, bindparam, select
 from sqlmodel import Session
 
 from app.claims import IDENTITY_FOR, Checked, check_claim, stated_precision
@@ -122,7 +122,7 @@ SOURCE_REF_FIELDS = tuple(SourceRef.model_fields)
 SourceRefs = dict[int | None, Data]  # source id -> the source as a figure cites it
 # Today's sources of each database, as of one data version. Every write to a source moves
 # the data version (app/api/caching.py), so these are current as long as it is the same.
-_SOURCES_AT: dict[URL, tuple[str, SourceRefs]] = {}
+_SOURCES_AT: dict[str, tuple[str, SourceRefs]] = {}
 
 
 def source_refs(
@@ -154,7 +154,7 @@ def source_ref(refs: SourceRefs, source_id: int | None) -> SourceRef | None:
 
 # Countries and indicators are reference data that only migrations and the seed write,
 # and the seed never changes a row it finds: a row once read is kept, per database.
-_REFERENCE_ROWS: dict[tuple[URL, str, str], Data] = {}
+_REFERENCE_ROWS: dict[tuple[str, str, str], Data] = {}
 
 
 def _reference_data(
@@ -163,12 +163,13 @@ def _reference_data(
     """A row of a reference table as the public model's fields (shared: do not change it)."""
     table = model.__table__  # type: ignore[union-attr]
     cache_key = (database_of(session), table.name, key)
-    if cache_key not in _REFERENCE_ROWS:
+    data = _REFERENCE_ROWS.get(cache_key)
+    if data is None:
         row = session.execute(_reference_query(table), {"key": key}).first()
         if row is None:
             return None
-        _REFERENCE_ROWS[cache_key] = {f: getattr(row, f) for f in public.model_fields}
-    return _REFERENCE_ROWS[cache_key]
+        data = _REFERENCE_ROWS[cache_key] = {f: getattr(row, f) for f in public.model_fields}
+    return data
 
 
 @lru_cache
