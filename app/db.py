@@ -6,6 +6,7 @@ which on SQLite skips the threadpool altogether (see there).
 """
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -89,12 +90,16 @@ def _sqlite_engine(url: URL, pool: dict[str, Any]) -> Engine:
 
     @event.listens_for(engine, "checkout")
     def _reopen_once_writable(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        # SQLite opens a file it may not write read-only (a read-only disk, an immutable
-        # file), and the connection stays read-only after the fault clears: replace it.
-        if record.info.get("read_only") and _writable(url.database):
+        if _read_only_for_nothing(record.info, url):
             raise DisconnectionError("the database file is writable again")
 
     return engine
+
+
+def _read_only_for_nothing(info: dict[str, Any], url: URL) -> bool:
+    """SQLite opens a file it may not write read-only (a read-only disk, an immutable
+    file), and the connection stays read-only after the fault clears: it is to be replaced."""
+    return bool(info.get("read_only")) and _writable(url.database)
 
 
 def _writable(database: str | None) -> bool:
@@ -157,14 +162,17 @@ async def read(engine: Engine, work: Callable[[Connection], T]) -> T:
 
     On SQLite the read runs right here on the event loop: a local file answers an indexed
     read in well under a millisecond, less than the threadpool hop it would otherwise take,
-    and a WAL reader never waits for a writer. It uses a one-connection pool kept for the
-    loop alone, so it can never wait for a connection that a threadpool request holds
-    while the loop (which would release it) is stuck. Other databases are across a
+    and a WAL reader never waits for a writer. It uses a connection kept for the loop
+    alone, so it can never wait for a connection that a threadpool request holds while
+    the loop (which would release it) is stuck. Other databases are across a
     network: their reads go to the threadpool.
     """
     if engine.dialect.name != "sqlite":
         return await run_in_threadpool(_run, engine, work)
-    return _run(_loop_engine(engine), work)
+    loop_engine = _loop_engine(engine)
+    if loop_engine is engine:  # in memory: the one connection is shared, never kept
+        return _run(engine, work)
+    return _run_on_loop(loop_engine, work)
 
 
 # Sent through the driver, as driver_rows sends a read: through `execute`, SQLAlchemy
@@ -180,6 +188,36 @@ def _run(engine: Engine, work: Callable[[Connection], T]) -> T:
         else:
             connection.execution_options(**ONE_SNAPSHOT)
         return work(connection)
+
+
+# The loop's connection to each database, kept between reads: checking one out of the pool
+# and back in took a sixth of an empty series' time. A read runs start to end without
+# awaiting, so the lock only ever waits for another loop's read (tests run several), as
+# the one-connection pool made it wait.
+_LOOP_CONNECTIONS: dict[Engine, Connection] = {}
+_LOOP_READ = threading.Lock()
+
+
+def _run_on_loop(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`_run` on the loop's kept connection, its snapshot ended as the pool's reset would."""
+    with _LOOP_READ:
+        connection = _LOOP_CONNECTIONS.get(engine)
+        if (
+            connection is None
+            or connection.closed
+            or connection.invalidated
+            or _read_only_for_nothing(connection.info, engine.url)
+        ):
+            if connection is not None:
+                connection.close()
+            connection = _LOOP_CONNECTIONS[engine] = engine.connect()
+        try:
+            driver_rows(connection, BEGIN, {})
+            return work(connection)
+        finally:
+            if not connection.invalidated:
+                connection.rollback()  # a transaction that SQLAlchemy's `execute` began
+                connection.connection.rollback()  # else the one the BEGIN above began
 
 
 @lru_cache
