@@ -36,7 +36,7 @@ from app.schemas import (
     SourceRef,
     Unit,
 )
-from app.stats.figures import Figure, half_unit, unit_label
+from app.stats.figures import Figure, half_unit, least_possible, possible_range, unit_label
 from app.stats.growth import ZERO, growth
 from app.stats.identities import TRADE_INDICATORS, identity_formula
 from app.stats.intervals import EXACT, Interval, unsigned_zero
@@ -255,16 +255,6 @@ def shown_interval(point: Point) -> Interval:
     return possible_range(point.indicator, point.figure)
 
 
-def possible_range(indicator: str, figure: Figure) -> Interval:
-    """What a figure may stand for: within its rounding, and never below zero where the
-    indicator cannot be (a published 0.0 of exports is 0 to 0.05). A value derived below
-    zero from contradicting figures keeps its range: its explanation says why, and cut at
-    zero it would end below where it starts."""
-    interval = figure.interval
-    below_zero = interval.high is not None and interval.high < ZERO
-    return interval if indicator in SIGNED or below_zero else interval.clamp_low(ZERO)
-
-
 def shown_interval_data(point: Point) -> Data:
     """interval_data(shown_interval(point)), without the rounding a stored figure never
     needs: it has at most MAX_DECIMALS (6) decimals, so its bounds, half a unit of its last
@@ -283,15 +273,6 @@ def shown_interval_data(point: Point) -> Data:
         "low_inclusive": True,
         "high_inclusive": True,
     }
-
-
-def least_possible(indicator: str, figure: Figure) -> Decimal:
-    """The least amount a figure may stand for within its rounding, not below zero where
-    the indicator cannot be (unless contradicting figures leave it wholly below): what a
-    growth reason quotes, as `shown_interval` shows it."""
-    least = possible_range(indicator, figure).low
-    assert least is not None  # a figure's range is bounded
-    return least
 
 
 def least_if_near_zero(indicator: str, figure: Figure) -> Decimal | None:

@@ -5,8 +5,10 @@ from decimal import Decimal
 from functools import cache, reduce
 from typing import NamedTuple
 
+from app.models import SIGNED
 from app.stats.intervals import EXACT, Interval
 
+_ZERO = Decimal(0)  # compared against: an int would be converted each time
 MULTIPLIER_NAMES = {0: "", 3: "thousands", 6: "millions", 9: "billions"}
 
 
@@ -62,6 +64,25 @@ class Figure(NamedTuple):
             max(0, self.precision - shift),
             self.half_width.scaleb(shift, EXACT),
         )
+
+
+def possible_range(indicator: str, figure: Figure) -> Interval:
+    """What a figure may stand for: within its rounding, and never below zero where the
+    indicator cannot be (a published 0.0 of exports is 0 to 0.05). A value derived below
+    zero from contradicting figures keeps its range: its explanation says why, and cut at
+    zero it would end below where it starts."""
+    interval = figure.interval
+    below_zero = interval.high is not None and interval.high < _ZERO
+    return interval if indicator in SIGNED or below_zero else interval.clamp_low(_ZERO)
+
+
+def least_possible(indicator: str, figure: Figure) -> Decimal:
+    """The least amount a figure may stand for within its rounding, not below zero where
+    the indicator cannot be (unless contradicting figures leave it wholly below): what a
+    growth reason quotes, as a series shows it."""
+    least = possible_range(indicator, figure).low
+    assert least is not None  # a figure's range is bounded
+    return least
 
 
 def exact_sum(values: Iterable[Decimal]) -> Decimal:

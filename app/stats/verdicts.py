@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from app.models import SIGNED
-from app.stats.figures import Figure, precision_of
+from app.stats.figures import Figure, least_possible, precision_of
 from app.stats.growth import (
     ONE,
     PERCENT_DECIMALS,
@@ -261,8 +261,9 @@ def assess_growth_claim(
     )
     figures = f"the figures ({quoted[0]} in {labels.base_year} and {quoted[1]} in {labels.year})"
     below_zero = [f for f in (base, later) if f.value < 0]
-    if below_zero and labels.indicator not in SIGNED and _rounding_reaches_zero(below_zero):
-        # IMPORTS derived as 10.0 − 10.1: no negative import, as growth says of it too.
+    if below_zero and all(least_possible(labels.indicator, f) == ZERO for f in below_zero):
+        # IMPORTS derived as 10.0 − 10.1, shown as 0 to 0.0: no negative import, as growth
+        # says of it too.
         return Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a value below zero, which "
@@ -396,11 +397,6 @@ def _clear_of_bounds(
     if rounded is None or rounded not in bounds:
         return rounded
     return round_clear_of(exact, decimals, *bounds)
-
-
-def _rounding_reaches_zero(figures: list[Figure]) -> bool:
-    """Whether each figure, though below zero, may be 0 within its rounding."""
-    return all(f.interval.high is not None and f.interval.high >= ZERO for f in figures)
 
 
 def _unverifiable(

@@ -20,14 +20,14 @@ from app.api.deps import (
     distinct_pair,
 )
 from app.api.lean import lean
-from app.api.presenters import figure_used, least_possible, no_figure, unit, unit_data
+from app.api.presenters import figure_used, no_figure, unit, unit_data
 from app.api.render import Format, reads, render, render_plain
 from app.db import DatabaseDep
 from app.errors import invalid
 from app.models import SIGNED
 from app.queries import growth_pairs, pair_points
 from app.schemas import GrowthResult, PartnerGrowths
-from app.stats.figures import Figure
+from app.stats.figures import Figure, least_possible
 from app.stats.growth import ZERO, Growth, growth
 from app.stats.intervals import EXACT
 
