@@ -289,12 +289,13 @@ def export(
 @contextmanager
 def _replaced(file: Path) -> Iterator[TextIO]:
     """FILE for writing: a new file beside it, renamed over it once all is written, so an
-    export that fails or is stopped part way leaves the previous one whole. It keeps the
-    old file's mode (or the umask's). What renaming would change otherwise is written in
-    place, as opening it always was (see _replaceable)."""
+    export that fails or is stopped part way leaves the previous one whole. What renaming
+    would change otherwise is written in place, as opening it always was (see
+    _mode_if_replaceable)."""
     target = Path(os.path.realpath(file))  # a link's target is replaced, not the link
-    beside = _new_file_beside(target) if _replaceable(file) else None
-    if beside is None:
+    mode = _mode_if_replaceable(file)
+    beside = None if mode is None else _new_file_beside(target)
+    if mode is None or beside is None:
         with file.open("w", newline="", encoding="utf-8") as out:
             yield out
         return
@@ -304,33 +305,37 @@ def _replaced(file: Path) -> Iterator[TextIO]:
             yield out
             out.flush()
             os.fsync(fd)  # on disk before the rename makes it the export
-        os.chmod(temporary, _mode_for(target))
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:  # Ctrl-C too
         os.unlink(temporary)
         raise
 
 
-def _replaceable(file: Path) -> bool:
-    """Whether a new file renamed over FILE leaves all else as writing FILE would: FILE is
-    new, or a plain file of ours with no other name, that we may write. Not /dev/stdout,
-    whatever it leads to, a pipe or a device (no rename reaches them), another user's file
-    (the new one would be ours), a hard-linked one (its other names would keep the old
-    export), nor one made read-only (opening it is refused, as it should be)."""
+def _mode_if_replaceable(file: Path) -> int | None:
+    """The mode of a new file to rename over FILE, where that leaves all else as writing
+    FILE would: FILE's own, for a plain file of ours with no other name that we may write;
+    the umask's, for a new FILE. None otherwise: /dev/stdout, whatever it leads to, a pipe
+    or a device (no rename reaches them), another user's file (the new one would be ours),
+    a hard-linked one (its other names would keep the old export), and one made read-only
+    (opening it is refused, as it should be)."""
     if str(file).startswith(("/dev/", "/proc/")):
-        return False
+        return None
     try:
         status = file.stat()
     except FileNotFoundError:
-        return True
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
     except OSError:  # opening it says why
-        return False
-    return (
+        return None
+    ours = (
         stat.S_ISREG(status.st_mode)
         and status.st_uid == os.geteuid()
         and status.st_nlink == 1
         and os.access(file, os.W_OK)
     )
+    return stat.S_IMODE(status.st_mode) if ours else None
 
 
 def _new_file_beside(target: Path) -> tuple[int, str] | None:
@@ -340,15 +345,6 @@ def _new_file_beside(target: Path) -> tuple[int, str] | None:
         return tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError:
         return None
-
-
-def _mode_for(target: Path) -> int:
-    """The permissions FILE has, or would have had if opened for writing."""
-    if target.exists():
-        return target.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 @claims.command("check")
