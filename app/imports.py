@@ -8,7 +8,8 @@ alone, so importing the same file twice changes nothing and writes no revisions.
 
 CSV columns (a header row is required; order is free): IMPORT_COLUMNS. The export
 columns of `GET /v1/observations?format=csv` are these plus EXPORT_ONLY, which are
-ignored here, so an export imports again unchanged.
+ignored here, so an export imports again unchanged; but a `status` other than reported
+(or empty) is refused, for stored figures are all reported (rowcheck.with_status).
 """
 
 import codecs
@@ -27,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import chain, compress, islice, repeat
 from operator import attrgetter, getitem, itemgetter
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from pydantic import Field, create_model
 from sqlalchemy import select, text, update
@@ -59,11 +60,13 @@ from app.rowcheck import (
     COLUMNS,
     DEFAULTS,
     FIELDS,
+    STATUS_TAKEN,
     Problem,
     Rules,
     check_values,
     join_columns,
     plain_values,
+    with_status,
 )
 from app.versioning import HISTORY
 
@@ -71,18 +74,30 @@ log = logging.getLogger("tradestats")
 IMPORT_COLUMNS = FIELDS  # what a row of an import holds, in the order problems are listed
 COLUMN_LIST = ", ".join(IMPORT_COLUMNS)
 EXPORT_ONLY = ("id", "status", "created_at", "updated_at")
-EXPORT_ONLY_SET = frozenset(EXPORT_ONLY)
+STATUS = "status"  # the one export column read: what it says must be true of a stored figure
+IGNORED = frozenset(EXPORT_ONLY) - {STATUS}  # what a JSON row drops
 # A JSON import's row, as OpenAPI documents it: a POST body, or a row of the JSON export.
-_IGNORED: dict[str, Any] = {
+_EXPORT_FIELDS: dict[str, Any] = {
     name: (Any, Field(default=None, description="Ignored: a column of the export."))
+    if name != STATUS
+    else (
+        Literal["reported", ""] | None,
+        Field(
+            default=None,
+            description="A column of the export, ignored when `reported`, empty or null. "
+            "Any other (`derived`, `implied`) is refused: tradestats stores reported figures "
+            "only, and derives or implies the others itself.",
+        ),
+    )
     for name in EXPORT_ONLY
 }
 ImportRow = create_model(
     "ImportRow",
     __base__=ObservationCreate,
     __doc__="An observation as `POST /v1/observations` takes it, or as `GET /v1/observations` "
-    "gives it: the export's own fields are read and ignored.",
-    **_IGNORED,
+    "gives it: the export's own fields are read and ignored, but for a `status` other than "
+    "`reported`, which is refused.",
+    **_EXPORT_FIELDS,
 )
 
 WHOLE_NUMBERS = ("year", "multiplier", "precision", "source_id", "publication_id")
@@ -209,6 +224,7 @@ class _CsvColumns:
         if rules is None:
             return
         self.rules = rules
+        self.status = header.index(STATUS) if STATUS in header else None
         self.tally = _Tally()
         last = {name: i for i, name in enumerate(self.names)}  # a repeated column: the last
         self.checks = [
@@ -243,11 +259,15 @@ class _CsvColumns:
         fields: list[Sequence[Any]] = [
             found[name] if name in found else [self.defaults[name]] * n for name in FIELDS
         ]
-        columns = None if self.tally.problems else join_columns(fields)
+        # Usually no status column, or one all `reported`: one set test for the chunk.
+        status = () if self.status is None else texts[self.status]
+        taken = STATUS_TAKEN.issuperset(status)
+        columns = None if self.tally.problems or not taken else join_columns(fields)
         if columns is not None:
             return Chunk(lines, columns)
         self.tally.problems = 0  # a field's problem, or fields to check together: row by row
-        return Chunk(lines, results=list(map(self.rules.finish, zip(*fields, strict=True))))
+        results = list(map(self.rules.finish, zip(*fields, strict=True)))
+        return Chunk(lines, results=results if taken else list(map(with_status, results, status)))
 
     def _checked_one_by_one(self, chunk: list[tuple[list[str], int]]) -> Chunk:
         lines, results = [], []
@@ -255,7 +275,9 @@ class _CsvColumns:
         for record, line in chunk:
             if len(record) == self.width:
                 found = (*map(getitem, self.checks, self.pick(record)), *defaults)
-                results.append(self.rules.finish(self.arrange(found)))
+                result = self.rules.finish(self.arrange(found))
+                status = None if self.status is None else record[self.status]
+                results.append(with_status(result, status))
             elif record:  # rows joined or split by a lost or stray line end: cells would shift
                 message = f"has {counted(len(record), 'cell')}; the header has {self.width}"
                 results.append([FieldError(location="body", field="row", message=message)])
@@ -294,7 +316,8 @@ def _usable_columns(header: list[str]) -> None:
         if c not in header
     ]
     # A column named twice: which of its cells is meant would be a guess.
-    repeated = sorted(c for c, n in Counter(header).items() if n > 1 and c in IMPORT_COLUMNS)
+    read = (*IMPORT_COLUMNS, STATUS)
+    repeated = sorted(c for c, n in Counter(header).items() if n > 1 and c in read)
     if unknown or missing or repeated:
         # Name ten at most: a hostile header may hold millions.
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
@@ -437,9 +460,9 @@ def _json_row(row: Any) -> dict[str, Any]:
     for key in WHOLE_NUMBERS:  # 2023.0 is the integer 2023, as JSON Schema reads it
         if key in row:
             row[key] = whole(row[key])
-    if EXPORT_ONLY_SET.isdisjoint(row):
+    if IGNORED.isdisjoint(row):
         return row
-    return {k: v for k, v in row.items() if k not in EXPORT_ONLY_SET}
+    return {k: v for k, v in row.items() if k not in IGNORED}
 
 
 JSON_CHUNK = 1 << 20  # characters read at a time
@@ -516,11 +539,15 @@ class DictRows:
         while chunk := list(islice(rows, size)):
             yield Chunk(
                 [line for line, _ in chunk],
-                results=[
-                    NOT_AN_OBJECT if "__row__" in row else check_values(row, rules)
-                    for _, row in chunk
-                ],
+                results=[_checked_row(row, rules) for _, row in chunk],
             )
+
+
+def _checked_row(row: dict[str, Any], rules: Rules) -> tuple[Any, ...] | list[FieldError]:
+    if "__row__" in row:
+        return NOT_AN_OBJECT
+    status = row.pop(STATUS, None)  # not a field of a body: check_values would refuse it
+    return with_status(check_values(row, rules), status)
 
 
 Rows = CsvRows | DictRows

@@ -11,6 +11,10 @@ import goes through `check_values`. The CSV reader (app/imports.py) works on a c
 rows column by column: each rule sees each distinct cell once (most cells repeat), value
 cells written plainly are read together (`plain_values`), and `join_columns` finishes
 rows whose every field is valid; any other chunk is finished row by row.
+
+An import row may also carry `status`, a column of the export: `with_status` adds its
+problem, if any, to what the row's fields gave. The CSV reader tests a chunk's status
+cells together (STATUS_TAKEN), and goes row by row only when one says something else.
 """
 
 import re
@@ -373,3 +377,27 @@ def check_values(row: dict[str, Any], rules: Rules) -> tuple[Any, ...] | list[Fi
 
 def _problem(field: str, message: str) -> FieldError:
     return FieldError(location="body", field=field, message=message)
+
+
+# What an import row's `status` (a column of the export) may say. Stored figures are all
+# reported: tradestats derives and implies the others itself, as it reads, so a row said
+# to be derived or implied must not be stored as reported. Empty (a CSV cell, "" or null in
+# JSON) says nothing, as a column left out does. Exact, as an export writes it, like the
+# words a claim takes (kind, qualifier).
+STATUS_TAKEN = frozenset({REPORTED, ""})
+_NOT_REPORTED = [
+    _problem(
+        "status",
+        f"must be {REPORTED} or empty: tradestats stores reported figures only, and derives "
+        "or implies the others itself; leave it empty, or remove the row",
+    )
+]
+
+
+def with_status(
+    result: tuple[Any, ...] | list[FieldError], status: Any
+) -> tuple[Any, ...] | list[FieldError]:
+    """A row's result (its column values, or its problems) with its `status` checked."""
+    if status is None or (type(status) is str and status in STATUS_TAKEN):
+        return result
+    return (result if isinstance(result, list) else []) + _NOT_REPORTED

@@ -1063,6 +1063,121 @@ def test_a_source_id_that_is_not_an_integer_is_named_as_such(
     ]
 
 
+NOT_REPORTED = (
+    "must be reported or empty: tradestats stores reported figures only, and derives or "
+    "implies the others itself; leave it empty, or remove the row"
+)
+
+
+def with_status(*statuses: str, blank_line: bool = False) -> str:
+    """A CSV of good rows (KAZ to DEU, EXPORTS from 2001, lines 2 on) with a `status`
+    column, as an export has, holding these; a blank line after the first row, if asked."""
+    row = "KAZ,DEU,EXPORTS,{},1.5,USD,6,,2,,Q.,,{}"
+    lines = [row.format(year, status) for year, status in enumerate(statuses, start=2001)]
+    if blank_line:
+        lines.insert(1, "")
+    return f"{HEADER},status\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("word", ["derived", "implied", "Reported", "estimated"])
+@pytest.mark.parametrize("blank_line", [False, True], ids=["columns", "one by one"])
+@pytest.mark.parametrize("chunk", [1, 100])
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_csv_row_whose_status_is_not_reported_is_refused(
+    client: TestClient,
+    auth: dict,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    word: str,
+    blank_line: bool,
+    chunk: int,
+    streamed: bool,
+) -> None:
+    """A figure a file calls derived or implied must not be stored as reported: the
+    import refuses it, and writes nothing. `reported` is exact, as an export writes it."""
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    body = with_status("reported", word, "", word, blank_line=blank_line)
+    bad = with_status(word).splitlines()[1].replace(",1.5,", ",x,")  # two problems in one row
+    body += bad.replace(",2001,", ",2009,") + "\n"
+    line = 4 if blank_line else 3
+    found = problems(client, auth, session, body, tmp_path / "rows.csv" if streamed else None)
+    assert found == [
+        (f"line {line}", "status", NOT_REPORTED),
+        (f"line {line + 2}", "status", NOT_REPORTED),
+        (f"line {line + 3}", "value", NOT_A_NUMBER),
+        (f"line {line + 3}", "status", NOT_REPORTED),
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 100])
+def test_a_csv_status_of_reported_or_empty_is_ignored(
+    client: TestClient, auth: dict, session: Session, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    response = post_csv(client, auth, with_status("reported", "", "reported"))
+    assert (response.status_code, response.json()["created"]) == (200, 3)
+    statuses = session.execute(text("SELECT DISTINCT status FROM observation"))
+    assert statuses.all() == [("reported",)]
+
+
+def test_a_status_column_named_twice_is_refused(client: TestClient, auth: dict) -> None:
+    """Read now, it is as any other column read: which of its cells is meant would be a guess."""
+    body = f"{HEADER},status,status\nKAZ,DEU,EXPORTS,2001,1.5,USD,6,,2,,Q.,,reported,derived\n"
+    response = post_csv(client, auth, body)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"location": "line 1", "field": "status", "message": "is named twice"}
+    ]
+
+
+@pytest.mark.parametrize("word", ["derived", "implied", "Reported", 1, ["reported"]])
+def test_a_json_row_whose_status_is_not_reported_is_refused(
+    client: TestClient, auth: dict, session: Session, word: object
+) -> None:
+    before = state(session)
+    rows = [
+        {**TURNOVER_2023, "status": "reported"},
+        {**TURNOVER_2023, "year": 2021, "status": word},
+        {**TURNOVER_2023, "year": 2022, "status": word, "colour": "red"},
+    ]
+    response = client.post("/v1/imports", json=rows, headers=auth)
+    assert response.status_code == 422, response.text
+    found = [(e["location"], e["field"], e["message"]) for e in response.json()["errors"]]
+    assert found == [
+        ("observation 2", "status", NOT_REPORTED),
+        ("observation 3", "colour", "Extra inputs are not permitted"),
+        ("observation 3", "status", NOT_REPORTED),
+    ]
+    assert state(session) == before
+
+
+def test_a_json_file_row_whose_status_is_not_reported_is_refused(
+    session: Session, tmp_path: Path
+) -> None:
+    """As `tradestats import` reads a JSON array file, element by element."""
+    before = state(session)
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps([TURNOVER_2023 | {"status": "implied"}]), encoding="utf-8")
+    with pytest.raises(imports.ImportFailed) as raised:
+        imports.import_observations(session, imports.rows_from_file(path, "application/json"), None)
+    found = [(e.location, e.field, e.message) for e in raised.value.errors or []]
+    assert found == [("observation 1", "status", NOT_REPORTED)]
+    assert state(session) == before
+
+
+def test_a_json_status_of_reported_empty_or_null_is_ignored(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    rows = [
+        {**TURNOVER_2023, "year": year, "status": status}
+        for year, status in [(2019, "reported"), (2020, ""), (2021, None)]
+    ]
+    sent = [*rows, {**TURNOVER_2023, "year": 2022}]
+    response = client.post("/v1/imports", json=sent, headers=auth)
+    assert (response.status_code, response.json()["created"]) == (200, 4)
+
+
 @pytest.mark.parametrize("quote", [" ", "\t \u00a0", "\u200b", "\ufeff \u200e\u2060"])
 def test_a_quote_that_shows_nothing_is_refused(
     client: TestClient, auth: dict, session: Session, quote: str

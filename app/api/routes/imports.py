@@ -54,7 +54,9 @@ async def import_body(request: Request) -> tuple[bytes, str]:
 Upload observations as CSV (`Content-Type: text/csv`) or JSON (`application/json`: an
 array of objects shaped like `POST /v1/observations` bodies, or `{{"observations": [...]}}`;
 the rows of the JSON export of `/v1/observations` import too, their `id`, `status`,
-`created_at` and `updated_at` ignored).
+`created_at` and `updated_at` ignored). A `status` (in CSV too) other than `reported` or
+empty is refused: tradestats stores reported figures only, and derives or implies the
+others itself.
 The whole file applies in one transaction, or none of it does: a 422 lists every bad row
 and field, in `location`: a CSV row by its line (`line 3`), a JSON one by its place in the
 array, from 1 (`observation 3`).
