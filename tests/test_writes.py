@@ -537,6 +537,23 @@ def test_a_null_for_a_field_there_is_not_is_refused(
     assert snapshot(session) == before
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_a_write_that_calls_a_figure_derived_is_refused(
+    client: TestClient, auth: dict, session: Session, method: str
+) -> None:
+    """Stored figures are all reported: a body has no `status`, so one saying `derived`
+    is refused, not stored as reported (an import refuses it too)."""
+    url = "/v1/observations" + ("" if method == "POST" else "/1")
+    body = {"status": "derived"} | ({} if method == "PATCH" else TURNOVER_2023)
+    before = snapshot(session)
+    response = client.request(method, url, json=body, headers=auth)
+    assert response.status_code == 422, response.text
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        ("status", "Extra inputs are not permitted")
+    ]
+    assert snapshot(session) == before
+
+
 def test_a_change_onto_another_figures_key_is_a_409(client: TestClient, auth: dict) -> None:
     url = client.post("/v1/observations", json=TURNOVER_2023, headers=auth).headers["location"]
     response = client.patch(url, json={"year": 2024}, headers=auth)  # 2024 is seeded
