@@ -183,13 +183,12 @@ def check_identity(
 
 def _given_terms(identity: dict[str, int], points: YearPoints) -> YearPoints:
     """The identity's terms that are reported, or derived by the other identity (from
-    figures it does not hold): a term derived from this identity's own would hold it by
+    figures it does not hold): a term solved from this identity would hold it by
     construction."""
     return {
         code: p
         for code, p in points.items()
-        if code in identity
-        and (p.derivation is None or not set(p.derivation.inputs) <= set(identity))
+        if code in identity and (p.derivation is None or not p.derivation.rests_on(identity))
     }
 
 
@@ -201,7 +200,7 @@ def _fixed_by_the_other(identity: dict[str, int], points: YearPoints) -> YearPoi
     whichever identity a claim names: /v1/identity-checks checks them once, as BALANCE."""
     fixed = dict(points)
     for code, point in points.items():
-        own = point.derivation is not None and set(point.derivation.inputs) <= set(identity)
+        own = point.derivation is not None and point.derivation.rests_on(identity)
         # TURNOVER is in no other identity, nor is BALANCE: only a shared term is fixed twice.
         other = next((i for i in IDENTITIES if i is not identity and code in i), None)
         if code not in identity or not own or other is None:

@@ -14,13 +14,14 @@ wrong.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from app.models import IndicatorCode as I
 from app.stats.figures import Figure, common_multiplier, exact_sum
 
-IDENTITIES: tuple[dict[str, int], ...] = (
+Equation = dict[str, int]  # each term's coefficient: the terms so weighted sum to zero
+IDENTITIES: tuple[Equation, ...] = (
     {I.TURNOVER: 1, I.EXPORTS: -1, I.IMPORTS: -1},
     {I.BALANCE: 1, I.EXPORTS: -1, I.IMPORTS: 1},
 )
@@ -33,10 +34,18 @@ class Derivation:
     figure: Figure
     formula: str  # e.g. "IMPORTS = TURNOVER − EXPORTS"
     inputs: tuple[str, ...]  # indicator codes used, in formula order
+    # The identities it holds by construction: the one it was solved from. Not compared
+    # (nor hashed, which a dict cannot be): the formula already tells them apart.
+    identities: tuple[Equation, ...] = field(compare=False)
     conflict: str | None = None  # why the figures it comes from cannot all be right
 
+    def rests_on(self, identity: Equation) -> bool:
+        """Whether it was solved from `identity`, so holds it whatever the figures: no
+        check of the identity."""
+        return identity in self.identities
 
-def identity_formula(identity: dict[str, int]) -> str:
+
+def identity_formula(identity: Equation) -> str:
     """'TURNOVER = EXPORTS + IMPORTS' for the first identity."""
     target, *terms = identity
     return _formula(target, [(t, -identity[t] * identity[target]) for t in terms])
@@ -53,7 +62,7 @@ def _formula(target: str, terms: list[tuple[str, int]]) -> str:
     return f"{target} = {text}"
 
 
-def solve(identity: dict[str, int], unknown: str, known: dict[str, Figure]) -> Derivation:
+def solve(identity: Equation, unknown: str, known: dict[str, Figure]) -> Derivation:
     """The value of `unknown` that makes the identity hold, given all other terms."""
     others = [code for code in identity if code != unknown]
     multiplier = common_multiplier(*(known[c] for c in others))
@@ -64,7 +73,7 @@ def solve(identity: dict[str, int], unknown: str, known: dict[str, Figure]) -> D
     precision = max(f.precision for f in scaled.values())
     tolerance = exact_sum(f.half_width for f in scaled.values())
     figure = Figure(value, multiplier, precision, tolerance)
-    return Derivation(figure, _formula(unknown, signs), tuple(others))
+    return Derivation(figure, _formula(unknown, signs), tuple(others), (identity,))
 
 
 def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:
@@ -141,7 +150,7 @@ def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict
     return conflicts
 
 
-def _holds(identity: dict[str, int], known: dict[str, Figure]) -> bool:
+def _holds(identity: Equation, known: dict[str, Figure]) -> bool:
     """Whether the terms' sum can be zero, each allowed its rounding."""
     multiplier = common_multiplier(*(known[code] for code in identity))
     scaled = [known[code].in_multiplier(multiplier) for code in identity]
