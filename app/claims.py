@@ -182,9 +182,9 @@ def check_identity(
 
 
 def _given_terms(identity: dict[str, int], points: YearPoints) -> YearPoints:
-    """The identity's terms that are reported, or derived by the other identity (from
-    figures it does not hold): a term solved from this identity would hold it by
-    construction."""
+    """The identity's terms that are reported, or derived by the other identity alone
+    (from figures it does not hold): a term solved from this identity, alone or with the
+    other (EXPORTS from TURNOVER and BALANCE), would hold it by construction."""
     return {
         code: p
         for code, p in points.items()
@@ -258,10 +258,24 @@ def identity_checks(
 
 
 def _negative_term(identity: dict[str, int], points: YearPoints) -> Checked | None:
-    """The check of an identity with one term missing, when the reported ones leave that
-    term below zero beyond their rounding and it cannot be. Solved from this identity's
-    terms: `points` may have derived it from the other identity."""
+    """The check of an identity with terms missing, when the reported figures leave one
+    below zero beyond their rounding and it cannot be. Solved from this identity's terms:
+    `points` may have derived it from the other identity. Two terms short, as `points`
+    solve one through it from reported figures: with the other identity at once, as in
+    IMPORTS = (TURNOVER − BALANCE) / 2."""
     solved = _solved_from_reported(identity, points)
+    if solved is None:
+        solved = next(
+            (
+                (code, p.derivation, [points[c] for c in p.derivation.inputs])
+                for code, p in points.items()
+                if p.derivation
+                and p.derivation.rests_on(identity)
+                and all(points[c].observation for c in p.derivation.inputs)
+                and below_zero(code, p.figure)
+            ),
+            None,
+        )
     if solved is None:
         return None
     term, derived, reported = solved

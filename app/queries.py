@@ -267,7 +267,7 @@ def year_points(stored: dict[str, StoredFigure], wanted: str | None = None) -> Y
 def not_derived_reason(points: Iterable[Point], wanted: str) -> str | None:
     """Why a year's trade points do not include `wanted`, when in one currency they would:
     they are in different currencies, which no exchange rate converts. None when that is
-    not why (TURNOVER and BALANCE give no IMPORTS in any currency)."""
+    not why: no identity gives `wanted` (FDI_INFLOW) from them in any currency."""
     trade = sorted((p.indicator, p.currency) for p in points if p.indicator in TRADE_INDICATORS)
     if len({currency for _, currency in trade}) < 2:
         return None

@@ -375,6 +375,55 @@ def test_an_identity_claim_with_a_term_left_below_zero_is_inconsistent(
     assert claim["missing"] == []
 
 
+def test_turnover_and_balance_alone_check_no_identity(client: TestClient, session: Session) -> None:
+    """EXPORTS and IMPORTS derived from TURNOVER and BALANCE hold both identities by
+    construction: they are no check of either, nor a claim of one."""
+    record_figure(session, "TURNOVER", 2020, "375.3")
+    record_figure(session, "BALANCE", 2020, "71.6")
+    record_identity_claim(session, "TURNOVER", 2020)
+    assert identity_checks(client, 2020, 2020) == []
+    claim = claims_by_indicator(client, indicator="TURNOVER")["TURNOVER"]
+    assert claim["verdict"] == "unverifiable"
+    assert [m["indicator"] for m in claim["missing"]] == ["EXPORTS", "IMPORTS"]
+
+
+def test_a_balance_beyond_the_turnover_fails_both_identities(
+    client: TestClient, session: Session
+) -> None:
+    """TURNOVER 10 and BALANCE 30 leave IMPORTS at (10 − 30) / 2 = -10 through both
+    identities: each check, and a claim of either, says the figures contradict each other."""
+    for indicator, value in (("TURNOVER", "10.0"), ("BALANCE", "30.0")):
+        record_figure(session, indicator, 2020, value)
+    record_identity_claim(session, "BALANCE", 2020)
+    checks = identity_checks(client, 2020, 2020)
+    assert [c["formula"] for c in checks] == [
+        "TURNOVER = EXPORTS + IMPORTS",
+        "BALANCE = EXPORTS − IMPORTS",
+    ]
+    explanation = (
+        "Inconsistent: the reported figures give IMPORTS = (TURNOVER − BALANCE) / 2 = -10 USD "
+        "millions (-10.05 to -9.95 allowing for rounding), but IMPORTS cannot be negative, so "
+        "they contradict each other."
+    )
+    for check in checks:
+        assert (check["verdict"], check["explanation"]) == ("inconsistent", explanation)
+        assert (check["point"], check["interval"]["low"], check["interval"]["high"]) == (
+            -10,
+            -10.05,
+            -9.95,
+        )
+        assert [(i["indicator"], i["status"]) for i in check["inputs"]] == [
+            ("TURNOVER", "reported"),
+            ("BALANCE", "reported"),
+        ]
+    claim = claims_by_indicator(client, indicator="BALANCE")["BALANCE"]
+    assert (claim["verdict"], claim["explanation"], claim["missing"]) == (
+        "inconsistent",
+        explanation,
+        [],
+    )
+
+
 def test_an_identity_check_names_the_unit_it_compares_in(
     client: TestClient, session: Session
 ) -> None:

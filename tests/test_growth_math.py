@@ -8,7 +8,7 @@ import pytest
 
 from app.stats.figures import Figure, unit_label
 from app.stats.growth import growth
-from app.stats.identities import IDENTITIES, derive, identity_formula
+from app.stats.identities import BOTH_IDENTITIES, IDENTITIES, derive, fixed_by, identity_formula
 
 
 def test_fdi_growth_matches_the_article_figures() -> None:
@@ -195,6 +195,18 @@ def test_imports_then_balance_follow_from_turnover_and_exports() -> None:
         ),
         ({"BALANCE": "-3", "IMPORTS": "10"}, "EXPORTS", "7", "EXPORTS = BALANCE + IMPORTS"),
         ({"BALANCE": "-3", "EXPORTS": "7"}, "IMPORTS", "10", "IMPORTS = EXPORTS − BALANCE"),
+        (
+            {"TURNOVER": "375.3", "BALANCE": "71.6"},
+            "EXPORTS",
+            "223.45",
+            "EXPORTS = (TURNOVER + BALANCE) / 2",
+        ),
+        (
+            {"TURNOVER": "375.3", "BALANCE": "71.6"},
+            "IMPORTS",
+            "151.85",
+            "IMPORTS = (TURNOVER − BALANCE) / 2",
+        ),
     ],
 )
 def test_any_missing_term_is_derived(known: dict, target: str, value: str, formula: str) -> None:
@@ -207,6 +219,96 @@ def test_nothing_is_derived_from_one_figure_or_when_all_are_known() -> None:
     assert derive({"TURNOVER": fig("1")}) == {}
     full = {"TURNOVER": fig("3"), "EXPORTS": fig("2"), "IMPORTS": fig("1"), "BALANCE": fig("1")}
     assert derive(full) == {}
+
+
+def test_the_identities_at_once_are_their_sum_and_difference() -> None:
+    """What derive() solves when TURNOVER and BALANCE alone are known, from IDENTITIES."""
+    first, second = IDENTITIES
+
+    def combined(sign: int) -> dict[str, int]:
+        terms = {code: first.get(code, 0) + sign * second.get(code, 0) for code in first | second}
+        return {code: coefficient for code, coefficient in terms.items() if coefficient}
+
+    assert (combined(1), combined(-1)) == BOTH_IDENTITIES
+
+
+def test_exports_and_imports_follow_from_turnover_and_balance_alone() -> None:
+    """Each identity alone is two terms short; together they give both, each from the two
+    figures, exactly, with one decimal more than theirs: a half of 446.9 is 223.45."""
+    derived = derive({"TURNOVER": fig("375.3"), "BALANCE": fig("71.6")})
+    assert list(derived) == ["EXPORTS", "IMPORTS"]
+    exports, imports = derived["EXPORTS"], derived["IMPORTS"]
+    assert (exports.figure.value, exports.figure.multiplier, exports.figure.precision) == (
+        D("223.45"),
+        6,
+        2,
+    )
+    assert (imports.figure.value, imports.figure.precision) == (D("151.85"), 2)
+    assert exports.formula == "EXPORTS = (TURNOVER + BALANCE) / 2"
+    assert imports.formula == "IMPORTS = (TURNOVER − BALANCE) / 2"
+    assert exports.inputs == imports.inputs == ("TURNOVER", "BALANCE")
+    # Each input may be off by 0.05, so their half-sum by (0.05 + 0.05) / 2.
+    assert exports.figure.half_width == imports.figure.half_width == D("0.05")
+    assert (exports.figure.interval.low, exports.figure.interval.high) == (
+        D("223.40"),
+        D("223.50"),
+    )
+    assert exports.conflict is None and imports.conflict is None
+
+
+def test_a_half_keeps_its_extra_decimal_when_it_ends_in_zero() -> None:
+    """Every value of the formula has the decimal a half may need, as a difference keeps
+    its inputs' decimals (232.0): 223.40, precision 2, not 223.4 beside 223.45."""
+    exports = derive({"TURNOVER": fig("375.2"), "BALANCE": fig("71.6")})["EXPORTS"].figure
+    assert (str(exports.value), exports.precision) == ("223.40", 2)
+    whole = derive({"TURNOVER": fig("375"), "BALANCE": fig("-71")})["IMPORTS"].figure
+    assert (str(whole.value), whole.precision, whole.half_width) == ("223.0", 1, D("0.5"))
+
+
+def test_turnover_and_balance_in_two_multipliers_give_halves_in_the_finer() -> None:
+    """1.5 billions (1,450 to 1,550 millions) and a deficit of 300 millions."""
+    derived = derive({"TURNOVER": fig("1.5", 9), "BALANCE": fig("-300", 6)})
+    exports, imports = derived["EXPORTS"].figure, derived["IMPORTS"].figure
+    assert (exports.value, exports.multiplier, exports.precision) == (D("600.0"), 6, 1)
+    assert (imports.value, imports.multiplier) == (D("900.0"), 6)
+    assert exports.half_width == D("25.25")  # (50 + 0.5) / 2
+
+
+@pytest.mark.parametrize(
+    ("balance", "negative", "other"),
+    [("30.0", "IMPORTS", "EXPORTS"), ("-30.0", "EXPORTS", "IMPORTS")],
+)
+def test_a_balance_beyond_the_turnover_contradicts_it(
+    balance: str, negative: str, other: str
+) -> None:
+    """A surplus (or deficit) of 30 on a turnover of 10 leaves one flow at -10: both
+    values rest on the same two figures, which contradict each other."""
+    derived = derive({"TURNOVER": fig("10.0"), "BALANCE": fig(balance)})
+    assert derived[negative].figure.value == D("-10.00")
+    assert derived[negative].conflict == (
+        f"{negative} cannot be negative: the reported figures it is derived from contradict "
+        "each other."
+    )
+    assert derived[other].figure.value == D("20.00")
+    assert derived[other].conflict == (
+        "The reported figures it is derived from contradict each other: they give "
+        f"{derived[negative].formula} below zero, which it cannot be."
+    )
+
+
+def test_a_balance_beyond_the_turnover_within_rounding_is_no_contradiction() -> None:
+    """10.0 and 10.1 may be 10.05 each: IMPORTS of -0.05 ± 0.05 may be 0."""
+    derived = derive({"TURNOVER": fig("10.0"), "BALANCE": fig("10.1")})
+    assert derived["IMPORTS"].figure.value == D("-0.05")
+    assert derived["IMPORTS"].conflict is None and derived["EXPORTS"].conflict is None
+
+
+def test_any_two_trade_values_fix_all_four() -> None:
+    codes = ("TURNOVER", "EXPORTS", "IMPORTS", "BALANCE")
+    for i, first in enumerate(codes):
+        for second in codes[i + 1 :]:
+            assert fixed_by([first, second]) == frozenset(codes), (first, second)
+    assert fixed_by(["TURNOVER"]) == frozenset({"TURNOVER"})
 
 
 def test_mixed_multipliers_are_scaled_exactly() -> None:

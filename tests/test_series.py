@@ -497,18 +497,100 @@ def test_a_series_lists_the_years_its_figures_do_not_derive_and_why(
     )
 
 
-def test_figures_that_give_no_value_in_any_currency_are_not_blamed_on_currency(
+def test_turnover_and_balance_in_two_currencies_say_why_nothing_is_derived(
     client: TestClient, session: Session
 ) -> None:
-    """TURNOVER in USD and BALANCE in EUR give no IMPORTS even in one currency (each
-    identity would lack two terms), yet the series listed the year as not derived
-    "because they are in different currencies", and the year's 404 said so too."""
+    """TURNOVER in USD and BALANCE in EUR would give EXPORTS and IMPORTS in one currency
+    (both identities at once): the series and the year's 404 say why they do not."""
     record_figure(session, "TURNOVER", 2020, "100", partner="CHE")
     record_figure(session, "BALANCE", 2020, "20", partner="CHE", currency="EUR")
     pair = {"reporter": "KAZ", "partner": "CHE"}
-    assert series(client, "imports", **pair)["not_derived"] == []
-    detail = client.get("/v1/imports/2020", params=pair).json()["detail"]
-    assert detail == "No IMPORTS figure is recorded for KAZ–CHE in 2020."
+    why = (
+        "none is derived from those that are: they are in different currencies (BALANCE "
+        "in EUR, TURNOVER in USD), and no exchange rate is recorded."
+    )
+    for path, code in (("exports", "EXPORTS"), ("imports", "IMPORTS")):
+        body = series(client, path, **pair)
+        assert body["observations"] == []
+        assert body["not_derived"] == [
+            {"year": 2020, "reason": f"No {code} figure is recorded, and {why}"}
+        ]
+        detail = client.get(f"/v1/{path}/2020", params=pair).json()["detail"]
+        assert detail == f"No {code} figure is recorded for KAZ–CHE in 2020, and {why}"
+
+
+def test_exports_and_imports_are_derived_from_a_posted_turnover_and_balance(
+    client: TestClient, auth: dict
+) -> None:
+    """ "Turnover was $375.3 million, with a surplus of $71.6 million": exports and imports
+    follow from both identities at once, exactly, each with its formula and inputs, in
+    JSON, CSV, the chart and growth."""
+    quote = "Turnover was $375.3 million, with a surplus of $71.6 million."
+    for indicator, value in (("TURNOVER", 375.3), ("BALANCE", 71.6)):
+        row = {**TURNOVER_2023, "partner": "ARM", "indicator": indicator, "value": value}
+        written = client.post("/v1/observations", json={**row, "quote": quote}, headers=auth)
+        assert written.status_code == 201, written.text
+    pair = {"reporter": "KAZ", "partner": "ARM"}
+    (exports,) = series(client, "exports", **pair)["observations"]
+    assert (exports["year"], exports["value"], exports["precision"], exports["status"]) == (
+        2023,
+        223.45,
+        2,
+        "derived",
+    )
+    assert exports["formula"] == "EXPORTS = (TURNOVER + BALANCE) / 2"
+    assert exports["interval"] == {
+        "low": 223.4,
+        "high": 223.5,
+        "low_inclusive": True,
+        "high_inclusive": True,
+    }
+    assert [(i["indicator"], i["value"], i["status"], i["formula"]) for i in exports["inputs"]] == [
+        ("TURNOVER", 375.3, "reported", None),
+        ("BALANCE", 71.6, "reported", None),
+    ]
+    assert all(i["observation_id"] for i in exports["inputs"])
+    assert (exports["source"], exports["quote"], exports["explanation"]) == (None, None, None)
+    imports = client.get("/v1/imports/2023", params=pair).json()
+    assert (imports["value"], imports["formula"]) == (151.85, "IMPORTS = (TURNOVER − BALANCE) / 2")
+    assert (imports["interval"]["low"], imports["interval"]["high"]) == (151.8, 151.9)
+    csv_text = client.get("/v1/exports", params={**pair, "format": "csv"}).text
+    (row,) = csv.DictReader(io.StringIO(csv_text))
+    assert (row["value"], row["precision"], row["status"]) == ("223.45", "2", "derived")
+    assert "223.45" in client.get("/v1/exports.svg", params=pair).text
+    seeded = {**TURNOVER_2023, "partner": "ARM", "year": 2024, "value": 400.0}
+    for indicator, value in (("TURNOVER", 400.0), ("BALANCE", 50.0)):
+        row = {**seeded, "indicator": indicator, "value": value}
+        assert client.post("/v1/observations", json=row, headers=auth).status_code == 201
+    growth = client.get(
+        "/v1/growth", params={**pair, "indicator": "EXPORTS", "from": 2023, "to": 2024}
+    ).json()
+    assert (growth["chg"], [i["value"] for i in growth["inputs"]]) == (1.55, [223.45, 225.0])
+
+
+def test_a_balance_beyond_the_turnover_leaves_a_flow_below_zero_and_says_why(
+    client: TestClient, session: Session
+) -> None:
+    """A surplus of 30 on a turnover of 10: IMPORTS of -10, which cannot be, and EXPORTS
+    of 20 from the same two figures, each saying they contradict each other."""
+    record_figure(session, "TURNOVER", 2024, "10.0", partner="ARM")
+    record_figure(session, "BALANCE", 2024, "30.0", partner="ARM")
+    pair = {"reporter": "KAZ", "partner": "ARM"}
+    imports = client.get("/v1/imports/2024", params=pair).json()
+    assert (imports["value"], imports["interval"]["low"], imports["interval"]["high"]) == (
+        -10,
+        -10.05,
+        -9.95,
+    )
+    assert imports["explanation"] == (
+        "IMPORTS cannot be negative: the reported figures it is derived from contradict each other."
+    )
+    exports = client.get("/v1/exports/2024", params=pair).json()
+    assert (exports["value"], exports["explanation"]) == (
+        20,
+        "The reported figures it is derived from contradict each other: they give "
+        "IMPORTS = (TURNOVER − BALANCE) / 2 below zero, which it cannot be.",
+    )
 
 
 def test_csv_interval_bounds_carry_their_own_digits(client: TestClient) -> None:

@@ -4,13 +4,17 @@ Each identity is a linear equation whose coefficients sum the terms to zero:
     TURNOVER − EXPORTS − IMPORTS = 0
     BALANCE  − EXPORTS + IMPORTS = 0
 When every term but one is known for a reporter, partner and year, the missing one
-follows exactly. Derived values are returned separately and never stored.
+follows exactly. TURNOVER and BALANCE alone leave each identity two terms short; taken
+together, the two fix both: their sum leaves out IMPORTS and their difference EXPORTS,
+    TURNOVER + BALANCE − 2·EXPORTS = 0    EXPORTS = (TURNOVER + BALANCE) / 2
+    TURNOVER − BALANCE − 2·IMPORTS = 0    IMPORTS = (TURNOVER − BALANCE) / 2
+Derived values are returned separately and never stored.
 
 Reported figures can contradict each other: TURNOVER, EXPORTS and BALANCE fix IMPORTS
 twice, and the two may disagree; EXPORTS, IMPORTS and TURNOVER may break the first
 identity while giving BALANCE by the second; or a value that cannot be negative comes out
-below zero. A value derived from such figures still follows its formula, and says what is
-wrong.
+below zero (IMPORTS from a BALANCE above the TURNOVER). A value derived from such figures
+still follows its formula, and says what is wrong.
 """
 
 from collections.abc import Iterable
@@ -19,11 +23,17 @@ from decimal import Decimal
 
 from app.models import IndicatorCode as I
 from app.stats.figures import Figure, common_multiplier, exact_sum
+from app.stats.intervals import EXACT
 
 Equation = dict[str, int]  # each term's coefficient: the terms so weighted sum to zero
 IDENTITIES: tuple[Equation, ...] = (
     {I.TURNOVER: 1, I.EXPORTS: -1, I.IMPORTS: -1},
     {I.BALANCE: 1, I.EXPORTS: -1, I.IMPORTS: 1},
+)
+# The two identities at once, for what neither gives alone: their sum and their difference.
+BOTH_IDENTITIES: tuple[Equation, ...] = (
+    {I.TURNOVER: 1, I.BALANCE: 1, I.EXPORTS: -2},
+    {I.TURNOVER: 1, I.BALANCE: -1, I.IMPORTS: -2},
 )
 TRADE_INDICATORS = (I.TURNOVER, I.EXPORTS, I.IMPORTS, I.BALANCE)
 NEVER_NEGATIVE = frozenset({I.TURNOVER, I.EXPORTS, I.IMPORTS})  # BALANCE may be
@@ -34,14 +44,14 @@ class Derivation:
     figure: Figure
     formula: str  # e.g. "IMPORTS = TURNOVER − EXPORTS"
     inputs: tuple[str, ...]  # indicator codes used, in formula order
-    # The identities it holds by construction: the one it was solved from. Not compared
-    # (nor hashed, which a dict cannot be): the formula already tells them apart.
+    # The identities it holds by construction: the one it was solved from, or both. Not
+    # compared (nor hashed, which a dict cannot be): the formula already tells them apart.
     identities: tuple[Equation, ...] = field(compare=False)
     conflict: str | None = None  # why the figures it comes from cannot all be right
 
     def rests_on(self, identity: Equation) -> bool:
-        """Whether it was solved from `identity`, so holds it whatever the figures: no
-        check of the identity."""
+        """Whether it was solved from `identity` (alone or with the other), so holds it
+        whatever the figures: no check of the identity."""
         return identity in self.identities
 
 
@@ -51,7 +61,7 @@ def identity_formula(identity: Equation) -> str:
     return _formula(target, [(t, -identity[t] * identity[target]) for t in terms])
 
 
-def _formula(target: str, terms: list[tuple[str, int]]) -> str:
+def _formula(target: str, terms: list[tuple[str, int]], halved: bool = False) -> str:
     text = ""
     # Added terms first: "IMPORTS = EXPORTS − BALANCE" rather than "−BALANCE + EXPORTS".
     for i, (code, sign) in enumerate(sorted(terms, key=lambda term: term[1] < 0)):
@@ -59,42 +69,76 @@ def _formula(target: str, terms: list[tuple[str, int]]) -> str:
             text = code if sign > 0 else f"−{code}"
         else:
             text += f" {'+' if sign > 0 else '−'} {code}"
-    return f"{target} = {text}"
+    return f"{target} = ({text}) / 2" if halved else f"{target} = {text}"
 
 
-def solve(identity: Equation, unknown: str, known: dict[str, Figure]) -> Derivation:
-    """The value of `unknown` that makes the identity hold, given all other terms."""
-    others = [code for code in identity if code != unknown]
+HALF = Decimal("0.5")
+
+
+def solve(
+    equation: Equation,
+    unknown: str,
+    known: dict[str, Figure],
+    identities: tuple[Equation, ...] | None = None,
+) -> Derivation:
+    """The value of `unknown` that makes the equation hold, given all other terms.
+    `identities`: those the equation comes from, when it is not one of them itself."""
+    others = [code for code in equation if code != unknown]
     multiplier = common_multiplier(*(known[c] for c in others))
     scaled = {c: known[c].in_multiplier(multiplier) for c in others}
-    # unknown = −Σ(coef_i · x_i) / coef_unknown, and every coefficient is ±1.
-    signs = [(c, -identity[c] * identity[unknown]) for c in others]
+    # unknown = −Σ(coef_i · x_i) / coef_unknown. The other coefficients are ±1; the
+    # unknown's is ±1, or ±2 in an equation of both identities, whose value is a half.
+    share = abs(equation[unknown])
+    signs = [(c, -equation[c] * equation[unknown] // share) for c in others]
     value = exact_sum(_term(sign, scaled[c].value) for c, sign in signs)
     precision = max(f.precision for f in scaled.values())
     tolerance = exact_sum(f.half_width for f in scaled.values())
+    halved = share == 2
+    if halved:
+        # Exact, with one decimal more (223.45 from 446.9), which every such value keeps:
+        # 223.40 from 446.8, as a difference keeps its inputs' decimals (232.0).
+        value, precision = EXACT.multiply(value, HALF), precision + 1
+        tolerance = EXACT.multiply(tolerance, HALF)
     figure = Figure(value, multiplier, precision, tolerance)
-    return Derivation(figure, _formula(unknown, signs), tuple(others), (identity,))
+    formula = _formula(unknown, signs, halved)
+    return Derivation(figure, formula, tuple(others), identities or (equation,))
 
 
 def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:
     """Every trade value that the identities fix, given one year's reported values.
 
-    Derived values may feed further identities (IMPORTS, then BALANCE from it).
+    Derived values may feed further identities (IMPORTS, then BALANCE from it). Both
+    identities at once come last, for what no identity alone gives: EXPORTS and IMPORTS
+    from TURNOVER and BALANCE, each straight from those two (not one from the other, which
+    would add the rounding of both to the second).
     """
     known: dict[str, Figure] = dict(reported)
     derived: dict[str, Derivation] = {}
+    _solve_each(IDENTITIES, known, derived)
+    if len(known) < len(TRADE_INDICATORS):
+        _solve_each(BOTH_IDENTITIES, known, derived, IDENTITIES)
+    conflicts = _conflicts(known, derived)
+    return {code: replace(d, conflict=conflicts.get(code)) for code, d in derived.items()}
+
+
+def _solve_each(
+    equations: tuple[Equation, ...],
+    known: dict[str, Figure],
+    derived: dict[str, Derivation],
+    identities: tuple[Equation, ...] | None = None,
+) -> None:
+    """Solve every equation with one term unknown, in turn, until none is left; each
+    solution is known to the next (`known` and `derived` gain them)."""
     progress = True
     while progress:
         progress = False
-        for identity in IDENTITIES:
-            missing = [code for code in identity if code not in known]
+        for equation in equations:
+            missing = [code for code in equation if code not in known]
             if len(missing) == 1:
-                result = solve(identity, missing[0], known)
+                result = solve(equation, missing[0], known, identities)
                 derived[missing[0]] = result
                 known[missing[0]] = result.figure
                 progress = True
-    conflicts = _conflicts(known, derived)
-    return {code: replace(d, conflict=conflicts.get(code)) for code, d in derived.items()}
 
 
 def fixed_by(codes: Iterable[str]) -> frozenset[str]:
@@ -141,6 +185,15 @@ def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict
                 f"{code} cannot be negative: the reported figures it is derived from "
                 "contradict each other.",
             )
+            # So does any value solved from the same figures: EXPORTS from the TURNOVER
+            # and BALANCE that leave IMPORTS below zero.
+            for other, alike in derived.items():
+                if alike.inputs == derivation.inputs:
+                    conflicts.setdefault(
+                        other,
+                        "The reported figures it is derived from contradict each other: they "
+                        f"give {derivation.formula} below zero, which it cannot be.",
+                    )
     for code, derivation in derived.items():  # in the order they were derived
         suspect = [term for term in derivation.inputs if term in conflicts]
         if suspect and code not in conflicts:
