@@ -173,20 +173,22 @@ class SeriesPoint(BaseModel):
     year: int = Field(examples=[2024])
     value: Number | None = Field(description="Null only for implied values.", examples=[7.8])
     precision: int = Field(
-        description="Decimals as published; for a derived value, the most its inputs have "
-        "(its `interval`, not its digits, says how well it is known).",
+        description="Decimals as published; for a derived value, the most its inputs have, "
+        "and one more for a half such as EXPORTS = (TURNOVER + BALANCE) / 2 (its "
+        "`interval`, not its digits, says how well it is known).",
         examples=[1],
     )
     unit: Unit
     status: ObservationStatus = Field(
         description="`reported`: as the source published it. `derived`: computed exactly by "
-        "an identity. `implied`: a range that a claim gives a missing figure (only with "
+        "the identities. `implied`: a range that a claim gives a missing figure (only with "
         "`include=implied`)."
     )
     interval: IntervalPublic = Field(
         description="Every amount the value may stand for: half its last digit either way "
-        "when reported, the sum of its inputs' ranges when derived, the range the claims "
-        "allow when implied (all of them, where several imply one year)."
+        "when reported, the sum of its inputs' ranges when derived (half of it for a "
+        "half), the range the claims allow when implied (all of them, where several imply "
+        "one year)."
     )
     observation_id: int | None = Field(description="The stored figure; null for derived values.")
     source: SourceRef | None = Field(description="The agency that produced the figure.")

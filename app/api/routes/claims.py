@@ -130,10 +130,12 @@ def list_qualifiers(request: Request, as_of: AsOf = None, format: Format = None)
     "which the inputs list as derived. Years with a term missing otherwise are left out, "
     "as the missing term is derived instead (see the series endpoints), unless the others "
     "leave it below zero, beyond their rounding, where it cannot be (TURNOVER 10 and "
-    "EXPORTS 20): that is listed as inconsistent. So is a check whose derived term is below "
-    "zero where it cannot be, whatever its sum gives, as the figures that term comes from "
-    "contradict each other (TURNOVER 10, EXPORTS 20 and BALANCE 30: BALANCE = EXPORTS − "
-    "IMPORTS holds only with IMPORTS of −10). An identity claim is judged the same way.",
+    "EXPORTS 20): that is listed as inconsistent, under each identity it is solved through "
+    "(TURNOVER 10 and BALANCE 30 leave IMPORTS = (TURNOVER − BALANCE) / 2 at −10 through "
+    "both). So is a check whose derived term is below zero where it cannot be, whatever "
+    "its sum gives, as the figures that term comes from contradict each other (TURNOVER "
+    "10, EXPORTS 20 and BALANCE 30: BALANCE = EXPORTS − IMPORTS holds only with IMPORTS of "
+    "−10). An identity claim is judged the same way.",
     operation_id="list_identity_checks",
     **reads(422),
 )

@@ -68,9 +68,11 @@ The reporter's {noun}, year by year, as the indicator `{code}`.
 
 Each value carries its status: `reported` values come with their source, the document that
 printed them and the verbatim quote; `derived` values are computed exactly from reported
-ones by an accounting identity (TURNOVER = EXPORTS + IMPORTS, BALANCE = EXPORTS − IMPORTS)
-and list the formula and inputs. Each value also has its growth against the previous year
-(ratio, percent change, absolute change), or null with a `reason` when there is no base.
+ones by an accounting identity (TURNOVER = EXPORTS + IMPORTS, BALANCE = EXPORTS − IMPORTS),
+or from TURNOVER and BALANCE alone by both at once (EXPORTS = (TURNOVER + BALANCE) / 2,
+IMPORTS = (TURNOVER − BALANCE) / 2), and list the formula and inputs. Each value also has
+its growth against the previous year (ratio, percent change, absolute change), or null with
+a `reason` when there is no base.
 
 Claims can imply a range for a year with no figure ("almost four times" the year before);
 add `include=implied` to see those as points with status `implied` and a null `value`.
