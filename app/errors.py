@@ -20,6 +20,9 @@ TYPE_PREFIX = "urn:tradestats:problem:"
 PAYLOAD_TOO_LARGE = "Payload too large"
 URI_TOO_LONG = "URI too long"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+# Field problems a request's 422 lists: more than any valid route or body has fields, so
+# only a flood of unknown parameters or body fields (a URL or body of thousands) is cut.
+MAX_LISTED = 20
 log = logging.getLogger("tradestats")
 
 
@@ -45,6 +48,12 @@ class Problem(BaseModel):
         default=None, description="The request path.", examples=["/v1/turnover"]
     )
     errors: list[FieldError] | None = Field(default=None, description="Field problems, if any.")
+    errors_truncated: bool | None = Field(
+        default=None,
+        description="Present, and true, when `errors` lists only the first of the problems "
+        f"found: at most {MAX_LISTED} for a request; `detail` says how many there were.",
+        examples=[True],
+    )
 
 
 class ProblemException(Exception):
@@ -58,10 +67,12 @@ class ProblemException(Exception):
         detail: str,
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        truncated: bool = False,
     ) -> None:
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.errors, self.headers = errors, headers
+        self.truncated = truncated  # `errors` lists only the first problems found
 
 
 NO_DATABASE = "The database is unreachable or has no schema yet."
@@ -96,8 +107,19 @@ def invalid(field: str, message: str, location: str = "query") -> ProblemExcepti
 
 
 def invalid_fields(errors: list[FieldError]) -> ProblemException:
-    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return ProblemException(422, "validation-error", "Invalid request", detail, errors)
+    """A 422 listing the first MAX_LISTED problems, and saying how many there are."""
+    listed = errors[:MAX_LISTED]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in listed)
+    if len(errors) > MAX_LISTED:
+        detail += f"; {len(errors)} problems in all, the first {MAX_LISTED} listed"
+    return ProblemException(
+        422,
+        "validation-error",
+        "Invalid request",
+        detail,
+        listed,
+        truncated=len(errors) > MAX_LISTED,
+    )
 
 
 def problem_bytes(
@@ -119,6 +141,7 @@ def problem_data(problem: ProblemException, instance: str) -> dict[str, Any]:
         detail=problem.detail,
         instance=instance,
         errors=problem.errors,
+        errors_truncated=problem.truncated or None,
     )
     return document.model_dump(exclude_none=True)
 

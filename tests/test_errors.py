@@ -18,7 +18,7 @@ def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-de
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert PROBLEM_KEYS <= set(body) <= PROBLEM_KEYS | {"errors"}
+    assert PROBLEM_KEYS <= set(body) <= PROBLEM_KEYS | {"errors", "errors_truncated"}
     assert body["status"] == status
     assert body["type"].startswith("urn:tradestats:problem:")
     assert body["title"] and body["detail"]

@@ -79,7 +79,8 @@ PROBLEM_DESCRIPTIONS = {
     413: "The body is larger than the documented limit",
     414: f"The path and query string are longer than {MAX_URL_BYTES} bytes",
     415: "The body is not of a media type this route accepts",
-    422: "Invalid parameters (or one the route does not take) or body; `errors` lists each",
+    422: "Invalid parameters (or one the route does not take) or body; `errors` lists each, "
+    "or the first of a flood of them (then `errors_truncated` is true)",
     429: "This client's read or write budget is spent; retry after `Retry-After` seconds",
     500: "Unexpected failure, logged on the server",
     503: "The database is busy or unavailable; retry after `Retry-After` seconds",
