@@ -162,7 +162,7 @@ def _import(file: Path, format: ImportFormat, dry_run: bool) -> None:
             )
         except ImportFailed as exc:
             progress.stop()
-            for e in exc.report.errors[:50]:
+            for e in exc.report.errors:  # those of the first rows with problems, as a 422's
                 err.print(f"{e.location}: {e.field}: {e.message}", markup=False)
             raise
     verb = "would import" if dry_run else "imported"

@@ -51,7 +51,8 @@ class Problem(BaseModel):
     errors_truncated: bool | None = Field(
         default=None,
         description="Present, and true, when `errors` lists only the first of the problems "
-        f"found: at most {MAX_LISTED} for a request; `detail` says how many there were.",
+        f"found: at most {MAX_LISTED} for a request, and for an import those of its first "
+        "rows with problems, after which it stops checking (`detail` says how far it got).",
         examples=[True],
     )
 

@@ -19,6 +19,7 @@ import json
 import logging
 import re
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -105,18 +106,27 @@ KEY = ("reporter", "partner", "indicator", "year")
 BATCH = 2000  # rows written at a time
 CHUNK = 100  # rows read and checked at a time: few records alive at once, so few outlive a GC pass
 PARAMETERS = 32766  # bound values per statement: SQLite's limit (PostgreSQL's is 65535)
-MAX_ERRORS = 1000  # reported in full up to this many; a broken file need not list them all
+# A 422 lists the problems of the first this many rows that have any, and checking stops
+# at the next. A fault of the whole file (a wrong source, a shifted column) shows in its
+# first rows as well as in all of them; typos are seldom a hundred; and the list stays one
+# a person reads: 100 problems (9 kB) when each row has one, 1,100 (120 kB) when every
+# field of every row is wrong.
+MAX_BAD_ROWS = 100
+# Problems listed at most: a CSV row has a dozen at most (a field has one, and fields taken
+# together a few), so only JSON rows naming thousands of unknown fields are cut short.
+MAX_ERRORS = 20 * MAX_BAD_ROWS
 
 
 @dataclass
 class ImportReport:
-    rows: int = 0
+    rows: int = 0  # rows read: all of them, or those up to where checking stopped
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     errors: list[FieldError] = field(default_factory=list)  # located by row: "line 3"
-    problems: int = 0  # every problem, though `errors` keeps only the first MAX_ERRORS
+    problems: int = 0  # every problem found, though `errors` keeps only the first MAX_ERRORS
     bad_rows: int = 0  # the rows those problems are in
+    stopped_at: str | None = None  # where checking stopped: a bad row past MAX_BAD_ROWS
     dry_run: bool = False
 
     def add_problems(self, place: str, errors: list[FieldError]) -> None:
@@ -129,13 +139,26 @@ class ImportReport:
 
 class ImportFailed(ProblemException):
     def __init__(self, report: ImportReport) -> None:
+        found = counted(report.problems, "problem")
+        listed = len(report.errors)
+        cut = f", the first {listed} listed" if listed < report.problems else ""
+        if report.stopped_at is None:
+            detail = f"{found} in {report.bad_rows} of {counted(report.rows, 'row')}{cut}; "
+            detail += "nothing was imported."
+        else:
+            detail = (
+                f"{found} in the first {report.bad_rows} rows with problems, of "
+                f"{report.rows} rows checked{cut}; {report.stopped_at} has problems too, "
+                "and checking stopped there: later rows were not checked. Nothing was "
+                "imported: fix these and import again."
+            )
         super().__init__(
             422,
             "import-invalid",
             "Invalid import",
-            f"{counted(report.problems, 'problem')} in {report.bad_rows} of "
-            f"{counted(report.rows, 'row')}; nothing was imported.",
+            detail,
             report.errors,
+            truncated=report.stopped_at is not None or listed < report.problems,
         )
         self.report = report
 
@@ -341,6 +364,7 @@ def _usable_columns(header: list[str]) -> None:
             "Invalid import",
             "The CSV header is not usable: " + "; ".join(problems) + f". Columns: {COLUMN_LIST}.",
             errors,
+            truncated=len(unknown) > 10,
         )
 
 
@@ -651,34 +675,34 @@ def import_observations(
     """Validate every row and apply them all in one transaction, or nothing.
 
     Rows stream through in batches: each valid batch is written at once, and the
-    transaction is rolled back at the end if any row was bad (or on a dry run), so memory
-    stays flat however long the file is. Once a row is bad, later rows are only checked.
-    `precondition` (a request's If-Match) runs before the first write, once the first
-    rows are found valid (a body that is not is a 422 first), and raises to refuse."""
+    transaction is rolled back at the end on a dry run, so memory stays flat however long
+    the file is. The first bad row rolls it back at once, letting the write lock go; later
+    rows are then only checked, until more than MAX_BAD_ROWS rows have problems, and the
+    import fails with those of the first MAX_BAD_ROWS (ImportFailed). `precondition` (a
+    request's If-Match) runs before the first write, once the first rows are found valid
+    (a body that is not is a 422 first), and raises to refuse."""
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
     put_ids_back = _id_sequences(session)
+    batches = _told(_checked_batches(session, rows, report), progress)
     try:
         with _larger_cache(session):  # put back before the commit or rollback, either way
             writer = _Writer(session, api_key_id, utcnow())
-            for batch in _checked_batches(session, rows, report):
-                if not report.problems:
-                    if precondition:  # once, before anything is written
-                        precondition()
-                        precondition = None
-                    writer.apply(batch, report)
-                if progress:
-                    progress(len(batch[0]))
-            if report.problems:
-                raise ImportFailed(report)
-            if precondition:
+            for batch in batches:
+                if report.problems:
+                    break  # the import fails: nothing more is written
+                if precondition:  # once, before anything is written
+                    precondition()
+                    precondition = None
+                writer.apply(batch, report)
+            if precondition and not report.problems:
                 precondition()
-        if dry_run:
+        if dry_run or report.problems:
             put_ids_back()
             session.rollback()
         else:
             session.commit()
-    except ProblemException:  # bad rows, a failed precondition: the transaction still works
+    except ProblemException:  # a failed precondition, a malformed file: the transaction works
         put_ids_back()
         session.rollback()
         raise
@@ -691,7 +715,21 @@ def import_observations(
     except BaseException:
         session.rollback()
         raise
+    if report.problems:
+        for _ in batches:  # checked on, the lock let go, as far as MAX_BAD_ROWS allows
+            pass
+        raise ImportFailed(report)
     return report
+
+
+def _told(
+    batches: Iterator[list[list[Any]]], progress: Callable[[int], None] | None
+) -> Iterator[list[list[Any]]]:
+    """The batches, each one's rows told to `progress` once the caller is done with it."""
+    for batch in batches:
+        yield batch
+        if progress:
+            progress(len(batch[0]))
 
 
 IMPORT_CACHE_KIB = 65536  # SQLite's page cache while an import writes (its default: 2 MiB)
@@ -771,7 +809,11 @@ def _checked_batches(
     session: Session, rows: Rows, report: ImportReport
 ) -> Iterator[list[list[Any]]]:
     """The valid rows' column values, BATCH rows at a time, column by column
-    (rowcheck.COLUMNS); every problem goes to the report, a repeated key included."""
+    (rowcheck.COLUMNS); every problem goes to the report, a repeated key included.
+
+    The chunk that holds the first row with a problem ends a batch at once, so the caller
+    learns that the import fails and writes no more. Checking goes on until a row with
+    problems is found past the first MAX_BAD_ROWS, where it stops (report.stopped_at)."""
     kinds = session.execute(select(Source.id, Source.kind))  # type: ignore[call-overload]
     source_kinds: dict[int, str] = {source_id: kind for source_id, kind in kinds}
     last_year = latest_year()
@@ -800,11 +842,18 @@ def _checked_batches(
                 columns = [list(compress(column, kept)) for column in columns]
             for gathered, column in zip(batch, columns, strict=True):
                 gathered += column
+        failed_before = report.problems > 0
         for line, errors in problems:
+            if report.bad_rows == MAX_BAD_ROWS:  # one more: the list is not all there is
+                report.rows -= len(chunk.lines) - bisect_left(chunk.lines, line)
+                report.stopped_at = rows.PLACE.format(line)
+                break
             report.add_problems(rows.PLACE.format(line), errors)
-        if len(batch[0]) >= BATCH:
-            yield batch
+        if len(batch[0]) >= BATCH or (report.problems and not failed_before):
+            yield batch  # at once when the import is found to fail: the caller stops writing
             batch = [[] for _ in COLUMNS]
+        if report.stopped_at is not None:
+            return
     if batch[0]:
         yield batch
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import sqlite3
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import imports
+from app.db import WRITE_LOCK
 from app.errors import ProblemException
 from app.imports import IMPORT_COLUMNS, csv_rows, json_array_rows, json_rows
 from tests.conftest import TURNOVER_2023, count_rows, run_cli
@@ -97,7 +99,8 @@ def test_an_import_enlarges_the_page_cache_only_while_it_writes(
     session: Session, body: str, dry_run: bool
 ) -> None:
     """SQLite's page cache is IMPORT_CACHE_KIB while an import writes, then the
-    connection's own size again, so a pooled connection does not keep 64 MiB."""
+    connection's own size again, so a pooled connection does not keep 64 MiB. A refused
+    import gives it back at its first bad row, with the lock, before it checks on."""
     if session.connection().dialect.name != "sqlite":
         pytest.skip("SQLite's page cache")
     raw = session.connection().connection.dbapi_connection
@@ -117,7 +120,7 @@ def test_an_import_enlarges_the_page_cache_only_while_it_writes(
         )
     except imports.ImportFailed:
         assert body != GOOD
-    assert during == [-imports.IMPORT_CACHE_KIB]
+    assert during == [-imports.IMPORT_CACHE_KIB if body == GOOD else before]
     assert cache_size() == before != -imports.IMPORT_CACHE_KIB
 
 
@@ -241,6 +244,17 @@ def test_header_problems(client: TestClient, auth: dict) -> None:
     assert listed == {("line 1", "colour"), *(("line 1", column) for column in required)}
     twice = post_csv(client, auth, "reporter,reporter,partner\n").json()["errors"]
     assert {"location": "line 1", "field": "reporter", "message": "is named twice"} in twice
+
+
+def test_a_header_of_many_unknown_columns_names_ten_and_says_there_are_more(
+    client: TestClient, auth: dict
+) -> None:
+    header = HEADER + "".join(f",c{n}" for n in range(1, 13))
+    problem = post_csv(client, auth, header + "\n").json()
+    named = "unknown columns: c1, c2, c3, c4, c5, c6, c7, c8, c9, c10 and 2 more"
+    assert named in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == [f"c{n}" for n in range(1, 11)]
+    assert problem["errors_truncated"] is True
 
 
 def test_a_json_import_refuses_half_a_utf16_pair_as_a_post_does(
@@ -901,8 +915,116 @@ def test_a_broken_file_counts_every_problem_and_lists_the_first(
     monkeypatch.setattr(imports, "MAX_ERRORS", 2)
     response = post_csv(client, auth, GOOD.replace("USD", "XXY"))  # three bad currencies
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("3 problems in 3 of 3 rows")
+    detail = "3 problems in 3 of 3 rows, the first 2 listed; nothing was imported."
+    assert (response.json()["detail"], response.json()["errors_truncated"]) == (detail, True)
     assert [e["location"] for e in response.json()["errors"]] == ["line 2", "line 3"]
+
+
+def bad_rows(count: int) -> str:
+    """`count` CSV rows, each with one problem: an unknown currency."""
+    return "".join(f"KAZ,DEU,EXPORTS,{1901 + n},1.5,XXY,6,,2,,Q.,\n" for n in range(count))
+
+
+BAD_CURRENCY = "unknown ISO 4217 currency 'XXY'"
+# GOOD's three rows (lines 2 to 4), then 105 bad ones (lines 5 to 109).
+STOPPED = (
+    "100 problems in the first 100 rows with problems, of 103 rows checked; line 105 has "
+    "problems too, and checking stopped there: later rows were not checked. Nothing was "
+    "imported: fix these and import again."
+)
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry run"])
+def test_a_file_of_many_bad_rows_lists_the_first_hundred_and_says_checking_stopped(
+    client: TestClient, auth: dict, session: Session, dry_run: bool
+) -> None:
+    """A broken file need not be checked to its end, nor every bad row listed."""
+    assert imports.MAX_BAD_ROWS == 100
+    before = state(session)
+    response = post_csv(client, auth, GOOD + bad_rows(105), dry_run=str(dry_run).lower())
+    assert response.status_code == 422
+    problem = response.json()
+    assert (problem["detail"], problem["errors_truncated"]) == (STOPPED, True)
+    listed = [(e["location"], e["field"], e["message"]) for e in problem["errors"]]
+    assert listed == [(f"line {n}", "currency", BAD_CURRENCY) for n in range(5, 105)]
+    assert state(session) == before
+
+
+def test_a_hundred_bad_rows_are_all_listed_and_no_more_said(client: TestClient, auth: dict) -> None:
+    problem = post_csv(client, auth, GOOD + bad_rows(100)).json()
+    assert problem["detail"] == "100 problems in 100 of 103 rows; nothing was imported."
+    assert len(problem["errors"]) == 100 and "errors_truncated" not in problem
+
+
+def test_a_json_import_stops_at_the_observation_past_the_hundredth_bad_one(
+    client: TestClient, auth: dict, session: Session
+) -> None:
+    rows = [row | {"year": 1901 + n} for n, row in enumerate(json.loads(ONE_LINE)[:1] * 103)]
+    body = json.dumps(rows[:1] + [row | {"value": "x"} for row in rows[1:]])  # 102 bad rows
+    before = state(session)
+    response = client.post(
+        "/v1/imports", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert [e["location"] for e in response.json()["errors"]] == [
+        f"observation {n}" for n in range(2, 102)
+    ]
+    detail = response.json()["detail"]
+    assert "; observation 102 has problems too, and checking stopped there" in detail
+    assert state(session) == before
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry run"])
+def test_cli_lists_the_first_hundred_bad_rows_as_a_422_does(
+    engine: Engine, session: Session, tmp_path: Path, dry_run: bool
+) -> None:
+    path = tmp_path / "figures.csv"
+    path.write_text(GOOD + bad_rows(105), encoding="utf-8")
+    before = state(session)
+    failed = cli(engine, "import", str(path), *(["--dry-run"] if dry_run else []))
+    assert failed.returncode == 2
+    printed = failed.stderr.splitlines()
+    assert [line for line in printed if line.endswith(BAD_CURRENCY)] == [
+        f"line {n}: currency: {BAD_CURRENCY}" for n in range(5, 105)
+    ]
+    assert printed[-1] == f"error: {STOPPED}"
+    assert state(session) == before
+
+
+def write_lock_is_free(engine: Engine) -> bool:
+    """Whether another writer could start now, without waiting."""
+    if engine.dialect.name == "sqlite":
+        other = sqlite3.connect(str(engine.url.database), timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+            return True
+        except sqlite3.OperationalError:  # database is locked
+            return False
+        finally:
+            other.close()
+    with engine.connect() as other:
+        taken = other.execute(text(f"SELECT pg_try_advisory_xact_lock({WRITE_LOCK})")).scalar()
+        other.rollback()
+        return bool(taken)
+
+
+def test_a_refused_import_lets_the_write_lock_go_at_its_first_bad_row(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows after the first bad one are only checked: other writers need not wait for it."""
+    monkeypatch.setattr(imports, "BATCH", 2)
+    body = GOOD + bad_rows(1) + GOOD.split("\n", 1)[1].replace(",202", ",201")  # 3, 1, 3
+    free = []  # at the end of each batch of 2: lines 2-3, 4 (and 5, bad), 6-7 and 8
+    with pytest.raises(imports.ImportFailed):
+        imports.import_observations(
+            session,
+            imports.rows_from(body.encode(), "text/csv"),
+            None,
+            progress=lambda _: free.append(write_lock_is_free(engine)),
+        )
+    assert free == [False, True, True, True]
+    assert write_lock_is_free(engine)
 
 
 def problems(

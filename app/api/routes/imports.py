@@ -11,7 +11,13 @@ from app.api.deps import SessionDep
 from app.api.openapi import problems, schema_ref
 from app.auth import WriterKey
 from app.core.config import get_settings
-from app.imports import IMPORT_COLUMNS, ImportRow, import_observations, rows_from
+from app.imports import (
+    IMPORT_COLUMNS,
+    MAX_BAD_ROWS,
+    ImportRow,
+    import_observations,
+    rows_from,
+)
 from app.writes import check_collection_preconditions
 
 router = APIRouter(prefix="/v1", tags=["Imports"])
@@ -57,9 +63,11 @@ the rows of the JSON export of `/v1/observations` import too, their `id`, `statu
 `created_at` and `updated_at` ignored). A `status` (in CSV too) other than `reported` or
 empty is refused: tradestats stores reported figures only, and derives or implies the
 others itself.
-The whole file applies in one transaction, or none of it does: a 422 lists every bad row
-and field, in `location`: a CSV row by its line (`line 3`), a JSON one by its place in the
-array, from 1 (`observation 3`).
+The whole file applies in one transaction, or none of it does: a 422 lists each bad row's
+problems field by field, the row in `location`: a CSV row by its line (`line 3`), a JSON
+one by its place in the array, from 1 (`observation 3`). It lists those of the first
+{MAX_BAD_ROWS} bad rows: at the next, checking stops, `detail` says where, and
+`errors_truncated` is true. Fix those and import again.
 Rows are matched on reporter, partner, indicator and year: new ones are created, changed
 ones updated (with a revision), identical ones left alone, so importing the same file
 again changes nothing.
@@ -68,7 +76,8 @@ CSV columns, with a header row: `{"`, `".join(IMPORT_COLUMNS)}`. An empty cell i
 left out: `currency` USD, `multiplier` 6 (millions), `precision` inferred from `value`,
 and null for the optional rest. The CSV export of `/v1/observations`
 imports again unchanged. Bodies are limited to {LIMIT:,} bytes (413 beyond).
-`dry_run=true` validates and counts without writing. Needs `Authorization: Bearer <key>`.""",
+`dry_run=true` validates and counts without writing, and stops checking where an import
+would. Needs `Authorization: Bearer <key>`.""",
     operation_id="import_observations",
     openapi_extra={
         "requestBody": {
