@@ -463,7 +463,9 @@ def _number(text: str) -> Decimal | str:
 
 
 def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows from `[...]` or `{"observations": [...]}`, numbered by place in the array from 1."""
+    """Rows from `[...]` or `{"observations": [...]}`, numbered by place in the array from 1.
+    The body is parsed now, not as the rows are taken: before an import takes the write
+    lock, which other writers would wait for while a large body is parsed."""
     data = parse_json(body)
     if isinstance(data, dict) and set(data) == {"observations"}:
         data = data["observations"]
@@ -474,8 +476,7 @@ def json_rows(body: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
             "Malformed import",
             'A JSON import is an array of observations, or {"observations": [...]}.',
         )
-    for index, row in enumerate(data, start=1):
-        yield index, _json_row(row)
+    return ((index, _json_row(row)) for index, row in enumerate(data, start=1))
 
 
 def _json_row(row: Any) -> dict[str, Any]:

@@ -1027,6 +1027,13 @@ def test_a_refused_import_lets_the_write_lock_go_at_its_first_bad_row(
     assert write_lock_is_free(engine)
 
 
+def test_a_json_body_is_parsed_before_an_import_takes_the_write_lock() -> None:
+    """Parsing 10 MB of JSON takes a second or more: not while other writers wait."""
+    with pytest.raises(ProblemException) as malformed:
+        json_rows(b'[{"year": 2023}, ')
+    assert malformed.value.status == 400
+
+
 def problems(
     client: TestClient, auth: dict, session: Session, body: str, path: Path | None = None
 ) -> list[tuple[str, str, str]]:
