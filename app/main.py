@@ -62,7 +62,7 @@ investment between pairs of countries, by year.
 
 Errors are RFC 9457 `application/problem+json` documents with one shape.
 
-The same figures for people: an overview page with charts at [`/`](/), and each series
+The same figures for people: an overview page with charts at [`/`](./), and each series
 as an SVG chart at `/v1/<series>.svg`.
 """
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -119,13 +120,22 @@ def serve_from(engine: Engine, served: FastAPI = app) -> None:
     served.dependency_overrides[database] = test_database
 
 
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
+@contextmanager
+def serving(engine: Engine, root_path: str = "") -> Iterator[TestClient]:
+    """A client of the app on this engine; `root_path` as uvicorn's `--root-path` sets it."""
     serve_from(engine)
     # The base URL users run on, so `next` links match the documented examples.
-    with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as test_client:
+    with TestClient(
+        app, base_url=BASE_URL, raise_server_exceptions=False, root_path=root_path
+    ) as test_client:
         yield test_client
     app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    with serving(engine) as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Row
 from sqlmodel import Session
 
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, root_path
 from app.api.presenters import claims_public, series_data
 from app.api.routes.series import SERIES_ROUTES, SeriesRoute
 from app.inputs import http_or_https
@@ -112,7 +112,7 @@ PAGE_HEADERS = security_headers(
     "form-action 'none'",
     "frame-ancestors 'none'",
 )
-FAVICON = "/static/docs/favicon.png"
+FAVICON = "/static/docs/favicon.png"  # after the root path, as every path a page names
 
 LEGEND = """
 <ul class="legend">
@@ -129,25 +129,33 @@ puts a missing figure</span></li>
 # A whole trade matrix (tens of thousands of pairs) is no page for people: show the first
 # pairs and say where the rest are.
 MAX_PAIRS = 20
-MORE_PAIRS = f"""<p class="meta" id="more-pairs">These are the first {MAX_PAIRS} pairs with
+
+
+def _more_pairs(root: str) -> str:
+    return f"""<p class="meta" id="more-pairs">These are the first {MAX_PAIRS} pairs with
 figures, in code order. Every pair's series is in the API, as
-<code>/v1/turnover?reporter=…&amp;partner=…</code> (and likewise for each series) and as a
-chart at <code>/v1/turnover.svg?reporter=…&amp;partner=…</code>;
-<a href="/v1/observations">/v1/observations</a> lists every figure.</p>"""
+<code>{root}/v1/turnover?reporter=…&amp;partner=…</code> (and likewise for each series) and as
+a chart at <code>{root}/v1/turnover.svg?reporter=…&amp;partner=…</code>;
+<a href="{root}/v1/observations">{root}/v1/observations</a> lists every figure.</p>"""
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(session: SessionDep) -> HTMLResponse:
+def overview(request: Request, session: SessionDep) -> HTMLResponse:
+    # Behind a proxy that serves the app under a prefix, /docs would be the proxy's own.
+    root = escape(root_path(request))
     pairs = pairs_with_figures(session=session, limit=MAX_PAIRS + 1)
     sections = [
-        _pair([(route, _series(session, route, reporter, partner)) for route in SERIES_ROUTES])
+        _pair(
+            [(route, _series(session, route, reporter, partner)) for route in SERIES_ROUTES],
+            root,
+        )
         for reporter, partner in pairs[:MAX_PAIRS]
     ]
     if len(pairs) > MAX_PAIRS:
-        sections.append(MORE_PAIRS)
-    sections.append(_claims(claims_public(session, claims(session=session))))
+        sections.append(_more_pairs(root))
+    sections.append(_claims(claims_public(session, claims(session=session)), root))
     sections.append(_sources(sources(session=session)))
-    return HTMLResponse(_page("".join(sections)), headers=PAGE_HEADERS)
+    return HTMLResponse(_page("".join(sections), root), headers=PAGE_HEADERS)
 
 
 def _series(session: Session, route: SeriesRoute, reporter: str, partner: str) -> Series:
@@ -156,21 +164,21 @@ def _series(session: Session, route: SeriesRoute, reporter: str, partner: str) -
     return Series.model_validate(data)
 
 
-def _page(body: str) -> str:
+def _page(body: str, root: str) -> str:
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tradestats: bilateral trade figures</title>
-<link rel="icon" href="{FAVICON}">
+<link rel="icon" href="{root}{FAVICON}">
 <style>{STYLE}</style>
 </head>
 <body>
 <header><div class="wrap">
 <div class="brand">tradestats<span>bilateral trade statistics</span></div>
-<nav><a href="/docs">API docs</a><a href="/redoc">API reference</a><a
-href="/openapi.json">OpenAPI</a></nav>
+<nav><a href="{root}/docs">API docs</a><a href="{root}/redoc">API reference</a><a
+href="{root}/openapi.json">OpenAPI</a></nav>
 </div></header>
 <main class="wrap">
 <h1>Trade and investment figures</h1>
@@ -180,18 +188,18 @@ other values say so, and growth that cannot be computed says why.</p>
 {body}
 </main>
 <footer><div class="wrap">Every figure here is also in the JSON API:
-<a href="/docs">try it in the API docs</a> or read the
-<a href="/redoc">API reference</a>. Charts are served as SVG at
-<code>/v1/&lt;series&gt;.svg</code>.</div></footer>
+<a href="{root}/docs">try it in the API docs</a> or read the
+<a href="{root}/redoc">API reference</a>. Charts are served as SVG at
+<code>{root}/v1/&lt;series&gt;.svg</code>.</div></footer>
 </body>
 </html>
 """
 
 
-def _pair(charts: list[tuple[SeriesRoute, Series]]) -> str:
+def _pair(charts: list[tuple[SeriesRoute, Series]], root: str) -> str:
     first = charts[0][1]
     title = f"{first.reporter.name} – {first.partner.name}"
-    cards = "".join(_card(route, series) for route, series in charts if series.observations)
+    cards = "".join(_card(route, series, root) for route, series in charts if series.observations)
     return (
         f'<section id="{escape(first.reporter.alpha3)}-{escape(first.partner.alpha3)}">'
         f"<h2>{escape(title)}</h2>"
@@ -200,7 +208,7 @@ def _pair(charts: list[tuple[SeriesRoute, Series]]) -> str:
     )
 
 
-def _card(route: SeriesRoute, series: Series) -> str:
+def _card(route: SeriesRoute, series: Series, root: str) -> str:
     query = urlencode(
         {"reporter": series.reporter.alpha3, "partner": series.partner.alpha3, "include": "implied"}
     )
@@ -209,8 +217,8 @@ def _card(route: SeriesRoute, series: Series) -> str:
     )
     return f"""<article class="card">
 <div class="card-head"><h3>{escape(series.indicator.name)}</h3>
-<span class="links"><a href="/v1/{route.path}?{escape(query)}">JSON</a>
-<a href="/v1/{route.path}.svg?{escape(query)}">SVG</a></span></div>
+<span class="links"><a href="{root}/v1/{route.path}?{escape(query)}">JSON</a>
+<a href="{root}/v1/{route.path}.svg?{escape(query)}">SVG</a></span></div>
 <div class="meta">{escape(series.indicator.code)} · {escape(series.indicator.direction)}</div>
 <div class="chart">{series_chart(series, heading=False)}</div>
 <table><thead><tr><th>Year</th><th class="num">Value</th><th>Status</th>
@@ -248,22 +256,22 @@ def _growth(point: SeriesPoint, shift: int) -> str:
     return escape(f"{_signed(pch)}% ({_signed(g.chg.scaleb(shift, EXACT))})")
 
 
-def _claims(rows: list[ClaimPublic]) -> str:
+def _claims(rows: list[ClaimPublic], root: str) -> str:
     if not rows:
         return ""
-    cards = "".join(_claim(c) for c in rows)
+    cards = "".join(_claim(c, root) for c in rows)
     return (
         f'<section id="claims"><h2>Claims checked</h2><div class="claims">{cards}</div></section>'
     )
 
 
-def _claim(c: ClaimPublic) -> str:
+def _claim(c: ClaimPublic, root: str) -> str:
     source = (c.source.publisher or c.source.title) if c.source else "unknown source"
     return f"""<article class="card claim">
 <h3><span class="chip {escape(c.verdict)}">{escape(c.verdict)}</span>
 {escape(f"{c.indicator}, {c.year} against {c.base_year}: {c.statement}")}</h3>
 <div class="meta">{escape(c.reporter)}–{escape(c.partner)} ·
-<a href="/v1/claims/{c.id}">claim {c.id}</a></div>
+<a href="{root}/v1/claims/{c.id}">claim {c.id}</a></div>
 <blockquote>“{escape(c.quote)}” <span class="meta">{escape(source)}</span></blockquote>
 <p>{escape(c.explanation)}</p>
 </article>"""

@@ -1,0 +1,81 @@
+"""Behind a proxy that serves the app under a prefix (uvicorn's `--root-path /stats`): every
+path the app writes for a client to follow starts with the prefix, or the client asks the
+proxy for a page it does not have.
+
+uvicorn puts the root path in the scope and at the head of the path (the ASGI spec), so a
+TestClient with `root_path` that asks for /stats/… sees what uvicorn passes on.
+"""
+
+import re
+from collections.abc import Iterator
+from html import unescape
+from urllib.parse import urljoin
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from tests.conftest import BASE_URL, serving
+
+PREFIX = "/stats"
+# Where a page names a path: links, scripts and styles, and the docs' OpenAPI document.
+NAMED = re.compile(r"""(?:src|href|spec-url)="([^"]*)"|url: '([^']*)'""")
+
+
+@pytest.fixture
+def proxied(engine: Engine) -> Iterator[TestClient]:
+    with serving(engine, root_path=PREFIX) as client:
+        yield client
+
+
+def named_paths(html: str) -> list[str]:
+    """The paths of this service a page names (not a source's own site)."""
+    found = [unescape(a or b) for a, b in NAMED.findall(html)]
+    return [path for path in found if not re.match(r"(?i)https?:", path)]
+
+
+@pytest.mark.parametrize("page", ["/", "/docs", "/redoc"])
+def test_every_path_a_page_names_is_under_the_root_path(proxied: TestClient, page: str) -> None:
+    """The overview linked /docs, each series, its chart and each claim at the bare path."""
+    response = proxied.get(PREFIX + page)
+    assert response.status_code == 200
+    paths = named_paths(response.text)
+    assert paths
+    assert [p for p in paths if not p.startswith(PREFIX + "/")] == []
+    for path in set(paths):
+        assert proxied.get(path).status_code == 200, path
+
+
+def test_the_paths_the_overview_shows_as_text_are_under_the_root_path(
+    proxied: TestClient,
+) -> None:
+    html = proxied.get(PREFIX + "/").text
+    shown = [unescape(text) for text in re.findall(r"<code>([^<]*)</code>", html)]
+    assert shown
+    assert [text for text in shown if not text.startswith(PREFIX + "/")] == []
+
+
+def test_the_favicon_redirect_is_under_the_root_path(proxied: TestClient) -> None:
+    response = proxied.get(PREFIX + "/favicon.ico", follow_redirects=False)
+    assert response.headers["location"] == f"{PREFIX}/static/docs/favicon.png"
+
+
+def test_next_pages_are_under_the_root_path(proxied: TestClient) -> None:
+    response = proxied.get(PREFIX + "/v1/observations", params={"limit": 1})
+    following = response.json()["next"]
+    assert following.startswith(f"{BASE_URL}{PREFIX}/v1/observations?")
+    assert response.headers["link"] == f'<{following}>; rel="next"'
+    assert proxied.get(following).status_code == 200
+
+
+def test_the_api_description_links_the_overview_from_where_it_is_read(
+    proxied: TestClient,
+) -> None:
+    """/docs and /redoc show the description, whose link to the overview was "/"."""
+    description = proxied.get(PREFIX + "/openapi.json").json()["info"]["description"]
+    links = re.findall(r"\]\(([^)]*)\)", description)
+    assert links
+    for page in ("/docs", "/redoc", "/openapi.json"):
+        assert {urljoin(BASE_URL + PREFIX + page, link) for link in links} == {
+            f"{BASE_URL}{PREFIX}/"
+        }
