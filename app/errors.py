@@ -148,11 +148,15 @@ def problem_data(problem: ProblemException, instance: str) -> dict[str, Any]:
 
 
 def problem_response(request: Request, problem: ProblemException) -> JSONResponse:
+    headers = problem.headers
+    if headers and "Location" in headers:  # a path of the app's: under its root path
+        root = str(request.scope.get("root_path", "")).rstrip("/")  # as app.api.deps's
+        headers = {**headers, "Location": root + headers["Location"]}
     return JSONResponse(
         problem_data(problem, request.url.path),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=problem.headers,
+        headers=headers,
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.conftest import BASE_URL, serving
+from tests.conftest import BASE_URL, TURNOVER_2023, serving
 
 PREFIX = "/stats"
 # Where a page names a path: links, scripts and styles, and the docs' OpenAPI document.
@@ -79,3 +79,17 @@ def test_the_api_description_links_the_overview_from_where_it_is_read(
         assert {urljoin(BASE_URL + PREFIX + page, link) for link in links} == {
             f"{BASE_URL}{PREFIX}/"
         }
+
+
+def test_a_written_items_location_is_under_the_root_path(
+    proxied: TestClient, auth: dict[str, str]
+) -> None:
+    created = proxied.post(PREFIX + "/v1/observations", json=TURNOVER_2023, headers=auth)
+    assert created.status_code == 201
+    location = created.headers["location"]
+    assert location == f"{PREFIX}/v1/observations/{created.json()['id']}"
+    changed = proxied.patch(location, json={"note": "Checked."}, headers=auth)
+    assert (changed.status_code, changed.headers["location"]) == (200, location)
+    again = proxied.post(PREFIX + "/v1/observations", json=TURNOVER_2023, headers=auth)
+    assert again.status_code == 409
+    assert again.headers["location"] == location

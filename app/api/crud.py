@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
 from app.api.csvio import wants_csv
-from app.api.deps import AsOf, Digits, SessionDep
+from app.api.deps import AsOf, Digits, SessionDep, root_path
 from app.api.headers import listed
 from app.api.openapi import problems, request_body
 from app.api.render import Format, json_response, read_responses, reads, render
@@ -204,35 +204,45 @@ def add_item_routes(
             request.state.etag = etag  # render sends it
         return render(request, format, present(session, row, as_of), f"{name}-{item_id}")
 
-    def reply(session: Session, row: Any, status: int = 200) -> Response:
-        """The item as written, with its ETag and Location; JSON as `render` writes it."""
+    def reply(request: Request, session: Session, row: Any, status: int = 200) -> Response:
+        """The item as written, with its ETag and Location (under the root path, as a client
+        behind a proxy must ask for it); JSON as `render` writes it."""
         item = present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
         etag = current_etag(session, resource, row.id)
-        headers = {"ETag": etag, "Location": f"{resource.path}/{row.id}"}
+        headers = {"ETag": etag, "Location": f"{root_path(request)}{resource.path}/{row.id}"}
         return json_response(item, status, headers)
 
     def post_item(
-        session: SessionDep, key: WriterKey, body: Body, conditions: CollectionConditions
+        request: Request,
+        session: SessionDep,
+        key: WriterKey,
+        body: Body,
+        conditions: CollectionConditions,
     ) -> Response:
-        return reply(session, create(session, resource, body, key.id or 0, conditions), 201)
+        created = create(session, resource, body, key.id or 0, conditions)
+        return reply(request, session, created, 201)
 
     def put_item(
+        request: Request,
         session: SessionDep,
         key: WriterKey,
         item_id: one,
         body: Body,
         conditions: Conditions,
     ) -> Response:
-        return reply(session, replace(session, resource, item_id, body, key.id or 0, conditions))
+        replaced = replace(session, resource, item_id, body, key.id or 0, conditions)
+        return reply(request, session, replaced)
 
     def patch_item(
+        request: Request,
         session: SessionDep,
         key: WriterKey,
         item_id: one,
         body: PatchBody,
         conditions: Conditions,
     ) -> Response:
-        return reply(session, patch(session, resource, item_id, body, key.id or 0, conditions))
+        patched = patch(session, resource, item_id, body, key.id or 0, conditions)
+        return reply(request, session, patched)
 
     def delete_item(
         session: SessionDep, key: WriterKey, item_id: one, conditions: Conditions
