@@ -213,7 +213,9 @@ class OperationsMiddleware:
         status = 500
 
         verdict = None
-        if self.limiter and scope["path"] not in UNMETERED:
+        # The path holds the root path a proxy serves the app under (uvicorn's --root-path):
+        # /stats/healthz is a health check too.
+        if self.limiter and scope["path"].removeprefix(scope.get("root_path", "")) not in UNMETERED:
             kind = "read" if scope["method"] in READ_METHODS else "write"
             try:
                 verdict = self.limiter.check(await client_of(scope, self.keys), kind)

@@ -12,10 +12,12 @@ from html import unescape
 from urllib.parse import urljoin
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import BASE_URL, TURNOVER_2023, serving
+from tests.test_operations import limited
 
 PREFIX = "/stats"
 # Where a page names a path: links, scripts and styles, and the docs' OpenAPI document.
@@ -93,3 +95,16 @@ def test_a_written_items_location_is_under_the_root_path(
     again = proxied.post(PREFIX + "/v1/observations", json=TURNOVER_2023, headers=auth)
     assert again.status_code == 409
     assert again.headers["location"] == location
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_health_checks_under_the_root_path_are_never_limited(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """The limiter compared the whole path, /stats/healthz, with /healthz: behind the
+    proxy, a health check spent the proxy's budget and was refused with the rest."""
+    limited_app: FastAPI = limited(engine, monkeypatch, "RATE_LIMIT_READS")
+    with TestClient(limited_app, root_path=PREFIX) as client:
+        responses = [client.get(PREFIX + path) for _ in range(4)]
+    assert [r.status_code for r in responses] == [200] * 4
+    assert "ratelimit-limit" not in responses[0].headers
