@@ -82,6 +82,13 @@ def serve(
     host: str = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1)] = 1,
+    root_path: Annotated[
+        str,
+        typer.Option(
+            envvar="UVICORN_ROOT_PATH",  # as uvicorn's own command line reads it
+            help="The path a proxy serves the API under, such as /stats.",
+        ),
+    ] = "",
 ) -> None:
     """Serve the API with uvicorn (run `migrate` and `seed` first)."""
     import uvicorn
@@ -97,6 +104,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        root_path=root_path,
         access_log=False,
         server_header=False,
         log_config=os.environ.get(LOG_CONFIG) or uvicorn.config.LOGGING_CONFIG,

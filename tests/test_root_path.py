@@ -7,17 +7,21 @@ TestClient with `root_path` that asks for /stats/… sees what uvicorn passes on
 """
 
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from html import unescape
+from pathlib import Path
 from urllib.parse import urljoin
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import BASE_URL, TURNOVER_2023, serving
-from tests.test_operations import limited
+from tests.live_server import live_server
+from tests.test_operations import entrypoint_env, limited
 
 PREFIX = "/stats"
 # Where a page names a path: links, scripts and styles, and the docs' OpenAPI document.
@@ -108,3 +112,22 @@ def test_health_checks_under_the_root_path_are_never_limited(
         responses = [client.get(PREFIX + path) for _ in range(4)]
     assert [r.status_code for r in responses] == [200] * 4
     assert "ratelimit-limit" not in responses[0].headers
+
+
+STARTS: dict[str, Callable[[int], list[str]]] = {
+    "make": lambda port: ["make", "-s", "serve", f"PORT={port}"],
+    "cli": lambda port: [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+    "entrypoint": lambda _: ["sh", "docker/entrypoint.sh"],  # reads PORT
+}
+
+
+@pytest.mark.parametrize("start", STARTS)
+def test_each_way_to_serve_takes_the_root_path_from_the_environment(
+    engine: Engine, tmp_path: Path, start: str
+) -> None:
+    """The README: UVICORN_ROOT_PATH, for `make serve`, `tradestats serve` and the image."""
+    url = engine.url.render_as_string(hide_password=False)
+    env = entrypoint_env(tmp_path, UVICORN_ROOT_PATH=PREFIX)
+    with live_server(url, env=env, command=STARTS[start]) as base:  # as the proxy passes it on
+        html = httpx.get(f"{base}/").text
+    assert f'<a href="{PREFIX}/docs">API docs</a>' in html
