@@ -46,7 +46,7 @@ from app.middleware import (
 )
 from app.preflight import refuse_unusable_settings
 from app.protocol_errors import install as install_protocol_errors
-from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
+from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter, SharedRateLimiter
 from app.web import pages
 from app.web.docs import install_docs
 
@@ -81,13 +81,13 @@ TAGS = [
 ]
 
 
-def rate_limiter(settings: Settings) -> RateLimiter | None:
+def rate_limiter(settings: Settings) -> RateLimiter | SharedRateLimiter | None:
     if not settings.rate_limit_enabled:
         return None
-    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
-    return RateLimiter(
-        counter, settings.rate_limit_reads, settings.rate_limit_writes, settings.rate_limit_window
-    )
+    budgets = settings.rate_limit_reads, settings.rate_limit_writes, settings.rate_limit_window
+    if settings.redis_url:
+        return SharedRateLimiter(RedisCounter(settings.redis_url), *budgets)
+    return RateLimiter(MemoryCounter(), *budgets)
 
 
 async def app_engine(app: FastAPI) -> Engine:
@@ -119,6 +119,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with Session(engine) as session:
             provision_key(session, key)
     yield
+    limiter = app.state.rate_limiter
+    if isinstance(limiter, SharedRateLimiter):  # its Redis connections, as the loop ends
+        await limiter.close()
 
 
 def create_app() -> FastAPI:
@@ -174,8 +177,9 @@ def create_app() -> FastAPI:
         ],
     )
     app.add_middleware(HeadAsGet)  # inside operations: logs and metrics say HEAD
+    app.state.rate_limiter = rate_limiter(settings)
     app.add_middleware(
-        OperationsMiddleware, limiter=rate_limiter(settings), keys=LiveKeys(live_key(app))
+        OperationsMiddleware, limiter=app.state.rate_limiter, keys=LiveKeys(live_key(app))
     )
     # In the order requests are matched, which walks every route of the routers before:
     # health first, then the most read. The document lists operations in the order of

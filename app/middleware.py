@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.headers import listed, single
 from app.auth import hash_key
 from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, internal_error, problem_bytes
-from app.ratelimit import RateLimiter
+from app.ratelimit import RateLimiter, SharedRateLimiter
 
 log = logging.getLogger("tradestats.access")
 
@@ -198,8 +198,14 @@ class Refusals:
 
 
 class OperationsMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter | None, keys: LiveKeys) -> None:
-        self.app, self.limiter, self.keys = app, limiter, keys
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter | SharedRateLimiter | None, keys: LiveKeys
+    ) -> None:
+        self.app, self.keys = app, keys
+        self.metered = limiter is not None
+        # Counted in this process, or in Redis, which is awaited.
+        self.local = limiter if isinstance(limiter, RateLimiter) else None
+        self.shared = limiter if isinstance(limiter, SharedRateLimiter) else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -215,10 +221,14 @@ class OperationsMiddleware:
         verdict = None
         # The path holds the root path a proxy serves the app under (uvicorn's --root-path):
         # /stats/healthz is a health check too.
-        if self.limiter and scope["path"].removeprefix(scope.get("root_path", "")) not in UNMETERED:
+        if self.metered and scope["path"].removeprefix(scope.get("root_path", "")) not in UNMETERED:
             kind = "read" if scope["method"] in READ_METHODS else "write"
             try:
-                verdict = self.limiter.check(await client_of(scope, self.keys), kind)
+                client = await client_of(scope, self.keys)
+                if self.local:
+                    verdict = self.local.check(client, kind)
+                elif self.shared:
+                    verdict = await self.shared.check(client, kind)
             except Exception as exc:
                 log.warning("rate limiter unavailable: %s", exc.__class__.__name__)
             if verdict is not None:

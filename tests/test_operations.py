@@ -1,5 +1,6 @@
 """Operations: readiness, metrics, request ids, JSON logs, headers and rate limits."""
 
+import asyncio
 import json
 import logging
 import os
@@ -9,10 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -27,6 +31,7 @@ from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from tests.conftest import serve_from
 from tests.databases import ROOT, PostgresDatabases, SqliteDatabases
 from tests.live_server import free_port, live_server
+from tests.redis_stand_in import RedisStandIn
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -197,12 +202,102 @@ def test_a_redis_that_does_not_answer_stalls_one_request_not_each(
     assert elapsed < 3, elapsed  # one timeout of 1 s, not five
 
 
+def test_a_slow_redis_holds_only_the_requests_that_wait_for_it(engine: Engine) -> None:
+    """Each request asked Redis on the event loop: while one waited for its answer, every
+    request waited, a health check too, and eight at once took eight round trips in turn.
+    With a Redis that answers in 0.5 s, eight metered requests at once now take about one
+    wait, all counted, and a health check sent meanwhile is answered at once."""
+    url = engine.url.render_as_string(hide_password=False)
+    with (
+        RedisStandIn(delay=0.5) as slow,
+        live_server(url, env={"REDIS_URL": slow.url, "RATE_LIMIT_READS": "100"}) as base,
+        httpx.Client(base_url=base, timeout=30) as http,  # one, for threads to share
+        ThreadPoolExecutor(8) as pool,
+    ):
+        http.get("/v1/sources")  # the server's first request, made once
+        slow.asked.clear()
+        started = time.monotonic()
+        waiting = [pool.submit(http.get, "/v1/sources") for _ in range(8)]
+        assert slow.asked.wait(10)
+        health = http.get("/healthz")
+        metered = [future.result() for future in waiting]
+        elapsed = time.monotonic() - started
+    assert health.status_code == 200
+    assert health.elapsed.total_seconds() < 0.25, health.elapsed
+    assert [r.status_code for r in metered] == [200] * 8
+    assert sorted(int(r.headers["ratelimit-remaining"]) for r in metered) == list(range(91, 99))
+    assert elapsed < 2, elapsed  # eight in turn: 4 s
+
+
+def test_the_app_closes_its_redis_connections_as_it_stops(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client is made in the event loop that asks first, and closed in the lifespan,
+    which ends in that loop: no connection is left to the garbage collector."""
+    with RedisStandIn(delay=0) as redis_server:
+        monkeypatch.setenv("REDIS_URL", redis_server.url)
+        with TestClient(limited(engine, monkeypatch, "RATE_LIMIT_READS")) as client:
+            assert client.get("/v1/sources").headers["ratelimit-remaining"] == "1"
+            assert redis_server.connected == 1
+        assert redis_server.hung_up.wait(5)
+        assert redis_server.connected == 0
+
+
+def test_a_redis_that_does_not_answer_is_reported_once_however_many_wait(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Requests that wait for Redis together fail together: one warning, not one each."""
+    url = engine.url.render_as_string(hide_password=False)
+    with (
+        socket.socket() as silent,  # accepts (its backlog does), never answers
+        (tmp_path / "server.log").open("w+") as log,
+    ):
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        env = {"REDIS_URL": f"redis://127.0.0.1:{silent.getsockname()[1]}/5"}
+        with (
+            live_server(url, env=env, output=log) as base,
+            httpx.Client(base_url=base, timeout=30) as http,
+            ThreadPoolExecutor(8) as pool,
+        ):
+            started = time.monotonic()
+            waiting = [pool.submit(http.get, "/v1/sources") for _ in range(8)]
+            statuses = [future.result().status_code for future in waiting]
+            elapsed = time.monotonic() - started
+        log.seek(0)
+        logged = log.read()
+    assert statuses == [200] * 8  # unlimited while the limiter is down
+    assert elapsed < 3, elapsed  # each waited for one timeout of 1 s, together
+    assert logged.count("rate limiter unavailable") == 1, logged
+
+
 @pytest.fixture
 def redis_url() -> str:
     if not TEST_REDIS_URL:
         pytest.skip("TEST_REDIS_URL is not set (.ci/run sets it)")
-    RedisCounter(TEST_REDIS_URL).hit("tradestats:ping", 1)  # fails loudly if unreachable
+    redis.Redis.from_url(TEST_REDIS_URL).ping()  # fails loudly if unreachable
     return TEST_REDIS_URL
+
+
+def test_a_count_in_redis_expires_after_its_window(redis_url: str) -> None:
+    """One command counts and, on a window's first count, sets its expiry; a Redis that
+    restarted (this one keeps nothing on disk) has forgotten the script, which is sent
+    again."""
+    key = f"tradestats:rl:test:{uuid.uuid4().hex}"
+    server = redis.Redis.from_url(redis_url)
+
+    async def count(times: int) -> list[int]:
+        counter = RedisCounter(redis_url)
+        try:
+            return [await counter.hit(key, 60) for _ in range(times)]
+        finally:
+            await counter.close()
+
+    assert asyncio.run(count(2)) == [1, 2]
+    server.script_flush()
+    assert asyncio.run(count(1)) == [3]
+    assert 0 < server.ttl(key) <= 61
+    server.delete(key)
 
 
 def test_two_workers_share_one_budget_through_redis(
