@@ -122,6 +122,27 @@ def test_the_limiter_keeps_separate_budgets() -> None:
     assert (later.allowed, later.remaining, later.reset) == (True, 1, 60)
 
 
+def test_a_full_counter_forgets_ended_windows_not_live_budgets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [0.0]
+    monkeypatch.setattr("app.ratelimit.time.monotonic", lambda: clock[0])
+    counter = MemoryCounter(size=3)
+    counter.hit("old-1", 60)
+    counter.hit("old-2", 60)
+    clock[0] = 100.0  # their window has ended
+    assert [counter.hit("live", 60) for _ in range(2)] == [1, 2]
+    assert counter.hit("new", 60) == 1  # full: the ended windows go, not "live"'s
+    assert counter.hit("live", 60) == 3
+    assert counter.hit("old-1", 60) == 1  # forgotten
+
+
+def test_a_counter_full_of_live_windows_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.ratelimit.time.monotonic", lambda: 0.0)
+    counter = MemoryCounter(size=2)
+    assert [counter.hit(key, 60) for key in ("a", "a", "b", "c", "a")] == [1, 2, 1, 1, 1]
+
+
 def limited(engine: Engine, monkeypatch: pytest.MonkeyPatch, setting: str) -> FastAPI:
     """An app on the test database that allows 2 requests of a kind per window."""
     monkeypatch.setenv(setting, "2")
