@@ -36,6 +36,15 @@ from tests.redis_stand_in import RedisStandIn
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_the_locked_dependencies_leave_uvloop_out(lock: str) -> None:
+    # uvicorn serves on uvloop whenever it is installed, and under load uvloop left some
+    # connections a whole further pass of the loop behind (README, Performance).
+    pinned = {line.split("==")[0].lower() for line in (ROOT / lock).read_text().splitlines()}
+    assert {"uvicorn", "httptools"} <= pinned
+    assert "uvloop" not in pinned
+
+
 def test_readyz_reports_the_migration(client: TestClient) -> None:
     body = client.get("/readyz").json()
     assert body == {"status": "ready", "migration": "0008"}
