@@ -419,3 +419,18 @@ def test_a_ratio_just_below_1e20_is_rounded_once() -> None:
     g = growth(D("2932.46"), D("8.314338456778E+22"), 1)
     assert g.ratio == D("28352777043090101825.770855")
     assert g.pch == D("2835277704309010182477.0855")
+
+
+def test_a_reason_quotes_its_bound_in_plain_digits() -> None:
+    """EXPORTS derived as (1 + 0) / 2 billions, 0.5 ± 0.5, is 5E+2 ± 5.0E+2 in millions:
+    the reason said the base "may be as low as 0E+1", and a balance of 0 ± 1 billions "as
+    low as -1.0E+3"."""
+    g = growth(D("5E+2"), D("300"), 1, earliest=D("0E+1"))
+    assert g.reason == (
+        "the base value may be as low as 0 within its rounding, so no ratio is meaningful"
+    )
+    g = growth(D("100"), D("0E+3"), 1, latest=D("-1.0E+3"))
+    assert g.reason == (
+        "the later value may be as low as -1000 within its rounding, below zero, so no ratio "
+        "is meaningful"
+    )

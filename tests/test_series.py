@@ -593,6 +593,24 @@ def test_a_balance_beyond_the_turnover_leaves_a_flow_below_zero_and_says_why(
     )
 
 
+def test_growth_from_a_half_in_a_coarser_unit_quotes_its_bound_plainly(
+    client: TestClient, session: Session
+) -> None:
+    """EXPORTS 2023 is (1 + 0) / 2 = 0.5 ± 0.5 USD billions, 2024 300 USD millions: in
+    millions the base is 500 ± 500, and growth said it "may be as low as 0E+1"."""
+    record_figure(session, "TURNOVER", 2023, "1", partner="ARM", multiplier=9)
+    record_figure(session, "BALANCE", 2023, "0", partner="ARM", multiplier=9)
+    record_figure(session, "EXPORTS", 2024, "300", partner="ARM")
+    pair = {"reporter": "KAZ", "partner": "ARM"}
+    point = client.get("/v1/exports/2024", params=pair).json()
+    growth = client.get(
+        "/v1/growth", params={**pair, "indicator": "EXPORTS", "from": 2023, "to": 2024}
+    ).json()
+    reason = "the base value may be as low as 0 within its rounding, so no ratio is meaningful"
+    assert (point["growth"]["chg"], point["growth"]["reason"]) == (-200, reason)
+    assert (growth["chg"], growth["ratio"], growth["reason"]) == (-200, None, reason)
+
+
 def test_csv_interval_bounds_carry_their_own_digits(client: TestClient) -> None:
     """4.2's bounds are 4.15 and 4.25; CSV wrote them quantized to six places, 4.150000."""
     text = client.get(

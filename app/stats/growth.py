@@ -80,6 +80,12 @@ def _may_be_zero(which: str) -> str:
     )
 
 
+def _plain(value: Decimal) -> str:
+    """A bound as a reason quotes it, in plain digits: one converted to a finer unit may
+    carry an exponent (0.5 ± 0.5 billions as millions is 0E+1 at least), which str keeps."""
+    return format(value, "f")
+
+
 def growth(
     earlier: Decimal,
     later: Decimal,
@@ -113,14 +119,14 @@ def growth(
         return Growth(chg, None, None, None, None, reason)
     if earliest is not None and earliest <= 0:
         reason = (
-            f"the base value may be as low as {earliest} within its rounding, so no ratio "
-            "is meaningful"
+            f"the base value may be as low as {_plain(earliest)} within its rounding, so no "
+            "ratio is meaningful"
         )
         return Growth(chg, None, None, None, None, reason)
     if latest is not None and latest < ZERO <= later:
         reason = (
-            f"the later value may be as low as {latest} within its rounding, below zero, so "
-            "no ratio is meaningful"
+            f"the later value may be as low as {_plain(latest)} within its rounding, below "
+            "zero, so no ratio is meaningful"
         )
         return Growth(chg, None, None, None, None, reason)
     if later < ZERO and latest is not None and latest >= ZERO:  # as for the base, above
