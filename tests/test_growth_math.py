@@ -1,6 +1,7 @@
 """Exact growth arithmetic and accounting identities, without HTTP."""
 
 import random
+import re
 from decimal import ROUND_HALF_EVEN, Context
 from decimal import Decimal as D
 
@@ -8,7 +9,14 @@ import pytest
 
 from app.stats.figures import Figure, unit_label
 from app.stats.growth import growth
-from app.stats.identities import BOTH_IDENTITIES, IDENTITIES, derive, fixed_by, identity_formula
+from app.stats.identities import (
+    BOTH_IDENTITIES,
+    IDENTITIES,
+    derive,
+    fixed_by,
+    identity_formula,
+    solve,
+)
 
 
 def test_fdi_growth_matches_the_article_figures() -> None:
@@ -213,6 +221,24 @@ def test_any_missing_term_is_derived(known: dict, target: str, value: str, formu
     derived = derive({k: fig(v) for k, v in known.items()})
     assert derived[target].figure.value == D(value)
     assert derived[target].formula == formula
+
+
+# Each identity solved for each term, and both at once for each halved term.
+REARRANGEMENTS = [(identity, code) for identity in IDENTITIES for code in identity] + [
+    (both, code) for both in BOTH_IDENTITIES for code in both if abs(both[code]) == 2
+]
+
+
+@pytest.mark.parametrize(
+    ("equation", "unknown"),
+    REARRANGEMENTS,
+    ids=[f"{unknown}-from-{'-'.join(equation)}" for equation, unknown in REARRANGEMENTS],
+)
+def test_a_derivation_lists_its_inputs_in_formula_order(equation: dict, unknown: str) -> None:
+    """As the Derivation says: IMPORTS = EXPORTS − BALANCE used (BALANCE, EXPORTS)."""
+    derivation = solve(equation, unknown, {code: fig("1") for code in equation})
+    terms_in_formula = re.findall(r"[A-Z]+", derivation.formula.split(" = ")[1])
+    assert derivation.inputs == tuple(terms_in_formula)
 
 
 def test_nothing_is_derived_from_one_figure_or_when_all_are_known() -> None:

@@ -92,6 +92,32 @@ def test_balance_is_derived_from_a_derived_value(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "formula", "inputs"),
+    [
+        ("imports", "IMPORTS = TURNOVER − EXPORTS", ["TURNOVER", "EXPORTS"]),
+        ("exports", "EXPORTS = TURNOVER − IMPORTS", ["TURNOVER", "IMPORTS"]),
+        ("turnover", "TURNOVER = EXPORTS + IMPORTS", ["EXPORTS", "IMPORTS"]),
+        ("balance", "BALANCE = EXPORTS − IMPORTS", ["EXPORTS", "IMPORTS"]),
+        ("imports", "IMPORTS = EXPORTS − BALANCE", ["EXPORTS", "BALANCE"]),
+        ("exports", "EXPORTS = BALANCE + IMPORTS", ["BALANCE", "IMPORTS"]),
+        ("exports", "EXPORTS = (TURNOVER + BALANCE) / 2", ["TURNOVER", "BALANCE"]),
+        ("imports", "IMPORTS = (TURNOVER − BALANCE) / 2", ["TURNOVER", "BALANCE"]),
+    ],
+)
+def test_a_derived_value_lists_its_inputs_in_formula_order(
+    client: TestClient, session: Session, path: str, formula: str, inputs: list[str]
+) -> None:
+    """Every rearrangement of the identities, from a year holding only its two inputs:
+    IMPORTS = EXPORTS − BALANCE listed BALANCE first."""
+    figures = {"TURNOVER": "10.0", "EXPORTS": "7.0", "IMPORTS": "3.0", "BALANCE": "4.0"}
+    for code in inputs:
+        record_figure(session, code, 2020, figures[code])
+    point = client.get(f"/v1/{path}/2020", params=PAIR).json()
+    assert (point["status"], point["formula"]) == ("derived", formula)
+    assert [i["indicator"] for i in point["inputs"]] == inputs
+
+
+@pytest.mark.parametrize(
     ("path", "year", "value", "status"),
     [
         ("turnover", 2024, 375.2, "reported"),

@@ -58,13 +58,19 @@ class Derivation:
 def identity_formula(identity: Equation) -> str:
     """'TURNOVER = EXPORTS + IMPORTS' for the first identity."""
     target, *terms = identity
-    return _formula(target, [(t, -identity[t] * identity[target]) for t in terms])
+    return _formula(target, _formula_order([(t, -identity[t] * identity[target]) for t in terms]))
+
+
+def _formula_order(terms: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Added terms first: "IMPORTS = EXPORTS − BALANCE" rather than "−BALANCE + EXPORTS".
+    A derivation lists its inputs in this order too, so they read as its formula does."""
+    return sorted(terms, key=lambda term: term[1] < 0)
 
 
 def _formula(target: str, terms: list[tuple[str, int]], halved: bool = False) -> str:
+    """`target` = the signed `terms`, as they are ordered."""
     text = ""
-    # Added terms first: "IMPORTS = EXPORTS − BALANCE" rather than "−BALANCE + EXPORTS".
-    for i, (code, sign) in enumerate(sorted(terms, key=lambda term: term[1] < 0)):
+    for i, (code, sign) in enumerate(terms):
         if i == 0:
             text = code if sign > 0 else f"−{code}"
         else:
@@ -89,7 +95,7 @@ def solve(
     # unknown = −Σ(coef_i · x_i) / coef_unknown. The other coefficients are ±1; the
     # unknown's is ±1, or ±2 in an equation of both identities, whose value is a half.
     share = abs(equation[unknown])
-    signs = [(c, -equation[c] * equation[unknown] // share) for c in others]
+    signs = _formula_order([(c, -equation[c] * equation[unknown] // share) for c in others])
     value = exact_sum(_term(sign, scaled[c].value) for c, sign in signs)
     precision = max(f.precision for f in scaled.values())
     tolerance = exact_sum(f.half_width for f in scaled.values())
@@ -101,7 +107,8 @@ def solve(
         tolerance = EXACT.multiply(tolerance, HALF)
     figure = Figure(value, multiplier, precision, tolerance)
     formula = _formula(unknown, signs, halved)
-    return Derivation(figure, formula, tuple(others), identities or (equation,))
+    inputs = tuple(code for code, _ in signs)
+    return Derivation(figure, formula, inputs, identities or (equation,))
 
 
 def derive(reported: dict[str, Figure]) -> dict[str, Derivation]:
