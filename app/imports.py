@@ -685,7 +685,7 @@ def import_observations(
     report = ImportReport(dry_run=dry_run)
     lock_for_write(session)
     put_ids_back = _id_sequences(session)
-    batches = _told(_checked_batches(session, rows, report), progress)
+    batches = _told(_checked_batches(rows, _rules(session), report), progress)
     try:
         with _larger_cache(session):  # put back before the commit or rollback, either way
             writer = _Writer(session, api_key_id, utcnow())
@@ -806,21 +806,31 @@ def _id_sequences(session: Session) -> Callable[[], None]:
     return put_back
 
 
-def _checked_batches(
-    session: Session, rows: Rows, report: ImportReport
-) -> Iterator[list[list[Any]]]:
+def check_only(rows: Rows, rules: Rules) -> ImportReport:
+    """What an import finds checking `rows`, against `rules` rather than a database's
+    sources; nothing is written (the docs' example of its 422 is made so)."""
+    report = ImportReport()
+    for _ in _checked_batches(rows, rules, report):
+        pass
+    return report
+
+
+def _rules(session: Session) -> Rules:
+    """The rules of an import into this database: its sources, and years up to now."""
+    kinds = session.execute(select(Source.id, Source.kind))  # type: ignore[call-overload]
+    return Rules({source_id: kind for source_id, kind in kinds}, latest_year())
+
+
+def _checked_batches(rows: Rows, rules: Rules, report: ImportReport) -> Iterator[list[list[Any]]]:
     """The valid rows' column values, BATCH rows at a time, column by column
     (rowcheck.COLUMNS); every problem goes to the report, a repeated key included.
 
     The chunk that holds the first row with a problem ends a batch at once, so the caller
     learns that the import fails and writes no more. Checking goes on until a row with
     problems is found past the first MAX_BAD_ROWS, where it stops (report.stopped_at)."""
-    kinds = session.execute(select(Source.id, Source.kind))  # type: ignore[call-overload]
-    source_kinds: dict[int, str] = {source_id: kind for source_id, kind in kinds}
-    last_year = latest_year()
-    seen = FirstLines(last_year)
+    seen = FirstLines(rules.last_year)
     batch: list[list[Any]] = [[] for _ in COLUMNS]
-    for chunk in rows.checked(Rules(source_kinds, last_year), min(BATCH, CHUNK)):
+    for chunk in rows.checked(rules, min(BATCH, CHUNK)):
         report.rows += len(chunk.lines)
         lines, columns, problems = chunk.lines, chunk.columns, []
         if chunk.results is not None:

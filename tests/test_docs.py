@@ -246,16 +246,63 @@ def test_readiness_documents_its_own_503() -> None:
 def test_each_route_s_422_example_is_what_it_answers(
     client: TestClient, auth: dict, path: str, method: str, operation: dict[str, Any]
 ) -> None:
-    """The example request of the 422's description, sent with the route's example body."""
+    """The example request of the 422's description, sent with the CSV body it shows, or
+    else with the route's example body."""
     documented = operation["responses"]["422"]
-    request = re.search(r"Example: `(\w+) (\S+)`$", documented["description"])
+    request = re.search(EXAMPLE_422, documented["description"], re.DOTALL)
     assert request and request[1] == method.upper()
     example = EXAMPLES[operation["operationId"]]
-    body = example["body"]
-    content = json.dumps(body) if isinstance(body, dict | list) else body
-    headers = {**auth, "Content-Type": example["content_type"]} if body is not None else auth
-    response = client.request(request[1], request[2], content=content, headers=headers)
+    body, content_type = (request[3], "text/csv") if request[3] else example_body(example)
+    headers = {**auth, "Content-Type": content_type} if body is not None else auth
+    response = client.request(request[1], request[2], content=body, headers=headers)
     assert response.json() == documented["content"]["application/problem+json"]["example"]
+
+
+# A 422's description ends with its example request, and the CSV body it sends if any.
+EXAMPLE_422 = r"Example: `(\w+) (\S+)`(?: with this CSV body:\n\n```\n(.*)```)?$"
+
+
+def example_body(example: dict[str, Any]) -> tuple[str | None, str]:
+    """A recorded example's request body as sent, and its media type."""
+    body = example["body"]
+    return json.dumps(body) if isinstance(body, dict | list) else body, example["content_type"]
+
+
+def test_the_import_s_422_example_is_a_bad_row(client: TestClient, auth: dict) -> None:
+    """It was a query parameter it does not take, as on every route: a reader of the docs
+    saw nothing of a row that fails its checks, nor how `errors` names its line."""
+    documented = OPENAPI["paths"]["/v1/imports"]["post"]["responses"]["422"]
+    request = re.search(EXAMPLE_422, documented["description"], re.DOTALL)
+    assert request and request[3] == (
+        "reporter,partner,indicator,year,value,currency,multiplier,precision,source_id,"
+        "publication_id,quote,note\n"
+        'KZA,BGR,EXPORTS,2023,"60,5",USD,6,,2,,Exports were $60.5 million.,\n'
+    )
+    headers = {**auth, "Content-Type": "text/csv"}
+    response = client.post("/v1/imports", content=request[3], headers=headers)
+    assert response.status_code == 422
+    assert response.json() == documented["content"]["application/problem+json"]["example"]
+    assert response.json() == {
+        "type": "urn:tradestats:problem:import-invalid",
+        "title": "Invalid import",
+        "status": 422,
+        "detail": "2 problems in 1 of 1 row; nothing was imported.",
+        "instance": "/v1/imports",
+        "errors": [
+            {
+                "location": "line 2",
+                "field": "reporter",
+                "message": "unknown country code 'KZA': use ISO 3166-1 alpha-3 (KAZ) or "
+                "alpha-2 (KZ)",
+            },
+            {
+                "location": "line 2",
+                "field": "value",
+                "message": "must be a number such as 12.5: digits with '.' for the decimal "
+                "point (in JSON, not a string in quotes)",
+            },
+        ],
+    }
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/static/docs/swagger-ui.css", "/favicon.ico"])

@@ -36,8 +36,11 @@ from app.errors import (
     not_ready,
     problem_data,
 )
+from app.imports import IMPORT_COLUMNS, CsvRows, ImportFailed, check_only
+from app.inputs import AGENCY, latest_year
 from app.middleware import MAX_URL_BYTES, UNMETERED, budget_spent
 from app.protocol_errors import TOO_LONG
+from app.rowcheck import Rules
 from app.writes import CLAIMS, OBSERVATIONS, SOURCES, gone, stale, unknown_id, weakly_tagged
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
@@ -154,6 +157,7 @@ def _problem_example(status: int, path: str, operation: dict[str, Any]) -> dict[
 
 
 MISSING_ID, GONE_ID = 999, 3  # the ids the 404 and 410 examples name
+IMPORTS_PATH = "/v1/imports"  # POST; a GET there is the IMPORTS series
 
 
 def _made_problem(status: int, path: str, operation: dict[str, Any]) -> ProblemException | None:
@@ -180,7 +184,7 @@ def _made_problem(status: int, path: str, operation: dict[str, Any]) -> ProblemE
     if status == 412:
         return stale(8) if "{item_id}" in path else weakly_tagged()
     if status == 413:
-        imports = path == "/v1/imports"
+        imports = path == IMPORTS_PATH
         return too_large(settings.max_import_bytes if imports else settings.max_body_bytes)
     if status == 415 and body_types:
         return unsupported(body_types, "text/plain")
@@ -293,6 +297,26 @@ def _add_unknown_parameter_example(operation: dict[str, Any], example: dict[str,
     response["content"][PROBLEM_MEDIA_TYPE]["example"] = problem_data(problem, path)
 
 
+# A row as a spreadsheet may write it: a typo in its reporter and a decimal comma. It cites
+# the seed's source 2, an agency, as the route's own example does.
+BAD_IMPORT = ",".join(IMPORT_COLUMNS) + (
+    '\nKZA,BGR,EXPORTS,2023,"60,5",USD,6,,2,,Exports were $60.5 million.,\n'
+)
+EXAMPLE_SOURCES = {2: AGENCY}
+
+
+def _add_import_example(operation: dict[str, Any]) -> None:
+    """Show the 422 an import answers for a bad row rather than a bad parameter: made by the
+    import's own checks (app/imports.py), so it is what the route answers for that CSV."""
+    report = check_only(CsvRows(BAD_IMPORT), Rules(EXAMPLE_SOURCES, latest_year()))
+    response = operation["responses"]["422"]
+    response["description"] += (
+        f". Example: `POST {IMPORTS_PATH}` with this CSV body:\n\n```\n{BAD_IMPORT}```"
+    )
+    example = problem_data(ImportFailed(report), IMPORTS_PATH)
+    response["content"][PROBLEM_MEDIA_TYPE]["example"] = example
+
+
 def share_country_codes(node: Any) -> None:
     """Replace each inline copy of the country code list with a reference to one."""
     if isinstance(node, dict):
@@ -377,7 +401,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if example is not None:
                 _add_example(operation, example)
                 _add_parameter_examples(operation, path, example["request"])
-                if "422" in responses:
+                if "422" in responses and (method, path) == ("post", IMPORTS_PATH):
+                    _add_import_example(operation)
+                elif "422" in responses:
                     _add_unknown_parameter_example(operation, example)
     app.openapi_schema = schema
     return schema
