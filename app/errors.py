@@ -69,11 +69,22 @@ class ProblemException(Exception):
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
         truncated: bool = False,
+        paths: tuple[str, ...] = (),
     ) -> None:
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.errors, self.headers = errors, headers
         self.truncated = truncated  # `errors` lists only the first problems found
+        # The app's paths that `detail` names: written under the root path, as a client
+        # behind the proxy must ask for them (Location, in `headers`, is so written too).
+        self.paths = paths
+
+    def detail_under(self, root: str) -> str:
+        """`detail`, each path of the app it names under `root` (uvicorn's --root-path)."""
+        detail = self.detail
+        for path in self.paths:
+            detail = detail.replace(path, root + path)
+        return detail
 
 
 NO_DATABASE = "The database is unreachable or has no schema yet."
@@ -99,8 +110,10 @@ def not_found(detail: str) -> ProblemException:
     return ProblemException(404, "not-found", "Not found", detail)
 
 
-def conflict(detail: str, headers: dict[str, str] | None = None) -> ProblemException:
-    return ProblemException(409, "conflict", "Conflict", detail, headers=headers)
+def conflict(
+    detail: str, headers: dict[str, str] | None = None, paths: tuple[str, ...] = ()
+) -> ProblemException:
+    return ProblemException(409, "conflict", "Conflict", detail, headers=headers, paths=paths)
 
 
 def invalid(field: str, message: str, location: str = "query") -> ProblemException:
@@ -133,13 +146,14 @@ def problem_bytes(
     return problem.model_dump_json(exclude_none=True).encode()
 
 
-def problem_data(problem: ProblemException, instance: str) -> dict[str, Any]:
-    """A problem document as its JSON data (the documentation's examples are made here too)."""
+def problem_data(problem: ProblemException, instance: str, root: str = "") -> dict[str, Any]:
+    """A problem document as its JSON data (the documentation's examples are made here too);
+    `root`: the root path the app is served under, "" when none."""
     document = Problem(
         type=TYPE_PREFIX + problem.kind,
         title=problem.title,
         status=problem.status,
-        detail=problem.detail,
+        detail=problem.detail_under(root),
         instance=instance,
         errors=problem.errors,
         errors_truncated=problem.truncated or None,
@@ -149,11 +163,11 @@ def problem_data(problem: ProblemException, instance: str) -> dict[str, Any]:
 
 def problem_response(request: Request, problem: ProblemException) -> JSONResponse:
     headers = problem.headers
+    root = str(request.scope.get("root_path", "")).rstrip("/")  # as app.api.deps's
     if headers and "Location" in headers:  # a path of the app's: under its root path
-        root = str(request.scope.get("root_path", "")).rstrip("/")  # as app.api.deps's
         headers = {**headers, "Location": root + headers["Location"]}
     return JSONResponse(
-        problem_data(problem, request.url.path),
+        problem_data(problem, request.url.path, root),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,

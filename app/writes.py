@@ -416,20 +416,23 @@ def unknown_id(resource: Resource, row_id: int) -> ProblemException:
 
 
 def gone(resource: Resource, row_id: int, what: str) -> ProblemException:
+    history = f"{resource.path}/{row_id}/revisions"
     return ProblemException(
         410,
         "gone",
         "Gone",
-        f"The {resource.name} {row_id} {what}; its history is at "
-        f"{resource.path}/{row_id}/revisions.",
+        f"The {resource.name} {row_id} {what}; its history is at {history}.",
+        paths=(history,),
     )
 
 
 def _conflict(resource: Resource, columns: dict[str, Any], existing_id: int) -> ProblemException:
+    existing = f"{resource.path}/{existing_id}"
     return conflict(
         f"{resource.a_name.capitalize()} with {resource.key_text(columns)} already exists: "
-        f"{resource.path}/{existing_id}. Update it with PUT or PATCH instead.",
-        headers={"Location": f"{resource.path}/{existing_id}"},
+        f"{existing}. Update it with PUT or PATCH instead.",
+        headers={"Location": existing},
+        paths=(existing,),
     )
 
 

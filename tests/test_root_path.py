@@ -99,6 +99,26 @@ def test_a_written_items_location_is_under_the_root_path(
     again = proxied.post(PREFIX + "/v1/observations", json=TURNOVER_2023, headers=auth)
     assert again.status_code == 409
     assert again.headers["location"] == location
+    # The detail named the bare path, which the proxy does not serve.
+    assert again.json()["detail"] == (
+        "An observation with reporter KAZ, partner BGR, indicator TURNOVER, year 2023 already "
+        f"exists: {location}. Update it with PUT or PATCH instead."
+    )
+
+
+def test_a_deleted_item_s_410_names_its_history_under_the_root_path(
+    proxied: TestClient, auth: dict[str, str]
+) -> None:
+    created = proxied.post(PREFIX + "/v1/observations", json=TURNOVER_2023, headers=auth)
+    location = created.headers["location"]
+    assert proxied.delete(location, headers=auth).status_code == 204
+    history = f"{location}/revisions"
+    for gone in (proxied.get(location), proxied.delete(location, headers=auth)):
+        assert gone.status_code == 410
+        assert gone.json()["detail"] == (
+            f"The observation {created.json()['id']} was deleted; its history is at {history}."
+        )
+    assert proxied.get(history).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
