@@ -206,7 +206,8 @@ class SeriesPoint(BaseModel):
         description="For implied values, how the claims imply them; for derived ones, "
         "why the reported figures they come from, with the year's others, cannot all be "
         "right, if they cannot: an identity they break (as `/v1/identity-checks` finds) or "
-        "a value below zero where it cannot be.",
+        "a value below zero where it cannot be; or, for one below zero that within the "
+        "figures' rounding may be 0, that its interval starts at 0.",
     )
     growth: YearGrowth | None = Field(description="Null for implied values.")
 

@@ -437,6 +437,27 @@ def test_growth_of_a_value_derived_below_zero_within_its_rounding_says_so(
     )
 
 
+def test_a_value_derived_below_zero_within_its_rounding_says_why_its_interval_is_zero(
+    client: TestClient, session: Session
+) -> None:
+    """IMPORTS derived as 10.0 − 10.1 is -0.1, with an interval of 0 to 0.0 that the value
+    lies outside, and no word on why: not a contradiction, which -0.1 ± 0.1 may be 0."""
+    for year, exports in ((2023, "6.0"), (2024, "10.1")):
+        record_figure(session, "TURNOVER", year, "10.0", partner="MNG")
+        record_figure(session, "EXPORTS", year, exports, partner="MNG")
+    pair = {"reporter": "KAZ", "partner": "MNG"}
+    positive, negative = series(client, "imports", **pair)["observations"]
+    assert (positive["value"], positive["explanation"]) == (4.0, None)
+    assert (negative["value"], negative["interval"]["high"]) == (-0.1, 0)
+    assert negative["explanation"] == (
+        "IMPORTS cannot be negative: the reported figures it is derived from give -0.1, but "
+        "within their rounding it may be 0, where its interval starts."
+    )
+    assert client.get("/v1/imports/2024", params=pair).json() == negative
+    csv = client.get("/v1/imports", params={**pair, "format": "csv"}).text
+    assert "where its interval starts." in csv.splitlines()[2]
+
+
 def test_an_interval_never_reaches_below_zero_where_the_indicator_cannot(
     client: TestClient, session: Session
 ) -> None:
