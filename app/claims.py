@@ -25,6 +25,7 @@ from app.stats.identities import (
 from app.stats.verdicts import (
     Assessment,
     ClaimKind,
+    Contradiction,
     Labels,
     Qualifier,
     assess_growth_claim,
@@ -114,9 +115,20 @@ def check_claim(session: Reader, claim: Row[Any], as_of: datetime | None = None)
         scaled(base),
         scaled(later),
         labels,
+        _contradiction(known),
     )
     missing = [(claim.indicator, year) for year in assessment.missing_years]
     return Checked(assessment, known, missing, currency, multiplier)
+
+
+def _contradiction(points: list[Point]) -> Contradiction | None:
+    """The first of a claim's figures derived from reported figures that contradict each
+    other (as its series' `explanation` says), if any is."""
+    for point in points:
+        derivation = point.derivation
+        if derivation is not None and derivation.conflict is not None:
+            return Contradiction(point.year, derivation.formula, derivation.conflict)
+    return None
 
 
 def as_published(point: Point) -> tuple[Decimal, str]:

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.models import Claim
 from tests.conftest import record_figure
+from tests.test_as_of import now
 
 PAIR = {"reporter": "KAZ", "partner": "BGR"}
 
@@ -899,3 +900,172 @@ def test_a_stated_number_rounded_above_the_unit_needs_its_decimals(
     created = client.post("/v1/claims", content=stated, headers=json_type).json()
     assert (created["stated"], created["stated_precision"]) == (40, 0)
     assert (created["allowed"]["low"], created["allowed"]["high"]) == (39.5, 40.5)
+
+
+def series_point(client: TestClient, indicator: str, year: int) -> dict:
+    """The year's point of a KAZ–BGR series, as /v1/{indicator} gives it."""
+    path = f"/v1/{indicator.lower()}"
+    series = client.get(path, params={**PAIR, "start_year": year, "end_year": year}).json()
+    (point,) = series["observations"]
+    return dict(point)
+
+
+def test_a_claim_on_a_value_derived_from_a_balance_beyond_the_turnover_is_unverifiable(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """TURNOVER 10 and BALANCE 30 give EXPORTS 20 and IMPORTS -10, which it cannot be: the
+    series said the figures contradict each other, while a claim of a fall from 30 to that
+    20 was consistent, and one of a ratio to it inconsistent, with no word of it."""
+    record_figure(session, "EXPORTS", 2019, "30.0")
+    record_figure(session, "TURNOVER", 2020, "10.0")
+    record_figure(session, "BALANCE", 2020, "30.0")
+    conflict = (
+        "The reported figures it is derived from contradict each other: they give IMPORTS = "
+        "(TURNOVER − BALANCE) / 2 below zero, which it cannot be."
+    )
+    exports = series_point(client, "EXPORTS", 2020)
+    assert (exports["status"], exports["value"], exports["explanation"]) == (
+        "derived",
+        20,
+        conflict,
+    )
+    change = post_exports_change(client, auth, stated=-33.3)
+    assert change["verdict"] == "unverifiable"
+    assert change["explanation"] == (
+        "Unverifiable: the figures (30.0 in 2019 and 20.00 in 2020) include the 2020 EXPORTS, "
+        f"derived as EXPORTS = (TURNOVER + BALANCE) / 2. {conflict} A figure that cannot be "
+        "right is no ground for a verdict on “a decrease of 33.3%”."
+    )
+    assert (change["point"], change["interval"], change["missing"]) == (None, None, [])
+    assert [(i["year"], i["status"]) for i in change["inputs"]] == [
+        (2019, "reported"),
+        (2020, "derived"),
+    ]
+    ratio = post_claim(
+        client,
+        auth,
+        source_id=1,
+        kind="ratio",
+        indicator="EXPORTS",
+        base_year=2019,
+        year=2020,
+        stated=2,
+    )
+    assert ratio["verdict"] == "unverifiable"  # was inconsistent: 20 ÷ 30 is no 2 times
+    assert conflict in ratio["explanation"]
+    record_figure(session, "IMPORTS", 2019, "5.0")
+    imports = post_claim(
+        client, auth, kind="ratio", indicator="IMPORTS", base_year=2019, year=2020, stated=2
+    )
+    assert (imports["verdict"], imports["explanation"]) == (
+        "unverifiable",  # as before, but for a negative value, not for why it is one
+        "Unverifiable: the figures (5.0 in 2019 and -10.00 in 2020) include a negative value, "
+        "the 2020 IMPORTS, derived as IMPORTS = (TURNOVER − BALANCE) / 2. IMPORTS cannot be "
+        "negative: the reported figures it is derived from contradict each other. A figure "
+        "that cannot be right is no ground for a verdict on “2 times”.",
+    )
+
+
+def test_a_claim_on_a_value_derived_from_figures_that_break_an_identity_is_unverifiable(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """TURNOVER 100 is not EXPORTS 60 + IMPORTS 30, beyond rounding: the BALANCE of 30 they
+    give was checked as if right (a consistent "2 times" from 15), and so was IMPORTS 40
+    from TURNOVER 100 and EXPORTS 60, which BALANCE 50 contradicts."""
+    record_figure(session, "BALANCE", 2019, "15.0")
+    for indicator, value in (("TURNOVER", "100.0"), ("EXPORTS", "60.0"), ("IMPORTS", "30.0")):
+        record_figure(session, indicator, 2020, value)
+    ratio = {"kind": "ratio", "indicator": "BALANCE", "base_year": 2019, "year": 2020}
+    balance = post_claim(client, auth, **ratio, stated=2)
+    conflict = (
+        "The reported figures it is derived from contradict the year's TURNOVER: TURNOVER = "
+        "EXPORTS + IMPORTS does not hold for them, even allowing for their rounding."
+    )
+    assert series_point(client, "BALANCE", 2020)["explanation"] == conflict
+    assert balance["verdict"] == "unverifiable"
+    assert balance["explanation"] == (
+        "Unverifiable: the figures (15.0 in 2019 and 30.0 in 2020) include the 2020 BALANCE, "
+        f"derived as BALANCE = EXPORTS − IMPORTS. {conflict} A figure that cannot be right is "
+        "no ground for a verdict on “2 times”."
+    )
+
+    record_figure(session, "IMPORTS", 2017, "50.0")
+    for indicator, value in (("TURNOVER", "100.0"), ("EXPORTS", "60.0"), ("BALANCE", "50.0")):
+        record_figure(session, indicator, 2018, value)
+    change = {"kind": "percent_change", "indicator": "IMPORTS", "base_year": 2017, "year": 2018}
+    imports = post_claim(client, auth, **change, stated=-20)
+    assert imports["verdict"] == "unverifiable"  # was consistent: 50 to 40
+    assert imports["explanation"] == (
+        "Unverifiable: the figures (50.0 in 2017 and 40.0 in 2018) include the 2018 IMPORTS, "
+        "derived as IMPORTS = TURNOVER − EXPORTS. The reported figures it is derived from "
+        "contradict each other: BALANCE = EXPORTS − IMPORTS does not hold for them, even "
+        "allowing for their rounding. A figure that cannot be right is no ground for a verdict "
+        "on “a decrease of 20%”."
+    )
+
+
+def test_a_value_derived_from_contradicting_figures_implies_no_missing_one(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """With no 2018 EXPORTS, "a decrease of 33.3%" put it at 29.9 to 30.1 from an EXPORTS
+    of 20 that TURNOVER 10 and BALANCE 30 give alongside IMPORTS of -10."""
+    record_figure(session, "TURNOVER", 2020, "10.0")
+    record_figure(session, "BALANCE", 2020, "30.0")
+    change = {"kind": "percent_change", "indicator": "EXPORTS", "base_year": 2018, "year": 2020}
+    claim = post_claim(client, auth, **change, stated=-33.3)
+    assert claim["verdict"] == "unverifiable"
+    assert claim["explanation"] == (
+        "Unverifiable: no EXPORTS figure is recorded for KAZ–BGR in 2018, and the 2020 one is "
+        "derived as EXPORTS = (TURNOVER + BALANCE) / 2. The reported figures it is derived "
+        "from contradict each other: they give IMPORTS = (TURNOVER − BALANCE) / 2 below zero, "
+        "which it cannot be. A figure that cannot be right is no ground for a range of the "
+        "missing one from “a decrease of 33.3%”."
+    )
+    assert [m["year"] for m in claim["missing"]] == [2018]
+    assert claim["implied"] == []
+    years = {"start_year": 2018, "end_year": 2020, "include": "implied"}
+    series = client.get("/v1/exports", params={**PAIR, **years})
+    assert [p["status"] for p in series.json()["observations"]] == ["derived"]
+
+
+def test_a_claim_on_a_value_derived_without_a_contradiction_is_still_checked(
+    client: TestClient, session: Session, auth: dict
+) -> None:
+    """TURNOVER 40 and BALANCE 0 give EXPORTS 20 and IMPORTS 20: nothing contradicts them."""
+    record_figure(session, "EXPORTS", 2019, "30.0")
+    record_figure(session, "TURNOVER", 2020, "40.0")
+    record_figure(session, "BALANCE", 2020, "0.0")
+    assert series_point(client, "EXPORTS", 2020)["explanation"] is None
+    claim = post_exports_change(client, auth, stated=-33.3)
+    assert claim["verdict"] == "consistent"
+    assert claim["explanation"].startswith(
+        "Consistent: the figures (30.0 in 2019 and 20.00 in 2020) give a decrease of 33.33%"
+    )
+
+
+def test_a_contradiction_counts_as_the_figures_stood_then(client: TestClient, auth: dict) -> None:
+    """As of before BALANCE 50 contradicted TURNOVER 100 and EXPORTS 60, the IMPORTS of 40
+    they give was a figure like any other, and the claim on it was checked."""
+
+    def post_figure(indicator: str, year: int, value: float) -> None:
+        body = {**PAIR, "indicator": indicator, "year": year, "value": value}
+        posted = client.post(
+            "/v1/observations", json={**body, "source_id": 2, "quote": "q"}, headers=auth
+        )
+        assert posted.status_code == 201, posted.text
+
+    for indicator, year, value in (
+        ("IMPORTS", 2019, 50.0),
+        ("TURNOVER", 2020, 100.0),
+        ("EXPORTS", 2020, 60.0),
+    ):
+        post_figure(indicator, year, value)
+    change = {"kind": "percent_change", "indicator": "IMPORTS", "base_year": 2019, "year": 2020}
+    claim = post_claim(client, auth, **change, stated=-20)
+    assert claim["verdict"] == "consistent"
+    before = now()
+    post_figure("BALANCE", 2020, 50.0)
+    path = f"/v1/claims/{claim['id']}"
+    assert client.get(path).json()["verdict"] == "unverifiable"
+    then = client.get(path, params={"as_of": before}).json()
+    assert (then["verdict"], then["explanation"]) == ("consistent", claim["explanation"])

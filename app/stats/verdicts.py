@@ -231,6 +231,15 @@ class Assessment:
     ratio: Interval | None = None  # with `implied`: the later ÷ earlier the words allow
 
 
+@dataclass(frozen=True)
+class Contradiction:
+    """A claim's figure derived from reported figures that contradict each other."""
+
+    year: int
+    formula: str  # "EXPORTS = (TURNOVER + BALANCE) / 2"
+    conflict: str  # the derivation's own sentence: why its figures cannot all be right
+
+
 def assess_growth_claim(
     kind: ClaimKind,
     qualifier: Qualifier,
@@ -238,8 +247,13 @@ def assess_growth_claim(
     base: Figure | None,
     later: Figure | None,
     labels: Labels,
+    contradiction: Contradiction | None = None,
 ) -> Assessment:
-    """Verdict on a ratio or percent-change claim between two figures in one unit."""
+    """Verdict on a ratio or percent-change claim between two figures in one unit.
+
+    `contradiction` is one of the figures, derived from reported figures that contradict
+    each other: it is no ground for a verdict either way, nor for a missing figure's range
+    (TURNOVER 10 and BALANCE 30 give EXPORTS 20, and IMPORTS −10, which it cannot be)."""
     phrase = stated_phrase(kind, qualifier, stated)
     claim_range = allowed_range(qualifier, stated, kind)
     ratio_range = claimed_ratios(kind, claim_range) if claim_range else None
@@ -249,17 +263,13 @@ def assess_growth_claim(
         # words that bound a range are checked against them, as any other claim's.
         why = no_value_allowed(kind, qualifier, stated)
         return Assessment(Verdict.inconsistent, f"Inconsistent: “{phrase}” {why}.")
+    if contradiction is not None:
+        return _contradicted(contradiction, base, later, labels, phrase)
     if base is None or later is None:
         assert ratio_range is not None
         return _unverifiable(kind, ratio_range, base, later, labels, phrase)
 
-    # Figures given in different units are quoted as published, each with its unit.
-    quoted = (
-        (_as_given(base.value), _as_given(later.value))
-        if labels.published is None
-        else tuple(f"{_as_given(value)} {unit}" for value, unit in labels.published)
-    )
-    figures = f"the figures ({quoted[0]} in {labels.base_year} and {quoted[1]} in {labels.year})"
+    figures = _figures(base, later, labels)
     below_zero = [f for f in (base, later) if f.value < 0]
     if below_zero and all(least_possible(labels.indicator, f) == ZERO for f in below_zero):
         # IMPORTS derived as 10.0 − 10.1, shown as 0 to 0.0: no negative import, as growth
@@ -385,6 +395,46 @@ def assess_growth_claim(
         )
     return Assessment(
         Verdict.consistent, f"Consistent: {figures} give {measure}{reason}.", point, interval
+    )
+
+
+def _figures(base: Figure, later: Figure, labels: Labels) -> str:
+    """'the figures (4.2 in 2023 and 7.8 in 2024)': given in different units, each is
+    quoted as published, with its unit."""
+    quoted = (
+        (_as_given(base.value), _as_given(later.value))
+        if labels.published is None
+        else tuple(f"{_as_given(value)} {unit}" for value, unit in labels.published)
+    )
+    return f"the figures ({quoted[0]} in {labels.base_year} and {quoted[1]} in {labels.year})"
+
+
+def _contradicted(
+    contradiction: Contradiction,
+    base: Figure | None,
+    later: Figure | None,
+    labels: Labels,
+    phrase: str,
+) -> Assessment:
+    """No verdict on a claim one of whose figures cannot be right: its explanation names
+    the figure and quotes why (the derivation's own sentence)."""
+    year, formula = contradiction.year, contradiction.formula
+    because = f"{contradiction.conflict} A figure that cannot be right is no ground for"
+    if base is None or later is None:
+        missing = labels.base_year if base is None else labels.year
+        return Assessment(
+            Verdict.unverifiable,
+            f"Unverifiable: no {labels.indicator} figure is recorded for {labels.pair} in "
+            f"{missing}, and the {year} one is derived as {formula}. {because} a range of "
+            f"the missing one from “{phrase}”.",
+            missing_years=(missing,),
+        )
+    figure = base if year == labels.base_year else later
+    negative = "a negative value, " if figure.value < 0 else ""
+    return Assessment(
+        Verdict.unverifiable,
+        f"Unverifiable: {_figures(base, later, labels)} include {negative}the {year} "
+        f"{labels.indicator}, derived as {formula}. {because} a verdict on “{phrase}”.",
     )
 
 
