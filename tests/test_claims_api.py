@@ -921,7 +921,7 @@ def test_a_claim_on_a_value_derived_from_a_balance_beyond_the_turnover_is_unveri
     record_figure(session, "BALANCE", 2020, "30.0")
     conflict = (
         "The reported figures it is derived from contradict each other: they give IMPORTS = "
-        "(TURNOVER − BALANCE) / 2 below zero, which it cannot be."
+        "(TURNOVER − BALANCE) / 2 below zero, and IMPORTS cannot be negative."
     )
     exports = series_point(client, "EXPORTS", 2020)
     assert (exports["status"], exports["value"], exports["explanation"]) == (
@@ -1018,7 +1018,8 @@ def test_a_value_derived_from_contradicting_figures_implies_no_missing_one(
         "Unverifiable: no EXPORTS figure is recorded for KAZ–BGR in 2018, and the 2020 one is "
         "derived as EXPORTS = (TURNOVER + BALANCE) / 2. The reported figures it is derived "
         "from contradict each other: they give IMPORTS = (TURNOVER − BALANCE) / 2 below zero, "
-        "which it cannot be. A figure that cannot be right is no ground for a range of the "
+        "and IMPORTS cannot be negative. A figure that cannot be right is no ground for a "
+        "range of the "
         "missing one from “a decrease of 33.3%”."
     )
     assert [m["year"] for m in claim["missing"]] == [2018]

@@ -318,7 +318,7 @@ def test_a_balance_beyond_the_turnover_contradicts_it(
     assert derived[other].figure.value == D("20.00")
     assert derived[other].conflict == (
         "The reported figures it is derived from contradict each other: they give "
-        f"{derived[negative].formula} below zero, which it cannot be."
+        f"{derived[negative].formula} below zero, and {negative} cannot be negative."
     )
 
 

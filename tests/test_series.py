@@ -636,7 +636,7 @@ def test_a_balance_beyond_the_turnover_leaves_a_flow_below_zero_and_says_why(
     assert (exports["value"], exports["explanation"]) == (
         20,
         "The reported figures it is derived from contradict each other: they give "
-        "IMPORTS = (TURNOVER − BALANCE) / 2 below zero, which it cannot be.",
+        "IMPORTS = (TURNOVER − BALANCE) / 2 below zero, and IMPORTS cannot be negative.",
     )
 
 

@@ -195,11 +195,11 @@ def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict
             # So does any value solved from the same figures: EXPORTS from the TURNOVER
             # and BALANCE that leave IMPORTS below zero.
             for other, alike in derived.items():
-                if alike.inputs == derivation.inputs:
+                if set(alike.inputs) == set(derivation.inputs):
                     conflicts.setdefault(
                         other,
                         "The reported figures it is derived from contradict each other: they "
-                        f"give {derivation.formula} below zero, which it cannot be.",
+                        f"give {derivation.formula} below zero, and {code} cannot be negative.",
                     )
     for code, derivation in derived.items():  # in the order they were derived
         suspect = [term for term in derivation.inputs if term in conflicts]
