@@ -426,15 +426,35 @@ def test_growth_of_a_value_derived_below_zero_within_its_rounding_says_so(
         params = {**pair, "indicator": "IMPORTS", "from": years[0], "to": years[1]}
         growth = client.get("/v1/growth", params=params).json()
         assert (growth["ratio"], growth["reason"]) == (None, point["growth"]["reason"])
-    # Below zero beyond its rounding (the figures contradict each other), a base is negative.
-    record_figure(session, "TURNOVER", 2026, "10.0", partner="MNG")
-    record_figure(session, "EXPORTS", 2026, "20.0", partner="MNG")
-    record_figure(session, "TURNOVER", 2027, "10.0", partner="MNG")
-    record_figure(session, "EXPORTS", 2027, "6.0", partner="MNG")
-    *_, contradicted = series(client, "imports", **pair)["observations"]
-    assert contradicted["growth"]["reason"] == (
-        "the base value is negative, so a ratio would read backwards"
+
+
+def test_growth_of_a_value_derived_wholly_below_zero_says_its_figures_contradict(
+    client: TestClient, session: Session
+) -> None:
+    """IMPORTS derived as 10.0 − 20.0 is -10.0, below zero beyond its rounding: the figures
+    contradict each other, as its explanation says. Growth to it said "its sign changed",
+    and from it that "the base value is negative, so a ratio would read backwards", as if
+    imports could be negative (net investment can, and keeps those words: see
+    test_net_investment_below_zero_is_served_with_its_whole_range)."""
+    for year, exports in ((2025, "6.0"), (2026, "20.0"), (2027, "6.0")):
+        record_figure(session, "TURNOVER", year, "10.0", partner="MNG")
+        record_figure(session, "EXPORTS", year, exports, partner="MNG")
+    pair = {"reporter": "KAZ", "partner": "MNG"}
+    _, fell, rose = series(client, "imports", **pair)["observations"]
+    assert fell["explanation"] == (
+        "IMPORTS cannot be negative: the reported figures it is derived from contradict each other."
     )
+    contradiction = (
+        "value is below zero, which it cannot be: the reported figures it is derived from "
+        "contradict each other, so no ratio is given"
+    )
+    assert (fell["growth"]["ratio"], fell["growth"]["chg"]) == (None, -14)
+    assert fell["growth"]["reason"] == f"the later {contradiction}"
+    assert rose["growth"]["reason"] == f"the base {contradiction}"
+    for years, point in (((2025, 2026), fell), ((2026, 2027), rose)):
+        params = {**pair, "indicator": "IMPORTS", "from": years[0], "to": years[1]}
+        growth = client.get("/v1/growth", params=params).json()
+        assert (growth["ratio"], growth["reason"]) == (None, point["growth"]["reason"])
 
 
 def test_a_value_derived_below_zero_within_its_rounding_says_why_its_interval_is_zero(

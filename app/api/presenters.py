@@ -214,6 +214,7 @@ def growth_data(point: Point, previous: Point | None, why_none: str | None = Non
         rates=False,
         earliest=least_if_near_zero(point.indicator, earlier),
         latest=least_if_near_zero(point.indicator, later),
+        signed=point.indicator in SIGNED,
     )
     return {
         "base_year": base_year,

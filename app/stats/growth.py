@@ -80,6 +80,16 @@ def _may_be_zero(which: str) -> str:
     )
 
 
+def _cannot_be_below_zero(which: str) -> str:
+    """Why no ratio, from or to a value wholly below zero that cannot be negative (IMPORTS
+    derived as 10 − 20): not a quantity whose sign changed, but figures that contradict
+    each other."""
+    return (
+        f"the {which} value is below zero, which it cannot be: the reported figures it is "
+        "derived from contradict each other, so no ratio is given"
+    )
+
+
 def _plain(value: Decimal) -> str:
     """A bound as a reason quotes it, in plain digits: one converted to a finer unit may
     carry an exponent (0.5 ± 0.5 billions as millions is 0E+1 at least), which str keeps."""
@@ -94,6 +104,7 @@ def growth(
     rates: bool = True,
     earliest: Decimal | None = None,
     latest: Decimal | None = None,
+    signed: bool = True,
 ) -> Growth:
     """Change from `earlier` to `later` over `years` years (years >= 1), both in one unit.
 
@@ -103,7 +114,8 @@ def growth(
     ratio means anything, as a claim's verdict already says. `latest` is the least the later
     figure may be: one of zero or above that may be below zero (a balance derived as
     10 ± 50, or published as 0.0) may have changed sign, and then no ratio says how it
-    grew either."""
+    grew either. `signed=False`: the figures are of an indicator that cannot be negative,
+    so one below zero comes from figures that contradict each other."""
     if years < 1:
         raise ValueError("growth needs a span of at least one year")
     chg = EXACT.subtract(later, earlier)
@@ -114,6 +126,8 @@ def growth(
     # be negative (`earliest` or `latest` 0), is not negative: it may be 0.
     if earlier < ZERO and earliest is not None and earliest >= ZERO:
         return Growth(chg, None, None, None, None, _may_be_zero("base"))
+    if earlier < ZERO and not signed:
+        return Growth(chg, None, None, None, None, _cannot_be_below_zero("base"))
     if earlier < ZERO:
         reason = "the base value is negative, so a ratio would read backwards"
         return Growth(chg, None, None, None, None, reason)
@@ -131,6 +145,8 @@ def growth(
         return Growth(chg, None, None, None, None, reason)
     if later < ZERO and latest is not None and latest >= ZERO:  # as for the base, above
         return Growth(chg, None, None, None, None, _may_be_zero("later"))
+    if later < ZERO and not signed:
+        return Growth(chg, None, None, None, None, _cannot_be_below_zero("later"))
     if later < ZERO:
         reason = (
             "the later value is negative and the base positive: no ratio says how a "

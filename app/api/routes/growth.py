@@ -100,6 +100,7 @@ def get_growth(
             to_year - from_year,
             earliest=least_possible(code, base),
             latest=least_possible(code, last),
+            signed=code in SIGNED,
         )
         values = {**g._asdict(), "unit": unit(later.currency, multiplier)}
     else:
