@@ -11,10 +11,11 @@ WORKERS ?= 1
 run: migrate seed serve
 
 # With several workers, a setting they refuse is checked once first (app/preflight.py).
+# asyncio's own event loop, never uvloop: README, Performance says why.
 serve: $(VENV)/.runtime
 	$(if $(filter-out 1,$(WORKERS)),$(BIN)/python -m app.preflight)
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) \
-		--no-access-log --no-server-header $(if $(LOG_CONFIG),--log-config $(LOG_CONFIG))
+		--loop asyncio --no-access-log --no-server-header $(if $(LOG_CONFIG),--log-config $(LOG_CONFIG))
 
 migrate: $(VENV)/.runtime
 	$(BIN)/alembic upgrade head

@@ -98,13 +98,15 @@ def serve(
         refuse_unusable_settings()
         get_engine().dispose()  # this process only watches the workers: no idle connection
 
-    # The app writes its own JSON access log; no Server header names the software.
+    # asyncio's own event loop, never uvloop (README, Performance: why). The app writes its
+    # own JSON access log; no Server header names the software.
     uvicorn.run(
         "app.main:app",
         host=host,
         port=port,
         workers=workers,
         root_path=root_path,
+        loop="asyncio",
         access_log=False,
         server_header=False,
         log_config=os.environ.get(LOG_CONFIG) or uvicorn.config.LOGGING_CONFIG,

@@ -93,7 +93,7 @@ def start_tradestats(database: Path, logs: Path, port: int = TRADESTATS_PORT) ->
     env = {**os.environ, **TRADESTATS_ENV, "DATABASE_URL": url_of(database)}
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST]
     command += ["--port", str(port), "--workers", "1"]
-    command += ["--no-access-log", "--no-server-header"]
+    command += ["--loop", "asyncio", "--no-access-log", "--no-server-header"]
     return _launch("tradestats", port, command, "/healthz", logs / "tradestats.log", env)
 
 

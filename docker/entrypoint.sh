@@ -48,8 +48,9 @@ step python3 -m app.seed
 if [ "$WORKERS" -gt 1 ]; then step python3 -m app.preflight; fi
 trap - TERM INT
 
-# The app writes its own JSON access log, and no Server header names the software.
-# LOG_CONFIG (app/logging.json in the image) makes uvicorn's own lines JSON too.
-set -- --no-access-log --no-server-header
+# asyncio's own event loop, never uvloop (README, Performance: why). The app writes its own
+# JSON access log, and no Server header names the software. LOG_CONFIG
+# (app/logging.json in the image) makes uvicorn's own lines JSON too.
+set -- --loop asyncio --no-access-log --no-server-header
 if [ -n "${LOG_CONFIG:-}" ]; then set -- "$@" --log-config "$LOG_CONFIG"; fi
 exec uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "$PORT" --workers "$WORKERS" "$@"

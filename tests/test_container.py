@@ -187,7 +187,7 @@ def test_uvicorn_is_pid_1_and_not_root(container: Container) -> None:
     # The entrypoint exec'd uvicorn, so the SIGTERM from `docker stop` goes straight to it.
     assert process_file(container, "cmdline")[1:] == [
         "/venv/bin/uvicorn", "app.main:app",
-        "--host", "0.0.0.0", "--port", str(container.port), "--workers", "2",
+        "--host", "0.0.0.0", "--port", str(container.port), "--workers", "2", "--loop", "asyncio",
         "--no-access-log", "--no-server-header", "--log-config", "/app/app/logging.json",
     ]  # fmt: skip
     status = dict(line.split(":", 1) for line in process_file(container, "status"))
