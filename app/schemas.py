@@ -319,7 +319,8 @@ class Assessment(BaseModel):
         description="`consistent` when the claim's range meets what the figures give, "
         "allowing for their rounding; `inconsistent` when not; `unverifiable` when a figure "
         "is missing (see `missing`), or when the figures cannot settle it (in different "
-        "currencies, or a base that may be zero or is negative): `explanation` says which. "
+        "currencies, a base that may be zero or is negative, or a figure derived from "
+        "reported figures that contradict each other): `explanation` says which. "
         "A base that may be zero still makes a claim `inconsistent` when no base above zero "
         "gives a ratio its words allow."
     )

@@ -931,10 +931,14 @@ def test_a_claim_on_a_value_derived_from_a_balance_beyond_the_turnover_is_unveri
     )
     change = post_exports_change(client, auth, stated=-33.3)
     assert change["verdict"] == "unverifiable"
+    quoted = (  # the conflict as a clause of the claim's one sentence
+        "the reported figures it is derived from contradict each other: they give IMPORTS = "
+        "(TURNOVER − BALANCE) / 2 below zero, and IMPORTS cannot be negative"
+    )
     assert change["explanation"] == (
         "Unverifiable: the figures (30.0 in 2019 and 20.00 in 2020) include the 2020 EXPORTS, "
-        f"derived as EXPORTS = (TURNOVER + BALANCE) / 2. {conflict} A figure that cannot be "
-        "right is no ground for a verdict on “a decrease of 33.3%”."
+        f"derived as EXPORTS = (TURNOVER + BALANCE) / 2, which cannot be right ({quoted}), so "
+        "no verdict on “a decrease of 33.3%” can rest on them."
     )
     assert (change["point"], change["interval"], change["missing"]) == (None, None, [])
     assert [(i["year"], i["status"]) for i in change["inputs"]] == [
@@ -952,7 +956,7 @@ def test_a_claim_on_a_value_derived_from_a_balance_beyond_the_turnover_is_unveri
         stated=2,
     )
     assert ratio["verdict"] == "unverifiable"  # was inconsistent: 20 ÷ 30 is no 2 times
-    assert conflict in ratio["explanation"]
+    assert f"({quoted})" in ratio["explanation"]
     record_figure(session, "IMPORTS", 2019, "5.0")
     imports = post_claim(
         client, auth, kind="ratio", indicator="IMPORTS", base_year=2019, year=2020, stated=2
@@ -960,10 +964,20 @@ def test_a_claim_on_a_value_derived_from_a_balance_beyond_the_turnover_is_unveri
     assert (imports["verdict"], imports["explanation"]) == (
         "unverifiable",  # as before, but for a negative value, not for why it is one
         "Unverifiable: the figures (5.0 in 2019 and -10.00 in 2020) include a negative value, "
-        "the 2020 IMPORTS, derived as IMPORTS = (TURNOVER − BALANCE) / 2. IMPORTS cannot be "
-        "negative: the reported figures it is derived from contradict each other. A figure "
-        "that cannot be right is no ground for a verdict on “2 times”.",
+        "the 2020 IMPORTS, derived as IMPORTS = (TURNOVER − BALANCE) / 2, which cannot be "
+        "right (IMPORTS cannot be negative: the reported figures it is derived from "
+        "contradict each other), so no verdict on “2 times” can rest on them.",
     )
+
+
+BROKEN_TURNOVER = {"TURNOVER": "100.0", "EXPORTS": "60.0", "IMPORTS": "30.0"}  # 60 + 30 ≠ 100
+
+
+def record_years(session: Session, figures: dict[int, dict[str, str]]) -> None:
+    """Each year's figures (indicator: value) for KAZ–BGR."""
+    for year, values in figures.items():
+        for indicator, value in values.items():
+            record_figure(session, indicator, year, value)
 
 
 def test_a_claim_on_a_value_derived_from_figures_that_break_an_identity_is_unverifiable(
@@ -972,9 +986,7 @@ def test_a_claim_on_a_value_derived_from_figures_that_break_an_identity_is_unver
     """TURNOVER 100 is not EXPORTS 60 + IMPORTS 30, beyond rounding: the BALANCE of 30 they
     give was checked as if right (a consistent "2 times" from 15), and so was IMPORTS 40
     from TURNOVER 100 and EXPORTS 60, which BALANCE 50 contradicts."""
-    record_figure(session, "BALANCE", 2019, "15.0")
-    for indicator, value in (("TURNOVER", "100.0"), ("EXPORTS", "60.0"), ("IMPORTS", "30.0")):
-        record_figure(session, indicator, 2020, value)
+    record_years(session, {2019: {"BALANCE": "15.0"}, 2020: BROKEN_TURNOVER})
     ratio = {"kind": "ratio", "indicator": "BALANCE", "base_year": 2019, "year": 2020}
     balance = post_claim(client, auth, **ratio, stated=2)
     conflict = (
@@ -985,23 +997,49 @@ def test_a_claim_on_a_value_derived_from_figures_that_break_an_identity_is_unver
     assert balance["verdict"] == "unverifiable"
     assert balance["explanation"] == (
         "Unverifiable: the figures (15.0 in 2019 and 30.0 in 2020) include the 2020 BALANCE, "
-        f"derived as BALANCE = EXPORTS − IMPORTS. {conflict} A figure that cannot be right is "
-        "no ground for a verdict on “2 times”."
+        "derived as BALANCE = EXPORTS − IMPORTS, which cannot be right (the reported figures "
+        "it is derived from contradict the year's TURNOVER: TURNOVER = EXPORTS + IMPORTS does "
+        "not hold for them, even allowing for their rounding), so no verdict on “2 times” can "
+        "rest on them."
     )
 
-    record_figure(session, "IMPORTS", 2017, "50.0")
-    for indicator, value in (("TURNOVER", "100.0"), ("EXPORTS", "60.0"), ("BALANCE", "50.0")):
-        record_figure(session, indicator, 2018, value)
+    record_years(
+        session,
+        {
+            2017: {"IMPORTS": "50.0"},
+            2018: {"TURNOVER": "100.0", "EXPORTS": "60.0", "BALANCE": "50.0"},
+        },
+    )
     change = {"kind": "percent_change", "indicator": "IMPORTS", "base_year": 2017, "year": 2018}
     imports = post_claim(client, auth, **change, stated=-20)
     assert imports["verdict"] == "unverifiable"  # was consistent: 50 to 40
     assert imports["explanation"] == (
         "Unverifiable: the figures (50.0 in 2017 and 40.0 in 2018) include the 2018 IMPORTS, "
-        "derived as IMPORTS = TURNOVER − EXPORTS. The reported figures it is derived from "
-        "contradict each other: BALANCE = EXPORTS − IMPORTS does not hold for them, even "
-        "allowing for their rounding. A figure that cannot be right is no ground for a verdict "
-        "on “a decrease of 20%”."
+        "derived as IMPORTS = TURNOVER − EXPORTS, which cannot be right (the reported figures "
+        "it is derived from contradict each other: BALANCE = EXPORTS − IMPORTS does not hold "
+        "for them, even allowing for their rounding), so no verdict on “a decrease of 20%” "
+        "can rest on them."
     )
+
+    # A balance below zero is no part of what is wrong: not "a negative value" here.
+    record_years(
+        session,
+        {
+            2015: {"BALANCE": "10.0"},
+            2016: {"TURNOVER": "100.0", "EXPORTS": "30.0", "IMPORTS": "60.0"},
+        },
+    )
+    change = {"kind": "percent_change", "indicator": "BALANCE", "base_year": 2015, "year": 2016}
+    negative = post_claim(client, auth, **change, stated=-50)
+    assert (negative["verdict"], negative["explanation"]) == (
+        "unverifiable",
+        "Unverifiable: the figures (10.0 in 2015 and -30.0 in 2016) include the 2016 BALANCE, "
+        "derived as BALANCE = EXPORTS − IMPORTS, which cannot be right (the reported figures "
+        "it is derived from contradict the year's TURNOVER: TURNOVER = EXPORTS + IMPORTS does "
+        "not hold for them, even allowing for their rounding), so no verdict on “a decrease "
+        "of 50%” can rest on them.",
+    )
+    assert series_point(client, "BALANCE", 2016)["explanation"] == conflict  # not "may be 0"
 
 
 def test_a_value_derived_from_contradicting_figures_implies_no_missing_one(
@@ -1016,10 +1054,9 @@ def test_a_value_derived_from_contradicting_figures_implies_no_missing_one(
     assert claim["verdict"] == "unverifiable"
     assert claim["explanation"] == (
         "Unverifiable: no EXPORTS figure is recorded for KAZ–BGR in 2018, and the 2020 one is "
-        "derived as EXPORTS = (TURNOVER + BALANCE) / 2. The reported figures it is derived "
-        "from contradict each other: they give IMPORTS = (TURNOVER − BALANCE) / 2 below zero, "
-        "and IMPORTS cannot be negative. A figure that cannot be right is no ground for a "
-        "range of the "
+        "derived as EXPORTS = (TURNOVER + BALANCE) / 2, which cannot be right (the reported "
+        "figures it is derived from contradict each other: they give IMPORTS = (TURNOVER − "
+        "BALANCE) / 2 below zero, and IMPORTS cannot be negative), so it puts no range on the "
         "missing one from “a decrease of 33.3%”."
     )
     assert [m["year"] for m in claim["missing"]] == [2018]

@@ -38,7 +38,7 @@ from app.schemas import (
 )
 from app.stats.figures import Figure, half_unit, least_possible, possible_range, unit_label
 from app.stats.growth import ZERO, growth
-from app.stats.identities import TRADE_INDICATORS, Derivation, identity_formula
+from app.stats.identities import TRADE_INDICATORS, derived_explanation, identity_formula
 from app.stats.intervals import EXACT, Interval, unsigned_zero
 from app.stats.verdicts import (
     ClaimKind,
@@ -288,19 +288,6 @@ def least_if_near_zero(indicator: str, figure: Figure) -> Decimal | None:
     return least_possible(indicator, figure)
 
 
-def derived_explanation(point: Point, derivation: Derivation) -> str | None:
-    """What the reader of a value derived so must know: why the figures it comes from
-    cannot all be right (its conflict), or why one below zero that cannot be is shown
-    from 0."""
-    if derivation.conflict or point.indicator in SIGNED or point.figure.value >= ZERO:
-        return derivation.conflict
-    return (  # no conflict: within its rounding it may be 0, where its interval starts
-        f"{point.indicator} cannot be negative: the reported figures it is derived from "
-        f"give {format(point.figure.value, 'f')}, but within their rounding it may be 0, "
-        "where its interval starts."
-    )
-
-
 def point_data(
     point: Point,
     year_points: YearPoints,
@@ -327,7 +314,7 @@ def point_data(
         if derivation
         else None,
         "claim_id": None,
-        "explanation": derived_explanation(point, derivation) if derivation else None,
+        "explanation": derived_explanation(point.indicator, derivation) if derivation else None,
         "growth": growth_data(point, previous, why_no_previous),
     }
 

@@ -11,7 +11,7 @@ import math
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import NamedTuple
 
-from app.stats.intervals import EXACT, quantum, unsigned_zero
+from app.stats.intervals import EXACT, plain, quantum, unsigned_zero
 
 RATIO_DECIMALS = 6
 PERCENT_DECIMALS = 4
@@ -90,12 +90,6 @@ def _cannot_be_below_zero(which: str) -> str:
     )
 
 
-def _plain(value: Decimal) -> str:
-    """A bound as a reason quotes it, in plain digits: one converted to a finer unit may
-    carry an exponent (0.5 ± 0.5 billions as millions is 0E+1 at least), which str keeps."""
-    return format(value, "f")
-
-
 def growth(
     earlier: Decimal,
     later: Decimal,
@@ -133,13 +127,13 @@ def growth(
         return Growth(chg, None, None, None, None, reason)
     if earliest is not None and earliest <= 0:
         reason = (
-            f"the base value may be as low as {_plain(earliest)} within its rounding, so no "
+            f"the base value may be as low as {plain(earliest)} within its rounding, so no "
             "ratio is meaningful"
         )
         return Growth(chg, None, None, None, None, reason)
     if latest is not None and latest < ZERO <= later:
         reason = (
-            f"the later value may be as low as {_plain(latest)} within its rounding, below "
+            f"the later value may be as low as {plain(latest)} within its rounding, below "
             "zero, so no ratio is meaningful"
         )
         return Growth(chg, None, None, None, None, reason)

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from app.models import IndicatorCode as I
 from app.stats.figures import Figure, common_multiplier, exact_sum
-from app.stats.intervals import EXACT
+from app.stats.intervals import EXACT, plain
 
 Equation = dict[str, int]  # each term's coefficient: the terms so weighted sum to zero
 IDENTITIES: tuple[Equation, ...] = (
@@ -160,6 +160,21 @@ def below_zero(code: str, figure: Figure) -> bool:
     figures it was derived from contradict each other."""
     high = figure.interval.high
     return code in NEVER_NEGATIVE and high is not None and high < 0
+
+
+def derived_explanation(code: str, derivation: Derivation) -> str | None:
+    """What the reader of a derived value must know: why the reported figures it comes from
+    cannot all be right (its conflict), or why one below zero, which within their rounding
+    may be 0, is shown from 0."""
+    if derivation.conflict is not None:
+        return derivation.conflict
+    if code in NEVER_NEGATIVE and derivation.figure.value < 0:  # else it would conflict
+        return (
+            f"{code} cannot be negative: the reported figures it is derived from give "
+            f"{plain(derivation.figure.value)}, but within their rounding it may be 0, where "
+            "its interval starts."
+        )
+    return None
 
 
 def _conflicts(known: dict[str, Figure], derived: dict[str, Derivation]) -> dict[str, str]:

@@ -127,6 +127,13 @@ class Interval(NamedTuple):
         )
 
 
+def plain(value: Decimal) -> str:
+    """A decimal as a sentence quotes it: every digit, never rounded, never an exponent (a
+    figure converted to a finer unit keeps one: 0.5 ± 0.5 billions is 0E+1 millions at
+    least, which str writes so)."""
+    return format(value, "f")
+
+
 def unsigned_zero(value: Decimal) -> Decimal:
     """A zero has no sign: -0.0000 would still read as a fall."""
     return value.copy_abs() if value.is_zero() else value

@@ -20,7 +20,7 @@ from app.stats.growth import (
     growth,
     round_clear_of,
 )
-from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply
+from app.stats.intervals import DIGITS, EXACT, Affine, Interval, divide, multiply, plain
 
 HUNDRED = Decimal(100)
 PERCENT_TO_RATIO = Affine(Decimal("0.01"), Decimal(1))  # +86.5 % ↦ ×1.865
@@ -197,11 +197,11 @@ def stated_phrase(kind: ClaimKind, qualifier: Qualifier, stated: Decimal) -> str
     """How the claim reads: 'almost 4 times', 'an increase of 86.5%'."""
     words = QUALIFIERS[qualifier].words
     if kind is ClaimKind.ratio:
-        return f"{words}{_as_given(stated)} times"
+        return f"{words}{plain(stated)} times"
     if _no_change(qualifier, stated):
-        return f"a change of {_as_given(abs(stated))}%"
+        return f"a change of {plain(abs(stated))}%"
     change = "an increase" if stated >= 0 else "a decrease"
-    return f"{change} of {words}{_as_given(abs(stated))}%"
+    return f"{change} of {words}{plain(abs(stated))}%"
 
 
 @dataclass(frozen=True)
@@ -331,7 +331,7 @@ def assess_growth_claim(
         ) or Assessment(
             Verdict.unverifiable,
             f"Unverifiable: {figures} include a {labels.year} value that may be as low as "
-            f"{_as_given(later.least)} within its rounding, below zero, and “{phrase}” "
+            f"{plain(later.least)} within its rounding, below zero, and “{phrase}” "
             "describes how a positive quantity grew or shrank, so it is not checked against "
             "them.",
         )
@@ -371,7 +371,7 @@ def assess_growth_claim(
     elif exact != stated and interval.contains(stated):
         gap = EXACT.subtract(stated, exact).copy_abs()
         reason = (
-            f" ({span} allowing for their rounding); the stated {_as_given(stated)}{unit} "
+            f" ({span} allowing for their rounding); the stated {plain(stated)}{unit} "
             f"differs from that point estimate by {_fmt(gap, _decimals(stated))}{gap_unit}, "
             "within the rounding of the published figures"
         )
@@ -402,9 +402,9 @@ def _figures(base: Figure, later: Figure, labels: Labels) -> str:
     """'the figures (4.2 in 2023 and 7.8 in 2024)': given in different units, each is
     quoted as published, with its unit."""
     quoted = (
-        (_as_given(base.value), _as_given(later.value))
+        (plain(base.value), plain(later.value))
         if labels.published is None
-        else tuple(f"{_as_given(value)} {unit}" for value, unit in labels.published)
+        else tuple(f"{plain(value)} {unit}" for value, unit in labels.published)
     )
     return f"the figures ({quoted[0]} in {labels.base_year} and {quoted[1]} in {labels.year})"
 
@@ -416,26 +416,35 @@ def _contradicted(
     labels: Labels,
     phrase: str,
 ) -> Assessment:
-    """No verdict on a claim one of whose figures cannot be right: its explanation names
-    the figure and quotes why (the derivation's own sentence)."""
+    """No verdict on a claim one of whose figures cannot be right: its explanation, one
+    sentence, names the figure and quotes why (the derivation's own words)."""
     year, formula = contradiction.year, contradiction.formula
-    because = f"{contradiction.conflict} A figure that cannot be right is no ground for"
+    why = f"which cannot be right ({_clause(contradiction.conflict)})"
     if base is None or later is None:
         missing = labels.base_year if base is None else labels.year
         return Assessment(
             Verdict.unverifiable,
             f"Unverifiable: no {labels.indicator} figure is recorded for {labels.pair} in "
-            f"{missing}, and the {year} one is derived as {formula}. {because} a range of "
-            f"the missing one from “{phrase}”.",
+            f"{missing}, and the {year} one is derived as {formula}, {why}, so it puts no "
+            f"range on the missing one from “{phrase}”.",
             missing_years=(missing,),
         )
     figure = base if year == labels.base_year else later
-    negative = "a negative value, " if figure.value < 0 else ""
+    # A flow below zero is part of what is wrong; a balance may be negative.
+    negative = "a negative value, " if figure.value < 0 and labels.indicator not in SIGNED else ""
     return Assessment(
         Verdict.unverifiable,
         f"Unverifiable: {_figures(base, later, labels)} include {negative}the {year} "
-        f"{labels.indicator}, derived as {formula}. {because} a verdict on “{phrase}”.",
+        f"{labels.indicator}, derived as {formula}, {why}, so no verdict on “{phrase}” can "
+        "rest on them.",
     )
+
+
+def _clause(sentence: str) -> str:
+    """A sentence to quote inside another: its full stop dropped, and its first word in
+    lower case unless it is a code (IMPORTS)."""
+    text = sentence.removesuffix(".")
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _clear_of_bounds(
@@ -596,10 +605,10 @@ def assess_identity(
     terms = formula.split(" = ", 1)[1]
     unit = f" {labels.unit}" if labels.unit else ""  # the figures may be given in others
     if published is None:
-        as_reported = f"{_as_given(reported.value)}{unit}"
+        as_reported = f"{plain(reported.value)}{unit}"
     else:
         value, own_unit = published
-        as_reported = f"{_as_given(value)} {own_unit}, {_with_rounding(reported, labels.unit)},"
+        as_reported = f"{plain(value)} {own_unit}, {_with_rounding(reported, labels.unit)},"
     text = (
         f"{labels.indicator} is reported as {as_reported} and {terms} "
         f"give {_with_rounding(computed, labels.unit)}"
@@ -680,12 +689,6 @@ def _range_text(interval: Interval, unit: str, decimals: int = SHOWN_DECIMALS) -
     if interval.high_closed:
         return f"above {low}, up to {high}"
     return f"above {low} and less than {high}"
-
-
-def _as_given(value: Decimal) -> str:
-    """A published figure or a stated number as its source gave it: every digit, never
-    rounded for the sentence."""
-    return format(value, "f")
 
 
 def _decimals(value: Decimal) -> int:

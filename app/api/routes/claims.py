@@ -47,8 +47,10 @@ published figures give another: each stands for half a unit of its last digit ei
 The verdict is `consistent` when the two ranges meet, `inconsistent` when they do not, and
 `unverifiable` when a figure is missing; then `missing` names it and, where one figure is
 known, `implied` gives the range the claim puts the missing one in (status `implied`,
-never a reported value). Verdicts are computed on every request, so they change as soon
-as figures are recorded."""
+never a reported value). It is `unverifiable` too when the figures cannot settle it, as
+`explanation` says: in two currencies, a base that may be zero or is negative, or a figure
+derived from reported figures that contradict each other. Verdicts are computed on every
+request, so they change as soon as figures are recorded."""
 
 
 def present_claim(session: Session, row: Row[Any], as_of: datetime | None) -> ClaimPublic:
