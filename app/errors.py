@@ -14,6 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.api.paths import root_path
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:tradestats:problem:"
 # Titles of the problems whose HTTP reason phrase reads oddly (RFC 9110 renamed both).
@@ -163,7 +165,7 @@ def problem_data(problem: ProblemException, instance: str, root: str = "") -> di
 
 def problem_response(request: Request, problem: ProblemException) -> JSONResponse:
     headers = problem.headers
-    root = str(request.scope.get("root_path", "")).rstrip("/")  # as app.api.deps's
+    root = root_path(request.scope)
     if headers and "Location" in headers:  # a path of the app's: under its root path
         headers = {**headers, "Location": root + headers["Location"]}
     return JSONResponse(

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.headers import listed, single
+from app.api.paths import root_path
 from app.auth import hash_key
 from app.errors import PROBLEM_MEDIA_TYPE, URI_TOO_LONG, internal_error, problem_bytes
 from app.ratelimit import RateLimiter, SharedRateLimiter
@@ -221,7 +222,7 @@ class OperationsMiddleware:
         verdict = None
         # The path holds the root path a proxy serves the app under (uvicorn's --root-path):
         # /stats/healthz is a health check too.
-        if self.metered and scope["path"].removeprefix(scope.get("root_path", "")) not in UNMETERED:
+        if self.metered and scope["path"].removeprefix(root_path(scope)) not in UNMETERED:
             kind = "read" if scope["method"] in READ_METHODS else "write"
             try:
                 client = await client_of(scope, self.keys)

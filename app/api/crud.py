@@ -17,9 +17,10 @@ from sqlmodel import Session, select
 from app.api.body import json_body, merge_patch_body, no_body
 from app.api.caching import NotModified, matches
 from app.api.csvio import wants_csv
-from app.api.deps import AsOf, Digits, SessionDep, root_path
+from app.api.deps import AsOf, Digits, SessionDep
 from app.api.headers import listed
 from app.api.openapi import problems, request_body
+from app.api.paths import root_path
 from app.api.render import Format, json_response, read_responses, reads, render
 from app.auth import WriterKey
 from app.models import ApiKey, as_utc
@@ -209,7 +210,7 @@ def add_item_routes(
         behind a proxy must ask for it); JSON as `render` writes it."""
         item = present(session, one_row(session=session, model=resource.model, row_id=row.id), None)  # type: ignore[arg-type]
         etag = current_etag(session, resource, row.id)
-        headers = {"ETag": etag, "Location": f"{root_path(request)}{resource.path}/{row.id}"}
+        headers = {"ETag": etag, "Location": f"{root_path(request.scope)}{resource.path}/{row.id}"}
         return json_response(item, status, headers)
 
     def post_item(

@@ -20,12 +20,6 @@ from app.models import IndicatorCode
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def root_path(request: Request) -> str:
-    """The prefix a proxy serves the app under (uvicorn's `--root-path`), "" when none: it
-    heads every path the app writes for a client to follow (links, Location)."""
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 # What jQuery's `cache: false` (and clients like it) adds to every GET: `_=<milliseconds>`.
 # It asks for nothing, so it is no typo to refuse; given twice, it is still a 422.
 CACHE_BUSTER = "_"

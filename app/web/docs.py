@@ -21,7 +21,7 @@ from starlette.staticfiles import NotModifiedResponse, PathLike
 from starlette.types import Message, Receive, Scope, Send
 
 from app.api.caching import CACHE_CONTROL
-from app.api.deps import root_path
+from app.api.paths import root_path
 from app.web.headers import security_headers, source_hash
 
 STATIC = "/static/docs"
@@ -54,7 +54,7 @@ def _with_policy(page: HTMLResponse) -> HTMLResponse:
 
 def _urls(request: Request) -> tuple[str, str]:
     """The OpenAPI document and the static files, behind any proxy prefix."""
-    root = root_path(request)
+    root = root_path(request.scope)
     return root + request.app.openapi_url, root + STATIC
 
 

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Row
 from sqlmodel import Session
 
-from app.api.deps import SessionDep, root_path
+from app.api.deps import SessionDep
+from app.api.paths import root_path
 from app.api.presenters import claims_public, series_data
 from app.api.routes.series import SERIES_ROUTES, SeriesRoute
 from app.inputs import http_or_https
@@ -142,7 +143,7 @@ a chart at <code>{root}/v1/turnover.svg?reporter=…&amp;partner=…</code>;
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep) -> HTMLResponse:
     # Behind a proxy that serves the app under a prefix, /docs would be the proxy's own.
-    root = escape(root_path(request))
+    root = escape(root_path(request.scope))
     pairs = pairs_with_figures(session=session, limit=MAX_PAIRS + 1)
     sections = [
         _pair(
