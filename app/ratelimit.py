@@ -101,6 +101,12 @@ class _Budgets:
         self.window = window
         self.limits = {"read": reads, "write": writes}
 
+    def _key(self, kind: str, client: str, now: float) -> tuple[str, int]:
+        """The counter's key for the client's budget of `kind` in the window `now` is in,
+        and when that window began."""
+        window_start = int(now // self.window) * self.window
+        return f"tradestats:rl:{kind}:{client}:{window_start}", window_start
+
     def _verdict(self, kind: str, count: int, window_start: int, now: float) -> Verdict:
         limit = self.limits[kind]
         reset = max(1, int(window_start + self.window - now))
@@ -116,9 +122,8 @@ class RateLimiter(_Budgets):
 
     def check(self, client: str, kind: str, now: float | None = None) -> Verdict:
         now = time.time() if now is None else now
-        window_start = int(now // self.window) * self.window
-        count = self.counter.hit(f"tradestats:rl:{kind}:{client}:{window_start}", self.window)
-        return self._verdict(kind, count, window_start, now)
+        key, window_start = self._key(kind, client, now)
+        return self._verdict(kind, self.counter.hit(key, self.window), window_start, now)
 
 
 class SharedRateLimiter(_Budgets):
@@ -139,11 +144,9 @@ class SharedRateLimiter(_Budgets):
         if time.monotonic() < self.retry_at:
             return None
         now = time.time() if now is None else now
-        window_start = int(now // self.window) * self.window
+        key, window_start = self._key(kind, client, now)
         try:
-            count = await self.counter.hit(
-                f"tradestats:rl:{kind}:{client}:{window_start}", self.window
-            )
+            count = await self.counter.hit(key, self.window)
         except Exception:
             if time.monotonic() < self.retry_at:  # another request's failure, reported
                 return None
